@@ -1,0 +1,77 @@
+//! `margin demo`: sets up the bundled demo project under the XDG data directory on first run (fortunes
+//! from Debian's `fortunes` package, five topics), then shows where it stands.
+//!
+//! The project is built in a temporary directory beside its final place and renamed into place when
+//! complete, so an interrupted first run leaves nothing half-made.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::import::{Progress, import, project_read_options};
+use super::{Context, status, write_atomically};
+use crate::config::{self, ProjectConfig};
+use crate::formats::InputFormat;
+use crate::project::{self, GUIDELINES_DIR, Location, Project};
+use crate::store::Store;
+
+const DEMO_CONFIG: &str = include_str!("../../assets/demo/margin.toml");
+const DEMO_ITEMS: &str = include_str!("../../assets/demo/fortunes.jsonl");
+const DEMO_GUIDELINES: &[(&str, &str)] = &[("fortunes.md", include_str!("../../guidelines/fortunes.md"))];
+const DEMO_LICENSE: &str = include_str!("../../assets/demo/LICENSE-fortunes");
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Delete the demo project and set it up afresh.
+    #[arg(long)]
+    pub reset: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let dir = project::demo_project_dir()?;
+    if args.reset && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("{}: cannot remove the demo project", dir.display()))?;
+    }
+    if !dir.join(config::FILE_NAME).is_file() {
+        eprintln!("Setting up the demo project in {} ...", dir.display());
+        set_up(&dir, &context.user)?;
+    }
+    let demo = Context { project_flag: Some(dir), ort_lib: context.ort_lib.clone(), user: context.user.clone() };
+    status::run(&demo, status::Args { json: false })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the demo project in a sibling temporary directory and renames it to `dir`.
+fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
+    let parent = dir.parent().context("the demo directory has no parent")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".demo-setup-")
+        .tempdir_in(parent)
+        .with_context(|| format!("{}: cannot create a directory", parent.display()))?;
+    let root = staging.path();
+
+    let config_path = root.join(config::FILE_NAME);
+    let config = ProjectConfig::parse(DEMO_CONFIG, &config_path)?;
+    std::fs::create_dir_all(root.join(GUIDELINES_DIR))?;
+    for (name, text) in DEMO_GUIDELINES {
+        write_atomically(&root.join(GUIDELINES_DIR).join(name), text.as_bytes())?;
+    }
+    write_atomically(&root.join("LICENSE-fortunes"), DEMO_LICENSE.as_bytes())?;
+    write_atomically(&config_path, DEMO_CONFIG.as_bytes())?;
+
+    let project = Project { dir: root.to_path_buf(), config };
+    {
+        let mut store = Store::open(&project.db_path())?;
+        let options = project_read_options(&project);
+        let input = Cursor::new(DEMO_ITEMS.as_bytes());
+        import(&mut store, input, "assets/demo/fortunes.jsonl", InputFormat::Jsonl, options, false, user, &Progress::hidden())?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dir).with_context(|| format!("{}: cannot move the demo project into place", dir.display()))?;
+    // The project is complete; make sure it opens as a user would open it.
+    Project::open(&Location::Given(dir.to_path_buf()))?;
+    Ok(())
+}

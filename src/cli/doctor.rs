@@ -1,0 +1,143 @@
+//! `margin doctor`: checks the installation and the project, and says what to fix.
+//!
+//! Reports margin's version, the ONNX Runtime library (where it was found, its version, and a model run
+//! through it), the project's settings, database schema version and `PRAGMA integrity_check`.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::Context;
+use crate::model::Runtime;
+use crate::model::runtime::SearchPlaces;
+use crate::project::{self, Location, Project};
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let mut checks = vec![Check { name: "margin", ok: true, detail: env!("CARGO_PKG_VERSION").to_string() }];
+    if let Ok(dir) = project::state_dir() {
+        checks.push(Check { name: "log file", ok: true, detail: dir.join("margin.log").display().to_string() });
+    }
+    runtime_checks(context, &mut checks);
+    project_checks(context, &mut checks);
+
+    let healthy = checks.iter().all(|c| c.ok);
+    if args.json {
+        println!("{}", serde_json::json!({ "ok": healthy, "checks": checks }));
+    } else {
+        for check in &checks {
+            let mark = if check.ok { "ok " } else { "BAD" };
+            println!("{mark} {:<18} {}", check.name, check.detail);
+        }
+    }
+    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn runtime_checks(context: &Context, checks: &mut Vec<Check>) {
+    let places = SearchPlaces::from_environment(context.ort_lib.as_deref());
+    match Runtime::start(&places) {
+        Ok(runtime) => {
+            checks.push(Check {
+                name: "onnx runtime",
+                ok: true,
+                detail: format!("{} (found via {})", runtime.library().display(), runtime.source().describe()),
+            });
+            let version = runtime.version();
+            let detail = if version == crate::model::runtime::EXPECTED_VERSION {
+                version.to_string()
+            } else {
+                format!("{version} (margin is tested with {})", crate::model::runtime::EXPECTED_VERSION)
+            };
+            checks.push(Check { name: "runtime version", ok: true, detail });
+            checks.push(match runtime.self_test() {
+                Ok(p) => Check {
+                    name: "runtime self-test",
+                    ok: true,
+                    detail: format!("softmax model ran: [1, 2, 3] -> [{:.4}, {:.4}, {:.4}]", p[0], p[1], p[2]),
+                },
+                Err(e) => Check { name: "runtime self-test", ok: false, detail: e.to_string() },
+            });
+        }
+        Err(e) => checks.push(Check { name: "onnx runtime", ok: false, detail: e.to_string() }),
+    }
+}
+
+fn project_checks(context: &Context, checks: &mut Vec<Check>) {
+    let location = match project::locate(context.project_flag.as_deref()) {
+        Ok(location) => location,
+        Err(e) => {
+            checks.push(Check { name: "project", ok: false, detail: e.to_string() });
+            return;
+        }
+    };
+    // Without --project and without a default project there is nothing to check, which is not a fault.
+    if let Location::Default(dir) = &location {
+        if !dir.join(crate::config::FILE_NAME).is_file() {
+            checks.push(Check {
+                name: "project",
+                ok: true,
+                detail: format!("none here and no default project at {}", dir.display()),
+            });
+            return;
+        }
+    }
+    let project = match Project::open(&location) {
+        Ok(p) => p,
+        Err(e) => {
+            checks.push(Check { name: "project", ok: false, detail: e.to_string() });
+            return;
+        }
+    };
+    checks.push(Check {
+        name: "project",
+        ok: true,
+        detail: format!("{} ({})", project.config.name, project.dir.display()),
+    });
+    let db_path = project.db_path();
+    if !db_path.is_file() {
+        checks.push(Check {
+            name: "database",
+            ok: false,
+            detail: format!("{}: missing; any command that needs it will create it", db_path.display()),
+        });
+        return;
+    }
+    let store = match Store::open_read_only(&db_path) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.push(Check { name: "database", ok: false, detail: e.to_string() });
+            return;
+        }
+    };
+    checks.push(Check { name: "database", ok: true, detail: db_path.display().to_string() });
+    checks.push(match store.schema_version() {
+        Ok(v) => {
+            let latest = Store::latest_schema_version();
+            let detail = match v.cmp(&latest) {
+                std::cmp::Ordering::Equal => format!("{v} (up to date)"),
+                std::cmp::Ordering::Less => format!("{v}; the next command brings it to {latest}"),
+                std::cmp::Ordering::Greater => format!("{v}, made by a newer margin (this one knows {latest}); upgrade margin"),
+            };
+            Check { name: "schema version", ok: v <= latest, detail }
+        }
+        Err(e) => Check { name: "schema version", ok: false, detail: e.to_string() },
+    });
+    checks.push(match store.integrity_check() {
+        Ok(lines) => Check { name: "integrity check", ok: lines == ["ok"], detail: lines.join("; ") },
+        Err(e) => Check { name: "integrity check", ok: false, detail: e.to_string() },
+    });
+}

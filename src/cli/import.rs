@@ -1,0 +1,300 @@
+//! `margin import`: reads items from a file or standard input into the project in one transaction.
+//!
+//! Every bad record is reported as `FILE:LINE: what is wrong`. Unless `--skip-bad` is given, any bad record
+//! means nothing is written and the exit status is non-zero.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::path::Path;
+use std::process::ExitCode;
+use std::rc::Rc;
+
+use anyhow::{Context as _, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{Context, open_store};
+use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
+use crate::project::Project;
+use crate::store::{AddOutcome, Store};
+
+/// At most this many bad records are listed; the rest are counted.
+const MAX_LISTED: u64 = 100;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    Jsonl,
+    Csv,
+    Tsv,
+    Text,
+}
+
+impl From<FormatArg> for InputFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Jsonl => InputFormat::Jsonl,
+            FormatArg::Csv => InputFormat::Csv,
+            FormatArg::Tsv => InputFormat::Tsv,
+            FormatArg::Text => InputFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The file to import, or - for standard input.
+    pub file: String,
+
+    /// The file's format. Default: from the extension (.jsonl/.ndjson, .csv, .tsv, .txt); for standard
+    /// input, JSONL if it starts with `{`.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// The field (JSONL) or column (CSV/TSV) holding the text. Default: import.text_key in margin.toml.
+    #[arg(long, value_name = "KEY")]
+    pub text_key: Option<String>,
+
+    /// The field or column holding the item's id. Items without one get an id from their text's hash.
+    #[arg(long, value_name = "KEY")]
+    pub id_key: Option<String>,
+
+    /// The field or column holding reference label(s): a string or array in JSONL, `a|b` in CSV/TSV.
+    #[arg(long, value_name = "KEY")]
+    pub label_key: Option<String>,
+
+    /// The JSONL field holding the metadata object.
+    #[arg(long, value_name = "KEY")]
+    pub meta_key: Option<String>,
+
+    /// The longest text accepted, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub max_text_bytes: Option<usize>,
+
+    /// Import the good records and report the bad ones, instead of importing nothing.
+    #[arg(long)]
+    pub skip_bad: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: u64,
+    pub duplicates: u64,
+    pub bad: u64,
+    pub blank_lines: u64,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let options = read_options(&project, &args);
+    let mut store = open_store(&project)?;
+    let bytes_read = Rc::new(Cell::new(0u64));
+    let (input, name, format, total): (Box<dyn BufRead>, String, InputFormat, Option<u64>) = if args.file == "-" {
+        let mut stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
+        let format = match args.format {
+            Some(f) => f.into(),
+            None => sniff_stdin(&mut stdin)?,
+        };
+        (Box::new(stdin), "<stdin>".to_string(), format, None)
+    } else {
+        let path = Path::new(&args.file);
+        let format = match args.format {
+            Some(f) => f.into(),
+            None => format_from_name(&args.file)?,
+        };
+        let file = File::open(path).with_context(|| format!("{}: cannot open", args.file))?;
+        let total = file.metadata().ok().map(|m| m.len());
+        let counted = CountingReader { inner: file, count: Rc::clone(&bytes_read) };
+        (Box::new(BufReader::with_capacity(1 << 20, counted)), args.file.clone(), format, total)
+    };
+    let progress = Progress::new(total, Rc::clone(&bytes_read));
+    let report = import(&mut store, input, &name, format, options, args.skip_bad, &context.user, &progress);
+    progress.bar.finish_and_clear();
+    let report = report?;
+    let notes: Vec<String> = [
+        (report.duplicates, "duplicate texts skipped"),
+        (report.bad, "bad records skipped"),
+        (report.blank_lines, "blank lines passed over"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+    println!("Imported {} items from {name}{notes}.", report.added);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The project's import settings (margin.toml's `[import]`), with this command's flags on top.
+fn read_options(project: &Project, args: &Args) -> ReadOptions {
+    let mut options = project_read_options(project);
+    let set = |slot: &mut String, flag: &Option<String>| {
+        if let Some(value) = flag {
+            *slot = value.clone();
+        }
+    };
+    set(&mut options.text_key, &args.text_key);
+    set(&mut options.id_key, &args.id_key);
+    set(&mut options.label_key, &args.label_key);
+    set(&mut options.meta_key, &args.meta_key);
+    if let Some(max) = args.max_text_bytes {
+        options.max_text_bytes = max;
+    }
+    options
+}
+
+/// The project's import settings as reader options.
+pub(super) fn project_read_options(project: &Project) -> ReadOptions {
+    let settings = &project.config.import;
+    ReadOptions {
+        text_key: settings.text_key.clone(),
+        id_key: settings.id_key.clone(),
+        label_key: settings.label_key.clone(),
+        meta_key: settings.meta_key.clone(),
+        max_text_bytes: settings.max_text_bytes,
+        labels: project.config.label_set(),
+    }
+}
+
+/// Reads every record of `input` into one import transaction. Bad records are printed to stderr as they
+/// are found; unless `skip_bad`, any of them rolls the whole import back and is an error.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn import(
+    store: &mut Store,
+    input: impl BufRead,
+    name: &str,
+    format: InputFormat,
+    options: ReadOptions,
+    skip_bad: bool,
+    user: &str,
+    progress: &Progress,
+) -> anyhow::Result<ImportReport> {
+    let mut reader = formats::reader(format, input, options).map_err(|p| problem_error(name, p))?;
+    let mut writer = store.begin_import(name, format.as_str(), user)?;
+    let mut bad = 0u64;
+    let report_bad = |bad: &mut u64, record: &BadRecord| {
+        *bad += 1;
+        if *bad <= MAX_LISTED {
+            progress.bar.suspend(|| eprintln!("{name}:{}: {}", record.line, record.message));
+        }
+    };
+    let mut seen = 0u64;
+    while let Some(next) = reader.next_item() {
+        seen += 1;
+        if seen % 4096 == 0 {
+            progress.tick(seen);
+        }
+        match next {
+            Ok(item) => {
+                // Items are added even after a bad record, so clashing ids are found and reported too; a
+                // refused import is rolled back as a whole.
+                if let AddOutcome::IdTaken { id } = writer.add(&item)? {
+                    report_bad(&mut bad, &BadRecord {
+                        line: item.line,
+                        message: format!("id `{id}` is already used by an item with a different text"),
+                    });
+                }
+            }
+            Err(ReadProblem::Bad(record)) => report_bad(&mut bad, &record),
+            Err(problem) => return Err(problem_error(name, problem)),
+        }
+    }
+    if bad > MAX_LISTED {
+        eprintln!("{name}: ... and {} more bad records", bad - MAX_LISTED);
+    }
+    if bad > 0 && !skip_bad {
+        drop(writer);
+        bail!(
+            "{name}: {bad} bad record{}; nothing was imported. Fix {}, or pass --skip-bad to import the rest",
+            if bad == 1 { "" } else { "s" },
+            if bad == 1 { "it" } else { "them" }
+        );
+    }
+    let report = ImportReport {
+        added: writer.added(),
+        duplicates: writer.duplicates(),
+        bad,
+        blank_lines: reader.blank_lines(),
+    };
+    writer.commit(bad)?;
+    Ok(report)
+}
+
+fn problem_error(name: &str, problem: ReadProblem) -> anyhow::Error {
+    match problem {
+        ReadProblem::Bad(r) | ReadProblem::Fatal(r) => {
+            anyhow!("{name}:{}: {}; nothing was imported", r.line, r.message)
+        }
+        ReadProblem::Io(e) => anyhow!("{name}: cannot read: {e}; nothing was imported"),
+    }
+}
+
+fn format_from_name(name: &str) -> anyhow::Result<InputFormat> {
+    if let Some(format) = InputFormat::from_extension(name) {
+        return Ok(format);
+    }
+    if name.to_ascii_lowercase().ends_with(".json") {
+        bail!(
+            "{name}: a .json file is one document, and margin reads one item per line; convert it to JSONL \
+             (for an array: jq -c '.[]' {name} > items.jsonl), or pass --format jsonl if it already is"
+        );
+    }
+    bail!("{name}: cannot tell the format from the file name; pass --format jsonl, csv, tsv or text")
+}
+
+fn sniff_stdin(stdin: &mut impl BufRead) -> anyhow::Result<InputFormat> {
+    let head = stdin.fill_buf().context("<stdin>: cannot read")?;
+    let first = head.iter().skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF).next();
+    match first {
+        Some(b'{') => Ok(InputFormat::Jsonl),
+        _ => bail!("<stdin>: cannot tell the format; pass --format jsonl, csv, tsv or text"),
+    }
+}
+
+/// Counts the bytes read through it, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub(super) struct Progress {
+    bar: ProgressBar,
+    bytes_read: Rc<Cell<u64>>,
+    by_bytes: bool,
+}
+
+impl Progress {
+    pub(super) fn new(total_bytes: Option<u64>, bytes_read: Rc<Cell<u64>>) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self::hidden();
+        }
+        let bar = match total_bytes {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner(),
+        };
+        Progress { bar, bytes_read, by_bytes: total_bytes.is_some() }
+    }
+
+    pub(super) fn hidden() -> Self {
+        Progress { bar: ProgressBar::hidden(), bytes_read: Rc::new(Cell::new(0)), by_bytes: false }
+    }
+
+    fn tick(&self, records: u64) {
+        if self.by_bytes {
+            self.bar.set_position(self.bytes_read.get());
+        }
+        self.bar.set_message(format!("{records} records"));
+    }
+}

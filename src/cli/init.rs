@@ -1,0 +1,109 @@
+//! `margin init`: creates a project directory with margin.toml, margin.db and a guidelines template.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use super::{Context, write_atomically};
+use crate::config::{self, ProjectConfig};
+use crate::domain::TaskKind;
+use crate::project::{self, Project};
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to create the project. Default: --project, else the default project directory.
+    pub dir: Option<PathBuf>,
+
+    /// The labels, comma-separated, in the order the digit keys and the model use.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "A,B,...")]
+    pub labels: Vec<String>,
+
+    /// The project's name. Default: the directory's name.
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Items may take any number of the labels (default: exactly one).
+    #[arg(long)]
+    pub multi_label: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let dir = match args.dir.or_else(|| context.project_flag.clone()) {
+        Some(dir) => dir,
+        None => project::default_project_dir()?,
+    };
+    let project = create(&dir, args.name.as_deref(), &args.labels, args.multi_label, &context.user)?;
+    println!(
+        "Created project {:?} in {} with labels {}.",
+        project.config.name,
+        dir.display(),
+        project.config.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    println!("Next: margin import FILE --project {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates the project files in `dir` (which may exist, but must not hold a project yet).
+pub(super) fn create(
+    dir: &std::path::Path,
+    name: Option<&str>,
+    labels: &[String],
+    multi_label: bool,
+    user: &str,
+) -> anyhow::Result<Project> {
+    let labels: Vec<String> = labels.iter().map(|l| l.trim().to_string()).collect();
+    for (i, label) in labels.iter().enumerate() {
+        config::check_label_name(label).map_err(|m| anyhow::anyhow!("--labels: {m}"))?;
+        if labels[..i].contains(label) {
+            bail!("--labels: `{label}` is listed twice");
+        }
+    }
+    let config_path = dir.join(config::FILE_NAME);
+    if config_path.exists() {
+        bail!("{}: a project already exists there", dir.display());
+    }
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => dir
+            .canonicalize()
+            .ok()
+            .or_else(|| std::path::absolute(dir).ok())
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "margin".to_string()),
+    };
+    let task = if multi_label { TaskKind::MultiLabel } else { TaskKind::SingleLabel };
+    let text = ProjectConfig::render_new(&name, task, &labels);
+    // Check the settings before anything is written, so a bad label leaves no half-made project.
+    let config = ProjectConfig::parse(&text, &config_path)?;
+
+    std::fs::create_dir_all(dir.join(project::GUIDELINES_DIR))
+        .with_context(|| format!("{}: cannot create the project directory", dir.display()))?;
+    let guidelines = dir.join(project::GUIDELINES_DIR).join("guidelines.md");
+    if !guidelines.exists() {
+        write_atomically(&guidelines, guidelines_template(&name, &labels).as_bytes())?;
+    }
+    let project = Project { dir: dir.to_path_buf(), config };
+    let mut store = Store::open(&project.db_path())?;
+    store.log_event(
+        user,
+        "project_created",
+        &serde_json::json!({ "name": name, "task": task.as_str(), "labels": labels }),
+    )?;
+    // margin.toml last: until it exists the directory is not a project, so a failure above can be retried.
+    write_atomically(&config_path, text.as_bytes())?;
+    Ok(project)
+}
+
+fn guidelines_template(name: &str, labels: &[String]) -> String {
+    let mut text = format!(
+        "# Annotation guidelines: {name}\n\nWhat this project labels, and why. Keep one section per label: margin shows the\nsection of the label in question first.\n"
+    );
+    for label in labels {
+        text.push_str(&format!(
+            "\n## {label}\n\nWhen to choose `{label}`. Give a clear example and a near miss.\n"
+        ));
+    }
+    text
+}

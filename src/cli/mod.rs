@@ -1,0 +1,136 @@
+//! The command line: clap definitions, one file per subcommand, and the wiring between project, store,
+//! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
+
+mod demo;
+mod doctor;
+mod export;
+mod import;
+mod init;
+mod status;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::project::{self, Project};
+use crate::store::Store;
+
+/// margin: label text with a model in the loop, in your terminal.
+#[derive(Debug, Parser)]
+#[command(name = "margin", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The project directory. Default: the current directory if it holds margin.toml, else the default
+    /// project under the XDG data directory.
+    #[arg(long, global = true, env = "MARGIN_PROJECT", value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
+    /// The ONNX Runtime library to load. Default: $ORT_DYLIB_PATH, then next to the executable, then
+    /// vendor/onnxruntime/ where scripts/setup puts it.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a project: a directory with margin.toml, margin.db and guidelines/.
+    Init(init::Args),
+    /// Add items from a JSONL, CSV, TSV or plain-text file (or - for standard input).
+    Import(import::Args),
+    /// Write items, their labels and every decision as JSONL, CSV or Prodigy-style JSONL.
+    Export(export::Args),
+    /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
+    Status(status::Args),
+    /// Check the installation: ONNX Runtime, the project's settings and database.
+    Doctor(doctor::Args),
+    /// Set up the bundled demo project (first run) and open it.
+    Demo(demo::Args),
+}
+
+/// What every subcommand may need besides its own arguments.
+pub struct Context {
+    pub project_flag: Option<PathBuf>,
+    pub ort_lib: Option<PathBuf>,
+    /// Who is running margin: recorded on every decision and event.
+    pub user: String,
+}
+
+impl Context {
+    fn open_project(&self) -> anyhow::Result<Project> {
+        let location = project::locate(self.project_flag.as_deref())?;
+        Ok(Project::open(&location)?)
+    }
+}
+
+/// Opens a project's database.
+fn open_store(project: &Project) -> anyhow::Result<Store> {
+    Ok(Store::open(&project.db_path())?)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: current_user() };
+    tracing::info!(command = ?cli.command, user = %context.user, "start");
+    match cli.command {
+        Command::Init(args) => init::run(&context, args),
+        Command::Import(args) => import::run(&context, args),
+        Command::Export(args) => export::run(&context, args),
+        Command::Status(args) => status::run(&context, args),
+        Command::Doctor(args) => doctor::run(&context, args),
+        Command::Demo(args) => demo::run(&context, args),
+    }
+}
+
+/// The OS user running margin: $USER, then $LOGNAME, then the name /etc/passwd gives this process's uid,
+/// then `uid-N`.
+pub fn current_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(name) = std::env::var(var) {
+            if !name.trim().is_empty() {
+                return name;
+            }
+        }
+    }
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return "unknown".into();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let id = fields.nth(1)?.parse::<u32>().ok()?;
+            (id == uid).then(|| name.to_string())
+        })
+        .next()
+        .unwrap_or_else(|| format!("uid-{uid}"))
+}
+
+/// Gives the terminal back to the shell if a screen had taken it (raw mode on): leaves raw mode and the
+/// alternate screen and shows the cursor. Does nothing otherwise, so plain commands print no escapes.
+pub fn restore_terminal() {
+    if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        let _ = crossterm::execute!(
+            std::io::stderr(),
+            crossterm::terminal::LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same directory, so a reader never sees a
+/// half-written file.
+fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, contents).with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}

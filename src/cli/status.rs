@@ -1,0 +1,54 @@
+//! `margin status`: where the project stands, for people or (`--json`) for scripts.
+
+use std::process::ExitCode;
+
+use super::{Context, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let mut store = open_store(&project)?;
+    let label_names: Vec<String> = project.config.labels.iter().map(|l| l.name.clone()).collect();
+    let report = store.status(&label_names)?;
+    if args.json {
+        let json = serde_json::json!({
+            "project": project.config.name,
+            "dir": project.dir,
+            "task": project.config.task.as_str(),
+            "status": report,
+        });
+        println!("{json}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = &project.config;
+    println!("{}  ({}, {})", config.name, project.dir.display(), config.task.as_str());
+    println!(
+        "items {}   pending {}   decided {}   disputed {}   escalated {}   gold {}",
+        report.items, report.pending, report.decided, report.disputed, report.escalated, report.gold
+    );
+    let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
+    println!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
+    for count in &report.labels {
+        let reference = report
+            .reference_labels
+            .iter()
+            .find(|r| r.label == count.label)
+            .map_or(0, |r| r.count);
+        println!("{:width$}  {:>8}  {:>9}", count.label, count.count, reference);
+    }
+    for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {
+        println!("{:width$}  {:>8}  {:>9}", extra.label, "-", extra.count);
+    }
+    let model = report.current_model.map_or_else(|| "none yet".to_string(), |m| format!("version {m}"));
+    println!(
+        "{} decisions by {} annotators · {} imports · model: {model}",
+        report.decisions, report.annotators, report.imports
+    );
+    Ok(ExitCode::SUCCESS)
+}

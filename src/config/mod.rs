@@ -1,0 +1,392 @@
+//! margin.toml: a project's labels, thresholds, sampling strategy, reasons lists and import defaults.
+//!
+//! Owns parsing and validating the file and writing a new one from the compiled-in template. Every problem
+//! is reported as `FILE:LINE: key: what is wrong`. Imports only `domain`.
+
+mod locate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{LabelSet, Strategy, TaskKind};
+use locate::{PathSeg, line_of_key, line_of_offset};
+
+/// The file name of a project's settings inside its directory.
+pub const FILE_NAME: &str = "margin.toml";
+
+/// The commented template `margin init` fills in; its values are the defaults below.
+pub const TEMPLATE: &str = include_str!("../../assets/margin.default.toml");
+
+/// The colour names a label may use (the 16 colours every terminal has), besides `#rrggbb`.
+pub const COLOR_NAMES: [&str; 16] = [
+    "black",
+    "red",
+    "green",
+    "yellow",
+    "blue",
+    "magenta",
+    "cyan",
+    "gray",
+    "dark-gray",
+    "light-red",
+    "light-green",
+    "light-yellow",
+    "light-blue",
+    "light-magenta",
+    "light-cyan",
+    "white",
+];
+
+/// Colours handed out to new labels in turn: ones that read well on dark and light backgrounds.
+const LABEL_PALETTE: [&str; 6] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub name: String,
+    #[serde(default)]
+    pub task: TaskKind,
+    pub labels: Vec<LabelConfig>,
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    #[serde(default)]
+    pub sampling: Sampling,
+    #[serde(default)]
+    pub reasons: Reasons,
+    #[serde(default)]
+    pub import: ImportSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelConfig {
+    pub name: String,
+    pub display: Option<String>,
+    pub key: Option<String>,
+    pub color: Option<String>,
+}
+
+impl LabelConfig {
+    pub fn display_name(&self) -> &str {
+        self.display.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    pub auto_accept: f64,
+    pub auto_accept_enabled: bool,
+    pub audit_share: f64,
+    pub expert: f64,
+    pub override_reason: f64,
+    pub high_stakes: Vec<String>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            auto_accept: 0.97,
+            auto_accept_enabled: false,
+            audit_share: 0.05,
+            expert: 0.4,
+            override_reason: 0.9,
+            high_stakes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sampling {
+    pub strategy: Strategy,
+    pub batch_size: u32,
+    pub retrain_every: u32,
+    pub uncertainty_share: f64,
+    pub diversity_share: f64,
+    pub random_share: f64,
+    pub seed: u64,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            strategy: Strategy::Hybrid,
+            batch_size: 20,
+            retrain_every: 20,
+            uncertainty_share: 0.7,
+            diversity_share: 0.2,
+            random_share: 0.1,
+            seed: 42,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reasons {
+    pub escalate: Vec<String>,
+    #[serde(rename = "override")]
+    pub override_: Vec<String>,
+}
+
+impl Default for Reasons {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+        Reasons {
+            escalate: list(&["unclear guideline", "needs domain knowledge", "offensive or sensitive", "other"]),
+            override_: list(&["model missed context", "guideline edge case", "ambiguous text", "other"]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    pub text_key: String,
+    pub id_key: String,
+    pub label_key: String,
+    pub meta_key: String,
+    pub max_text_bytes: usize,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings {
+            text_key: "text".into(),
+            id_key: "id".into(),
+            label_key: "label".into(),
+            meta_key: "meta".into(),
+            max_text_bytes: 1_000_000,
+        }
+    }
+}
+
+/// A problem with a settings file, located at a line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the project settings: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}: {}{message}", path.display(), key_prefix(key))]
+    Invalid { path: PathBuf, line: usize, key: String, message: String },
+}
+
+fn key_prefix(key: &str) -> String {
+    if key.is_empty() { String::new() } else { format!("key `{key}`: ") }
+}
+
+impl ProjectConfig {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<ProjectConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates settings text; `path` only names the file in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> {
+        let invalid = |line: usize, key: String, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            key,
+            message,
+        };
+        let deserializer = toml::de::Deserializer::parse(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| line_of_offset(text, s.start));
+            invalid(line, String::new(), e.message().trim().to_string())
+        })?;
+        let config: ProjectConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let key = if key == "." { String::new() } else { key };
+            let inner = e.into_inner();
+            let line = inner.span().map_or(1, |s| line_of_offset(text, s.start));
+            invalid(line, key, inner.message().trim().to_string())
+        })?;
+        config.validate().map_err(|problem| {
+            let line = line_of_key(text, &problem.at).unwrap_or(1);
+            invalid(line, locate::render_path(&problem.at), problem.message)
+        })?;
+        Ok(config)
+    }
+
+    /// A new project's settings text: the template with its name, task and labels filled in.
+    pub fn render_new(name: &str, task: TaskKind, labels: &[String]) -> String {
+        let mut blocks = Vec::new();
+        for (i, label) in labels.iter().enumerate() {
+            let mut block = format!("[[labels]]\nname = {}\n", toml_string(label));
+            if i < 9 {
+                block.push_str(&format!("key = \"{}\"\n", i + 1));
+            }
+            block.push_str(&format!("color = \"{}\"\n", LABEL_PALETTE[i % LABEL_PALETTE.len()]));
+            blocks.push(block);
+        }
+        TEMPLATE
+            .replace("\"{{name}}\"", &toml_string(name))
+            .replace("{{task}}", task.as_str())
+            .replace("{{labels}}", blocks.join("\n").trim_end())
+    }
+
+    pub fn label_set(&self) -> LabelSet {
+        LabelSet::new(self.labels.iter().map(|l| l.name.clone()).collect(), self.task)
+    }
+
+    fn validate(&self) -> Result<(), Problem> {
+        let key = |k: &str| vec![PathSeg::Key(k.to_string())];
+        let sub = |table: &str, k: &str| vec![PathSeg::Key(table.to_string()), PathSeg::Key(k.to_string())];
+        if self.name.trim().is_empty() {
+            return Err(Problem::new(key("name"), "must not be empty"));
+        }
+        let minimum = if self.task == TaskKind::SingleLabel { 2 } else { 1 };
+        if self.labels.len() < minimum {
+            return Err(Problem::new(
+                key("labels"),
+                format!("a {} project needs at least {minimum} labels", self.task.as_str()),
+            ));
+        }
+        for (i, label) in self.labels.iter().enumerate() {
+            let at = |field: &str| {
+                vec![PathSeg::Key("labels".into()), PathSeg::Index(i), PathSeg::Key(field.into())]
+            };
+            check_label_name(&label.name).map_err(|m| Problem::new(at("name"), m))?;
+            if self.labels[..i].iter().any(|l| l.name == label.name) {
+                return Err(Problem::new(at("name"), format!("label `{}` is listed twice", label.name)));
+            }
+            if let Some(k) = &label.key {
+                if k.chars().count() != 1 || k.chars().any(char::is_control) || k == " " {
+                    return Err(Problem::new(at("key"), format!("must be a single key, not {k:?}")));
+                }
+                if let Some(other) = self.labels[..i].iter().find(|l| l.key.as_ref() == Some(k)) {
+                    return Err(Problem::new(
+                        at("key"),
+                        format!("key {k:?} is already used by label `{}`", other.name),
+                    ));
+                }
+            }
+            if let Some(c) = &label.color {
+                if !is_color(c) {
+                    return Err(Problem::new(
+                        at("color"),
+                        format!("unknown colour {c:?}; use one of {} or #rrggbb", COLOR_NAMES.join(", ")),
+                    ));
+                }
+            }
+        }
+
+        let t = &self.thresholds;
+        for (name, value) in [
+            ("auto_accept", t.auto_accept),
+            ("audit_share", t.audit_share),
+            ("expert", t.expert),
+            ("override_reason", t.override_reason),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(Problem::new(sub("thresholds", name), format!("must be between 0 and 1, not {value}")));
+            }
+        }
+        if t.expert > t.auto_accept {
+            return Err(Problem::new(
+                sub("thresholds", "expert"),
+                format!("must not be above auto_accept ({})", t.auto_accept),
+            ));
+        }
+        for (i, label) in t.high_stakes.iter().enumerate() {
+            if !self.labels.iter().any(|l| &l.name == label) {
+                return Err(Problem::new(
+                    vec![PathSeg::Key("thresholds".into()), PathSeg::Key("high_stakes".into()), PathSeg::Index(i)],
+                    format!("`{label}` is not one of the labels"),
+                ));
+            }
+        }
+
+        let s = &self.sampling;
+        if !(1..=10_000).contains(&s.batch_size) {
+            return Err(Problem::new(sub("sampling", "batch_size"), "must be between 1 and 10000"));
+        }
+        if s.retrain_every == 0 {
+            return Err(Problem::new(sub("sampling", "retrain_every"), "must be at least 1"));
+        }
+        for (name, value) in [
+            ("uncertainty_share", s.uncertainty_share),
+            ("diversity_share", s.diversity_share),
+            ("random_share", s.random_share),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(Problem::new(sub("sampling", name), format!("must be between 0 and 1, not {value}")));
+            }
+        }
+        let total = s.uncertainty_share + s.diversity_share + s.random_share;
+        if (total - 1.0).abs() > 1e-6 {
+            return Err(Problem::new(
+                sub("sampling", "random_share"),
+                format!("uncertainty_share, diversity_share and random_share add up to {total}, not 1"),
+            ));
+        }
+
+        for (name, list) in [("escalate", &self.reasons.escalate), ("override", &self.reasons.override_)] {
+            if list.is_empty() || list.len() > 9 {
+                return Err(Problem::new(sub("reasons", name), "needs between 1 and 9 reasons"));
+            }
+            if let Some(i) = list.iter().position(|r| r.trim().is_empty()) {
+                return Err(Problem::new(
+                    vec![PathSeg::Key("reasons".into()), PathSeg::Key(name.into()), PathSeg::Index(i)],
+                    "a reason must not be empty",
+                ));
+            }
+        }
+
+        let imp = &self.import;
+        for (name, value) in [
+            ("text_key", &imp.text_key),
+            ("id_key", &imp.id_key),
+            ("label_key", &imp.label_key),
+            ("meta_key", &imp.meta_key),
+        ] {
+            if value.is_empty() {
+                return Err(Problem::new(sub("import", name), "must not be empty"));
+            }
+        }
+        if imp.max_text_bytes == 0 {
+            return Err(Problem::new(sub("import", "max_text_bytes"), "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a label name as given in margin.toml or `--labels`.
+pub fn check_label_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a label name must not be empty".into());
+    }
+    if name.trim() != name {
+        return Err(format!("label {name:?} starts or ends with a space"));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control() || *c == ',' || *c == '|') {
+        return Err(format!("label {name:?} contains {c:?}; commas, bars and control characters are not allowed"));
+    }
+    Ok(())
+}
+
+fn is_color(c: &str) -> bool {
+    COLOR_NAMES.contains(&c)
+        || (c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// A validation problem before it is located in the file.
+struct Problem {
+    at: Vec<PathSeg>,
+    message: String,
+}
+
+impl Problem {
+    fn new(at: Vec<PathSeg>, message: impl Into<String>) -> Self {
+        Problem { at, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,15 @@
+//! The pure core of margin: items, labels, decisions and what they add up to.
+//!
+//! Nothing here does I/O. This module must not import rusqlite, ort, ratatui, crossterm or std::fs, nor any
+//! other module of this crate; everything else builds on it.
+
+pub mod audit;
+pub mod decision;
+pub mod item;
+pub mod label;
+pub mod strategy;
+
+pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
+pub use item::{ContentHash, NewItem, StoredItem, content_hash, derived_item_id};
+pub use label::{LabelSet, TaskKind};
+pub use strategy::Strategy;

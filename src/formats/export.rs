@@ -1,0 +1,248 @@
+//! Writing items out: margin's own JSONL (everything, including every decision), a flat CSV, and a
+//! Prodigy-style JSONL so the data can move between tools.
+//!
+//! Prodigy mapping: a decided single-label item becomes `{"text", "label", "answer": "accept", "meta"}`;
+//! a decided multi-label item `{"text", "options", "accept": [...], "answer": "accept", "meta"}`; an item
+//! that was only skipped, is escalated or is disputed `"answer": "ignore"`; an item no one has touched is
+//! written as an unanswered task (`text` and `meta` only).
+
+use std::io::Write;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::delimited::LABEL_SEPARATOR;
+use crate::domain::{Decision, ItemOutcome, StoredItem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+    Prodigy,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Prodigy => "prodigy",
+        }
+    }
+}
+
+/// Writes export records one item at a time.
+pub struct ExportWriter<W: Write> {
+    format: ExportFormat,
+    sink: Sink<W>,
+    multi_label: bool,
+    /// (name, display name) per label, for Prodigy's options.
+    options: Vec<(String, String)>,
+}
+
+enum Sink<W: Write> {
+    Lines(W),
+    Csv(csv::Writer<W>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error("item {id}: stored metadata is not valid JSON: {source}")]
+    Meta { id: String, source: serde_json::Error },
+}
+
+const CSV_HEADER: [&str; 9] =
+    ["id", "text", "status", "labels", "reference_labels", "annotators", "decisions", "last_decision_at", "meta"];
+
+impl<W: Write> ExportWriter<W> {
+    /// `labels` are the project's (name, display name) pairs, in order.
+    pub fn new(format: ExportFormat, out: W, multi_label: bool, labels: Vec<(String, String)>) -> Result<Self, ExportError> {
+        let sink = match format {
+            ExportFormat::Jsonl | ExportFormat::Prodigy => Sink::Lines(out),
+            ExportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(CSV_HEADER)?;
+                Sink::Csv(writer)
+            }
+        };
+        Ok(ExportWriter { format, sink, multi_label, options: labels })
+    }
+
+    /// Writes one item's record.
+    pub fn write(
+        &mut self,
+        item: &StoredItem,
+        decisions: &[Decision],
+        outcome: &ItemOutcome,
+    ) -> Result<(), ExportError> {
+        let meta_text = item.meta.as_deref().unwrap_or("{}");
+        let meta: &RawValue = serde_json::from_str(meta_text)
+            .map_err(|source| ExportError::Meta { id: item.ext_id.clone(), source })?;
+        match (&mut self.sink, self.format) {
+            (Sink::Csv(writer), _) => {
+                let mut annotators: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();
+                annotators.sort_unstable();
+                annotators.dedup();
+                let joined = |labels: Option<&[String]>| {
+                    labels.map(|l| l.join(&LABEL_SEPARATOR.to_string())).unwrap_or_default()
+                };
+                writer.write_record([
+                    item.ext_id.as_str(),
+                    item.text.as_str(),
+                    outcome.as_str(),
+                    &joined(outcome.labels()),
+                    &joined(item.reference_labels.as_deref()),
+                    &annotators.join(&LABEL_SEPARATOR.to_string()),
+                    &decisions.len().to_string(),
+                    &decisions.last().map(|d| rfc3339(d.at_ms)).unwrap_or_default(),
+                    meta_text,
+                ])?;
+            }
+            (Sink::Lines(out), ExportFormat::Prodigy) => {
+                let line = prodigy_line(item, meta, decisions, outcome, self.multi_label, &self.options);
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
+            (Sink::Lines(out), _) => {
+                let line = ItemLine {
+                    id: &item.ext_id,
+                    text: &item.text,
+                    meta,
+                    status: outcome.as_str(),
+                    labels: outcome.labels(),
+                    reference_labels: item.reference_labels.as_deref(),
+                    gold: item.gold,
+                    source: SourceLine { file: &item.source, line: item.line },
+                    decisions: decisions.iter().map(DecisionLine::from).collect(),
+                };
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and hands back the output.
+    pub fn finish(self) -> Result<W, ExportError> {
+        match self.sink {
+            Sink::Lines(mut out) => {
+                out.flush()?;
+                Ok(out)
+            }
+            Sink::Csv(writer) => writer.into_inner().map_err(|e| ExportError::Io(e.into_error())),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ItemLine<'a> {
+    id: &'a str,
+    text: &'a str,
+    meta: &'a RawValue,
+    status: &'a str,
+    labels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference_labels: Option<&'a [String]>,
+    gold: bool,
+    source: SourceLine<'a>,
+    decisions: Vec<DecisionLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct SourceLine<'a> {
+    file: &'a str,
+    line: i64,
+}
+
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    id: i64,
+    annotator: &'a str,
+    action: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_spent_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undoes: Option<i64>,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a crate::domain::ModelSnapshot>,
+}
+
+impl<'a> From<&'a Decision> for DecisionLine<'a> {
+    fn from(d: &'a Decision) -> Self {
+        DecisionLine {
+            id: d.id,
+            annotator: &d.annotator,
+            action: d.action.as_str(),
+            labels: d.labels.as_deref(),
+            reason: d.reason.as_deref(),
+            note: d.note.as_deref(),
+            time_spent_ms: d.time_spent_ms,
+            undoes: d.undoes,
+            at: rfc3339(d.at_ms),
+            model: d.model.as_ref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProdigyLine<'a> {
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options: Option<Vec<ProdigyOption<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accept: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<&'static str>,
+    meta: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct ProdigyOption<'a> {
+    id: &'a str,
+    text: &'a str,
+}
+
+fn prodigy_line<'a>(
+    item: &'a StoredItem,
+    meta: &'a RawValue,
+    decisions: &[Decision],
+    outcome: &'a ItemOutcome,
+    multi_label: bool,
+    options: &'a [(String, String)],
+) -> ProdigyLine<'a> {
+    let mut line = ProdigyLine { text: &item.text, label: None, options: None, accept: None, answer: None, meta };
+    match outcome {
+        ItemOutcome::Decided { labels } if multi_label => {
+            line.options = Some(options.iter().map(|(id, text)| ProdigyOption { id, text }).collect());
+            line.accept = Some(labels);
+            line.answer = Some("accept");
+        }
+        ItemOutcome::Decided { labels } => {
+            line.label = labels.first().map(String::as_str);
+            line.answer = Some("accept");
+        }
+        _ if !decisions.is_empty() => line.answer = Some("ignore"),
+        _ => {}
+    }
+    line
+}
+
+/// A stored timestamp as RFC 3339 in UTC with milliseconds.
+pub fn rfc3339(at_ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(at).to_string()
+}

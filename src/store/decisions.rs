@@ -1,0 +1,240 @@
+//! Recording decisions: one transaction writes the decision, opens or closes the escalation it implies,
+//! and appends the audit event, so a decision is either wholly stored or not at all.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::{Decision, DecisionAction, ModelSnapshot};
+
+/// A decision about to be recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDecision {
+    pub item_id: i64,
+    pub annotator: String,
+    pub action: DecisionAction,
+    pub labels: Option<Vec<String>>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub time_spent_ms: Option<i64>,
+    pub model: Option<ModelSnapshot>,
+    pub undoes: Option<i64>,
+}
+
+impl NewDecision {
+    /// A decision with only the essentials set.
+    pub fn new(item_id: i64, annotator: &str, action: DecisionAction) -> Self {
+        NewDecision {
+            item_id,
+            annotator: annotator.to_string(),
+            action,
+            labels: None,
+            reason: None,
+            note: None,
+            time_spent_ms: None,
+            model: None,
+            undoes: None,
+        }
+    }
+}
+
+impl Store {
+    /// Records a decision durably (the transaction is committed with `synchronous = FULL` before this
+    /// returns) and returns its id.
+    pub fn record_decision(&mut self, d: &NewDecision) -> Result<i64> {
+        check_shape(d)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists = tx
+            .query_row("SELECT 1 FROM items WHERE id = ?1", [d.item_id], |_| Ok(()))
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NoSuchItem(d.item_id));
+        }
+        let undone_action = match d.undoes {
+            Some(target) => Some(check_undo_target(&tx, d.item_id, target)?),
+            None => None,
+        };
+        let at_ms = now_ms();
+        tx.execute(
+            "INSERT INTO decisions (item_id, annotator, action, labels, reason, note, time_spent_ms,
+                 model_version_id, predicted_labels, predicted_confidence, undoes, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                d.item_id,
+                d.annotator,
+                d.action.as_str(),
+                d.labels.as_deref().map(labels_to_json),
+                d.reason,
+                d.note,
+                d.time_spent_ms,
+                d.model.as_ref().map(|m| m.version),
+                d.model.as_ref().map(|m| labels_to_json(&m.predicted)),
+                d.model.as_ref().map(|m| m.confidence),
+                d.undoes,
+                at_ms,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        match (d.action, undone_action) {
+            (DecisionAction::Escalate, _) => {
+                tx.execute(
+                    "INSERT INTO escalations (item_id, decision_id, reason, note, opened_by, opened_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![d.item_id, id, d.reason, d.note, d.annotator, at_ms],
+                )?;
+            }
+            (DecisionAction::Resolve, _) => close_escalations(&tx, d.item_id, &d.annotator, at_ms, "resolved")?,
+            (DecisionAction::Undo, Some(DecisionAction::Escalate)) => {
+                tx.execute(
+                    "UPDATE escalations SET closed_by = ?1, closed_at_ms = ?2, closed_as = 'undone'
+                     WHERE decision_id = ?3 AND closed_at_ms IS NULL",
+                    params![d.annotator, at_ms, d.undoes],
+                )?;
+            }
+            _ => {}
+        }
+        let payload = serde_json::json!({
+            "decision_id": id,
+            "action": d.action.as_str(),
+            "labels": d.labels,
+            "reason": d.reason,
+            "note": d.note,
+            "undoes": d.undoes,
+            "model": d.model,
+        });
+        events::append(&tx, at_ms, &d.annotator, "decision", Some(d.item_id), &payload)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// All decisions about one item, oldest first.
+    pub fn decisions_for(&self, item_id: i64) -> Result<Vec<Decision>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{DECISION_COLUMNS} WHERE item_id = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([item_id], row_to_raw)?;
+        rows.map(|r| r?.into_decision()).collect()
+    }
+}
+
+fn check_shape(d: &NewDecision) -> Result<()> {
+    let reject = |m: &str| Err(StoreError::Rejected(format!("{} decision: {m}", d.action.as_str())));
+    if d.action.assigns_labels() && d.labels.is_none() {
+        return reject("labels are required");
+    }
+    if !d.action.assigns_labels() && d.labels.is_some() {
+        return reject("this action gives no labels");
+    }
+    if d.action == DecisionAction::Escalate && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return reject("a reason is required");
+    }
+    if (d.action == DecisionAction::Undo) != d.undoes.is_some() {
+        return reject("an undo, and only an undo, names the decision it takes back");
+    }
+    Ok(())
+}
+
+/// An undo must name a decision on the same item that is not itself an undo and was not undone already.
+/// Returns the action being undone.
+fn check_undo_target(tx: &Transaction<'_>, item_id: i64, target: i64) -> Result<DecisionAction> {
+    let found: Option<(i64, String)> = tx
+        .query_row("SELECT item_id, action FROM decisions WHERE id = ?1", [target], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    let Some((target_item, action)) = found else {
+        return Err(StoreError::Rejected(format!("undo: decision {target} does not exist")));
+    };
+    if target_item != item_id {
+        return Err(StoreError::Rejected(format!("undo: decision {target} is about another item")));
+    }
+    let action = parse_action(&action)?;
+    if action == DecisionAction::Undo {
+        return Err(StoreError::Rejected("undo: an undo cannot be undone".into()));
+    }
+    let already = tx
+        .query_row("SELECT 1 FROM decisions WHERE undoes = ?1", [target], |_| Ok(()))
+        .optional()?;
+    if already.is_some() {
+        return Err(StoreError::Rejected(format!("undo: decision {target} was already undone")));
+    }
+    Ok(action)
+}
+
+fn close_escalations(tx: &Transaction<'_>, item_id: i64, by: &str, at_ms: i64, how: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE escalations SET closed_by = ?1, closed_at_ms = ?2, closed_as = ?3
+         WHERE item_id = ?4 AND closed_at_ms IS NULL",
+        params![by, at_ms, how, item_id],
+    )?;
+    Ok(())
+}
+
+pub(crate) const DECISION_COLUMNS: &str = "SELECT id, item_id, annotator, action, labels, reason, note,
+    time_spent_ms, model_version_id, predicted_labels, predicted_confidence, undoes, at_ms FROM decisions";
+
+/// A decision row before its JSON columns are parsed (rusqlite's row closures cannot return our errors).
+pub(crate) struct RawDecision {
+    id: i64,
+    item_id: i64,
+    annotator: String,
+    action: String,
+    labels: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+    time_spent_ms: Option<i64>,
+    model_version: Option<i64>,
+    predicted: Option<String>,
+    confidence: Option<f64>,
+    undoes: Option<i64>,
+    at_ms: i64,
+}
+
+pub(crate) fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawDecision> {
+    Ok(RawDecision {
+        id: row.get(0)?,
+        item_id: row.get(1)?,
+        annotator: row.get(2)?,
+        action: row.get(3)?,
+        labels: row.get(4)?,
+        reason: row.get(5)?,
+        note: row.get(6)?,
+        time_spent_ms: row.get(7)?,
+        model_version: row.get(8)?,
+        predicted: row.get(9)?,
+        confidence: row.get(10)?,
+        undoes: row.get(11)?,
+        at_ms: row.get(12)?,
+    })
+}
+
+impl RawDecision {
+    pub(crate) fn item_id(&self) -> i64 {
+        self.item_id
+    }
+
+    pub(crate) fn into_decision(self) -> Result<Decision> {
+        let model = match self.model_version {
+            Some(version) => Some(ModelSnapshot {
+                version,
+                predicted: labels_from_json(self.predicted)?.unwrap_or_default(),
+                confidence: self.confidence.unwrap_or(f64::NAN),
+            }),
+            None => None,
+        };
+        Ok(Decision {
+            id: self.id,
+            item_id: self.item_id,
+            annotator: self.annotator,
+            action: parse_action(&self.action)?,
+            labels: labels_from_json(self.labels)?,
+            reason: self.reason,
+            note: self.note,
+            time_spent_ms: self.time_spent_ms,
+            model,
+            undoes: self.undoes,
+            at_ms: self.at_ms,
+        })
+    }
+}
+
+fn parse_action(s: &str) -> Result<DecisionAction> {
+    DecisionAction::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown decision action {s:?}")))
+}

@@ -1,0 +1,137 @@
+//! The project database: the only module that touches rusqlite.
+//!
+//! Owns the connection, the PRAGMAs set at open, the append-only migrations, and every read and write of
+//! items, decisions, escalations and the audit trail. Writes happen in transactions; writers take the
+//! write lock up front (`BEGIN IMMEDIATE`) so several processes on one project queue up instead of failing.
+//! Imports only `domain`.
+
+mod decisions;
+mod events;
+mod items;
+mod report;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use decisions::NewDecision;
+pub use items::{AddOutcome, ImportWriter};
+pub use report::{LabelCount, StatusReport};
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite).
+const CACHE_KIB: i64 = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: cannot open the database: {source}", path.display())]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "{}: this database has schema version {found}, but this margin knows only up to {known}; upgrade margin",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: u32, known: u32 },
+    #[error("{}: cannot bring the database schema up to date: {message}", path.display())]
+    Migrate { path: PathBuf, message: String },
+    #[error("item {0} does not exist")]
+    NoSuchItem(i64),
+    #[error("{0}")]
+    Rejected(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open project database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it if it does not exist, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // journal_mode answers with a row; the other PRAGMAs do not.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}, WAL was refused")),
+            });
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB};"
+        ))
+        .map_err(open_err)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    /// Opens an existing database without changing it: no migration, no PRAGMA that writes. For looking
+    /// at a project as it is (`margin doctor`).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version this database is at.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    /// The schema version this margin creates.
+    pub fn latest_schema_version() -> u32 {
+        schema::LATEST
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` when the file is sound, otherwise what SQLite found.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the store's one clock.
+pub(crate) fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Reads a JSON array of strings from a nullable column.
+pub(crate) fn labels_from_json(text: Option<String>) -> Result<Option<Vec<String>>> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("label list {t:?}: {e}"))))
+        .transpose()
+}
+
+pub(crate) fn labels_to_json(labels: &[String]) -> String {
+    serde_json::to_string(labels).unwrap_or_else(|_| "[]".into())
+}
+
+#[cfg(test)]
+mod tests;

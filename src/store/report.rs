@@ -1,0 +1,222 @@
+//! Reading the project back: the status summary and a streaming walk over items with their decisions.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
+use super::{Result, Store, StoreError, labels_from_json};
+use crate::domain::{Decision, ItemOutcome, StoredItem, outcome};
+
+/// How many items carry a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelCount {
+    pub label: String,
+    pub count: u64,
+}
+
+/// Where the project stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub items: u64,
+    pub pending: u64,
+    pub decided: u64,
+    pub disputed: u64,
+    pub escalated: u64,
+    pub gold: u64,
+    pub decisions: u64,
+    pub annotators: u64,
+    pub imports: u64,
+    pub models: u64,
+    pub current_model: Option<i64>,
+    /// Decided items per label, in the project's label order (labels no longer configured come last).
+    pub labels: Vec<LabelCount>,
+    /// Items per imported reference label.
+    pub reference_labels: Vec<LabelCount>,
+}
+
+impl Store {
+    /// Counts items by outcome and label. `label_order` is the project's label list.
+    pub fn status(&mut self, label_order: &[String]) -> Result<StatusReport> {
+        let tx = self.conn.transaction()?;
+        let count = |sql: &str| -> Result<u64> {
+            Ok(tx.query_row(sql, [], |row| row.get::<_, i64>(0))?.unsigned_abs())
+        };
+        let items = count("SELECT count(*) FROM items")?;
+        let gold = count("SELECT count(*) FROM items WHERE gold = 1")?;
+        let decisions = count("SELECT count(*) FROM decisions")?;
+        let annotators = count("SELECT count(DISTINCT annotator) FROM decisions")?;
+        let imports = count("SELECT count(*) FROM imports")?;
+        let models = count("SELECT count(*) FROM model_versions")?;
+        let current_model: Option<i64> = tx
+            .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |row| {
+                row.get::<_, String>(0)
+            })
+            .ok()
+            .and_then(|v| v.parse().ok());
+
+        let open = open_escalations(&tx)?;
+        let mut decided = 0;
+        let mut disputed = 0;
+        let mut escalated = 0;
+        let mut per_label: BTreeMap<String, u64> = BTreeMap::new();
+        let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
+        let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
+        let mut group = Vec::new();
+        while let Some(item_id) = runs.next_run(&mut group)? {
+            match outcome(&group, open.contains(&item_id)) {
+                ItemOutcome::Decided { labels } => {
+                    decided += 1;
+                    for label in labels {
+                        *per_label.entry(label).or_default() += 1;
+                    }
+                }
+                ItemOutcome::Disputed => disputed += 1,
+                ItemOutcome::Escalated => escalated += 1,
+                ItemOutcome::Pending => {}
+            }
+        }
+        drop(runs);
+        drop(stmt);
+
+        let mut reference: BTreeMap<String, u64> = BTreeMap::new();
+        let mut stmt = tx.prepare(
+            "SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL GROUP BY 1",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?;
+        for row in rows {
+            let (labels, n) = row?;
+            for label in labels_from_json(Some(labels))?.unwrap_or_default() {
+                *reference.entry(label).or_default() += n;
+            }
+        }
+        drop(stmt);
+        tx.finish()?;
+
+        Ok(StatusReport {
+            items,
+            pending: items - decided - disputed - escalated,
+            decided,
+            disputed,
+            escalated,
+            gold,
+            decisions,
+            annotators,
+            imports,
+            models,
+            current_model,
+            labels: in_label_order(label_order, per_label, true),
+            reference_labels: in_label_order(label_order, reference, false),
+        })
+    }
+
+    /// Calls `visit` for every item (oldest first) with its decisions and outcome, from one consistent
+    /// snapshot of the database. Memory stays flat: items and decisions are streamed side by side.
+    pub fn for_each_item<E: From<StoreError>>(
+        &mut self,
+        mut visit: impl FnMut(&StoredItem, &[Decision], &ItemOutcome) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let open = open_escalations(&tx)?;
+        let mut item_stmt = tx
+            .prepare(
+                "SELECT i.id, i.ext_id, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source
+                 FROM items i JOIN imports im ON im.id = i.import_id ORDER BY i.id",
+            )
+            .map_err(StoreError::from)?;
+        let mut decision_stmt =
+            tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id")).map_err(StoreError::from)?;
+        let mut decisions = DecisionRuns::new(decision_stmt.query_map([], row_to_raw).map_err(StoreError::from)?);
+        let mut items = item_stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, bool>(5)?,
+                    row.get::<_, i64>(6)?,
+                    row.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(StoreError::from)?;
+        let mut group = Vec::new();
+        while let Some(row) = items.next() {
+            let (id, ext_id, text, meta, reference, gold, line, source) = row.map_err(StoreError::from)?;
+            let item = StoredItem {
+                id,
+                ext_id,
+                text,
+                meta,
+                reference_labels: labels_from_json(reference)?,
+                gold,
+                source,
+                line,
+            };
+            decisions.take_for(id, &mut group)?;
+            let result = outcome(&group, open.contains(&id));
+            visit(&item, &group, &result)?;
+        }
+        Ok(())
+    }
+}
+
+fn open_escalations(tx: &rusqlite::Transaction<'_>) -> Result<HashSet<i64>> {
+    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM escalations WHERE closed_at_ms IS NULL")?;
+    let ids = stmt.query_map([], |row| row.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Decisions read in (item, id) order and handed out one item's run at a time.
+struct DecisionRuns<I: Iterator<Item = rusqlite::Result<RawDecision>>> {
+    rows: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = rusqlite::Result<RawDecision>>> DecisionRuns<I> {
+    fn new(rows: I) -> Self {
+        DecisionRuns { rows: rows.peekable() }
+    }
+
+    /// Fills `group` with the decisions about `item_id`, passing over those of earlier items.
+    fn take_for(&mut self, item_id: i64, group: &mut Vec<Decision>) -> Result<()> {
+        group.clear();
+        loop {
+            match self.rows.peek() {
+                Some(Ok(raw)) if raw.item_id() > item_id => return Ok(()),
+                None => return Ok(()),
+                Some(_) => {}
+            }
+            if let Some(row) = self.rows.next() {
+                let raw = row?;
+                if raw.item_id() == item_id {
+                    group.push(raw.into_decision()?);
+                }
+            }
+        }
+    }
+
+    /// Fills `group` with the next item's decisions and returns that item's id.
+    fn next_run(&mut self, group: &mut Vec<Decision>) -> Result<Option<i64>> {
+        let item_id = match self.rows.peek() {
+            None => return Ok(None),
+            Some(Ok(raw)) => raw.item_id(),
+            Some(Err(_)) => {
+                let err = self.rows.next().and_then(|row| row.err());
+                return Err(err.map_or_else(|| StoreError::Corrupt("unreadable decision".into()), StoreError::from));
+            }
+        };
+        self.take_for(item_id, group)?;
+        Ok(Some(item_id))
+    }
+}
+
+fn in_label_order(order: &[String], mut counts: BTreeMap<String, u64>, keep_zero: bool) -> Vec<LabelCount> {
+    let mut out: Vec<LabelCount> = order
+        .iter()
+        .map(|label| LabelCount { label: label.clone(), count: counts.remove(label).unwrap_or(0) })
+        .filter(|c| keep_zero || c.count > 0)
+        .collect();
+    out.extend(counts.into_iter().map(|(label, count)| LabelCount { label, count }));
+    out
+}

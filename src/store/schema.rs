@@ -1,0 +1,33 @@
+//! The schema's migrations, numbered and append-only: a released migration is never edited.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::StoreError;
+
+const STEPS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The version a fully migrated database reports in `PRAGMA user_version`.
+pub const LATEST: u32 = STEPS.len() as u32;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect())
+}
+
+/// Brings the database up to [`LATEST`], refusing one made by a newer margin.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: u32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    if found > LATEST {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: LATEST });
+    }
+    if found == LATEST {
+        return Ok(());
+    }
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| StoreError::Migrate { path: path.to_path_buf(), message: e.to_string() })
+}
