@@ -27,11 +27,6 @@ pub fn init(dir: &Path) -> Option<PathBuf> {
         let _ = std::fs::rename(&path, dir.join("margin.log.1"));
     }
     let file = OpenOptions::new().create(true).append(true).open(&path).ok()?;
-    tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
-        .with_ansi(false)
-        .with_max_level(level)
-        .try_init()
-        .ok()?;
+    tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_max_level(level).try_init().ok()?;
     Some(path)
 }

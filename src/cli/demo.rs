@@ -67,10 +67,20 @@ fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
         let mut store = Store::open(&project.db_path())?;
         let options = project_read_options(&project);
         let input = Cursor::new(DEMO_ITEMS.as_bytes());
-        import(&mut store, input, "assets/demo/fortunes.jsonl", InputFormat::Jsonl, options, false, user, &Progress::hidden())?;
+        import(
+            &mut store,
+            input,
+            "assets/demo/fortunes.jsonl",
+            InputFormat::Jsonl,
+            options,
+            false,
+            user,
+            &Progress::hidden(),
+        )?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, dir).with_context(|| format!("{}: cannot move the demo project into place", dir.display()))?;
+    std::fs::rename(&staged, dir)
+        .with_context(|| format!("{}: cannot move the demo project into place", dir.display()))?;
     // The project is complete; make sure it opens as a user would open it.
     Project::open(&Location::Given(dir.to_path_buf()))?;
     Ok(())

@@ -130,7 +130,9 @@ fn project_checks(context: &Context, checks: &mut Vec<Check>) {
             let detail = match v.cmp(&latest) {
                 std::cmp::Ordering::Equal => format!("{v} (up to date)"),
                 std::cmp::Ordering::Less => format!("{v}; the next command brings it to {latest}"),
-                std::cmp::Ordering::Greater => format!("{v}, made by a newer margin (this one knows {latest}); upgrade margin"),
+                std::cmp::Ordering::Greater => {
+                    format!("{v}, made by a newer margin (this one knows {latest}); upgrade margin")
+                }
             };
             Check { name: "schema version", ok: v <= latest, detail }
         }

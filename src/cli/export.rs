@@ -62,18 +62,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         FormatArg::Csv => ExportFormat::Csv,
         FormatArg::Prodigy => ExportFormat::Prodigy,
     };
-    let labels = project
-        .config
-        .labels
-        .iter()
-        .map(|l| (l.name.clone(), l.display_name().to_string()))
-        .collect();
+    let labels = project.config.labels.iter().map(|l| (l.name.clone(), l.display_name().to_string())).collect();
     let multi_label = project.config.task == TaskKind::MultiLabel;
 
     let (out, tmp): (Box<dyn Write>, _) = match &args.output {
         Some(path) => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
+            let tmp =
+                tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
             let file = tmp.reopen().with_context(|| format!("{}: cannot write", path.display()))?;
             (Box::new(BufWriter::with_capacity(1 << 20, file)), Some(tmp))
         }

@@ -3,20 +3,22 @@
 //! Every bad record is reported as `FILE:LINE: what is wrong`. Unless `--skip-bad` is given, any bad record
 //! means nothing is written and the exit status is non-zero.
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
 
 use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Context, open_store};
+use crate::domain::NewItem;
 use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
 use crate::project::Project;
-use crate::store::{AddOutcome, Store};
+use crate::store::{AddOutcome, ImportEnd, Store};
 
 /// At most this many bad records are listed; the rest are counted.
 const MAX_LISTED: u64 = 100;
@@ -88,8 +90,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project()?;
     let options = read_options(&project, &args);
     let mut store = open_store(&project)?;
-    let bytes_read = Rc::new(Cell::new(0u64));
-    let (input, name, format, total): (Box<dyn BufRead>, String, InputFormat, Option<u64>) = if args.file == "-" {
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (input, name, format, total): (Box<dyn BufRead + Send>, String, InputFormat, Option<u64>) = if args.file == "-"
+    {
         let mut stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
         let format = match args.format {
             Some(f) => f.into(),
@@ -104,10 +107,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         };
         let file = File::open(path).with_context(|| format!("{}: cannot open", args.file))?;
         let total = file.metadata().ok().map(|m| m.len());
-        let counted = CountingReader { inner: file, count: Rc::clone(&bytes_read) };
+        let counted = CountingReader { inner: file, count: Arc::clone(&bytes_read) };
         (Box::new(BufReader::with_capacity(1 << 20, counted)), args.file.clone(), format, total)
     };
-    let progress = Progress::new(total, Rc::clone(&bytes_read));
+    let progress = Progress::new(total, Arc::clone(&bytes_read));
     let report = import(&mut store, input, &name, format, options, args.skip_bad, &context.user, &progress);
     progress.bar.finish_and_clear();
     let report = report?;
@@ -156,12 +159,18 @@ pub(super) fn project_read_options(project: &Project) -> ReadOptions {
     }
 }
 
+/// Records handed from the reading thread to the writing one at a time.
+const BATCH: usize = 1024;
+
 /// Reads every record of `input` into one import transaction. Bad records are printed to stderr as they
 /// are found; unless `skip_bad`, any of them rolls the whole import back and is an error.
+///
+/// Reading and parsing run on a second thread, so the database writes (the slow part) never wait for
+/// them; records arrive in order, in batches, over a bounded channel.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn import(
     store: &mut Store,
-    input: impl BufRead,
+    input: impl BufRead + Send,
     name: &str,
     format: InputFormat,
     options: ReadOptions,
@@ -170,54 +179,76 @@ pub(super) fn import(
     progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     let mut reader = formats::reader(format, input, options).map_err(|p| problem_error(name, p))?;
-    let mut writer = store.begin_import(name, format.as_str(), user)?;
-    let mut bad = 0u64;
-    let report_bad = |bad: &mut u64, record: &BadRecord| {
-        *bad += 1;
-        if *bad <= MAX_LISTED {
-            progress.bar.suspend(|| eprintln!("{name}:{}: {}", record.line, record.message));
-        }
-    };
-    let mut seen = 0u64;
-    while let Some(next) = reader.next_item() {
-        seen += 1;
-        if seen % 4096 == 0 {
-            progress.tick(seen);
-        }
-        match next {
-            Ok(item) => {
-                // Items are added even after a bad record, so clashing ids are found and reported too; a
-                // refused import is rolled back as a whole.
-                if let AddOutcome::IdTaken { id } = writer.add(&item)? {
-                    report_bad(&mut bad, &BadRecord {
-                        line: item.line,
-                        message: format!("id `{id}` is already used by an item with a different text"),
-                    });
+    let (sender, batches) = sync_channel::<Vec<Result<NewItem, ReadProblem>>>(8);
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(next) = reader.next_item() {
+                batch.push(next);
+                if batch.len() == BATCH
+                    && sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                {
+                    // The writer stopped early; its error is the one to report.
+                    return reader.blank_lines();
                 }
             }
-            Err(ReadProblem::Bad(record)) => report_bad(&mut bad, &record),
-            Err(problem) => return Err(problem_error(name, problem)),
+            let _ = sender.send(batch);
+            reader.blank_lines()
+        });
+        let mut bad = 0u64;
+        let report_bad = |bad: &mut u64, record: &BadRecord| {
+            *bad += 1;
+            if *bad <= MAX_LISTED {
+                progress.bar.suspend(|| eprintln!("{name}:{}: {}", record.line, record.message));
+            }
+        };
+        let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {
+            let mut seen = 0u64;
+            for next in batches.iter().flatten() {
+                seen += 1;
+                if seen % 4096 == 0 {
+                    progress.tick(seen);
+                }
+                let item = match next {
+                    Ok(item) => item,
+                    Err(ReadProblem::Bad(record)) => {
+                        report_bad(&mut bad, &record);
+                        continue;
+                    }
+                    Err(problem) => return Err(problem_error(name, problem)),
+                };
+                // Items are added even after a bad record, so clashing ids are found and reported too; a
+                // refused import is rolled back as a whole.
+                let message = match sink.add(&item)? {
+                    AddOutcome::Added | AddOutcome::DuplicateText { .. } => continue,
+                    AddOutcome::IdTaken { id } => {
+                        format!("id `{id}` is already used by an item with a different text")
+                    }
+                    AddOutcome::KeyCollision { existing_id } => format!(
+                        "this text's content key equals that of item `{existing_id}`, a different text (a \
+                         one-in-10^19 chance); margin cannot store both, please report this"
+                    ),
+                };
+                report_bad(&mut bad, &BadRecord { line: item.line, message });
+            }
+            let refused = bad > 0 && !skip_bad;
+            Ok(if refused { ImportEnd::RollBack } else { ImportEnd::Commit { rejected: bad } })
+        });
+        drop(batches);
+        let blank_lines = reading.join().map_err(|_| anyhow!("{name}: the reading thread failed"))?;
+        let counts = counts?;
+        if bad > MAX_LISTED {
+            eprintln!("{name}: ... and {} more bad records", bad - MAX_LISTED);
         }
-    }
-    if bad > MAX_LISTED {
-        eprintln!("{name}: ... and {} more bad records", bad - MAX_LISTED);
-    }
-    if bad > 0 && !skip_bad {
-        drop(writer);
-        bail!(
-            "{name}: {bad} bad record{}; nothing was imported. Fix {}, or pass --skip-bad to import the rest",
-            if bad == 1 { "" } else { "s" },
-            if bad == 1 { "it" } else { "them" }
-        );
-    }
-    let report = ImportReport {
-        added: writer.added(),
-        duplicates: writer.duplicates(),
-        bad,
-        blank_lines: reader.blank_lines(),
-    };
-    writer.commit(bad)?;
-    Ok(report)
+        if bad > 0 && !skip_bad {
+            bail!(
+                "{name}: {bad} bad record{}; nothing was imported. Fix {}, or pass --skip-bad to import the rest",
+                if bad == 1 { "" } else { "s" },
+                if bad == 1 { "it" } else { "them" }
+            );
+        }
+        Ok(ImportReport { added: counts.added, duplicates: counts.duplicates, bad, blank_lines })
+    })
 }
 
 fn problem_error(name: &str, problem: ReadProblem) -> anyhow::Error {
@@ -244,7 +275,8 @@ fn format_from_name(name: &str) -> anyhow::Result<InputFormat> {
 
 fn sniff_stdin(stdin: &mut impl BufRead) -> anyhow::Result<InputFormat> {
     let head = stdin.fill_buf().context("<stdin>: cannot read")?;
-    let first = head.iter().skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF).next();
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
     match first {
         Some(b'{') => Ok(InputFormat::Jsonl),
         _ => bail!("<stdin>: cannot tell the format; pass --format jsonl, csv, tsv or text"),
@@ -254,13 +286,13 @@ fn sniff_stdin(stdin: &mut impl BufRead) -> anyhow::Result<InputFormat> {
 /// Counts the bytes read through it, for the progress bar.
 struct CountingReader<R> {
     inner: R,
-    count: Rc<Cell<u64>>,
+    count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -268,12 +300,12 @@ impl<R: Read> Read for CountingReader<R> {
 /// A progress bar on stderr, hidden when stderr is not a terminal.
 pub(super) struct Progress {
     bar: ProgressBar,
-    bytes_read: Rc<Cell<u64>>,
+    bytes_read: Arc<AtomicU64>,
     by_bytes: bool,
 }
 
 impl Progress {
-    pub(super) fn new(total_bytes: Option<u64>, bytes_read: Rc<Cell<u64>>) -> Self {
+    pub(super) fn new(total_bytes: Option<u64>, bytes_read: Arc<AtomicU64>) -> Self {
         if !std::io::stderr().is_terminal() {
             return Self::hidden();
         }
@@ -288,12 +320,12 @@ impl Progress {
     }
 
     pub(super) fn hidden() -> Self {
-        Progress { bar: ProgressBar::hidden(), bytes_read: Rc::new(Cell::new(0)), by_bytes: false }
+        Progress { bar: ProgressBar::hidden(), bytes_read: Arc::new(AtomicU64::new(0)), by_bytes: false }
     }
 
     fn tick(&self, records: u64) {
         if self.by_bytes {
-            self.bar.set_position(self.bytes_read.get());
+            self.bar.set_position(self.bytes_read.load(Ordering::Relaxed));
         }
         self.bar.set_message(format!("{records} records"));
     }

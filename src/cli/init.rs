@@ -101,9 +101,7 @@ fn guidelines_template(name: &str, labels: &[String]) -> String {
         "# Annotation guidelines: {name}\n\nWhat this project labels, and why. Keep one section per label: margin shows the\nsection of the label in question first.\n"
     );
     for label in labels {
-        text.push_str(&format!(
-            "\n## {label}\n\nWhen to choose `{label}`. Give a clear example and a near miss.\n"
-        ));
+        text.push_str(&format!("\n## {label}\n\nWhen to choose `{label}`. Give a clear example and a near miss.\n"));
     }
     text
 }

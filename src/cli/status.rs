@@ -35,11 +35,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
     println!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
     for count in &report.labels {
-        let reference = report
-            .reference_labels
-            .iter()
-            .find(|r| r.label == count.label)
-            .map_or(0, |r| r.count);
+        let reference = report.reference_labels.iter().find(|r| r.label == count.label).map_or(0, |r| r.count);
         println!("{:width$}  {:>8}  {:>9}", count.label, count.count, reference);
     }
     for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {

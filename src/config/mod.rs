@@ -179,8 +179,8 @@ fn key_prefix(key: &str) -> String {
 impl ProjectConfig {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<ProjectConfig, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
     }
 
@@ -245,9 +245,7 @@ impl ProjectConfig {
             ));
         }
         for (i, label) in self.labels.iter().enumerate() {
-            let at = |field: &str| {
-                vec![PathSeg::Key("labels".into()), PathSeg::Index(i), PathSeg::Key(field.into())]
-            };
+            let at = |field: &str| vec![PathSeg::Key("labels".into()), PathSeg::Index(i), PathSeg::Key(field.into())];
             check_label_name(&label.name).map_err(|m| Problem::new(at("name"), m))?;
             if self.labels[..i].iter().any(|l| l.name == label.name) {
                 return Err(Problem::new(at("name"), format!("label `{}` is listed twice", label.name)));
@@ -368,8 +366,7 @@ pub fn check_label_name(name: &str) -> Result<(), String> {
 }
 
 fn is_color(c: &str) -> bool {
-    COLOR_NAMES.contains(&c)
-        || (c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
+    COLOR_NAMES.contains(&c) || (c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
 }
 
 fn toml_string(s: &str) -> String {

@@ -135,18 +135,11 @@ pub fn outcome(decisions: &[Decision], escalation_open: bool) -> ItemOutcome {
     if escalation_open {
         return ItemOutcome::Escalated;
     }
-    let undone: HashSet<i64> = decisions
-        .iter()
-        .filter(|d| d.action == DecisionAction::Undo)
-        .filter_map(|d| d.undoes)
-        .collect();
-    let effective = || {
-        decisions
-            .iter()
-            .filter(|d| d.action != DecisionAction::Undo && !undone.contains(&d.id))
-    };
+    let undone: HashSet<i64> =
+        decisions.iter().filter(|d| d.action == DecisionAction::Undo).filter_map(|d| d.undoes).collect();
+    let effective = || decisions.iter().filter(|d| d.action != DecisionAction::Undo && !undone.contains(&d.id));
 
-    if let Some(ruling) = effective().filter(|d| d.action == DecisionAction::Resolve).last() {
+    if let Some(ruling) = effective().rev().find(|d| d.action == DecisionAction::Resolve) {
         return ItemOutcome::Decided { labels: ruling.labels.clone().unwrap_or_default() };
     }
 
@@ -161,15 +154,9 @@ pub fn outcome(decisions: &[Decision], escalation_open: bool) -> ItemOutcome {
     for labels in latest_vote.values() {
         *tally.entry(labels).or_default() += 1;
     }
-    let (labels, votes) = tally
-        .into_iter()
-        .max_by_key(|(_, votes)| *votes)
-        .expect("tally has at least one entry when there are votes");
-    if votes * 2 > latest_vote.len() {
-        ItemOutcome::Decided { labels: labels.to_vec() }
-    } else {
-        ItemOutcome::Disputed
-    }
+    let (labels, votes) =
+        tally.into_iter().max_by_key(|(_, votes)| *votes).expect("tally has at least one entry when there are votes");
+    if votes * 2 > latest_vote.len() { ItemOutcome::Decided { labels: labels.to_vec() } } else { ItemOutcome::Disputed }
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 
 use sha2::{Digest, Sha256};
 
-/// SHA-256 of an item's text: two items with the same hash are the same text and the second is skipped.
-pub type ContentHash = [u8; 32];
+/// The first 8 bytes of the SHA-256 of an item's text, as a signed integer: how duplicates are found, and
+/// (in hex) the id of an item whose file gave none. Eight bytes keep the database index small; two
+/// different texts share a key with odds of about one in 10^19 per pair, and the store refuses such a
+/// pair rather than confuse them.
+pub type ContentKey = i64;
 
 /// One item read from an import file, checked and ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,12 +14,28 @@ pub struct NewItem {
     /// The id the file gave, if any; otherwise one is derived from the text (see [`derived_item_id`]).
     pub ext_id: Option<String>,
     pub text: String,
+    /// [`content_key`] of `text`, computed once where the item is read (see [`NewItem::new`]).
+    pub content_key: ContentKey,
     /// A JSON object, kept verbatim as the file had it.
     pub meta: Option<String>,
     /// Labels the file already carried (a reference set, e.g. an earlier labelling or a gold standard).
     pub reference_labels: Option<Vec<String>>,
     /// 1-based line in the source where this item starts.
     pub line: u64,
+}
+
+impl NewItem {
+    /// An item with its content key computed from `text`.
+    pub fn new(
+        ext_id: Option<String>,
+        text: String,
+        meta: Option<String>,
+        reference_labels: Option<Vec<String>>,
+        line: u64,
+    ) -> Self {
+        let content_key = content_key(&text);
+        NewItem { ext_id, text, content_key, meta, reference_labels, line }
+    }
 }
 
 /// An item as the store holds it.
@@ -54,21 +73,26 @@ pub fn check_text(text: &str, max_bytes: usize) -> Result<(), TextProblem> {
     Ok(())
 }
 
-/// The hash that decides whether two texts are duplicates: exact bytes, nothing normalised.
-pub fn content_hash(text: &str) -> ContentHash {
-    Sha256::digest(text.as_bytes()).into()
+/// The key that decides whether two texts are duplicates: of the exact bytes, nothing normalised.
+pub fn content_key(text: &str) -> ContentKey {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
-/// The id given to an item whose file had none: the first 8 bytes of its content hash in hex, so the same
-/// text gets the same id in every project and every re-import.
-pub fn derived_item_id(hash: &ContentHash) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(16);
-    for byte in &hash[..8] {
-        id.push(HEX[usize::from(byte >> 4)] as char);
-        id.push(HEX[usize::from(byte & 0xf)] as char);
+/// The id of an item whose file gave none: its content key in hex (the first 16 hex digits of the text's
+/// SHA-256), so the same text gets the same id in every project and every re-import.
+pub fn derived_item_id(key: ContentKey) -> String {
+    format!("{:016x}", key as u64)
+}
+
+/// The content key a derived id stands for, if `id` has that form.
+pub fn key_of_derived_id(id: &str) -> Option<ContentKey> {
+    if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
     }
-    id
+    u64::from_str_radix(id, 16).ok().map(|k| k as i64)
 }
 
 #[cfg(test)]
@@ -76,9 +100,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn derived_id_is_hex_prefix_of_sha256() {
+    fn derived_id_is_hex_prefix_of_sha256_and_parses_back() {
         // sha256("abc") = ba7816bf8f01cfea...
-        assert_eq!(derived_item_id(&content_hash("abc")), "ba7816bf8f01cfea");
+        let key = content_key("abc");
+        assert_eq!(derived_item_id(key), "ba7816bf8f01cfea");
+        assert_eq!(key_of_derived_id("ba7816bf8f01cfea"), Some(key));
+        assert_eq!(key_of_derived_id("BA7816BF8F01CFEA"), None);
+        assert_eq!(key_of_derived_id("a1"), None);
     }
 
     #[test]

@@ -79,20 +79,11 @@ impl LabelSet {
             match self.index_of(label) {
                 Some(i) => seen[i] = true,
                 None => {
-                    return Err(LabelError::Unknown {
-                        label: label.clone(),
-                        known: self.names.join(", "),
-                    });
+                    return Err(LabelError::Unknown { label: label.clone(), known: self.names.join(", ") });
                 }
             }
         }
-        let chosen: Vec<String> = self
-            .names
-            .iter()
-            .zip(&seen)
-            .filter(|(_, s)| **s)
-            .map(|(n, _)| n.clone())
-            .collect();
+        let chosen: Vec<String> = self.names.iter().zip(&seen).filter(|(_, s)| **s).map(|(n, _)| n.clone()).collect();
         if self.kind == TaskKind::SingleLabel && chosen.len() > 1 {
             return Err(LabelError::TooMany { count: chosen.len() });
         }
@@ -127,10 +118,7 @@ mod tests {
     fn validate_rejects_unknown_and_too_many() {
         let labels = set(TaskKind::SingleLabel);
         assert!(matches!(labels.validate(&["eggs".into()]), Err(LabelError::Unknown { .. })));
-        assert_eq!(
-            labels.validate(&["ham".into(), "spam".into()]),
-            Err(LabelError::TooMany { count: 2 })
-        );
+        assert_eq!(labels.validate(&["ham".into(), "spam".into()]), Err(LabelError::TooMany { count: 2 }));
         assert_eq!(labels.validate(&[]), Err(LabelError::Empty));
     }
 

@@ -10,6 +10,6 @@ pub mod label;
 pub mod strategy;
 
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
-pub use item::{ContentHash, NewItem, StoredItem, content_hash, derived_item_id};
+pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};
 pub use label::{LabelSet, TaskKind};
 pub use strategy::Strategy;

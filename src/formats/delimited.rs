@@ -34,10 +34,12 @@ impl<R: Read> DelimitedReader<R> {
         let fatal = |message: String| ReadProblem::Fatal(BadRecord { line: 1, message });
         let header = match reader.byte_headers() {
             Ok(header) => header.clone(),
-            Err(e) => return Err(match e.into_kind() {
-                ErrorKind::Io(io) => ReadProblem::Io(io),
-                other => fatal(format!("cannot read the header: {other:?}")),
-            }),
+            Err(e) => {
+                return Err(match e.into_kind() {
+                    ErrorKind::Io(io) => ReadProblem::Io(io),
+                    other => fatal(format!("cannot read the header: {other:?}")),
+                });
+            }
         };
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
@@ -76,9 +78,7 @@ impl<R: Read> DelimitedReader<R> {
     }
 
     fn item_from_record(&self, line: u64) -> Result<NewItem, String> {
-        let field = |i: usize| -> Result<&str, String> {
-            utf8_or_message(self.record.get(i).unwrap_or_default())
-        };
+        let field = |i: usize| -> Result<&str, String> { utf8_or_message(self.record.get(i).unwrap_or_default()) };
         let text = field(self.text_column)?;
         check_text(text, self.options.max_text_bytes).map_err(|e| e.to_string())?;
         let ext_id = match self.id_column {
@@ -106,7 +106,7 @@ impl<R: Read> DelimitedReader<R> {
             }
             Some(serde_json::Value::Object(object).to_string())
         };
-        Ok(NewItem { ext_id, text: text.to_string(), meta, reference_labels, line })
+        Ok(NewItem::new(ext_id, text.to_string(), meta, reference_labels, line))
     }
 }
 

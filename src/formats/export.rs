@@ -43,7 +43,7 @@ pub struct ExportWriter<W: Write> {
 
 enum Sink<W: Write> {
     Lines(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,13 +61,18 @@ const CSV_HEADER: [&str; 9] =
 
 impl<W: Write> ExportWriter<W> {
     /// `labels` are the project's (name, display name) pairs, in order.
-    pub fn new(format: ExportFormat, out: W, multi_label: bool, labels: Vec<(String, String)>) -> Result<Self, ExportError> {
+    pub fn new(
+        format: ExportFormat,
+        out: W,
+        multi_label: bool,
+        labels: Vec<(String, String)>,
+    ) -> Result<Self, ExportError> {
         let sink = match format {
             ExportFormat::Jsonl | ExportFormat::Prodigy => Sink::Lines(out),
             ExportFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(CSV_HEADER)?;
-                Sink::Csv(writer)
+                Sink::Csv(Box::new(writer))
             }
         };
         Ok(ExportWriter { format, sink, multi_label, options: labels })
@@ -81,8 +86,8 @@ impl<W: Write> ExportWriter<W> {
         outcome: &ItemOutcome,
     ) -> Result<(), ExportError> {
         let meta_text = item.meta.as_deref().unwrap_or("{}");
-        let meta: &RawValue = serde_json::from_str(meta_text)
-            .map_err(|source| ExportError::Meta { id: item.ext_id.clone(), source })?;
+        let meta: &RawValue =
+            serde_json::from_str(meta_text).map_err(|source| ExportError::Meta { id: item.ext_id.clone(), source })?;
         match (&mut self.sink, self.format) {
             (Sink::Csv(writer), _) => {
                 let mut annotators: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();

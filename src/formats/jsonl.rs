@@ -104,7 +104,7 @@ fn parse_object(line_text: &str, line: u64, options: &ReadOptions) -> Result<New
         Some(raw) => parse_labels(raw, options)?,
     };
     let meta = merge_meta(meta, &extras, &options.meta_key)?;
-    Ok(NewItem { ext_id, text, meta, reference_labels, line })
+    Ok(NewItem::new(ext_id, text, meta, reference_labels, line))
 }
 
 fn parse_id(raw: &RawValue, key: &str) -> Result<String, String> {
@@ -138,7 +138,11 @@ fn parse_labels(raw: &RawValue, options: &ReadOptions) -> Result<Option<Vec<Stri
 }
 
 /// The stored metadata: the meta object verbatim, with any other top-level fields added to it.
-fn merge_meta(meta: Option<&RawValue>, extras: &[(Cow<'_, str>, &RawValue)], key: &str) -> Result<Option<String>, String> {
+fn merge_meta(
+    meta: Option<&RawValue>,
+    extras: &[(Cow<'_, str>, &RawValue)],
+    key: &str,
+) -> Result<Option<String>, String> {
     if let Some(raw) = meta {
         match kind_of(raw) {
             "an object" | "null" => {}
@@ -233,6 +237,3 @@ impl<'de> Deserialize<'de> for FieldName<'de> {
         deserializer.deserialize_str(NameVisitor)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -85,11 +85,11 @@ pub trait ItemReader {
 }
 
 /// A reader for `format` over `input`.
-pub fn reader<'a, R: BufRead + 'a>(
+pub fn reader<'a, R: BufRead + Send + 'a>(
     format: InputFormat,
     input: R,
     options: ReadOptions,
-) -> Result<Box<dyn ItemReader + 'a>, ReadProblem> {
+) -> Result<Box<dyn ItemReader + Send + 'a>, ReadProblem> {
     Ok(match format {
         InputFormat::Jsonl => Box::new(jsonl::JsonlReader::new(input, options)),
         InputFormat::Text => Box::new(plain::TextReader::new(input, options)),
@@ -142,3 +142,6 @@ fn check_labels(given: Vec<String>, options: &ReadOptions) -> Result<Vec<String>
         other => other.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,13 +45,7 @@ impl<R: BufRead> ItemReader for TextReader<R> {
             if let Err(problem) = check_text(text, self.options.max_text_bytes) {
                 return bad(problem.to_string());
             }
-            return Some(Ok(NewItem {
-                ext_id: None,
-                text: text.to_string(),
-                meta: None,
-                reference_labels: None,
-                line,
-            }));
+            return Some(Ok(NewItem::new(None, text.to_string(), None, None, line)));
         }
     }
 

@@ -75,10 +75,9 @@ impl SearchPlaces {
             return existing(path, "ORT_DYLIB_PATH").map(|p| (p, LibrarySource::EnvVar));
         }
         let mut looked = Vec::new();
-        for (dir, source) in [
-            (&self.exe_dir, LibrarySource::NextToExecutable),
-            (&self.vendor_dir, LibrarySource::Vendor),
-        ] {
+        for (dir, source) in
+            [(&self.exe_dir, LibrarySource::NextToExecutable), (&self.vendor_dir, LibrarySource::Vendor)]
+        {
             let Some(dir) = dir else { continue };
             for name in [LIBRARY_FILE, "libonnxruntime.so"] {
                 let candidate = dir.join(name);
@@ -93,11 +92,7 @@ impl SearchPlaces {
 }
 
 fn existing(path: &Path, source_name: &'static str) -> Result<PathBuf, ModelError> {
-    if path.is_file() {
-        Ok(absolute(path))
-    } else {
-        Err(ModelError::Missing { source_name, path: path.to_path_buf() })
-    }
+    if path.is_file() { Ok(absolute(path)) } else { Err(ModelError::Missing { source_name, path: path.to_path_buf() }) }
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -152,14 +147,25 @@ impl Runtime {
         &self.version
     }
 
-    /// A session for the ONNX model in `bytes`, single-threaded: margin runs its own worker threads.
+    /// A session for the ONNX model in `bytes`.
     pub fn session_from_bytes(&self, bytes: &[u8]) -> Result<Session, ModelError> {
-        let mut builder = Session::builder(&self.environment)?
+        Ok(self.session_builder()?.commit_from_memory(bytes)?)
+    }
+
+    /// A session for the ONNX model file at `path`.
+    pub fn session_from_file(&self, path: &Path) -> Result<Session, ModelError> {
+        self.session_builder()?
+            .commit_from_file(path)
+            .map_err(|e| ModelError::Invalid(format!("{}: cannot load the model: {e}", path.display())))
+    }
+
+    /// Sessions are single-threaded: margin runs its own worker threads and keeps one core for the screen.
+    fn session_builder(&self) -> Result<ort::session::builder::SessionBuilder, ModelError> {
+        Ok(Session::builder(&self.environment)?
             .with_intra_threads(1)
             .map_err(ort::Error::from)?
             .with_inter_threads(1)
-            .map_err(ort::Error::from)?;
-        Ok(builder.commit_from_memory(bytes)?)
+            .map_err(ort::Error::from)?)
     }
 
     /// Proves the runtime really runs a model: builds a softmax model, runs it on one row, and checks the

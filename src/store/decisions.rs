@@ -43,9 +43,7 @@ impl Store {
     pub fn record_decision(&mut self, d: &NewDecision) -> Result<i64> {
         check_shape(d)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists = tx
-            .query_row("SELECT 1 FROM items WHERE id = ?1", [d.item_id], |_| Ok(()))
-            .optional()?;
+        let exists = tx.query_row("SELECT 1 FROM items WHERE id = ?1", [d.item_id], |_| Ok(())).optional()?;
         if exists.is_none() {
             return Err(StoreError::NoSuchItem(d.item_id));
         }
@@ -149,9 +147,7 @@ fn check_undo_target(tx: &Transaction<'_>, item_id: i64, target: i64) -> Result<
     if action == DecisionAction::Undo {
         return Err(StoreError::Rejected("undo: an undo cannot be undone".into()));
     }
-    let already = tx
-        .query_row("SELECT 1 FROM decisions WHERE undoes = ?1", [target], |_| Ok(()))
-        .optional()?;
+    let already = tx.query_row("SELECT 1 FROM decisions WHERE undoes = ?1", [target], |_| Ok(())).optional()?;
     if already.is_some() {
         return Err(StoreError::Rejected(format!("undo: decision {target} was already undone")));
     }

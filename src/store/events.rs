@@ -27,9 +27,7 @@ pub(crate) fn append(
     payload: &serde_json::Value,
 ) -> Result<i64> {
     let last: Option<(i64, Vec<u8>)> = tx
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, to_hash(&hash)?),
@@ -47,7 +45,5 @@ pub(crate) fn append(
 }
 
 fn to_hash(bytes: &[u8]) -> Result<EventHash> {
-    bytes
-        .try_into()
-        .map_err(|_| super::StoreError::Corrupt(format!("an event hash is {} bytes, not 32", bytes.len())))
+    bytes.try_into().map_err(|_| super::StoreError::Corrupt(format!("an event hash is {} bytes, not 32", bytes.len())))
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::{Result, Store, StoreError, labels_from_json};
-use crate::domain::{Decision, ItemOutcome, StoredItem, outcome};
+use crate::domain::{Decision, ItemOutcome, StoredItem, derived_item_id, outcome};
 
 /// How many items carry a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,9 +39,8 @@ impl Store {
     /// Counts items by outcome and label. `label_order` is the project's label list.
     pub fn status(&mut self, label_order: &[String]) -> Result<StatusReport> {
         let tx = self.conn.transaction()?;
-        let count = |sql: &str| -> Result<u64> {
-            Ok(tx.query_row(sql, [], |row| row.get::<_, i64>(0))?.unsigned_abs())
-        };
+        let count =
+            |sql: &str| -> Result<u64> { Ok(tx.query_row(sql, [], |row| row.get::<_, i64>(0))?.unsigned_abs()) };
         let items = count("SELECT count(*) FROM items")?;
         let gold = count("SELECT count(*) FROM items WHERE gold = 1")?;
         let decisions = count("SELECT count(*) FROM decisions")?;
@@ -49,9 +48,7 @@ impl Store {
         let imports = count("SELECT count(*) FROM imports")?;
         let models = count("SELECT count(*) FROM model_versions")?;
         let current_model: Option<i64> = tx
-            .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |row| {
-                row.get::<_, String>(0)
-            })
+            .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |row| row.get::<_, String>(0))
             .ok()
             .and_then(|v| v.parse().ok());
 
@@ -80,9 +77,8 @@ impl Store {
         drop(stmt);
 
         let mut reference: BTreeMap<String, u64> = BTreeMap::new();
-        let mut stmt = tx.prepare(
-            "SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL GROUP BY 1",
-        )?;
+        let mut stmt =
+            tx.prepare("SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL GROUP BY 1")?;
         let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?;
         for row in rows {
             let (labels, n) = row?;
@@ -120,29 +116,29 @@ impl Store {
         let open = open_escalations(&tx)?;
         let mut item_stmt = tx
             .prepare(
-                "SELECT i.id, i.ext_id, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source
+                "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source
                  FROM items i JOIN imports im ON im.id = i.import_id ORDER BY i.id",
             )
             .map_err(StoreError::from)?;
         let mut decision_stmt =
             tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id")).map_err(StoreError::from)?;
         let mut decisions = DecisionRuns::new(decision_stmt.query_map([], row_to_raw).map_err(StoreError::from)?);
-        let mut items = item_stmt
+        let items = item_stmt
             .query_map([], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(1)?.unwrap_or_else(|| derived_item_id(row.get(2).unwrap_or(0))),
+                    row.get::<_, String>(3)?,
                     row.get::<_, Option<String>>(4)?,
-                    row.get::<_, bool>(5)?,
-                    row.get::<_, i64>(6)?,
-                    row.get::<_, String>(7)?,
+                    row.get::<_, Option<String>>(5)?,
+                    row.get::<_, bool>(6)?,
+                    row.get::<_, i64>(7)?,
+                    row.get::<_, String>(8)?,
                 ))
             })
             .map_err(StoreError::from)?;
         let mut group = Vec::new();
-        while let Some(row) = items.next() {
+        for row in items {
             let (id, ext_id, text, meta, reference, gold, line, source) = row.map_err(StoreError::from)?;
             let item = StoredItem {
                 id,

@@ -27,7 +27,5 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     if found == LATEST {
         return Ok(());
     }
-    migrations()
-        .to_latest(conn)
-        .map_err(|e| StoreError::Migrate { path: path.to_path_buf(), message: e.to_string() })
+    migrations().to_latest(conn).map_err(|e| StoreError::Migrate { path: path.to_path_buf(), message: e.to_string() })
 }

@@ -1,0 +1,256 @@
+//! Store tests, each on a real SQLite file in a temporary directory.
+
+use super::*;
+use crate::domain::audit::{EventRecord, GENESIS, chain_hash};
+use crate::domain::{DecisionAction, ItemOutcome, NewItem, derived_item_id};
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("margin.db")).expect("open");
+    (dir, store)
+}
+
+fn item(id: Option<&str>, text: &str, line: u64) -> NewItem {
+    NewItem::new(id.map(str::to_string), text.to_string(), None, None, line)
+}
+
+/// Imports `items` and commits; returns each item's outcome.
+fn import(store: &mut Store, items: &[NewItem]) -> Vec<AddOutcome> {
+    let mut outcomes = Vec::new();
+    store
+        .import_items("test.jsonl", "jsonl", "tester", |sink| -> Result<ImportEnd> {
+            for item in items {
+                outcomes.push(sink.add(item)?);
+            }
+            Ok(ImportEnd::Commit { rejected: 0 })
+        })
+        .expect("import");
+    outcomes
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn.query_row(sql, [], |row| row.get(0)).expect("count")
+}
+
+#[test]
+fn migrations_validate() {
+    schema::migrations().validate().expect("migrations are valid");
+}
+
+#[test]
+fn open_sets_wal_foreign_keys_and_the_latest_schema() {
+    let (_dir, store) = temp_store();
+    let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(count(&store, "PRAGMA foreign_keys"), 1);
+    assert_eq!(count(&store, "PRAGMA busy_timeout"), 10_000);
+    assert_eq!(store.schema_version().unwrap(), schema::LATEST);
+    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_string()]);
+}
+
+#[test]
+fn reopening_keeps_data_and_version() {
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "kept", 1)]);
+    drop(store);
+    let store = Store::open(&dir.path().join("margin.db")).unwrap();
+    assert_eq!(store.item_count().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), schema::LATEST);
+}
+
+#[test]
+fn a_database_from_a_newer_margin_is_refused() {
+    let (dir, store) = temp_store();
+    store.conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(store);
+    match Store::open(&dir.path().join("margin.db")) {
+        Err(StoreError::TooNew { found: 99, .. }) => {}
+        other => panic!("expected TooNew, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("margin.db");
+    std::fs::write(&path, "this is not SQLite, just text long enough to fill a header page....").unwrap();
+    let err = Store::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+}
+
+#[test]
+fn duplicates_are_skipped_within_and_across_imports() {
+    let (_dir, mut store) = temp_store();
+    let first = import(&mut store, &[item(None, "a", 1), item(Some("x"), "b", 2), item(None, "a", 3)]);
+    assert_eq!(first[..2], [AddOutcome::Added, AddOutcome::Added]);
+    let a_id = derived_item_id(crate::domain::content_key("a"));
+    assert_eq!(first[2], AddOutcome::DuplicateText { existing_id: a_id });
+    let second = import(&mut store, &[item(Some("y"), "b", 1), item(None, "c", 2)]);
+    assert_eq!(second[0], AddOutcome::DuplicateText { existing_id: "x".into() });
+    assert_eq!(second[1], AddOutcome::Added);
+    assert_eq!(store.item_count().unwrap(), 3);
+    assert_eq!(count(&store, "SELECT sum(duplicates) FROM imports"), 2);
+}
+
+#[test]
+fn an_id_with_a_different_text_is_refused() {
+    let (_dir, mut store) = temp_store();
+    let outcomes = import(&mut store, &[item(Some("x"), "one", 1), item(Some("x"), "two", 2)]);
+    assert_eq!(outcomes[1], AddOutcome::IdTaken { id: "x".into() });
+    // A same-text duplicate whose id belongs to another item is an id clash too.
+    let outcomes = import(&mut store, &[item(Some("z"), "three", 1), item(Some("z"), "one", 2)]);
+    assert_eq!(outcomes[1], AddOutcome::IdTaken { id: "z".into() });
+}
+
+#[test]
+fn explicit_ids_cannot_shadow_derived_ones_or_the_reverse() {
+    let (_dir, mut store) = temp_store();
+    let derived_of_a = derived_item_id(crate::domain::content_key("a"));
+    let outcomes = import(&mut store, &[item(None, "a", 1), item(Some(&derived_of_a), "not a", 2)]);
+    assert_eq!(outcomes[1], AddOutcome::IdTaken { id: derived_of_a });
+
+    let derived_of_b = derived_item_id(crate::domain::content_key("b"));
+    let outcomes = import(&mut store, &[item(Some(&derived_of_b), "c", 1), item(None, "b", 2)]);
+    assert_eq!(outcomes, vec![AddOutcome::Added, AddOutcome::IdTaken { id: derived_of_b }]);
+}
+
+#[test]
+fn a_rolled_back_import_leaves_nothing() {
+    let (_dir, mut store) = temp_store();
+    let counts = store
+        .import_items("bad.jsonl", "jsonl", "tester", |sink| -> Result<ImportEnd> {
+            sink.add(&item(None, "a", 1))?;
+            Ok(ImportEnd::RollBack)
+        })
+        .unwrap();
+    assert_eq!(counts.added, 1);
+    assert_eq!(store.item_count().unwrap(), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM imports"), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM events"), 0);
+}
+
+#[test]
+fn decisions_undo_and_escalations() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1), item(None, "b", 2)]);
+    let labels = vec!["ham".to_string(), "spam".to_string()];
+
+    let accept =
+        NewDecision { labels: Some(vec!["spam".into()]), ..NewDecision::new(1, "ann", DecisionAction::Accept) };
+    let accepted = store.record_decision(&accept).unwrap();
+    let status = store.status(&labels).unwrap();
+    assert_eq!((status.decided, status.pending), (1, 1));
+    assert_eq!(status.labels[1], LabelCount { label: "spam".into(), count: 1 });
+
+    let undo = NewDecision { undoes: Some(accepted), ..NewDecision::new(1, "ann", DecisionAction::Undo) };
+    store.record_decision(&undo).unwrap();
+    assert_eq!(store.status(&labels).unwrap().decided, 0);
+    assert!(store.record_decision(&undo).is_err(), "an undone decision cannot be undone twice");
+
+    let escalate = NewDecision {
+        reason: Some("unclear guideline".into()),
+        ..NewDecision::new(2, "ann", DecisionAction::Escalate)
+    };
+    let escalated = store.record_decision(&escalate).unwrap();
+    assert_eq!(store.status(&labels).unwrap().escalated, 1);
+    let undo = NewDecision { undoes: Some(escalated), ..NewDecision::new(2, "ann", DecisionAction::Undo) };
+    store.record_decision(&undo).unwrap();
+    assert_eq!(store.status(&labels).unwrap().escalated, 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM escalations WHERE closed_as = 'undone'"), 1);
+
+    store.record_decision(&escalate).unwrap();
+    let resolve =
+        NewDecision { labels: Some(vec!["ham".into()]), ..NewDecision::new(2, "expert", DecisionAction::Resolve) };
+    store.record_decision(&resolve).unwrap();
+    let status = store.status(&labels).unwrap();
+    assert_eq!((status.escalated, status.decided), (0, 1));
+    assert_eq!(store.decisions_for(2).unwrap().len(), 4);
+}
+
+#[test]
+fn badly_shaped_decisions_are_refused_and_leave_nothing() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1)]);
+    let cases = [
+        NewDecision::new(1, "ann", DecisionAction::Accept),
+        NewDecision { labels: Some(vec!["x".into()]), ..NewDecision::new(1, "ann", DecisionAction::Skip) },
+        NewDecision::new(1, "ann", DecisionAction::Escalate),
+        NewDecision::new(1, "ann", DecisionAction::Undo),
+        NewDecision { undoes: Some(12345), ..NewDecision::new(1, "ann", DecisionAction::Undo) },
+    ];
+    for case in &cases {
+        assert!(matches!(store.record_decision(case), Err(StoreError::Rejected(_))), "{case:?}");
+    }
+    let missing = NewDecision::new(99, "ann", DecisionAction::Skip);
+    assert!(matches!(store.record_decision(&missing), Err(StoreError::NoSuchItem(99))));
+    assert_eq!(count(&store, "SELECT count(*) FROM decisions"), 0);
+}
+
+#[test]
+fn decisions_and_events_cannot_be_edited_or_deleted() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1)]);
+    store.record_decision(&NewDecision::new(1, "ann", DecisionAction::Skip)).unwrap();
+    for sql in [
+        "UPDATE decisions SET annotator = 'mallory'",
+        "DELETE FROM decisions",
+        "UPDATE events SET actor = 'mallory'",
+        "DELETE FROM events",
+    ] {
+        let err = store.conn.execute(sql, []).expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn events_form_a_hash_chain() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1)]);
+    store.record_decision(&NewDecision::new(1, "ann", DecisionAction::Skip)).unwrap();
+    store.log_event("ann", "export", &serde_json::json!({ "items": 1 })).unwrap();
+    let mut stmt = store
+        .conn
+        .prepare("SELECT seq, at_ms, actor, kind, item_id, payload, prev_hash, hash FROM events ORDER BY seq")
+        .unwrap();
+    type Row = (i64, i64, String, String, Option<i64>, String, Vec<u8>, Vec<u8>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>(), ["import", "decision", "export"]);
+    let mut prev = GENESIS;
+    for (seq, at_ms, actor, kind, item_id, payload, prev_hash, hash) in &rows {
+        assert_eq!(prev_hash.as_slice(), prev.as_slice(), "event {seq} links to the one before");
+        let record = EventRecord { seq: *seq, at_ms: *at_ms, actor, kind, item_id: *item_id, payload };
+        prev = chain_hash(&prev, &record);
+        assert_eq!(hash.as_slice(), prev.as_slice(), "event {seq} hash");
+    }
+}
+
+#[test]
+fn walking_items_gives_each_its_own_decisions_in_order() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1), item(Some("b-id"), "b", 2), item(None, "c", 3)]);
+    let spam = || Some(vec!["spam".to_string()]);
+    store
+        .record_decision(&NewDecision { labels: spam(), ..NewDecision::new(3, "ann", DecisionAction::Accept) })
+        .unwrap();
+    store.record_decision(&NewDecision::new(1, "ann", DecisionAction::Skip)).unwrap();
+    store
+        .record_decision(&NewDecision { labels: spam(), ..NewDecision::new(3, "bob", DecisionAction::Accept) })
+        .unwrap();
+    let mut seen = Vec::new();
+    store
+        .for_each_item(|item, decisions, outcome| -> Result<()> {
+            let who: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();
+            seen.push((item.ext_id.clone(), who.join(","), outcome.clone()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen[0].1, "ann");
+    assert_eq!(seen[0].2, ItemOutcome::Pending);
+    assert_eq!(seen[1], ("b-id".to_string(), String::new(), ItemOutcome::Pending));
+    assert_eq!(seen[2].1, "ann,bob");
+    assert_eq!(seen[2].2, ItemOutcome::Decided { labels: vec!["spam".into()] });
+}

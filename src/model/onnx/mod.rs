@@ -46,7 +46,13 @@ pub fn value_info(name: &str, elem_type: i32, dims: &[Dim<'_>]) -> ValueInfoProt
 }
 
 /// One operator node.
-pub fn node(op_type: &str, name: &str, inputs: &[&str], outputs: &[&str], attributes: Vec<AttributeProto>) -> NodeProto {
+pub fn node(
+    op_type: &str,
+    name: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+    attributes: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: outputs.iter().map(|s| s.to_string()).collect(),
@@ -93,11 +99,7 @@ pub fn softmax_model(classes: i64) -> ModelProto {
         initializer: Vec::new(),
         doc_string: None,
         input: vec![value_info("x", proto::data_type::FLOAT, &[Dim::Named("N"), Dim::Fixed(classes)])],
-        output: vec![value_info(
-            "probabilities",
-            proto::data_type::FLOAT,
-            &[Dim::Named("N"), Dim::Fixed(classes)],
-        )],
+        output: vec![value_info("probabilities", proto::data_type::FLOAT, &[Dim::Named("N"), Dim::Fixed(classes)])],
     };
     model(graph, &[("margin.kind", "self-test".to_string())])
 }

@@ -14,15 +14,17 @@ CREATE TABLE imports (
 
 CREATE TABLE items (
     id               INTEGER PRIMARY KEY,
-    ext_id           TEXT NOT NULL UNIQUE,
+    ext_id           TEXT,                     -- the id the source gave; NULL: the id is hex(content_key)
     text             TEXT NOT NULL,
     meta             TEXT,                     -- a JSON object, verbatim from the source
-    content_hash     BLOB NOT NULL UNIQUE,     -- SHA-256 of text
-    import_id        INTEGER NOT NULL REFERENCES imports(id),
+    content_key      INTEGER NOT NULL UNIQUE,  -- first 8 bytes of SHA-256(text), big-endian, signed
+    import_id        INTEGER NOT NULL,         -- imports(id); no REFERENCES: checking it costs bulk
+                                               -- imports about 10%, and only the store writes it
     source_line      INTEGER NOT NULL,
     reference_labels TEXT,                     -- JSON array of labels the source carried
     gold             INTEGER NOT NULL DEFAULT 0
 );
+CREATE UNIQUE INDEX items_by_ext_id ON items(ext_id) WHERE ext_id IS NOT NULL;
 
 -- Trained models. The file lives under the project's models/ directory; the row is written only after the
 -- file is complete, and the current model is a pointer in project_state.
