@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`margin export | head`), instead of failing on every later write. A write cut short this way
+    // leaves the database as it was: transactions are atomic.
+    // SAFETY: setting a signal's disposition to the default at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         margin::cli::restore_terminal();
@@ -19,7 +26,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             tracing::error!("{err:#}");
-            eprintln!("margin: {err:#}");
+            // Messages can quote data (an id, a label, a column name): never let it steer the terminal.
+            eprintln!("margin: {}", margin::domain::text::visible(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -217,3 +217,13 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
     assert!(out.status.success());
     assert!(out.stderr.is_empty(), "stderr: {:?}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn data_quoted_in_messages_cannot_steer_the_terminal() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "ham,spam");
+    let file = sandbox.write("evil.csv", "text,label\nhello,\"\x1b[2Jspam\u{202e}\"\n");
+    let stderr = sandbox.fails(&["import", &file, "--project", &project]);
+    assert!(!stderr.contains('\x1b') && !stderr.contains('\u{202e}'), "{stderr:?}");
+    assert!(stderr.contains("label `\\u{1b}[2Jspam\\u{202e}` is not one of"), "{stderr}");
+}

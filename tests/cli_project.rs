@@ -257,3 +257,25 @@ fn doctor_fails_with_one_clear_line_when_the_runtime_is_missing() {
     let expected = format!("cannot load ONNX Runtime from {not_a_library}");
     assert!(String::from_utf8_lossy(&wrong.stdout).contains(&expected), "{}", String::from_utf8_lossy(&wrong.stdout));
 }
+
+#[test]
+fn export_ends_quietly_when_its_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "ham,spam");
+    let lines: String = (0..20_000).map(|i| format!("line number {i}\n")).collect();
+    let file = sandbox.write("many.txt", lines);
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let mut child = sandbox
+        .command(&["export", "--project", &project])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("line number 0"));
+    // The reader (our end of the pipe) is dropped here, like `margin export | head -1`.
+    let out = child.wait_with_output().unwrap();
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -22,6 +22,7 @@ const DEMO_ITEMS: &str = include_str!("../../assets/demo/fortunes.jsonl");
 const DEMO_GUIDELINES: &[(&str, &str)] = &[("fortunes.md", include_str!("../../guidelines/fortunes.md"))];
 const DEMO_LICENSE: &str = include_str!("../../assets/demo/LICENSE-fortunes");
 
+/// The demo always lives in margin's data directory; `--project` does not move it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Delete the demo project and set it up afresh.
@@ -79,8 +80,13 @@ fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
         )?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, dir)
-        .with_context(|| format!("{}: cannot move the demo project into place", dir.display()))?;
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        // Another `margin demo` may have finished first; its project is as good as ours.
+        if !dir.join(config::FILE_NAME).is_file() {
+            return Err(e).with_context(|| format!("{}: cannot move the demo project into place", dir.display()));
+        }
+    }
     // The project is complete; make sure it opens as a user would open it.
     Project::open(&Location::Given(dir.to_path_buf()))?;
     Ok(())

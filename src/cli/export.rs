@@ -85,13 +85,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         written += 1;
         Ok(())
     });
-    let finished = walked.map_err(anyhow::Error::from).and_then(|()| Ok(writer.finish()?));
-    match finished {
-        Ok(_) => {}
-        // A closed pipe (`margin export | head`) is the reader's choice, not an error.
-        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-        Err(e) => return Err(e.context("export failed; no file was written")),
-    }
+    let what = if args.output.is_some() { "export failed; no file was written" } else { "export failed" };
+    walked.map_err(anyhow::Error::from).and_then(|()| Ok(writer.finish()?)).context(what)?;
     if let (Some(path), Some(tmp)) = (&args.output, tmp) {
         tmp.as_file().sync_all().with_context(|| format!("{}: cannot write", path.display()))?;
         tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
@@ -108,13 +103,4 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }),
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<ExportError>()
-                .is_some_and(|x| matches!(x, ExportError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
-    })
 }

@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Context, open_store};
 use crate::domain::NewItem;
+use crate::domain::text::visible;
 use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
 use crate::project::Project;
 use crate::store::{AddOutcome, ImportEnd, Store};
@@ -89,29 +90,11 @@ pub struct ImportReport {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project()?;
     let options = read_options(&project, &args);
-    let mut store = open_store(&project)?;
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let (input, name, format, total): (Box<dyn BufRead + Send>, String, InputFormat, Option<u64>) = if args.file == "-"
-    {
-        let mut stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
-        let format = match args.format {
-            Some(f) => f.into(),
-            None => sniff_stdin(&mut stdin)?,
-        };
-        (Box::new(stdin), "<stdin>".to_string(), format, None)
-    } else {
-        let path = Path::new(&args.file);
-        let format = match args.format {
-            Some(f) => f.into(),
-            None => format_from_name(&args.file)?,
-        };
-        let file = File::open(path).with_context(|| format!("{}: cannot open", args.file))?;
-        let total = file.metadata().ok().map(|m| m.len());
-        let counted = CountingReader { inner: file, count: Arc::clone(&bytes_read) };
-        (Box::new(BufReader::with_capacity(1 << 20, counted)), args.file.clone(), format, total)
-    };
-    let progress = Progress::new(total, Arc::clone(&bytes_read));
-    let report = import(&mut store, input, &name, format, options, args.skip_bad, &context.user, &progress);
+    let Input { reader, name, format, total_bytes } = open_input(&args, &bytes_read)?;
+    let mut store = open_store(&project)?;
+    let progress = Progress::new(total_bytes, bytes_read);
+    let report = import(&mut store, reader, &name, format, options, args.skip_bad, &context.user, &progress);
     progress.bar.finish_and_clear();
     let report = report?;
     let notes: Vec<String> = [
@@ -126,6 +109,39 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
     println!("Imported {} items from {name}{notes}.", report.added);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to read: a file or standard input, its name for messages, its format and its size if known.
+struct Input {
+    reader: Box<dyn BufRead + Send>,
+    name: String,
+    format: InputFormat,
+    total_bytes: Option<u64>,
+}
+
+/// Opens the input and settles its format; a file's bytes are counted into `bytes_read` as they are read.
+fn open_input(args: &Args, bytes_read: &Arc<AtomicU64>) -> anyhow::Result<Input> {
+    if args.file == "-" {
+        let mut stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
+        let format = match args.format {
+            Some(f) => f.into(),
+            None => sniff_stdin(&mut stdin)?,
+        };
+        return Ok(Input { reader: Box::new(stdin), name: "<stdin>".into(), format, total_bytes: None });
+    }
+    let format = match args.format {
+        Some(f) => f.into(),
+        None => format_from_name(&args.file)?,
+    };
+    let file = File::open(Path::new(&args.file)).with_context(|| format!("{}: cannot open", args.file))?;
+    let total_bytes = file.metadata().ok().map(|m| m.len());
+    let counted = CountingReader { inner: file, count: Arc::clone(bytes_read) };
+    Ok(Input {
+        reader: Box::new(BufReader::with_capacity(1 << 20, counted)),
+        name: args.file.clone(),
+        format,
+        total_bytes,
+    })
 }
 
 /// The project's import settings (margin.toml's `[import]`), with this command's flags on top.
@@ -199,7 +215,8 @@ pub(super) fn import(
         let report_bad = |bad: &mut u64, record: &BadRecord| {
             *bad += 1;
             if *bad <= MAX_LISTED {
-                progress.bar.suspend(|| eprintln!("{name}:{}: {}", record.line, record.message));
+                let message = visible(&record.message);
+                progress.bar.suspend(|| eprintln!("{}:{}: {message}", visible(name), record.line));
             }
         };
         let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::{Context, open_store};
+use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,7 +28,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let config = &project.config;
-    println!("{}  ({}, {})", config.name, project.dir.display(), config.task.as_str());
+    println!("{}  ({}, {})", visible(&config.name), visible(&project.dir.display().to_string()), config.task.as_str());
     println!(
         "items {}   pending {}   decided {}   disputed {}   escalated {}   gold {}",
         report.items, report.pending, report.decided, report.disputed, report.escalated, report.gold
@@ -36,10 +37,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     println!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
     for count in &report.labels {
         let reference = report.reference_labels.iter().find(|r| r.label == count.label).map_or(0, |r| r.count);
-        println!("{:width$}  {:>8}  {:>9}", count.label, count.count, reference);
+        println!("{:width$}  {:>8}  {:>9}", visible(&count.label), count.count, reference);
     }
     for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {
-        println!("{:width$}  {:>8}  {:>9}", extra.label, "-", extra.count);
+        println!("{:width$}  {:>8}  {:>9}", visible(&extra.label), "-", extra.count);
     }
     let model = report.current_model.map_or_else(|| "none yet".to_string(), |m| format!("version {m}"));
     println!(

@@ -8,6 +8,7 @@ pub mod decision;
 pub mod item;
 pub mod label;
 pub mod strategy;
+pub mod text;
 
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
 pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};

@@ -1,0 +1,46 @@
+//! Making text from data safe to print in a terminal: characters that could move the cursor, recolour or
+//! clear the screen, reorder what is shown (bidi controls) or hide text (zero-width characters) are
+//! written as visible escapes such as `\u{1b}`. Ordinary text, tabs included, passes through unchanged.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal as it is.
+pub fn is_unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+/// `text` with every unsafe character (see [`is_unsafe_for_terminal`]) written as `\u{..}`; borrowed when
+/// nothing needed changing.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_for_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_for_terminal(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_bidi_and_zero_width_but_not_text() {
+        assert!(matches!(visible("plain text, ünïcode, 漢字\ttab"), Cow::Borrowed(_)));
+        assert_eq!(visible("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(visible("x\u{9b}y\u{7f}"), "x\\u{9b}y\\u{7f}");
+        assert_eq!(visible("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(visible("zero\u{200b}width\u{feff}"), "zero\\u{200b}width\\u{feff}");
+        assert_eq!(visible("line\nbreak"), "line\\u{a}break");
+    }
+}
