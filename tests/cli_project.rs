@@ -279,3 +279,23 @@ fn export_ends_quietly_when_its_reader_goes_away() {
     let out = child.wait_with_output().unwrap();
     assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn project_files_and_exports_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "ham,spam");
+    let out = sandbox.join("out.csv");
+    sandbox.ok(&["export", "--project", &project, "--format", "csv", "-o", out.to_str().unwrap()]);
+    // The tests run with the default umask 022 unless the environment set another; compare with a file
+    // created the ordinary way.
+    let reference = sandbox.join("reference");
+    std::fs::write(&reference, "").unwrap();
+    let expected = std::fs::metadata(&reference).unwrap().permissions().mode() & 0o777;
+    for file in
+        [format!("{project}/margin.toml"), format!("{project}/guidelines/guidelines.md"), out.display().to_string()]
+    {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "{file}: {mode:o}");
+    }
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::{Context, open_store};
+use super::{Context, open_store, persist, temp_file_beside};
 use crate::domain::{ItemOutcome, TaskKind};
 use crate::formats::export::ExportError;
 use crate::formats::{ExportFormat, ExportWriter};
@@ -67,9 +67,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let (out, tmp): (Box<dyn Write>, _) = match &args.output {
         Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let tmp =
-                tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
+            let tmp = temp_file_beside(path)?;
             let file = tmp.reopen().with_context(|| format!("{}: cannot write", path.display()))?;
             (Box::new(BufWriter::with_capacity(1 << 20, file)), Some(tmp))
         }
@@ -88,8 +86,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let what = if args.output.is_some() { "export failed; no file was written" } else { "export failed" };
     walked.map_err(anyhow::Error::from).and_then(|()| Ok(writer.finish()?)).context(what)?;
     if let (Some(path), Some(tmp)) = (&args.output, tmp) {
-        tmp.as_file().sync_all().with_context(|| format!("{}: cannot write", path.display()))?;
-        tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
+        persist(tmp, path)?;
         eprintln!("Wrote {written} items to {}.", path.display());
     }
     store.log_event(

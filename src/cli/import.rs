@@ -249,6 +249,9 @@ pub(super) fn import(
                 report_bad(&mut bad, &BadRecord { line: item.line, message });
             }
             let refused = bad > 0 && !skip_bad;
+            if !refused {
+                progress.bar.set_message(format!("{seen} records read; committing"));
+            }
             Ok(if refused { ImportEnd::RollBack } else { ImportEnd::Commit { rejected: bad } })
         });
         drop(batches);

@@ -124,10 +124,36 @@ pub fn restore_terminal() {
 /// Writes `contents` to `path` through a temporary file in the same directory, so a reader never sees a
 /// half-written file.
 fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
+    let mut tmp = temp_file_beside(path)?;
     std::io::Write::write_all(&mut tmp, contents).with_context(|| format!("{}: cannot write", path.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("{}: cannot write", path.display()))?;
-    tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    persist(tmp, path)
+}
+
+/// A temporary file in `path`'s directory, to be renamed to `path` by [`persist`] when complete.
+fn temp_file_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Syncs `tmp` and renames it to `path`, with the permissions a newly created file would get (temporary
+/// files are private, but a project's files are shared as the umask says).
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let context = || format!("{}: cannot write", path.display());
+    let mode = 0o666 & !umask();
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).with_context(context)?;
+    tmp.as_file().sync_all().with_context(context)?;
+    tmp.persist(path).with_context(context)?;
     Ok(())
+}
+
+/// This process's umask, read without changing it (Linux reports it in /proc/self/status).
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
 }
