@@ -11,6 +11,7 @@
 //! - [`model`]: the only owner of ort (ONNX Runtime). Imports only `domain`.
 //! - [`formats`]: reading import files and writing exports. Imports only `domain`.
 //! - [`config`] and [`project`]: margin.toml and where a project lives on disk.
+//! - [`scoring`]: the scoring pipeline's threads, wiring `store` and `model`.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
 //! `tests/layers.rs` keeps these rules true.
@@ -22,4 +23,5 @@ pub mod formats;
 pub mod logging;
 pub mod model;
 pub mod project;
+pub mod scoring;
 pub mod store;

@@ -14,7 +14,7 @@ fn a_model_written_by_margin_runs_in_onnx_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("softmax.onnx");
     std::fs::write(&path, onnx::encode(&onnx::softmax_model(4))).unwrap();
-    let mut session = runtime.session_from_file(&path).expect("session");
+    let mut session = runtime.session_from_file(&path, 1).expect("session");
     assert_eq!(session.inputs()[0].name(), "x");
     assert_eq!(session.outputs()[0].name(), "probabilities");
 
@@ -38,6 +38,6 @@ fn a_file_that_is_not_a_model_is_refused_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.onnx");
     std::fs::write(&path, b"not protobuf at all").unwrap();
-    let Err(err) = runtime.session_from_file(&path) else { panic!("a broken model was accepted") };
+    let Err(err) = runtime.session_from_file(&path, 1) else { panic!("a broken model was accepted") };
     assert!(err.to_string().contains("broken.onnx: cannot load the model"), "{err}");
 }

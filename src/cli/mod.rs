@@ -6,7 +6,9 @@ mod doctor;
 mod export;
 mod import;
 mod init;
+mod score;
 mod status;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +45,10 @@ pub enum Command {
     Import(import::Args),
     /// Write items, their labels and every decision as JSONL, CSV or Prodigy-style JSONL.
     Export(export::Args),
+    /// Learn a model from people's decisions (or --reference labels), cross-validate and calibrate it.
+    Train(train::Args),
+    /// Score items through ONNX Runtime with the current model, storing probabilities and uncertainty.
+    Score(score::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
     /// Check the installation: ONNX Runtime, the project's settings and database.
@@ -78,6 +84,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => init::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
+        Command::Train(args) => train::run(&context, args),
+        Command::Score(args) => score::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

@@ -56,6 +56,8 @@ pub struct ProjectConfig {
     pub reasons: Reasons,
     #[serde(default)]
     pub import: ImportSettings,
+    #[serde(default)]
+    pub model: ModelSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,6 +162,24 @@ impl Default for ImportSettings {
             meta_key: "meta".into(),
             max_text_bytes: 1_000_000,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    pub hash_bits: u32,
+    pub c: f64,
+    pub epochs: u32,
+    pub folds: u32,
+    pub committee: u32,
+    pub seed: u64,
+    pub keep_versions: u32,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings { hash_bits: 18, c: 10.0, epochs: 15, folds: 5, committee: 0, seed: 7, keep_versions: 3 }
     }
 }
 
@@ -331,6 +351,26 @@ impl ProjectConfig {
                     "a reason must not be empty",
                 ));
             }
+        }
+
+        let m = &self.model;
+        if !(10..=24).contains(&m.hash_bits) {
+            return Err(Problem::new(sub("model", "hash_bits"), "must be between 10 and 24"));
+        }
+        if !(m.c > 0.0 && m.c.is_finite()) {
+            return Err(Problem::new(sub("model", "c"), format!("must be a positive number, not {}", m.c)));
+        }
+        if !(1..=1000).contains(&m.epochs) {
+            return Err(Problem::new(sub("model", "epochs"), "must be between 1 and 1000"));
+        }
+        if !(2..=20).contains(&m.folds) {
+            return Err(Problem::new(sub("model", "folds"), "must be between 2 and 20"));
+        }
+        if m.committee == 1 || m.committee > 20 {
+            return Err(Problem::new(sub("model", "committee"), "must be 0 (no committee) or between 2 and 20"));
+        }
+        if m.keep_versions == 0 {
+            return Err(Problem::new(sub("model", "keep_versions"), "must be at least 1"));
         }
 
         let imp = &self.import;

@@ -24,6 +24,7 @@ fn the_template_renders_to_the_defaults() {
     assert_eq!(config.sampling, Sampling::default());
     assert_eq!(config.reasons, Reasons::default());
     assert_eq!(config.import, ImportSettings::default());
+    assert_eq!(config.model, ModelSettings::default());
 }
 
 #[test]

@@ -7,8 +7,10 @@ pub mod audit;
 pub mod decision;
 pub mod item;
 pub mod label;
+pub mod rng;
 pub mod strategy;
 pub mod text;
+pub mod uncertainty;
 
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
 pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};

@@ -3,8 +3,17 @@
 //! Owns finding and starting the ONNX Runtime library ([`runtime`]) and writing ONNX files ([`onnx`]).
 //! Imports only `domain`.
 
+pub mod card;
+pub mod evaluate;
+pub mod export;
+pub mod features;
+pub mod files;
+pub mod fit;
+pub mod linear;
 pub mod onnx;
 pub mod runtime;
+pub mod scorer;
+pub mod train;
 
 pub use runtime::{LibrarySource, Runtime};
 

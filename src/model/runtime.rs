@@ -147,22 +147,22 @@ impl Runtime {
         &self.version
     }
 
-    /// A session for the ONNX model in `bytes`.
+    /// A single-threaded session for the ONNX model in `bytes`.
     pub fn session_from_bytes(&self, bytes: &[u8]) -> Result<Session, ModelError> {
-        Ok(self.session_builder()?.commit_from_memory(bytes)?)
+        Ok(self.session_builder(1)?.commit_from_memory(bytes)?)
     }
 
-    /// A session for the ONNX model file at `path`.
-    pub fn session_from_file(&self, path: &Path) -> Result<Session, ModelError> {
-        self.session_builder()?
+    /// A session for the ONNX model file at `path`, running each operator on up to `threads` threads
+    /// (1 where margin's own threads already share the cores, more for bulk scoring).
+    pub fn session_from_file(&self, path: &Path, threads: usize) -> Result<Session, ModelError> {
+        self.session_builder(threads)?
             .commit_from_file(path)
             .map_err(|e| ModelError::Invalid(format!("{}: cannot load the model: {e}", path.display())))
     }
 
-    /// Sessions are single-threaded: margin runs its own worker threads and keeps one core for the screen.
-    fn session_builder(&self) -> Result<ort::session::builder::SessionBuilder, ModelError> {
+    fn session_builder(&self, threads: usize) -> Result<ort::session::builder::SessionBuilder, ModelError> {
         Ok(Session::builder(&self.environment)?
-            .with_intra_threads(1)
+            .with_intra_threads(threads.max(1))
             .map_err(ort::Error::from)?
             .with_inter_threads(1)
             .map_err(ort::Error::from)?)

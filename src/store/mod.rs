@@ -8,8 +8,11 @@
 mod decisions;
 mod events;
 mod items;
+mod models;
+mod predictions;
 mod report;
 mod schema;
+mod training;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +21,10 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use decisions::NewDecision;
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
+pub use models::{ModelVersion, NewModelVersion};
+pub use predictions::Prediction;
 pub use report::{LabelCount, StatusReport};
+pub use training::{LabelSource, TrainingExample};
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,6 +34,9 @@ const PAGE_SIZE: u32 = 16 * 1024;
 
 /// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite).
 const CACHE_KIB: i64 = 64 * 1024;
+
+/// Bytes of the database file read through a memory map.
+const MMAP_BYTES: u64 = 1 << 30;
 
 /// Page cache while an import runs: enough to keep a million-item project's indexes in memory, so
 /// inserting does not spill pages half-done (an import of 1,000,000 items peaks at about 160 MB).
@@ -82,8 +91,11 @@ impl Store {
                 source: rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}, WAL was refused")),
             });
         }
+        // Memory-mapped reads spare a copy per page for big scans (scoring, export); writes still go
+        // through the WAL.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB};"
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB};
+             PRAGMA mmap_size = {MMAP_BYTES};"
         ))
         .map_err(open_err)?;
         schema::migrate(&mut conn, path)?;

@@ -165,12 +165,12 @@ fn open_escalations(tx: &rusqlite::Transaction<'_>) -> Result<HashSet<i64>> {
 }
 
 /// Decisions read in (item, id) order and handed out one item's run at a time.
-struct DecisionRuns<I: Iterator<Item = rusqlite::Result<RawDecision>>> {
+pub(crate) struct DecisionRuns<I: Iterator<Item = rusqlite::Result<RawDecision>>> {
     rows: std::iter::Peekable<I>,
 }
 
 impl<I: Iterator<Item = rusqlite::Result<RawDecision>>> DecisionRuns<I> {
-    fn new(rows: I) -> Self {
+    pub(crate) fn new(rows: I) -> Self {
         DecisionRuns { rows: rows.peekable() }
     }
 
@@ -193,7 +193,7 @@ impl<I: Iterator<Item = rusqlite::Result<RawDecision>>> DecisionRuns<I> {
     }
 
     /// Fills `group` with the next item's decisions and returns that item's id.
-    fn next_run(&mut self, group: &mut Vec<Decision>) -> Result<Option<i64>> {
+    pub(crate) fn next_run(&mut self, group: &mut Vec<Decision>) -> Result<Option<i64>> {
         let item_id = match self.rows.peek() {
             None => return Ok(None),
             Some(Ok(raw)) => raw.item_id(),

@@ -7,8 +7,8 @@ use prost::Message;
 use proto::tensor_shape_proto::{Dimension, dimension};
 use proto::type_proto;
 use proto::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorShapeProto,
-    TypeProto, ValueInfoProto, attribute_type,
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto, attribute_type,
 };
 
 /// ONNX IR version margin writes (ONNX 1.16+, ONNX Runtime 1.18+ read it).
@@ -45,6 +45,26 @@ pub fn value_info(name: &str, elem_type: i32, dims: &[Dim<'_>]) -> ValueInfoProt
     }
 }
 
+/// A constant float tensor, stored as little-endian raw data.
+pub fn f32_tensor(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(proto::data_type::FLOAT),
+        name: Some(name.to_string()),
+        raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+    }
+}
+
+/// A constant int64 tensor, stored as little-endian raw data.
+pub fn i64_tensor(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(proto::data_type::INT64),
+        name: Some(name.to_string()),
+        raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+    }
+}
+
 /// One operator node.
 pub fn node(
     op_type: &str,
@@ -73,7 +93,7 @@ pub fn int_attribute(name: &str, value: i64) -> AttributeProto {
 }
 
 /// Wraps a graph into a model with margin as producer and `metadata` as its metadata_props.
-pub fn model(graph: GraphProto, metadata: &[(&str, String)]) -> ModelProto {
+pub fn model(graph: GraphProto, metadata: &[(&'static str, String)]) -> ModelProto {
     ModelProto {
         ir_version: Some(IR_VERSION),
         opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET) }],

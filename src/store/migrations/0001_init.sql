@@ -80,7 +80,8 @@ CREATE TABLE predictions (
     vote_entropy      REAL,
     kl_divergence     REAL,
     scored_at_ms      INTEGER NOT NULL,
-    PRIMARY KEY (item_id, model_version_id)
+    -- By model first: scoring writes a model's rows in item order, which appends instead of splitting pages.
+    PRIMARY KEY (model_version_id, item_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE escalations (

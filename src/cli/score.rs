@@ -1,0 +1,83 @@
+//! `margin score`: scores the items the current model has not scored yet through ONNX Runtime, storing
+//! each item's probabilities and uncertainty (and, with a committee, vote entropy and KL divergence).
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{Context, open_store};
+use crate::model::Runtime;
+use crate::model::runtime::SearchPlaces;
+use crate::model::scorer::Scorer;
+use crate::scoring::{ScoreJob, score_items};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Score every item not yet scored by the current model, decided ones too (default: pending only).
+    #[arg(long)]
+    pub all: bool,
+
+    /// Items per batch through ONNX Runtime.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub batch: usize,
+
+    /// Print one JSON object instead of a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let mut store = open_store(&project)?;
+    let model = store
+        .current_model()?
+        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
+    let labels: Vec<String> = project.config.labels.iter().map(|l| l.name.clone()).collect();
+    let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
+    // One thread per session: the pipeline's three stages already share the cores, and a second ONNX
+    // Runtime thread measured slower overall (BENCHMARKS.md).
+    let load = |path: &str| {
+        Scorer::load(runtime, &project.dir.join(path), &labels, 1)
+            .with_context(|| format!("model version {} cannot be used; train a new one", model.id))
+    };
+    let scorer = load(&model.path)?;
+    let members = store.committee(model.id)?.iter().map(|m| load(&m.path)).collect::<anyhow::Result<Vec<_>>>()?;
+    let total = store.count_items_to_score(model.id, args.all)?;
+
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} items scored ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let db_path = project.db_path();
+    let job = ScoreJob { db_path: &db_path, model_id: model.id, scorer, members, all: args.all, batch: args.batch };
+    let report = score_items(job, &mut store, |n| bar.set_position(n));
+    bar.finish_and_clear();
+    let report = report?;
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 { report.scored as f64 / seconds } else { 0.0 };
+    if args.json {
+        let json = serde_json::json!({
+            "model_version": model.id,
+            "scored": report.scored,
+            "seconds": seconds,
+            "items_per_second": rate,
+            "busy_seconds": {
+                "featurize": report.featurize.as_secs_f64(),
+                "onnx_runtime": report.infer.as_secs_f64(),
+                "store": report.write.as_secs_f64(),
+            },
+        });
+        println!("{json}");
+    } else {
+        println!(
+            "Scored {} items with model version {} in {seconds:.1} s ({rate:.0} items/s).",
+            report.scored, model.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

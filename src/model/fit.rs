@@ -1,0 +1,181 @@
+//! From labelled texts to calibrated models: featurize, cross-validate, fit the temperature on the
+//! held-out predictions, train on everything, and (for a committee) on bootstrap resamples.
+
+use super::ModelError;
+use super::card::{LINEAR_FORMAT, ModelCard, Training};
+use super::evaluate::{self, Metrics};
+use super::features::{Featurizer, FeaturizerSpec, Scratch, SparseVector};
+use super::linear::LinearModel;
+use super::train::{Targets, TrainSettings, train};
+use crate::domain::TaskKind;
+use crate::domain::rng::Rng;
+
+/// What to learn from and how.
+#[derive(Debug, Clone)]
+pub struct FitRequest<'a> {
+    pub texts: Vec<&'a str>,
+    /// Each example's labels, by name.
+    pub labels: Vec<&'a [String]>,
+    /// The project's labels, in order.
+    pub label_names: &'a [String],
+    pub task: TaskKind,
+    pub bits: u32,
+    pub settings: TrainSettings,
+    /// Folds wanted for cross-validation (fewer are used when a label has fewer examples).
+    pub folds: usize,
+    /// Committee members to train on bootstrap resamples (0 for none).
+    pub committee: usize,
+    /// "decisions" or "reference".
+    pub source: &'a str,
+    /// RFC 3339 time to stamp on the cards.
+    pub trained_at: String,
+}
+
+/// The trained models and what they are.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub model: LinearModel,
+    pub card: ModelCard,
+    pub members: Vec<(LinearModel, ModelCard)>,
+    /// Examples left out because a label of theirs is not one of the project's.
+    pub skipped: usize,
+}
+
+/// Trains, cross-validates and calibrates.
+pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
+    let classes = request.label_names.len();
+    let multi = request.task == TaskKind::MultiLabel;
+    let index = |name: &String| request.label_names.iter().position(|n| n == name);
+
+    // Examples whose labels the project still has.
+    let mut kept = Vec::new();
+    let mut single = Vec::new();
+    let mut multi_targets = Vec::new();
+    for (i, labels) in request.labels.iter().enumerate() {
+        let Some(indices) = labels.iter().map(index).collect::<Option<Vec<usize>>>() else { continue };
+        if multi {
+            let mut row = vec![false; classes];
+            for k in indices {
+                row[k] = true;
+            }
+            multi_targets.push(row);
+        } else {
+            let [k] = indices[..] else { continue };
+            single.push(k);
+        }
+        kept.push(i);
+    }
+    let skipped = request.labels.len() - kept.len();
+    let targets = if multi { Targets::Multi(multi_targets) } else { Targets::Single(single) };
+    check_enough(&targets, request.label_names)?;
+
+    let spec = FeaturizerSpec::new(request.bits);
+    let featurizer = Featurizer::new(spec.clone()).map_err(ModelError::Invalid)?;
+    let texts: Vec<&str> = kept.iter().map(|&i| request.texts[i]).collect();
+    let rows = featurize_parallel(&featurizer, &texts);
+    let buckets = spec.buckets();
+    let settings = request.settings;
+
+    let k = evaluate::fold_count(&targets, classes, request.folds);
+    let (temperature, metrics) = if k >= 2 {
+        let folds = evaluate::stratified_folds(&targets, classes, k, settings.seed);
+        let logits = evaluate::out_of_fold_logits(&rows, &targets, classes, buckets, &settings, &folds, k);
+        let temperature = evaluate::fit_temperature(&logits, &targets);
+        let raw: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, 1.0, multi)).collect();
+        let calibrated: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, temperature, multi)).collect();
+        let (_, _, ece_uncalibrated) = evaluate::score(&raw, &targets, classes);
+        let (accuracy, macro_f1, ece) = evaluate::score(&calibrated, &targets, classes);
+        let metrics = Metrics {
+            folds: k,
+            examples: rows.len(),
+            accuracy,
+            macro_f1,
+            ece,
+            ece_uncalibrated,
+            temperature: f64::from(temperature),
+        };
+        (temperature, Some(metrics))
+    } else {
+        (1.0, None)
+    };
+
+    let card = |member: Option<[usize; 2]>, examples: usize| ModelCard {
+        format: LINEAR_FORMAT.to_string(),
+        labels: request.label_names.to_vec(),
+        task: request.task,
+        featurizer: spec.clone(),
+        training: Training {
+            source: request.source.to_string(),
+            examples,
+            c: settings.c,
+            epochs: settings.epochs,
+            seed: settings.seed,
+            committee_member: member,
+        },
+        metrics: metrics.clone(),
+        temperature: f64::from(temperature),
+        margin_version: env!("CARGO_PKG_VERSION").to_string(),
+        trained_at: request.trained_at.clone(),
+    };
+
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let mut model = train(&rows, &targets, &all, classes, buckets, &settings);
+    model.scale(temperature);
+
+    let members = (0..request.committee)
+        .map(|m| {
+            let mut rng = Rng::new(settings.seed ^ (0xC0FFEE + m as u64));
+            let sample: Vec<usize> = (0..rows.len()).map(|_| rng.below(rows.len())).collect();
+            let member_settings = TrainSettings { seed: settings.seed.wrapping_add(m as u64 + 1), ..settings };
+            let mut member = train(&rows, &targets, &sample, classes, buckets, &member_settings);
+            member.scale(temperature);
+            (member, card(Some([m + 1, request.committee]), sample.len()))
+        })
+        .collect();
+
+    Ok(Fitted { model, card: card(None, rows.len()), members, skipped })
+}
+
+/// Refuses to train when there is nothing to tell apart.
+fn check_enough(targets: &Targets, names: &[String]) -> Result<(), ModelError> {
+    let counts: Vec<usize> = match targets {
+        Targets::Single(t) => (0..names.len()).map(|k| t.iter().filter(|&&y| y == k).count()).collect(),
+        Targets::Multi(t) => (0..names.len()).map(|k| t.iter().filter(|row| row[k]).count()).collect(),
+    };
+    let enough = match targets {
+        Targets::Single(_) => counts.iter().filter(|&&c| c > 0).count() >= 2,
+        Targets::Multi(t) => !t.is_empty(),
+    };
+    if enough {
+        return Ok(());
+    }
+    let have: Vec<String> = names.iter().zip(&counts).map(|(n, c)| format!("{n}: {c}")).collect();
+    Err(ModelError::Invalid(format!(
+        "not enough labels to train: need examples of at least two labels (have {})",
+        have.join(", ")
+    )))
+}
+
+/// Featurizes on all cores, keeping the order.
+pub fn featurize_parallel(featurizer: &Featurizer, texts: &[&str]) -> Vec<SparseVector> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let chunk = texts.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut scratch = Scratch::default();
+                    part.iter()
+                        .map(|t| {
+                            let mut v = SparseVector::default();
+                            featurizer.featurize_into(t, &mut scratch, &mut v);
+                            v
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a featurizing thread panicked")).collect()
+    })
+}

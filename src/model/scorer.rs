@@ -1,0 +1,186 @@
+//! Scoring through ONNX Runtime: a margin model file loaded into a session, checked against the project
+//! at load, and run on batches of feature vectors.
+//!
+//! A model is refused at load, with one line saying why, when it is not ONNX, is cut short, does not take
+//! `idx int64[N,K]` and `val float[N,K]`, does not give `probabilities float[N,C]`, or knows other labels
+//! than the project.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ort::session::Session;
+use ort::value::{Tensor, TensorElementType, ValueType};
+
+use super::ModelError;
+use super::card::{LINEAR_FORMAT, ModelCard};
+use super::features::{Featurizer, Scratch, SparseRows, SparseVector};
+use super::runtime::Runtime;
+
+/// A margin model ready to score.
+pub struct Scorer {
+    session: Session,
+    card: ModelCard,
+    featurizer: Featurizer,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Scorer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scorer").field("path", &self.path).field("labels", &self.card.labels).finish()
+    }
+}
+
+impl Scorer {
+    /// Loads the model at `path` and checks it against the project's `labels`; ONNX Runtime may use up to
+    /// `threads` threads per operator.
+    pub fn load(runtime: &Runtime, path: &Path, labels: &[String], threads: usize) -> Result<Scorer, ModelError> {
+        let refuse = |why: String| ModelError::Invalid(format!("{}: {why}", path.display()));
+        let session = runtime.session_from_file(path, threads)?;
+        let props = metadata(&session).map_err(|e| refuse(format!("cannot read its metadata: {e}")))?;
+        let card = ModelCard::from_metadata(&props).map_err(|e| refuse(format!("not a margin model: {e}")))?;
+        if card.format != LINEAR_FORMAT {
+            return Err(refuse(format!("format {:?} is not {LINEAR_FORMAT:?}", card.format)));
+        }
+        if card.labels != labels {
+            return Err(refuse(format!(
+                "the model knows the labels [{}] but the project has [{}]; train a new model",
+                card.labels.join(", "),
+                labels.join(", ")
+            )));
+        }
+        check_input(&session, "idx", TensorElementType::Int64).map_err(refuse)?;
+        check_input(&session, "val", TensorElementType::Float32).map_err(refuse)?;
+        check_output(&session, "probabilities", labels.len()).map_err(refuse)?;
+        let featurizer = Featurizer::new(card.featurizer.clone()).map_err(refuse)?;
+        Ok(Scorer { session, card, featurizer, path: path.to_path_buf() })
+    }
+
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Feature vectors of `texts`, reusing `scratch`.
+    pub fn featurize(&self, texts: &[&str], scratch: &mut Scratch) -> Vec<SparseVector> {
+        texts
+            .iter()
+            .map(|t| {
+                let mut v = SparseVector::default();
+                self.featurizer.featurize_into(t, scratch, &mut v);
+                v
+            })
+            .collect()
+    }
+
+    /// Probabilities for each vector, in the model's label order.
+    pub fn score(&mut self, rows: &[SparseVector]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let mut batch = SparseRows::new();
+        for row in rows {
+            batch.push(row);
+        }
+        self.score_rows(&batch)
+    }
+
+    /// Probabilities for each row of a batch, in the model's label order.
+    pub fn score_rows(&mut self, rows: &SparseRows) -> Result<Vec<Vec<f32>>, ModelError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (idx, val, width) = pad(rows);
+        let shape = [rows.len(), width];
+        let idx = Tensor::from_array((shape, idx))?;
+        let val = Tensor::from_array((shape, val))?;
+        let outputs = self.session.run(ort::inputs!["idx" => idx, "val" => val])?;
+        let (out_shape, flat) = outputs["probabilities"].try_extract_tensor::<f32>()?;
+        let classes = self.card.labels.len();
+        if out_shape.len() != 2 || out_shape[0] as usize != rows.len() || out_shape[1] as usize != classes {
+            return Err(ModelError::Invalid(format!(
+                "{}: gave probabilities of shape {:?} for {} rows and {classes} labels",
+                self.path.display(),
+                out_shape.to_vec(),
+                rows.len()
+            )));
+        }
+        Ok(flat.chunks_exact(classes).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Probabilities for each text.
+    pub fn score_texts(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let rows = self.featurize(texts, &mut Scratch::default());
+        self.score(&rows)
+    }
+}
+
+/// Pads rows to the longest with index 0 and value 0 (which adds nothing).
+fn pad(rows: &SparseRows) -> (Vec<i64>, Vec<f32>, usize) {
+    let width = rows.widest().max(1);
+    let mut idx = Vec::with_capacity(rows.len() * width);
+    let mut val = Vec::with_capacity(rows.len() * width);
+    for r in 0..rows.len() {
+        let (row_idx, row_val) = rows.row(r);
+        idx.extend(row_idx.iter().map(|&i| i64::from(i)));
+        idx.resize(idx.len() + width - row_idx.len(), 0);
+        val.extend_from_slice(row_val);
+        val.resize(val.len() + width - row_val.len(), 0.0);
+    }
+    (idx, val, width)
+}
+
+/// The model's metadata_props.
+pub(crate) fn metadata(session: &Session) -> Result<BTreeMap<String, String>, ort::Error> {
+    let meta = session.metadata()?;
+    let mut props = BTreeMap::new();
+    for key in meta.custom_keys()? {
+        if let Some(value) = meta.custom(&key) {
+            props.insert(key, value);
+        }
+    }
+    Ok(props)
+}
+
+fn describe(ty: &ValueType) -> String {
+    match ty {
+        ValueType::Tensor { ty, shape, .. } => {
+            let dims: Vec<String> =
+                shape.iter().map(|d| if *d < 0 { "?".to_string() } else { d.to_string() }).collect();
+            format!("{ty:?}[{}]", dims.join(","))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn check_input(session: &Session, name: &str, element: TensorElementType) -> Result<(), String> {
+    let Some(input) = session.inputs().iter().find(|i| i.name() == name) else {
+        let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+        return Err(format!("has no input `{name}` (its inputs: {})", names.join(", ")));
+    };
+    match input.dtype() {
+        ValueType::Tensor { ty, shape, .. } if *ty == element && shape.len() == 2 => Ok(()),
+        other => Err(format!("input `{name}` must be {element:?}[N,K], but is {}", describe(other))),
+    }
+}
+
+fn check_output(session: &Session, name: &str, classes: usize) -> Result<(), String> {
+    let Some(output) = session.outputs().iter().find(|o| o.name() == name) else {
+        let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+        return Err(format!("has no output `{name}` (its outputs: {})", names.join(", ")));
+    };
+    match output.dtype() {
+        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. }
+            if shape.len() == 2 && (shape[1] < 0 || shape[1] as usize == classes) =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "output `{name}` must be Float32[N,{classes}] for the project's {classes} labels, but is {}",
+            describe(other)
+        )),
+    }
+}

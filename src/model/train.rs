@@ -1,0 +1,180 @@
+//! Training the linear model: stochastic gradient descent on the L2-regularised log loss (softmax
+//! cross-entropy, or one logistic loss per label for multi-label projects), with balanced class weights.
+//!
+//! The schedule is Bottou's "optimal" learning rate, the one scikit-learn's SGDClassifier uses, with the
+//! weight-scaling trick so the L2 shrinkage of every weight costs one multiplication per step. The order
+//! of examples comes from a seeded shuffle: the same data and seed give the same model, bit for bit.
+
+use super::features::SparseVector;
+use super::linear::{LinearModel, sigmoid, softmax_in_place};
+use crate::domain::rng::Rng;
+
+/// What each example should be labelled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    /// One class index per example.
+    Single(Vec<usize>),
+    /// For each example, whether each class applies.
+    Multi(Vec<Vec<bool>>),
+}
+
+impl Targets {
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::Single(t) => t.len(),
+            Targets::Multi(t) => t.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_multi_label(&self) -> bool {
+        matches!(self, Targets::Multi(_))
+    }
+}
+
+/// How to train.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainSettings {
+    /// Inverse regularisation strength, as scikit-learn's `C`: the L2 penalty per example is
+    /// `1 / (C * n)`.
+    pub c: f64,
+    pub epochs: u32,
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings { c: 10.0, epochs: 15, seed: 7 }
+    }
+}
+
+/// The intercept learns more slowly than the weights, as in scikit-learn for sparse data, so that it does
+/// not swing with every example.
+const INTERCEPT_DECAY: f32 = 0.01;
+
+/// Trains on the examples `subset` (indices into `rows` and `targets`; repeats allowed, as in a bootstrap
+/// sample) for `classes` classes over `buckets` feature buckets.
+pub fn train(
+    rows: &[SparseVector],
+    targets: &Targets,
+    subset: &[usize],
+    classes: usize,
+    buckets: usize,
+    settings: &TrainSettings,
+) -> LinearModel {
+    let multi = targets.is_multi_label();
+    let mut model = LinearModel::zeros(buckets, classes, multi);
+    if subset.is_empty() || classes == 0 {
+        return model;
+    }
+    let n = subset.len() as f64;
+    let alpha = 1.0 / (settings.c * n);
+    let weights = ClassWeights::balanced(targets, subset, classes);
+
+    // Bottou's schedule: eta_t = 1 / (alpha * (t0 + t)), with t0 set from a typical weight size.
+    let typical = (1.0 / alpha.sqrt()).sqrt();
+    let t0 = 1.0 / (typical * alpha);
+
+    let mut scale = 1.0f64;
+    let mut order: Vec<usize> = subset.to_vec();
+    let mut rng = Rng::new(settings.seed);
+    let mut grad = vec![0.0f32; classes];
+    let mut t = 0.0f64;
+    for _ in 0..settings.epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let eta = 1.0 / (alpha * (t0 + t));
+            t += 1.0;
+            let x = &rows[i];
+            // Logits with the current scale.
+            grad.copy_from_slice(&model.bias);
+            let s = scale as f32;
+            for (&j, &v) in x.idx.iter().zip(&x.val) {
+                let row = &model.weights[j as usize * classes..(j as usize + 1) * classes];
+                for (g, w) in grad.iter_mut().zip(row) {
+                    *g += s * w * v;
+                }
+            }
+            // Gradient of the loss with respect to the logits, times the example's weight.
+            match targets {
+                Targets::Single(t) => {
+                    softmax_in_place(&mut grad);
+                    grad[t[i]] -= 1.0;
+                    let w = weights.single[t[i]];
+                    for g in grad.iter_mut() {
+                        *g *= w;
+                    }
+                }
+                Targets::Multi(t) => {
+                    for (k, g) in grad.iter_mut().enumerate() {
+                        let y = t[i][k];
+                        *g = (sigmoid(*g) - if y { 1.0 } else { 0.0 }) * weights.multi[k][usize::from(y)];
+                    }
+                }
+            }
+            // Shrink every weight (through the scale), then step along the gradient.
+            scale *= 1.0 - eta * alpha;
+            let step = (eta / scale) as f32;
+            for (&j, &v) in x.idx.iter().zip(&x.val) {
+                let row = &mut model.weights[j as usize * classes..(j as usize + 1) * classes];
+                for (w, g) in row.iter_mut().zip(&grad) {
+                    *w -= step * g * v;
+                }
+            }
+            for (b, g) in model.bias.iter_mut().zip(&grad) {
+                *b -= eta as f32 * INTERCEPT_DECAY * g;
+            }
+            if scale < 1e-9 {
+                fold_scale(&mut model, &mut scale);
+            }
+        }
+    }
+    fold_scale(&mut model, &mut scale);
+    model
+}
+
+fn fold_scale(model: &mut LinearModel, scale: &mut f64) {
+    let s = *scale as f32;
+    for w in &mut model.weights {
+        *w *= s;
+    }
+    *scale = 1.0;
+}
+
+/// Balanced class weights: rare classes count as much, in total, as common ones.
+struct ClassWeights {
+    single: Vec<f32>,
+    /// Per class: [weight of a negative, weight of a positive].
+    multi: Vec<[f32; 2]>,
+}
+
+impl ClassWeights {
+    fn balanced(targets: &Targets, subset: &[usize], classes: usize) -> Self {
+        let n = subset.len() as f32;
+        match targets {
+            Targets::Single(t) => {
+                let mut counts = vec![0usize; classes];
+                for &i in subset {
+                    counts[t[i]] += 1;
+                }
+                let present = counts.iter().filter(|&&c| c > 0).count().max(1) as f32;
+                let single = counts.iter().map(|&c| if c == 0 { 0.0 } else { n / (present * c as f32) }).collect();
+                ClassWeights { single, multi: Vec::new() }
+            }
+            Targets::Multi(t) => {
+                let multi = (0..classes)
+                    .map(|k| {
+                        let pos = subset.iter().filter(|&&i| t[i][k]).count() as f32;
+                        let neg = n - pos;
+                        let weight = |count: f32| if count == 0.0 { 0.0 } else { n / (2.0 * count) };
+                        [weight(neg), weight(pos)]
+                    })
+                    .collect();
+                ClassWeights { single: Vec::new(), multi }
+            }
+        }
+    }
+}

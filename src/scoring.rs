@@ -1,0 +1,231 @@
+//! The scoring pipeline: one thread reads the items still to score from the store and featurizes them,
+//! one runs them through ONNX Runtime (the model and any committee members) and works out the uncertainty
+//! measures, and the caller's thread writes the predictions back in batches. The three overlap, so the
+//! slowest alone sets the pace. Wires `store` and `model`; imports nothing from the screen or the CLI.
+
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use crate::domain::uncertainty;
+use crate::model::ModelError;
+use crate::model::features::{Scratch, SparseRows};
+use crate::model::scorer::Scorer;
+use crate::store::{Prediction, Store, StoreError};
+
+/// The most padded entries (rows times the widest row) in one batch: bounds ONNX Runtime's memory when
+/// texts are long.
+const MAX_BATCH_CELLS: usize = 256 * 1024;
+
+/// Predictions written per transaction.
+const WRITE_BATCH: usize = 16_384;
+
+/// What a scoring run did, and where its time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScoreReport {
+    pub scored: u64,
+    pub elapsed: Duration,
+    /// Time each stage spent working (not waiting): reading and featurizing, ONNX Runtime, writing.
+    pub featurize: Duration,
+    pub infer: Duration,
+    pub write: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("the {0} thread stopped unexpectedly")]
+    Thread(&'static str),
+}
+
+/// What to score and with what.
+pub struct ScoreJob<'a> {
+    /// The project database; the reading thread opens its own connection to it.
+    pub db_path: &'a Path,
+    pub model_id: i64,
+    pub scorer: Scorer,
+    /// Committee members, for vote entropy and KL divergence.
+    pub members: Vec<Scorer>,
+    /// Every item not yet scored by this model, not only pending ones.
+    pub all: bool,
+    /// Rows per ONNX Runtime call (fewer when texts are long).
+    pub batch: usize,
+}
+
+/// Scores what the job's model has not scored yet, writing through `store`; `progress` is called with the
+/// running count after each write.
+pub fn score_items(
+    job: ScoreJob<'_>,
+    store: &mut Store,
+    mut progress: impl FnMut(u64),
+) -> Result<ScoreReport, ScoreError> {
+    let ScoreJob { db_path, model_id, mut scorer, mut members, all, batch } = job;
+    let started = Instant::now();
+    let batch = batch.max(1);
+    let multi = scorer.card().task == crate::domain::TaskKind::MultiLabel;
+    let classes = scorer.card().labels.len();
+    let featurizer = scorer.featurizer().clone();
+    let (to_score, featurized) = sync_channel::<(Vec<i64>, SparseRows)>(4);
+    let (to_write, scored) = sync_channel::<Vec<Prediction>>(4);
+    let mut reader_store = Store::open(db_path)?;
+
+    std::thread::scope(|scope| {
+        let reading = std::thread::Builder::new()
+            .name("margin-featurize".into())
+            .spawn_scoped(scope, move || -> Result<Duration, ScoreError> {
+                let mut busy = Duration::ZERO;
+                let mut scratch = Scratch::default();
+                let mut window = Batcher::new(batch);
+                let mut stopped = false;
+                reader_store.items_to_score(model_id, all, |id, text| -> Result<(), StoreError> {
+                    if stopped {
+                        return Ok(());
+                    }
+                    let t = Instant::now();
+                    window.push(id, &featurizer, text, &mut scratch);
+                    busy += t.elapsed();
+                    if window.is_full() {
+                        let t = Instant::now();
+                        let batches = window.drain();
+                        busy += t.elapsed();
+                        stopped = batches.into_iter().any(|b| to_score.send(b).is_err());
+                    }
+                    Ok(())
+                })?;
+                if !stopped {
+                    for b in window.drain() {
+                        if to_score.send(b).is_err() {
+                            break;
+                        }
+                    }
+                }
+                Ok(busy)
+            })
+            .map_err(|_| ScoreError::Thread("reading"))?;
+
+        let inferring = std::thread::Builder::new()
+            .name("margin-onnx".into())
+            .spawn_scoped(scope, move || -> Result<Duration, ScoreError> {
+                let mut busy = Duration::ZERO;
+                for (ids, rows) in featurized {
+                    let t = Instant::now();
+                    let probabilities = scorer.score_rows(&rows)?;
+                    let committee: Vec<Vec<Vec<f32>>> =
+                        members.iter_mut().map(|m| m.score_rows(&rows)).collect::<Result<_, _>>()?;
+                    let predictions = ids
+                        .iter()
+                        .zip(probabilities)
+                        .enumerate()
+                        .map(|(r, (&item_id, probabilities))| {
+                            let u = if multi {
+                                uncertainty::multi_label(&probabilities)
+                            } else {
+                                uncertainty::single_label(&probabilities)
+                            };
+                            let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
+                            let (vote_entropy, kl_divergence) = if votes.is_empty() {
+                                (None, None)
+                            } else {
+                                (
+                                    Some(uncertainty::vote_entropy(&votes, classes)),
+                                    Some(uncertainty::mean_kl_to_consensus(&votes)),
+                                )
+                            };
+                            Prediction { item_id, probabilities, uncertainty: u, vote_entropy, kl_divergence }
+                        })
+                        .collect();
+                    busy += t.elapsed();
+                    if to_write.send(predictions).is_err() {
+                        break;
+                    }
+                }
+                Ok(busy)
+            })
+            .map_err(|_| ScoreError::Thread("inference"))?;
+
+        let mut write_busy = Duration::ZERO;
+        let mut scored_count = 0u64;
+        let mut pending: Vec<Prediction> = Vec::with_capacity(WRITE_BATCH);
+        let mut write_result: Result<(), ScoreError> = Ok(());
+        for predictions in scored {
+            pending.extend(predictions);
+            if pending.len() >= WRITE_BATCH {
+                let t = Instant::now();
+                if let Err(e) = store.write_predictions(model_id, &pending) {
+                    write_result = Err(e.into());
+                    break;
+                }
+                write_busy += t.elapsed();
+                scored_count += pending.len() as u64;
+                pending.clear();
+                progress(scored_count);
+            }
+        }
+        if write_result.is_ok() && !pending.is_empty() {
+            let t = Instant::now();
+            write_result = store.write_predictions(model_id, &pending).map_err(Into::into);
+            write_busy += t.elapsed();
+            scored_count += pending.len() as u64;
+            progress(scored_count);
+        }
+        let infer = inferring.join().map_err(|_| ScoreError::Thread("inference"))??;
+        let featurize = reading.join().map_err(|_| ScoreError::Thread("reading"))??;
+        write_result?;
+        Ok(ScoreReport { scored: scored_count, elapsed: started.elapsed(), featurize, infer, write: write_busy })
+    })
+}
+
+/// Batches collected per window before sorting by width.
+const WINDOW_BATCHES: usize = 8;
+
+/// Collects featurized rows and cuts them into batches of similar width. Rows are padded to the widest
+/// in their batch, so sorting a window of rows by width first spares ONNX Runtime most of the padding.
+struct Batcher {
+    batch: usize,
+    ids: Vec<i64>,
+    rows: SparseRows,
+}
+
+impl Batcher {
+    fn new(batch: usize) -> Self {
+        Batcher { batch, ids: Vec::new(), rows: SparseRows::new() }
+    }
+
+    fn push(&mut self, id: i64, featurizer: &crate::model::features::Featurizer, text: &str, scratch: &mut Scratch) {
+        self.ids.push(id);
+        self.rows.push_text(featurizer, text, scratch);
+    }
+
+    fn is_full(&self) -> bool {
+        self.ids.len() >= WINDOW_BATCHES * self.batch
+    }
+
+    /// The window's rows as batches, narrowest first; empties the window.
+    fn drain(&mut self) -> Vec<(Vec<i64>, SparseRows)> {
+        let width = |r: usize| self.rows.offsets[r + 1] - self.rows.offsets[r];
+        let mut order: Vec<usize> = (0..self.ids.len()).collect();
+        order.sort_by_key(|&r| width(r));
+        let mut batches = Vec::new();
+        let (mut ids, mut rows) = (Vec::with_capacity(self.batch), SparseRows::new());
+        for r in order {
+            let (idx, val) = self.rows.row(r);
+            ids.push(self.ids[r]);
+            rows.idx.extend_from_slice(idx);
+            rows.val.extend_from_slice(val);
+            rows.offsets.push(rows.idx.len());
+            // Sorted by width, so this row is the widest so far.
+            if ids.len() == self.batch || ids.len() * idx.len() >= MAX_BATCH_CELLS {
+                batches.push((std::mem::take(&mut ids), std::mem::replace(&mut rows, SparseRows::new())));
+            }
+        }
+        if !ids.is_empty() {
+            batches.push((ids, rows));
+        }
+        self.ids.clear();
+        self.rows = SparseRows::new();
+        batches
+    }
+}

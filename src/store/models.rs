@@ -1,0 +1,202 @@
+//! Model versions: rows for every trained model (and committee member), the pointer to the current one,
+//! and pruning old files while keeping their rows for the record.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+
+/// A model about to be registered. Its file must already be complete on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewModelVersion {
+    /// "linear", "committee-member" or "external".
+    pub kind: String,
+    /// Relative to the project directory.
+    pub path: String,
+    pub sha256: String,
+    pub labels: Vec<String>,
+    pub train_size: usize,
+    /// A JSON object.
+    pub metrics: String,
+    pub trained_by: String,
+    /// "decisions" or "reference".
+    pub trained_on: String,
+}
+
+/// A registered model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersion {
+    pub id: i64,
+    pub created_at_ms: i64,
+    pub kind: String,
+    pub path: String,
+    pub sha256: String,
+    pub labels: Vec<String>,
+    pub train_size: usize,
+    pub metrics: String,
+    pub parent_id: Option<i64>,
+    pub trained_by: String,
+    pub trained_on: String,
+    pub pruned: bool,
+}
+
+const COLUMNS: &str = "id, created_at_ms, kind, path, sha256, labels, train_size, metrics, parent_id, trained_by, \
+                       trained_on, pruned_at_ms";
+
+type Row = (i64, i64, String, String, String, String, i64, String, Option<i64>, String, String, Option<i64>);
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+        row.get(11)?,
+    ))
+}
+
+fn to_version(row: Row) -> Result<ModelVersion> {
+    let (id, created_at_ms, kind, path, sha256, labels, train_size, metrics, parent_id, trained_by, trained_on, pruned) =
+        row;
+    Ok(ModelVersion {
+        id,
+        created_at_ms,
+        kind,
+        path,
+        sha256,
+        labels: labels_from_json(Some(labels))?.unwrap_or_default(),
+        train_size: usize::try_from(train_size).unwrap_or(0),
+        metrics,
+        parent_id,
+        trained_by,
+        trained_on,
+        pruned: pruned.is_some(),
+    })
+}
+
+impl Store {
+    /// Registers a model and its committee members (whose parent it becomes) in one transaction, makes it
+    /// the current model, and records the change in the audit trail. Returns the model's id.
+    pub fn add_model(&mut self, model: &NewModelVersion, members: &[NewModelVersion]) -> Result<i64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now_ms();
+        let insert = |m: &NewModelVersion, parent: Option<i64>| -> Result<i64> {
+            tx.execute(
+                "INSERT INTO model_versions (created_at_ms, kind, path, sha256, labels, train_size, metrics,
+                     parent_id, trained_by, trained_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    at,
+                    m.kind,
+                    m.path,
+                    m.sha256,
+                    labels_to_json(&m.labels),
+                    i64::try_from(m.train_size).unwrap_or(i64::MAX),
+                    m.metrics,
+                    parent,
+                    m.trained_by,
+                    m.trained_on
+                ],
+            )?;
+            Ok(tx.last_insert_rowid())
+        };
+        let id = insert(model, None)?;
+        for member in members {
+            insert(member, Some(id))?;
+        }
+        let previous: Option<String> =
+            tx.query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get(0)).optional()?;
+        tx.execute(
+            "INSERT INTO project_state (key, value) VALUES ('current_model', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [id.to_string()],
+        )?;
+        let metrics: serde_json::Value = serde_json::from_str(&model.metrics).unwrap_or(serde_json::Value::Null);
+        let payload = serde_json::json!({
+            "model_version": id,
+            "previous": previous.and_then(|p| p.parse::<i64>().ok()),
+            "kind": model.kind,
+            "path": model.path,
+            "sha256": model.sha256,
+            "trained_on": model.trained_on,
+            "train_size": model.train_size,
+            "committee": members.len(),
+            "metrics": metrics,
+        });
+        events::append(&tx, at, &model.trained_by, "model_version", None, &payload)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The model new predictions come from, if any has been trained.
+    pub fn current_model(&self) -> Result<Option<ModelVersion>> {
+        let id: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get(0))
+            .optional()?;
+        match id.and_then(|v| v.parse::<i64>().ok()) {
+            Some(id) => self.model_version(id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn model_version(&self, id: i64) -> Result<ModelVersion> {
+        let row = self
+            .conn
+            .query_row(&format!("SELECT {COLUMNS} FROM model_versions WHERE id = ?1"), [id], read_row)
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("model version {id} is named but does not exist")))?;
+        to_version(row)
+    }
+
+    /// A model's committee members, in order.
+    pub fn committee(&self, id: i64) -> Result<Vec<ModelVersion>> {
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {COLUMNS} FROM model_versions WHERE parent_id = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([id], read_row)?;
+        rows.map(|r| to_version(r?)).collect()
+    }
+
+    /// Marks every model except the newest `keep` main models (and the current one, and their committees)
+    /// as pruned, deletes their predictions, and returns them so their files can be removed.
+    pub fn prune_models(&mut self, keep: usize) -> Result<Vec<ModelVersion>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<i64> = tx
+            .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|v| v.parse().ok());
+        let kept: Vec<i64> = {
+            let mut stmt =
+                tx.prepare("SELECT id FROM model_versions WHERE parent_id IS NULL ORDER BY id DESC LIMIT ?1")?;
+            let ids = stmt.query_map([i64::try_from(keep).unwrap_or(i64::MAX)], |r| r.get(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        };
+        let is_kept = |id: i64, parent: Option<i64>| {
+            let main = parent.unwrap_or(id);
+            kept.contains(&main) || current == Some(main)
+        };
+        let candidates: Vec<Row> = {
+            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM model_versions WHERE pruned_at_ms IS NULL"))?;
+            let rows = stmt.query_map([], read_row)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut pruned = Vec::new();
+        for row in candidates {
+            let version = to_version(row)?;
+            if is_kept(version.id, version.parent_id) {
+                continue;
+            }
+            tx.execute("UPDATE model_versions SET pruned_at_ms = ?1 WHERE id = ?2", params![now_ms(), version.id])?;
+            tx.execute("DELETE FROM predictions WHERE model_version_id = ?1", [version.id])?;
+            pruned.push(version);
+        }
+        tx.commit()?;
+        Ok(pruned)
+    }
+}

@@ -1,0 +1,80 @@
+//! What the model learns from: the settled labels of items people decided (accept is the prediction,
+//! correct is the person's choice, a binary reject the other label, an expert's ruling beats votes), or
+//! the reference labels an import brought. Skipped, disputed and escalated items are left out until
+//! settled.
+
+use std::collections::HashSet;
+
+use super::decisions::{DECISION_COLUMNS, row_to_raw};
+use super::report::DecisionRuns;
+use super::{Result, Store, labels_from_json};
+use crate::domain::{ItemOutcome, outcome};
+
+/// Where training labels come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelSource {
+    Decisions,
+    Reference,
+}
+
+impl LabelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelSource::Decisions => "decisions",
+            LabelSource::Reference => "reference",
+        }
+    }
+}
+
+/// One labelled item to learn from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingExample {
+    pub item_id: i64,
+    pub text: String,
+    pub labels: Vec<String>,
+}
+
+impl Store {
+    /// Every labelled item from `source`, oldest first, read from one snapshot.
+    pub fn training_examples(&mut self, source: LabelSource) -> Result<Vec<TrainingExample>> {
+        let tx = self.conn.transaction()?;
+        let mut examples = Vec::new();
+        match source {
+            LabelSource::Reference => {
+                let mut stmt = tx.prepare(
+                    "SELECT id, text, reference_labels FROM items WHERE reference_labels IS NOT NULL ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                for row in rows {
+                    let (item_id, text, labels): (i64, String, Option<String>) = row?;
+                    let labels = labels_from_json(labels)?.unwrap_or_default();
+                    examples.push(TrainingExample { item_id, text, labels });
+                }
+            }
+            LabelSource::Decisions => {
+                let open: HashSet<i64> = {
+                    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM escalations WHERE closed_at_ms IS NULL")?;
+                    let ids = stmt.query_map([], |r| r.get(0))?;
+                    ids.collect::<rusqlite::Result<_>>()?
+                };
+                let mut decided = Vec::new();
+                {
+                    let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
+                    let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
+                    let mut group = Vec::new();
+                    while let Some(item_id) = runs.next_run(&mut group)? {
+                        if let ItemOutcome::Decided { labels } = outcome(&group, open.contains(&item_id)) {
+                            decided.push((item_id, labels));
+                        }
+                    }
+                }
+                let mut text_of = tx.prepare("SELECT text FROM items WHERE id = ?1")?;
+                for (item_id, labels) in decided {
+                    let text: String = text_of.query_row([item_id], |r| r.get(0))?;
+                    examples.push(TrainingExample { item_id, text, labels });
+                }
+            }
+        }
+        Ok(examples)
+    }
+}
