@@ -41,3 +41,106 @@ fn a_file_that_is_not_a_model_is_refused_with_its_path() {
     let Err(err) = runtime.session_from_file(&path, 1) else { panic!("a broken model was accepted") };
     assert!(err.to_string().contains("broken.onnx: cannot load the model"), "{err}");
 }
+
+mod refusing {
+    use margin::domain::TaskKind;
+    use margin::model::Runtime;
+    use margin::model::card::{LINEAR_FORMAT, ModelCard, Training};
+    use margin::model::export::linear_to_onnx;
+    use margin::model::features::FeaturizerSpec;
+    use margin::model::linear::LinearModel;
+    use margin::model::onnx;
+    use margin::model::runtime::SearchPlaces;
+    use margin::model::scorer::Scorer;
+
+    fn card(labels: &[&str]) -> ModelCard {
+        ModelCard {
+            format: LINEAR_FORMAT.into(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            task: TaskKind::SingleLabel,
+            featurizer: FeaturizerSpec::new(10),
+            training: Training {
+                source: "reference".into(),
+                examples: 0,
+                c: 1.0,
+                epochs: 1,
+                seed: 1,
+                committee_member: None,
+            },
+            metrics: None,
+            temperature: 1.0,
+            margin_version: "test".into(),
+            trained_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    /// Loads `bytes` as a model for a project with labels a and b; returns the error message.
+    fn refusal(bytes: &[u8]) -> String {
+        let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.onnx");
+        std::fs::write(&path, bytes).unwrap();
+        let labels = vec!["a".to_string(), "b".to_string()];
+        let err = Scorer::load(runtime, &path, &labels, 1).expect_err("must be refused").to_string();
+        assert!(err.contains("model.onnx: "), "the message names the file: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        err
+    }
+
+    #[test]
+    fn a_fitting_model_loads() {
+        let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.onnx");
+        let model = LinearModel::zeros(1 << 10, 2, false);
+        std::fs::write(&path, onnx::encode(&linear_to_onnx(&model, &card(&["a", "b"])))).unwrap();
+        let labels = vec!["a".to_string(), "b".to_string()];
+        let mut scorer = Scorer::load(runtime, &path, &labels, 1).expect("loads");
+        let p = scorer.score_texts(&["anything at all"]).unwrap();
+        assert_eq!(p, vec![vec![0.5, 0.5]]);
+    }
+
+    #[test]
+    fn a_truncated_file() {
+        let model = LinearModel::zeros(1 << 10, 2, false);
+        let bytes = onnx::encode(&linear_to_onnx(&model, &card(&["a", "b"])));
+        assert!(refusal(&bytes[..bytes.len() - 100]).contains("cannot load the model"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_onnx() {
+        assert!(refusal(b"PK\x03\x04 this is a zip, not a model").contains("cannot load the model"));
+    }
+
+    #[test]
+    fn a_model_without_margin_metadata() {
+        let err = refusal(&onnx::encode(&onnx::softmax_model(2)));
+        assert!(err.contains("not a margin model: metadata has no `margin.format`"), "{err}");
+    }
+
+    #[test]
+    fn a_model_with_other_labels() {
+        let model = LinearModel::zeros(1 << 10, 3, false);
+        let err = refusal(&onnx::encode(&linear_to_onnx(&model, &card(&["a", "b", "c"]))));
+        assert!(err.contains("knows the labels [a, b, c] but the project has [a, b]"), "{err}");
+    }
+
+    #[test]
+    fn a_model_whose_output_does_not_fit_its_labels() {
+        // The card says two labels, but the weights give three probabilities.
+        let model = LinearModel::zeros(1 << 10, 3, false);
+        let err = refusal(&onnx::encode(&linear_to_onnx(&model, &card(&["a", "b"]))));
+        assert!(err.contains("output `probabilities` must be Float32[N,2]"), "{err}");
+    }
+
+    #[test]
+    fn a_model_with_the_wrong_input_types() {
+        let model = LinearModel::zeros(1 << 10, 2, false);
+        let mut proto = linear_to_onnx(&model, &card(&["a", "b"]));
+        let graph = proto.graph.as_mut().unwrap();
+        graph.input[0] =
+            onnx::value_info("idx", onnx::proto::data_type::FLOAT, &[onnx::Dim::Named("N"), onnx::Dim::Named("K")]);
+        let err = refusal(&onnx::encode(&proto));
+        assert!(err.contains("cannot load the model") || err.contains("input `idx` must be Int64[N,K]"), "{err}");
+    }
+}

@@ -179,7 +179,7 @@ pub struct ModelSettings {
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        ModelSettings { hash_bits: 18, c: 10.0, epochs: 15, folds: 5, committee: 0, seed: 7, keep_versions: 3 }
+        ModelSettings { hash_bits: 18, c: 10.0, epochs: 10, folds: 5, committee: 0, seed: 7, keep_versions: 3 }
     }
 }
 

@@ -60,13 +60,14 @@ impl ModelCard {
 
     /// Reads a card back from metadata_props; says which key is missing or malformed.
     pub fn from_metadata(props: &BTreeMap<String, String>) -> Result<ModelCard, String> {
+        let format = text(props, "margin.format")?;
         let task = match text(props, "margin.task")?.as_str() {
             "single-label" => TaskKind::SingleLabel,
             "multi-label" => TaskKind::MultiLabel,
             other => return Err(format!("metadata `margin.task`: unknown task {other:?}")),
         };
         Ok(ModelCard {
-            format: text(props, "margin.format")?,
+            format,
             labels: json(props, "margin.labels")?,
             task,
             featurizer: json(props, "margin.featurizer")?,

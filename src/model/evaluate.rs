@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::features::SparseVector;
+use super::linear::LinearModel;
 use super::linear::{sigmoid, softmax_in_place};
-use super::train::{Targets, TrainSettings, train};
+use super::train::Targets;
 use crate::domain::rng::Rng;
 
 /// Number of confidence bins for the expected calibration error.
@@ -64,41 +65,14 @@ pub fn stratified_folds(targets: &Targets, classes: usize, k: usize, seed: u64) 
     fold
 }
 
-/// Out-of-fold logits: each example scored by the model trained without its fold. Folds train in
-/// parallel on the machine's cores.
-pub fn out_of_fold_logits(
-    rows: &[SparseVector],
-    targets: &Targets,
-    classes: usize,
-    buckets: usize,
-    settings: &TrainSettings,
-    folds: &[usize],
-    k: usize,
-) -> Vec<Vec<f32>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, k);
-    let mut logits = vec![Vec::new(); rows.len()];
-    let results: Vec<Vec<(usize, Vec<f32>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|worker| {
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for fold in (worker..k).step_by(threads) {
-                        let train_on: Vec<usize> = (0..rows.len()).filter(|&i| folds[i] != fold).collect();
-                        let model = train(rows, targets, &train_on, classes, buckets, settings);
-                        for i in (0..rows.len()).filter(|&i| folds[i] == fold) {
-                            out.push((i, model.logits(&rows[i])));
-                        }
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
-    });
-    for (i, l) in results.into_iter().flatten() {
-        logits[i] = l;
-    }
-    logits
+/// The training subsets of k-fold cross-validation: fold `f` trains on every example not in fold `f`.
+pub fn fold_subsets(folds: &[usize], k: usize) -> Vec<Vec<usize>> {
+    (0..k).map(|f| (0..folds.len()).filter(|&i| folds[i] != f).collect()).collect()
+}
+
+/// Out-of-fold logits: each example scored by `fold_models[f]`, the model trained without its fold `f`.
+pub fn out_of_fold_logits(rows: &[SparseVector], folds: &[usize], fold_models: &[LinearModel]) -> Vec<Vec<f32>> {
+    rows.iter().zip(folds).map(|(row, &f)| fold_models[f].logits(row)).collect()
 }
 
 /// Probabilities from logits at a temperature.

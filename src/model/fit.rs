@@ -6,7 +6,7 @@ use super::card::{LINEAR_FORMAT, ModelCard, Training};
 use super::evaluate::{self, Metrics};
 use super::features::{Featurizer, FeaturizerSpec, Scratch, SparseVector};
 use super::linear::LinearModel;
-use super::train::{Targets, TrainSettings, train};
+use super::train::{Job, Targets, TrainSettings, train_many};
 use crate::domain::TaskKind;
 use crate::domain::rng::Rng;
 
@@ -76,10 +76,29 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
     let buckets = spec.buckets();
     let settings = request.settings;
 
+    // Every training is independent: the cross-validation folds, the final model and the committee's
+    // bootstrap members all run together on the cores.
     let k = evaluate::fold_count(&targets, classes, request.folds);
+    let folds = if k >= 2 { evaluate::stratified_folds(&targets, classes, k, settings.seed) } else { Vec::new() };
+    let mut jobs: Vec<Job> = if k >= 2 {
+        evaluate::fold_subsets(&folds, k).into_iter().map(|subset| Job { subset, settings }).collect()
+    } else {
+        Vec::new()
+    };
+    jobs.push(Job { subset: (0..rows.len()).collect(), settings });
+    for m in 0..request.committee {
+        let mut rng = Rng::new(settings.seed ^ (0xC0FFEE + m as u64));
+        let subset = (0..rows.len()).map(|_| rng.below(rows.len())).collect();
+        jobs.push(Job {
+            subset,
+            settings: TrainSettings { seed: settings.seed.wrapping_add(m as u64 + 1), ..settings },
+        });
+    }
+    let mut models = train_many(&rows, &targets, &jobs, classes, buckets).into_iter();
+    let fold_models: Vec<LinearModel> = models.by_ref().take(if k >= 2 { k } else { 0 }).collect();
+
     let (temperature, metrics) = if k >= 2 {
-        let folds = evaluate::stratified_folds(&targets, classes, k, settings.seed);
-        let logits = evaluate::out_of_fold_logits(&rows, &targets, classes, buckets, &settings, &folds, k);
+        let logits = evaluate::out_of_fold_logits(&rows, &folds, &fold_models);
         let temperature = evaluate::fit_temperature(&logits, &targets);
         let raw: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, 1.0, multi)).collect();
         let calibrated: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, temperature, multi)).collect();
@@ -118,18 +137,14 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
         trained_at: request.trained_at.clone(),
     };
 
-    let all: Vec<usize> = (0..rows.len()).collect();
-    let mut model = train(&rows, &targets, &all, classes, buckets, &settings);
+    let mut model = models.next().expect("the final model was trained");
     model.scale(temperature);
-
-    let members = (0..request.committee)
-        .map(|m| {
-            let mut rng = Rng::new(settings.seed ^ (0xC0FFEE + m as u64));
-            let sample: Vec<usize> = (0..rows.len()).map(|_| rng.below(rows.len())).collect();
-            let member_settings = TrainSettings { seed: settings.seed.wrapping_add(m as u64 + 1), ..settings };
-            let mut member = train(&rows, &targets, &sample, classes, buckets, &member_settings);
+    let members = models
+        .zip(jobs.iter().skip(if k >= 2 { k } else { 0 } + 1))
+        .enumerate()
+        .map(|(m, (mut member, job))| {
             member.scale(temperature);
-            (member, card(Some([m + 1, request.committee]), sample.len()))
+            (member, card(Some([m + 1, request.committee]), job.subset.len()))
         })
         .collect();
 

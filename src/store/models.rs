@@ -164,7 +164,8 @@ impl Store {
     }
 
     /// Marks every model except the newest `keep` main models (and the current one, and their committees)
-    /// as pruned, deletes their predictions, and returns them so their files can be removed.
+    /// as pruned, deletes their predictions, and returns those whose files no kept model uses, so the files
+    /// can be removed.
     pub fn prune_models(&mut self, keep: usize) -> Result<Vec<ModelVersion>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current: Option<i64> = tx
@@ -187,9 +188,11 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut pruned = Vec::new();
+        let mut kept_paths = std::collections::HashSet::new();
         for row in candidates {
             let version = to_version(row)?;
             if is_kept(version.id, version.parent_id) {
+                kept_paths.insert(version.path.clone());
                 continue;
             }
             tx.execute("UPDATE model_versions SET pruned_at_ms = ?1 WHERE id = ?2", params![now_ms(), version.id])?;
@@ -197,6 +200,9 @@ impl Store {
             pruned.push(version);
         }
         tx.commit()?;
+        // Files are named by content, so a retrained identical model shares its file with an older one:
+        // such a file stays while a kept version uses it.
+        pruned.retain(|v| !kept_paths.contains(&v.path));
         Ok(pruned)
     }
 }

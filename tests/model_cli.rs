@@ -1,0 +1,228 @@
+//! The model in the loop through the real binary and the real ONNX Runtime: train, score, committees,
+//! refusing broken models, and Python's onnxruntime agreeing with margin's stored probabilities.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::Sandbox;
+use margin::domain::DecisionAction;
+use margin::store::{NewDecision, Store};
+
+/// Labelled texts in three topics, each with its own words plus shared filler.
+fn topics_jsonl(per_topic: usize, with_labels: bool) -> String {
+    let vocab = [
+        ("sport", ["match", "goal", "team", "coach", "league", "score"]),
+        ("tech", ["software", "chip", "network", "code", "server", "phone"]),
+        ("food", ["recipe", "bread", "cheese", "oven", "taste", "soup"]),
+    ];
+    let filler = ["the", "a", "today", "new", "big", "report", "people", "said"];
+    let mut out = String::new();
+    for i in 0..per_topic {
+        for (t, (topic, words)) in vocab.iter().enumerate() {
+            let text = format!(
+                "{} {} {} {} {} item {i}",
+                filler[(i + t) % 8],
+                words[i % 6],
+                filler[(i * 3 + 1) % 8],
+                words[(i * 5 + t) % 6],
+                filler[(i * 7) % 8]
+            );
+            if with_labels {
+                out.push_str(&format!("{{\"text\": \"{text}\", \"label\": \"{topic}\"}}\n"));
+            } else {
+                out.push_str(&format!("{{\"text\": \"{text} unlabelled\"}}\n"));
+            }
+        }
+    }
+    out
+}
+
+fn project_with_topics(sandbox: &Sandbox) -> String {
+    let project = sandbox.project("p", "sport,tech,food");
+    let file = sandbox.write("labelled.jsonl", topics_jsonl(30, true));
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let file = sandbox.write("pool.jsonl", topics_jsonl(20, false));
+    sandbox.ok(&["import", &file, "--project", &project]);
+    project
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).expect("JSON output")
+}
+
+fn store(project: &str) -> Store {
+    Store::open(Path::new(&format!("{project}/margin.db"))).expect("open store")
+}
+
+#[test]
+fn train_reports_cross_validated_metrics_and_score_stores_calibrated_probabilities() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let trained = json(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
+    assert_eq!(trained["examples"], 90);
+    assert_eq!(trained["metrics"]["folds"], 5);
+    assert!(trained["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{trained}");
+    assert!(trained["metrics"]["macro_f1"].as_f64().unwrap() > 0.9, "{trained}");
+    assert!(trained["metrics"]["ece"].as_f64().unwrap() < 0.2, "{trained}");
+    let path = trained["path"].as_str().unwrap();
+    assert!(Path::new(&project).join(path).is_file());
+
+    let scored = json(&sandbox.ok(&["score", "--json", "--project", &project]));
+    // The 90 reference-labelled items have no decisions, so they are pending too.
+    assert_eq!(scored["scored"], 150);
+    let again = json(&sandbox.ok(&["score", "--json", "--project", &project]));
+    assert_eq!(again["scored"], 0, "nothing is scored twice by one model");
+
+    let store = store(&project);
+    let model = store.current_model().unwrap().unwrap();
+    assert_eq!(model.id, trained["model_version"].as_i64().unwrap());
+    assert_eq!(store.prediction_count(model.id).unwrap(), 150);
+    let p = store.prediction(model.id, 1).unwrap().unwrap();
+    assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    let max = p.probabilities.iter().copied().fold(0.0, f32::max);
+    assert!((p.uncertainty.least_confident - (1.0 - max)).abs() < 1e-6);
+    assert_eq!(p.vote_entropy, None);
+}
+
+#[test]
+fn the_same_labels_and_seed_give_the_same_model_file_which_pruning_keeps() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("keep_versions = 3", "keep_versions = 1");
+    std::fs::write(&path, text).unwrap();
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    let first = store(&project).current_model().unwrap().unwrap();
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    let second = store(&project).current_model().unwrap().unwrap();
+    assert_ne!(first.id, second.id);
+    assert_eq!(first.sha256, second.sha256);
+    assert!(store(&project).model_version(first.id).unwrap().pruned);
+    assert!(Path::new(&project).join(&second.path).is_file(), "the shared file must survive pruning");
+    sandbox.ok(&["score", "--project", &project]);
+}
+
+#[test]
+fn training_on_decisions_uses_settled_labels_only() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let empty = sandbox.fails(&["train", "--project", &project]);
+    assert!(empty.contains("nothing to learn from yet"), "{empty}");
+    {
+        let mut store = store(&project);
+        let labels = ["sport", "tech", "food"];
+        for item in 1..=30i64 {
+            let label = labels[((item - 1) % 3) as usize];
+            let d = NewDecision {
+                labels: Some(vec![label.into()]),
+                ..NewDecision::new(item, "ann", DecisionAction::Correct)
+            };
+            store.record_decision(&d).unwrap();
+        }
+        // Skipped and escalated items are left out.
+        store.record_decision(&NewDecision::new(31, "ann", DecisionAction::Skip)).unwrap();
+        let escalate =
+            NewDecision { reason: Some("unclear".into()), ..NewDecision::new(32, "ann", DecisionAction::Escalate) };
+        store.record_decision(&escalate).unwrap();
+    }
+    let trained = json(&sandbox.ok(&["train", "--json", "--project", &project]));
+    assert_eq!(trained["examples"], 30);
+    assert_eq!(trained["source"], "decisions");
+}
+
+#[test]
+fn a_committee_adds_vote_entropy_and_kl_divergence() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let trained = json(&sandbox.ok(&["train", "--reference", "--committee", "3", "--json", "--project", &project]));
+    assert_eq!(trained["committee"], 3);
+    sandbox.ok(&["score", "--project", &project]);
+    let store = store(&project);
+    let model = store.current_model().unwrap().unwrap();
+    assert_eq!(store.committee(model.id).unwrap().len(), 3);
+    let p = store.prediction(model.id, 100).unwrap().unwrap();
+    let vote_entropy = p.vote_entropy.expect("vote entropy stored");
+    assert!((0.0..=3f32.ln() + 1e-6).contains(&vote_entropy));
+    assert!(p.kl_divergence.expect("KL stored") >= 0.0);
+}
+
+#[test]
+fn old_model_files_are_pruned_but_their_records_stay() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("keep_versions = 3", "keep_versions = 1");
+    std::fs::write(&path, text).unwrap();
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    // A different seed makes a different file, so pruning has something to delete.
+    let text = std::fs::read_to_string(&path).unwrap().replace("seed = 7", "seed = 8");
+    std::fs::write(&path, text).unwrap();
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    let files = std::fs::read_dir(format!("{project}/models")).unwrap().count();
+    assert_eq!(files, 1);
+    let store = store(&project);
+    assert!(store.model_version(1).unwrap().pruned);
+    assert!(!store.model_version(2).unwrap().pruned);
+}
+
+#[test]
+fn a_broken_current_model_is_refused_in_one_line() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let trained = json(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
+    let file = Path::new(&project).join(trained["path"].as_str().unwrap());
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let out = sandbox.run(&["score", "--project", &project]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot be used; train a new one") && stderr.contains("cannot load the model"), "{stderr}");
+}
+
+#[test]
+fn python_onnxruntime_agrees_with_the_stored_probabilities() {
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    let trained = json(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
+    sandbox.ok(&["score", "--all", "--project", &project]);
+    let model_path = Path::new(&project).join(trained["path"].as_str().unwrap());
+
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let python = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut child = Command::new("python3")
+            .arg(format!("{repo}/scripts/margin_onnx.py"))
+            .args(args)
+            .env("PYTHONPATH", format!("{repo}/vendor/python"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "python failed (run scripts/setup): {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(python(&["--check", model_path.to_str().unwrap()], "").trim(), "ok");
+
+    let exported = sandbox.ok(&["export", "--project", &project]);
+    let items: Vec<serde_json::Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let texts: String = items.iter().map(|i| format!("{}\n", serde_json::json!({ "text": i["text"] }))).collect();
+    let from_python: Vec<serde_json::Value> =
+        python(&[model_path.to_str().unwrap()], &texts).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(from_python.len(), items.len());
+    let store = store(&project);
+    let model = store.current_model().unwrap().unwrap();
+    let mut worst = 0.0f64;
+    for (id, python_row) in (1..).zip(&from_python) {
+        let stored = store.prediction(model.id, id).unwrap().expect("scored");
+        for (a, b) in stored.probabilities.iter().zip(python_row["probabilities"].as_array().unwrap()) {
+            worst = worst.max((f64::from(*a) - b.as_f64().unwrap()).abs());
+        }
+    }
+    assert!(worst < 1e-5, "largest difference {worst}");
+}
