@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::domain::uncertainty;
 use crate::model::ModelError;
-use crate::model::features::{Scratch, SparseRows};
-use crate::model::scorer::Scorer;
+use crate::model::engine::{Engine, Preparer, Rows};
+use crate::model::features::Scratch;
 use crate::store::{Prediction, Store, StoreError};
 
 /// The most padded entries (rows times the widest row) in one batch: bounds ONNX Runtime's memory when
@@ -46,9 +46,12 @@ pub struct ScoreJob<'a> {
     /// The project database; the reading thread opens its own connection to it.
     pub db_path: &'a Path,
     pub model_id: i64,
-    pub scorer: Scorer,
+    pub engine: Engine,
     /// Committee members, for vote entropy and KL divergence.
-    pub members: Vec<Scorer>,
+    pub members: Vec<Engine>,
+    /// The project's labels, in order, and whether an item may take several.
+    pub labels: usize,
+    pub multi_label: bool,
     /// Every item not yet scored by this model, not only pending ones.
     pub all: bool,
     /// Rows per ONNX Runtime call (fewer when texts are long).
@@ -62,13 +65,20 @@ pub fn score_items(
     store: &mut Store,
     mut progress: impl FnMut(u64),
 ) -> Result<ScoreReport, ScoreError> {
-    let ScoreJob { db_path, model_id, mut scorer, mut members, all, batch } = job;
+    let ScoreJob {
+        db_path,
+        model_id,
+        engine: mut scorer,
+        mut members,
+        labels: classes,
+        multi_label: multi,
+        all,
+        batch,
+    } = job;
     let started = Instant::now();
     let batch = batch.max(1);
-    let multi = scorer.card().task == crate::domain::TaskKind::MultiLabel;
-    let classes = scorer.card().labels.len();
-    let featurizer = scorer.featurizer().clone();
-    let (to_score, featurized) = sync_channel::<(Vec<i64>, SparseRows)>(4);
+    let preparer = scorer.preparer();
+    let (to_score, featurized) = sync_channel::<(Vec<i64>, Rows)>(4);
     let (to_write, scored) = sync_channel::<Vec<Prediction>>(4);
     let mut reader_store = Store::open(db_path)?;
 
@@ -78,14 +88,14 @@ pub fn score_items(
             .spawn_scoped(scope, move || -> Result<Duration, ScoreError> {
                 let mut busy = Duration::ZERO;
                 let mut scratch = Scratch::default();
-                let mut window = Batcher::new(batch);
+                let mut window = Batcher::new(batch, preparer);
                 let mut stopped = false;
                 reader_store.items_to_score(model_id, all, |id, text| -> Result<(), StoreError> {
                     if stopped {
                         return Ok(());
                     }
                     let t = Instant::now();
-                    window.push(id, &featurizer, text, &mut scratch);
+                    window.push(id, text, &mut scratch);
                     busy += t.elapsed();
                     if window.is_full() {
                         let t = Instant::now();
@@ -112,9 +122,9 @@ pub fn score_items(
                 let mut busy = Duration::ZERO;
                 for (ids, rows) in featurized {
                     let t = Instant::now();
-                    let probabilities = scorer.score_rows(&rows)?;
+                    let probabilities = scorer.score(&rows)?;
                     let committee: Vec<Vec<Vec<f32>>> =
-                        members.iter_mut().map(|m| m.score_rows(&rows)).collect::<Result<_, _>>()?;
+                        members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
                     let predictions = ids
                         .iter()
                         .zip(probabilities)
@@ -181,22 +191,24 @@ pub fn score_items(
 /// Batches collected per window before sorting by width.
 const WINDOW_BATCHES: usize = 8;
 
-/// Collects featurized rows and cuts them into batches of similar width. Rows are padded to the widest
+/// Collects prepared rows and cuts them into batches of similar width. Rows are padded to the widest
 /// in their batch, so sorting a window of rows by width first spares ONNX Runtime most of the padding.
 struct Batcher {
     batch: usize,
+    preparer: Preparer,
     ids: Vec<i64>,
-    rows: SparseRows,
+    rows: Rows,
 }
 
 impl Batcher {
-    fn new(batch: usize) -> Self {
-        Batcher { batch, ids: Vec::new(), rows: SparseRows::new() }
+    fn new(batch: usize, preparer: Preparer) -> Self {
+        let rows = preparer.empty_rows();
+        Batcher { batch, preparer, ids: Vec::new(), rows }
     }
 
-    fn push(&mut self, id: i64, featurizer: &crate::model::features::Featurizer, text: &str, scratch: &mut Scratch) {
+    fn push(&mut self, id: i64, text: &str, scratch: &mut Scratch) {
         self.ids.push(id);
-        self.rows.push_text(featurizer, text, scratch);
+        self.rows.push(&self.preparer, text, scratch);
     }
 
     fn is_full(&self) -> bool {
@@ -204,28 +216,24 @@ impl Batcher {
     }
 
     /// The window's rows as batches, narrowest first; empties the window.
-    fn drain(&mut self) -> Vec<(Vec<i64>, SparseRows)> {
-        let width = |r: usize| self.rows.offsets[r + 1] - self.rows.offsets[r];
+    fn drain(&mut self) -> Vec<(Vec<i64>, Rows)> {
         let mut order: Vec<usize> = (0..self.ids.len()).collect();
-        order.sort_by_key(|&r| width(r));
+        order.sort_by_key(|&r| self.rows.width(r));
         let mut batches = Vec::new();
-        let (mut ids, mut rows) = (Vec::with_capacity(self.batch), SparseRows::new());
+        let (mut ids, mut rows) = (Vec::with_capacity(self.batch), self.preparer.empty_rows());
         for r in order {
-            let (idx, val) = self.rows.row(r);
             ids.push(self.ids[r]);
-            rows.idx.extend_from_slice(idx);
-            rows.val.extend_from_slice(val);
-            rows.offsets.push(rows.idx.len());
+            rows.push_row_of(&self.rows, r);
             // Sorted by width, so this row is the widest so far.
-            if ids.len() == self.batch || ids.len() * idx.len() >= MAX_BATCH_CELLS {
-                batches.push((std::mem::take(&mut ids), std::mem::replace(&mut rows, SparseRows::new())));
+            if ids.len() == self.batch || ids.len() * self.rows.width(r) >= MAX_BATCH_CELLS {
+                batches.push((std::mem::take(&mut ids), std::mem::replace(&mut rows, self.preparer.empty_rows())));
             }
         }
         if !ids.is_empty() {
             batches.push((ids, rows));
         }
         self.ids.clear();
-        self.rows = SparseRows::new();
+        self.rows = self.preparer.empty_rows();
         batches
     }
 }

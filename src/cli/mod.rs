@@ -3,9 +3,11 @@
 
 mod demo;
 mod doctor;
+mod explain;
 mod export;
 mod import;
 mod init;
+mod model;
 mod score;
 mod status;
 mod train;
@@ -49,6 +51,10 @@ pub enum Command {
     Train(train::Args),
     /// Score items through ONNX Runtime with the current model, storing probabilities and uncertainty.
     Score(score::Args),
+    /// List model versions, or adopt a bring-your-own ONNX model with its manifest.
+    Model(model::Args),
+    /// Explain the current model's prediction for one item: word contributions, a counterfactual, neighbours.
+    Explain(explain::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
     /// Check the installation: ONNX Runtime, the project's settings and database.
@@ -86,6 +92,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&context, args),
         Command::Train(args) => train::run(&context, args),
         Command::Score(args) => score::run(&context, args),
+        Command::Explain(args) => explain::run(&context, args),
+        Command::Model(args) => model::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

@@ -3,13 +3,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::model::load_current;
 use super::{Context, open_store};
-use crate::model::Runtime;
-use crate::model::runtime::SearchPlaces;
-use crate::model::scorer::Scorer;
 use crate::scoring::{ScoreJob, score_items};
 
 #[derive(Debug, clap::Args)]
@@ -30,19 +27,7 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project()?;
     let mut store = open_store(&project)?;
-    let model = store
-        .current_model()?
-        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
-    let labels: Vec<String> = project.config.labels.iter().map(|l| l.name.clone()).collect();
-    let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
-    // One thread per session: the pipeline's three stages already share the cores, and a second ONNX
-    // Runtime thread measured slower overall (BENCHMARKS.md).
-    let load = |path: &str| {
-        Scorer::load(runtime, &project.dir.join(path), &labels, 1)
-            .with_context(|| format!("model version {} cannot be used; train a new one", model.id))
-    };
-    let scorer = load(&model.path)?;
-    let members = store.committee(model.id)?.iter().map(|m| load(&m.path)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (model, engine, members) = load_current(context, &project, &store)?;
     let total = store.count_items_to_score(model.id, args.all)?;
 
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json {
@@ -54,7 +39,16 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         ProgressBar::hidden()
     };
     let db_path = project.db_path();
-    let job = ScoreJob { db_path: &db_path, model_id: model.id, scorer, members, all: args.all, batch: args.batch };
+    let job = ScoreJob {
+        db_path: &db_path,
+        model_id: model.id,
+        engine,
+        members,
+        labels: project.config.labels.len(),
+        multi_label: project.config.task == crate::domain::TaskKind::MultiLabel,
+        all: args.all,
+        batch: args.batch,
+    };
     let report = score_items(job, &mut store, |n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;

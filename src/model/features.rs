@@ -300,19 +300,8 @@ impl Featurizer {
 
     /// The words of `text`, its vector (sorted), and the origin of every feature (for explanations).
     pub fn featurize_traced(&self, text: &str) -> (Vec<Word>, SparseVector, Vec<Origin>) {
-        let mut words = Vec::new();
+        let words = words(text);
         let (mut lower, mut spans) = (String::new(), Vec::new());
-        let mut start = None;
-        for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-            match (c.is_alphanumeric() && at < text.len(), start) {
-                (true, None) => start = Some(at),
-                (false, Some(s)) => {
-                    words.push(Word { start: s, end: at, lower: lowercase(&text[s..at]) });
-                    start = None;
-                }
-                _ => {}
-            }
-        }
         for word in &words {
             let from = lower.len();
             lower.push_str(&word.lower);
@@ -384,6 +373,24 @@ impl Featurizer {
             }
         }
     }
+}
+
+/// The words of `text` as the featurizer sees them: runs of letters and digits, with their byte ranges
+/// and lowercased forms.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (c.is_alphanumeric() && at < text.len(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(s)) => {
+                words.push(Word { start: s, end: at, lower: lowercase(&text[s..at]) });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    words
 }
 
 #[inline]

@@ -4,8 +4,11 @@
 //! Imports only `domain`.
 
 pub mod card;
+pub mod engine;
 pub mod evaluate;
+pub mod explain;
 pub mod export;
+pub mod external;
 pub mod features;
 pub mod files;
 pub mod fit;

@@ -119,7 +119,7 @@ impl Scorer {
 }
 
 /// Pads rows to the longest with index 0 and value 0 (which adds nothing).
-fn pad(rows: &SparseRows) -> (Vec<i64>, Vec<f32>, usize) {
+pub(crate) fn pad(rows: &SparseRows) -> (Vec<i64>, Vec<f32>, usize) {
     let width = rows.widest().max(1);
     let mut idx = Vec::with_capacity(rows.len() * width);
     let mut val = Vec::with_capacity(rows.len() * width);

@@ -2,9 +2,9 @@
 
 use rusqlite::{OptionalExtension, Statement, TransactionBehavior, params};
 
-use super::{CACHE_KIB, IMPORT_CACHE_KIB, Result, Store, StoreError, events, labels_to_json, now_ms};
+use super::{CACHE_KIB, IMPORT_CACHE_KIB, Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::item::key_of_derived_id;
-use crate::domain::{ContentKey, NewItem, derived_item_id};
+use crate::domain::{ContentKey, NewItem, StoredItem, derived_item_id};
 
 /// What happened to one item offered to an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,61 @@ impl Store {
     pub fn item_count(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM items", [], |row| row.get(0))?;
         Ok(n.unsigned_abs())
+    }
+
+    /// The item with id `id`: one the source gave, or one derived from its text.
+    pub fn find_item(&self, id: &str) -> Result<Option<StoredItem>> {
+        let by_explicit = self.item_where("i.ext_id = ?1", id)?;
+        if by_explicit.is_some() {
+            return Ok(by_explicit);
+        }
+        match key_of_derived_id(id) {
+            Some(key) => self.item_where("i.content_key = ?1 AND i.ext_id IS NULL", key),
+            None => Ok(None),
+        }
+    }
+
+    /// The item with internal id `item_id`.
+    pub fn item(&self, item_id: i64) -> Result<Option<StoredItem>> {
+        self.item_where("i.id = ?1", item_id)
+    }
+
+    fn item_where(&self, condition: &str, value: impl rusqlite::ToSql) -> Result<Option<StoredItem>> {
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
+                            im.source
+                     FROM items i JOIN imports im ON im.id = i.import_id WHERE {condition}"
+                ),
+                [value],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, ext_id, key, text, meta, reference, gold, line, source)) = row else { return Ok(None) };
+        Ok(Some(StoredItem {
+            id,
+            ext_id: ext_id.unwrap_or_else(|| derived_item_id(key)),
+            text,
+            meta,
+            reference_labels: labels_from_json(reference)?,
+            gold,
+            source,
+            line,
+        }))
     }
 }
 

@@ -155,6 +155,13 @@ impl Store {
         to_version(row)
     }
 
+    /// Every model version, oldest first.
+    pub fn model_versions(&self) -> Result<Vec<ModelVersion>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM model_versions ORDER BY id"))?;
+        let rows = stmt.query_map([], read_row)?;
+        rows.map(|r| to_version(r?)).collect()
+    }
+
     /// A model's committee members, in order.
     pub fn committee(&self, id: i64) -> Result<Vec<ModelVersion>> {
         let mut stmt =

@@ -77,6 +77,7 @@ pub mod attribute_type {
     pub const FLOAT: i32 = 1;
     pub const INT: i32 = 2;
     pub const INTS: i32 = 7;
+    pub const STRINGS: i32 = 8;
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -91,12 +92,15 @@ pub struct AttributeProto {
     pub i: Option<i64>,
     #[prost(int64, repeated, packed = "false", tag = "8")]
     pub ints: Vec<i64>,
+    #[prost(bytes = "vec", repeated, tag = "9")]
+    pub strings: Vec<Vec<u8>>,
 }
 
 /// `TensorProto.DataType` values margin uses.
 pub mod data_type {
     pub const FLOAT: i32 = 1;
     pub const INT64: i32 = 7;
+    pub const STRING: i32 = 8;
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

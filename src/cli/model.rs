@@ -1,0 +1,147 @@
+//! `margin model`: the project's model versions (list them; adopt a bring-your-own model with its
+//! manifest), and loading the current model for the commands that score.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow, bail};
+
+use super::{Context, open_store};
+use crate::domain::TaskKind;
+use crate::model::Runtime;
+use crate::model::engine::Engine;
+use crate::model::external::ExternalModel;
+use crate::model::files::sha256_of;
+use crate::model::runtime::SearchPlaces;
+use crate::model::scorer::Scorer;
+use crate::project::Project;
+use crate::store::{ModelVersion, NewModelVersion, Store};
+
+/// The kind recorded for bring-your-own models; their path is the manifest's.
+pub const EXTERNAL: &str = "external";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ModelCommand {
+    /// List the model versions, newest first, with their metrics; the current one is marked.
+    List {
+        /// Print one JSON object per version.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a bring-your-own ONNX model (described by a TOML manifest) the current model.
+    Use {
+        /// The manifest: file, labels, input kind, input and output names (see the README).
+        manifest: PathBuf,
+    },
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let mut store = open_store(&project)?;
+    match args.command {
+        ModelCommand::List { json } => list(&store, json),
+        ModelCommand::Use { manifest } => {
+            let runtime = start_runtime(context)?;
+            let manifest = std::path::absolute(&manifest).unwrap_or(manifest);
+            let labels = label_names(&project);
+            let multi = project.config.task == TaskKind::MultiLabel;
+            let model = ExternalModel::load(runtime, &manifest, &labels, multi)?;
+            let model_file = manifest.parent().unwrap_or(Path::new(".")).join(model.model_file());
+            let path = manifest.strip_prefix(&project.dir).map(Path::to_path_buf).unwrap_or(manifest.clone());
+            let version = store.add_model(
+                &NewModelVersion {
+                    kind: EXTERNAL.into(),
+                    path: path.display().to_string(),
+                    sha256: sha256_of(&model_file)?,
+                    labels,
+                    train_size: 0,
+                    metrics: "null".into(),
+                    trained_by: context.user.clone(),
+                    trained_on: EXTERNAL.into(),
+                },
+                &[],
+            )?;
+            println!("Model version {version} is now {} (from {}).", model_file.display(), manifest.display());
+            println!("Next: margin score --project {}", project.dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
+    let current = store.current_model()?.map(|m| m.id);
+    let versions = store.model_versions()?;
+    if versions.is_empty() {
+        bail!("no model versions yet; train one with `margin train`");
+    }
+    for v in versions.iter().rev() {
+        let metrics: serde_json::Value = serde_json::from_str(&v.metrics).unwrap_or(serde_json::Value::Null);
+        if json {
+            let line = serde_json::json!({
+                "version": v.id, "current": current == Some(v.id), "kind": v.kind, "path": v.path,
+                "trained_on": v.trained_on, "examples": v.train_size, "metrics": metrics,
+                "committee_of": v.parent_id, "pruned": v.pruned,
+                "created": crate::formats::export::rfc3339(v.created_at_ms),
+            });
+            println!("{line}");
+            continue;
+        }
+        let accuracy = metrics.get("accuracy").and_then(serde_json::Value::as_f64);
+        println!(
+            "{} {:>4}  {:<17} {}  {}{}{}",
+            if current == Some(v.id) { "*" } else { " " },
+            v.id,
+            v.kind,
+            crate::formats::export::rfc3339(v.created_at_ms),
+            accuracy.map_or_else(
+                || format!("{} examples", v.train_size),
+                |a| format!("accuracy {:.1}% on {} examples", a * 100.0, v.train_size)
+            ),
+            v.parent_id.map_or(String::new(), |p| format!(", committee of {p}")),
+            if v.pruned { ", file pruned" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn start_runtime(context: &Context) -> anyhow::Result<&'static Runtime> {
+    Ok(Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?)
+}
+
+pub(super) fn label_names(project: &Project) -> Vec<String> {
+    project.config.labels.iter().map(|l| l.name.clone()).collect()
+}
+
+/// The current model ready to score, with its committee members; an error says how to get one.
+pub(super) fn load_current(
+    context: &Context,
+    project: &Project,
+    store: &Store,
+) -> anyhow::Result<(ModelVersion, Engine, Vec<Engine>)> {
+    let model = store
+        .current_model()?
+        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
+    let runtime = start_runtime(context)?;
+    let engine = load(runtime, project, &model)?;
+    let members =
+        store.committee(model.id)?.iter().map(|m| load(runtime, project, m)).collect::<anyhow::Result<_>>()?;
+    Ok((model, engine, members))
+}
+
+fn load(runtime: &Runtime, project: &Project, version: &ModelVersion) -> anyhow::Result<Engine> {
+    let labels = label_names(project);
+    let path = project.dir.join(&version.path);
+    let engine = if version.kind == EXTERNAL {
+        let multi = project.config.task == TaskKind::MultiLabel;
+        ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
+    } else {
+        Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))
+    };
+    engine.with_context(|| format!("model version {} cannot be used; train a new one", version.id))
+}
