@@ -254,3 +254,26 @@ fn walking_items_gives_each_its_own_decisions_in_order() {
     assert_eq!(seen[2].1, "ann,bob");
     assert_eq!(seen[2].2, ItemOutcome::Decided { labels: vec!["spam".into()] });
 }
+
+#[test]
+fn pruning_keeps_files_that_a_kept_version_shares() {
+    let (_dir, mut store) = temp_store();
+    let version = |path: &str| NewModelVersion {
+        kind: "linear".into(),
+        path: path.into(),
+        sha256: "x".into(),
+        labels: vec!["a".into(), "b".into()],
+        train_size: 1,
+        metrics: "null".into(),
+        trained_by: "t".into(),
+        trained_on: "reference".into(),
+    };
+    store.add_model(&version("models/same.onnx"), &[]).unwrap();
+    store.add_model(&version("models/old.onnx"), &[version("models/old-c1.onnx")]).unwrap();
+    store.add_model(&version("models/same.onnx"), &[]).unwrap();
+    let pruned: Vec<String> = store.prune_models(1).unwrap().into_iter().map(|v| v.path).collect();
+    assert_eq!(pruned, ["models/old.onnx", "models/old-c1.onnx"]);
+    assert!(store.model_version(1).unwrap().pruned, "its row is pruned, its file stays");
+    assert!(!store.model_version(4).unwrap().pruned);
+    assert_eq!(store.current_model().unwrap().unwrap().id, 4);
+}
