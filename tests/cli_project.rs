@@ -203,7 +203,12 @@ fn demo_sets_up_once_and_shows_its_status() {
     let first = sandbox.run(&["demo"]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(stdout.contains("fortunes demo") && stdout.contains("items 1377"), "{stdout}");
+    assert!(stdout.contains("fortunes demo") && stdout.contains("items 1386"), "{stdout}");
+    // The demo model was trained on the labelled part and has scored every item.
+    assert!(
+        stdout.contains("model: version 1, cross-validated accuracy") && stdout.contains("1386 items scored"),
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&first.stderr).contains("Setting up the demo project"));
     let demo = sandbox.join("xdg-data/margin/demo");
     assert!(demo.join("guidelines/fortunes.md").is_file());

@@ -73,13 +73,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         None => (Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())), None),
     };
-    let mut writer = ExportWriter::new(format, out, multi_label, labels)?;
+    let model = store.current_model()?.map(|m| m.id);
+    let mut writer = ExportWriter::new(format, out, multi_label, labels, model)?;
     let mut written = 0u64;
-    let walked = store.for_each_item(|item, decisions, outcome| -> Result<(), WalkError> {
-        if args.only == Only::Decided && !matches!(outcome, ItemOutcome::Decided { .. }) {
+    let walked = store.for_each_item(model, |view| -> Result<(), WalkError> {
+        if args.only == Only::Decided && !matches!(view.outcome, ItemOutcome::Decided { .. }) {
             return Ok(());
         }
-        writer.write(item, decisions, outcome)?;
+        writer.write(view)?;
         written += 1;
         Ok(())
     });

@@ -22,6 +22,9 @@ pub struct Args {
     /// Print one JSON object instead of a line.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -30,7 +33,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let (model, engine, members) = load_current(context, &project, &store)?;
     let total = store.count_items_to_score(model.id, args.all)?;
 
-    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json {
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json && !args.quiet {
         ProgressBar::new(total).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} items scored ({per_sec}, {eta} left)")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -54,6 +57,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let report = report?;
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.scored as f64 / seconds } else { 0.0 };
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         let json = serde_json::json!({
             "model_version": model.id,

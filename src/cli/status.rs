@@ -42,7 +42,15 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {
         println!("{:width$}  {:>8}  {:>9}", visible(&extra.label), "-", extra.count);
     }
-    let model = report.current_model.map_or_else(|| "none yet".to_string(), |m| format!("version {m}"));
+    let model = match report.current_model {
+        None => "none yet (margin train)".to_string(),
+        Some(m) => {
+            let accuracy = report
+                .model_accuracy
+                .map_or(String::new(), |a| format!(", cross-validated accuracy {:.1}%", a * 100.0));
+            format!("version {m}{accuracy}, {} items scored", report.scored)
+        }
+    };
     println!(
         "{} decisions by {} annotators · {} imports · model: {model}",
         report.decisions, report.annotators, report.imports

@@ -36,6 +36,9 @@ pub struct Args {
     /// Print one JSON object instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -113,6 +116,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let seconds = started.elapsed().as_secs_f64();
     let metrics = &fitted.card.metrics;
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         let json = serde_json::json!({
             "model_version": version,

@@ -31,7 +31,7 @@ fn the_template_renders_to_the_defaults() {
 fn the_demo_settings_parse() {
     let config = ProjectConfig::parse(include_str!("../../assets/demo/margin.toml"), Path::new("demo.toml"))
         .expect("demo settings parse");
-    assert_eq!(config.labels.len(), 5);
+    assert_eq!(config.labels.len(), 10);
 }
 
 #[test]

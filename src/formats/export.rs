@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::delimited::LABEL_SEPARATOR;
-use crate::domain::{Decision, ItemOutcome, StoredItem};
+use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -37,8 +37,10 @@ pub struct ExportWriter<W: Write> {
     format: ExportFormat,
     sink: Sink<W>,
     multi_label: bool,
-    /// (name, display name) per label, for Prodigy's options.
+    /// (name, display name) per label, for Prodigy's options and for naming predictions.
     options: Vec<(String, String)>,
+    /// The model whose predictions are written.
+    model: Option<i64>,
 }
 
 enum Sink<W: Write> {
@@ -56,16 +58,29 @@ pub enum ExportError {
     Meta { id: String, source: serde_json::Error },
 }
 
-const CSV_HEADER: [&str; 9] =
-    ["id", "text", "status", "labels", "reference_labels", "annotators", "decisions", "last_decision_at", "meta"];
+const CSV_HEADER: [&str; 11] = [
+    "id",
+    "text",
+    "status",
+    "labels",
+    "reference_labels",
+    "annotators",
+    "decisions",
+    "last_decision_at",
+    "predicted",
+    "confidence",
+    "meta",
+];
 
 impl<W: Write> ExportWriter<W> {
-    /// `labels` are the project's (name, display name) pairs, in order.
+    /// `labels` are the project's (name, display name) pairs, in order; `model` the version whose
+    /// predictions the rows carry.
     pub fn new(
         format: ExportFormat,
         out: W,
         multi_label: bool,
         labels: Vec<(String, String)>,
+        model: Option<i64>,
     ) -> Result<Self, ExportError> {
         let sink = match format {
             ExportFormat::Jsonl | ExportFormat::Prodigy => Sink::Lines(out),
@@ -75,16 +90,16 @@ impl<W: Write> ExportWriter<W> {
                 Sink::Csv(Box::new(writer))
             }
         };
-        Ok(ExportWriter { format, sink, multi_label, options: labels })
+        Ok(ExportWriter { format, sink, multi_label, options: labels, model })
     }
 
     /// Writes one item's record.
-    pub fn write(
-        &mut self,
-        item: &StoredItem,
-        decisions: &[Decision],
-        outcome: &ItemOutcome,
-    ) -> Result<(), ExportError> {
+    pub fn write(&mut self, view: &ItemView<'_>) -> Result<(), ExportError> {
+        let (item, decisions, outcome) = (view.item, view.decisions, view.outcome);
+        let prediction = match (view.prediction, self.model) {
+            (Some(p), Some(version)) => Some(PredictionLine::new(version, p, &self.options)),
+            _ => None,
+        };
         let meta_text = item.meta.as_deref().unwrap_or("{}");
         let meta: &RawValue =
             serde_json::from_str(meta_text).map_err(|source| ExportError::Meta { id: item.ext_id.clone(), source })?;
@@ -105,6 +120,8 @@ impl<W: Write> ExportWriter<W> {
                     &annotators.join(&LABEL_SEPARATOR.to_string()),
                     &decisions.len().to_string(),
                     &decisions.last().map(|d| rfc3339(d.at_ms)).unwrap_or_default(),
+                    prediction.as_ref().map_or("", |p| p.label),
+                    &prediction.as_ref().map_or(String::new(), |p| format!("{:.6}", p.confidence)),
                     meta_text,
                 ])?;
             }
@@ -124,6 +141,7 @@ impl<W: Write> ExportWriter<W> {
                     gold: item.gold,
                     source: SourceLine { file: &item.source, line: item.line },
                     decisions: decisions.iter().map(DecisionLine::from).collect(),
+                    prediction,
                 };
                 serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
                 out.write_all(b"\n")?;
@@ -156,6 +174,45 @@ struct ItemLine<'a> {
     gold: bool,
     source: SourceLine<'a>,
     decisions: Vec<DecisionLine<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<PredictionLine<'a>>,
+}
+
+/// The current model's prediction for an item.
+#[derive(Serialize)]
+struct PredictionLine<'a> {
+    model_version: i64,
+    label: &'a str,
+    confidence: f32,
+    probabilities: serde_json::Map<String, serde_json::Value>,
+    least_confident: f32,
+    margin: f32,
+    entropy: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vote_entropy: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kl_divergence: Option<f32>,
+}
+
+impl<'a> PredictionLine<'a> {
+    fn new(model_version: i64, p: &Prediction, labels: &'a [(String, String)]) -> Self {
+        let top = p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+        PredictionLine {
+            model_version,
+            label: labels.get(top).map_or("", |(name, _)| name.as_str()),
+            confidence: p.probabilities.get(top).copied().unwrap_or(0.0),
+            probabilities: labels
+                .iter()
+                .zip(&p.probabilities)
+                .map(|((name, _), q)| (name.clone(), serde_json::json!(q)))
+                .collect(),
+            least_confident: p.uncertainty.least_confident,
+            margin: p.uncertainty.margin,
+            entropy: p.uncertainty.entropy,
+            vote_entropy: p.vote_entropy,
+            kl_divergence: p.kl_divergence,
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -22,8 +22,10 @@ use rusqlite::{Connection, OpenFlags};
 pub use decisions::NewDecision;
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
-pub use predictions::Prediction;
 pub use report::{LabelCount, StatusReport};
+
+// Types the store hands out that belong to the domain.
+pub use crate::domain::{ItemView, Prediction};
 pub use training::{LabelSource, TrainingExample};
 
 /// How long a writer waits for another process's transaction before giving up.

@@ -4,18 +4,8 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, StoreError, now_ms};
+use crate::domain::Prediction;
 use crate::domain::uncertainty::Uncertainty;
-
-/// One item's scores from one model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prediction {
-    pub item_id: i64,
-    /// In the model's label order.
-    pub probabilities: Vec<f32>,
-    pub uncertainty: Uncertainty,
-    pub vote_entropy: Option<f32>,
-    pub kl_divergence: Option<f32>,
-}
 
 /// Labelling actions: an item with one of these (not undone) is no longer pending.
 const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
+use super::predictions::floats;
 use super::{Result, Store, StoreError, labels_from_json};
-use crate::domain::{Decision, ItemOutcome, StoredItem, derived_item_id, outcome};
+use crate::domain::uncertainty::Uncertainty;
+use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, derived_item_id, outcome};
 
 /// How many items carry a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,7 +18,7 @@ pub struct LabelCount {
 }
 
 /// Where the project stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
     pub items: u64,
     pub pending: u64,
@@ -29,6 +31,10 @@ pub struct StatusReport {
     pub imports: u64,
     pub models: u64,
     pub current_model: Option<i64>,
+    /// The current model's cross-validated accuracy, if it was measured.
+    pub model_accuracy: Option<f64>,
+    /// Items the current model has scored.
+    pub scored: u64,
     /// Decided items per label, in the project's label order (labels no longer configured come last).
     pub labels: Vec<LabelCount>,
     /// Items per imported reference label.
@@ -52,6 +58,22 @@ impl Store {
             .ok()
             .and_then(|v| v.parse().ok());
 
+        let model_accuracy = match current_model {
+            Some(id) => tx
+                .query_row("SELECT metrics FROM model_versions WHERE id = ?1", [id], |r| r.get::<_, String>(0))
+                .ok()
+                .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+                .and_then(|m| m.get("accuracy").and_then(serde_json::Value::as_f64)),
+            None => None,
+        };
+        let scored = match current_model {
+            Some(id) => tx
+                .query_row("SELECT count(*) FROM predictions WHERE model_version_id = ?1", [id], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                .unsigned_abs(),
+            None => 0,
+        };
         let open = open_escalations(&tx)?;
         let mut decided = 0;
         let mut disputed = 0;
@@ -101,61 +123,72 @@ impl Store {
             imports,
             models,
             current_model,
+            model_accuracy,
+            scored,
             labels: in_label_order(label_order, per_label, true),
             reference_labels: in_label_order(label_order, reference, false),
         })
     }
 
-    /// Calls `visit` for every item (oldest first) with its decisions and outcome, from one consistent
-    /// snapshot of the database. Memory stays flat: items and decisions are streamed side by side.
+    /// Calls `visit` for every item (oldest first) with its decisions, outcome and, if `model` is given,
+    /// that model's prediction, from one consistent snapshot of the database. Memory stays flat: items and
+    /// decisions are streamed side by side.
     pub fn for_each_item<E: From<StoreError>>(
         &mut self,
-        mut visit: impl FnMut(&StoredItem, &[Decision], &ItemOutcome) -> std::result::Result<(), E>,
+        model: Option<i64>,
+        mut visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let tx = self.conn.transaction().map_err(StoreError::from)?;
         let open = open_escalations(&tx)?;
         let mut item_stmt = tx
             .prepare(
-                "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source
-                 FROM items i JOIN imports im ON im.id = i.import_id ORDER BY i.id",
+                "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
+                        im.source, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy,
+                        p.kl_divergence
+                 FROM items i JOIN imports im ON im.id = i.import_id
+                 LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
+                 ORDER BY i.id",
             )
             .map_err(StoreError::from)?;
         let mut decision_stmt =
             tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id")).map_err(StoreError::from)?;
         let mut decisions = DecisionRuns::new(decision_stmt.query_map([], row_to_raw).map_err(StoreError::from)?);
-        let items = item_stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, Option<String>>(1)?.unwrap_or_else(|| derived_item_id(row.get(2).unwrap_or(0))),
-                    row.get::<_, String>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                    row.get::<_, bool>(6)?,
-                    row.get::<_, i64>(7)?,
-                    row.get::<_, String>(8)?,
-                ))
-            })
-            .map_err(StoreError::from)?;
+        let mut rows = item_stmt.query([model.unwrap_or(-1)]).map_err(StoreError::from)?;
         let mut group = Vec::new();
-        for row in items {
-            let (id, ext_id, text, meta, reference, gold, line, source) = row.map_err(StoreError::from)?;
-            let item = StoredItem {
-                id,
-                ext_id,
-                text,
-                meta,
-                reference_labels: labels_from_json(reference)?,
-                gold,
-                source,
-                line,
-            };
-            decisions.take_for(id, &mut group)?;
-            let result = outcome(&group, open.contains(&id));
-            visit(&item, &group, &result)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let (item, prediction) = read_item_row(row)?;
+            decisions.take_for(item.id, &mut group)?;
+            let result = outcome(&group, open.contains(&item.id));
+            visit(&ItemView { item: &item, decisions: &group, outcome: &result, prediction: prediction.as_ref() })?;
         }
         Ok(())
     }
+}
+
+fn read_item_row(row: &rusqlite::Row<'_>) -> Result<(StoredItem, Option<Prediction>)> {
+    let id: i64 = row.get(0)?;
+    let key: i64 = row.get(2)?;
+    let item = StoredItem {
+        id,
+        ext_id: row.get::<_, Option<String>>(1)?.unwrap_or_else(|| derived_item_id(key)),
+        text: row.get(3)?,
+        meta: row.get(4)?,
+        reference_labels: labels_from_json(row.get(5)?)?,
+        gold: row.get(6)?,
+        line: row.get(7)?,
+        source: row.get(8)?,
+    };
+    let prediction = match row.get::<_, Option<Vec<u8>>>(9)? {
+        Some(blob) => Some(Prediction {
+            item_id: id,
+            probabilities: floats(&blob)?,
+            uncertainty: Uncertainty { least_confident: row.get(10)?, margin: row.get(11)?, entropy: row.get(12)? },
+            vote_entropy: row.get(13)?,
+            kl_divergence: row.get(14)?,
+        }),
+        None => None,
+    };
+    Ok((item, prediction))
 }
 
 fn open_escalations(tx: &rusqlite::Transaction<'_>) -> Result<HashSet<i64>> {

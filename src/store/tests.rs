@@ -242,9 +242,9 @@ fn walking_items_gives_each_its_own_decisions_in_order() {
         .unwrap();
     let mut seen = Vec::new();
     store
-        .for_each_item(|item, decisions, outcome| -> Result<()> {
-            let who: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();
-            seen.push((item.ext_id.clone(), who.join(","), outcome.clone()));
+        .for_each_item(None, |view| -> Result<()> {
+            let who: Vec<&str> = view.decisions.iter().map(|d| d.annotator.as_str()).collect();
+            seen.push((view.item.ext_id.clone(), who.join(","), view.outcome.clone()));
             Ok(())
         })
         .unwrap();
