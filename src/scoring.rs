@@ -78,9 +78,12 @@ pub fn score_items(
     let started = Instant::now();
     let batch = batch.max(1);
     let preparer = scorer.preparer();
-    let (to_score, featurized) = sync_channel::<(Vec<i64>, Rows)>(4);
+    // Room for two windows of batches, so the reading thread fills the next window while the last is scored.
+    let (to_score, featurized) = sync_channel::<(Vec<i64>, Rows)>(2 * WINDOW_BATCHES);
     let (to_write, scored) = sync_channel::<Vec<Prediction>>(4);
     let mut reader_store = Store::open(db_path)?;
+    reader_store.tune_for_scan()?;
+    store.tune_for_appending()?;
 
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()

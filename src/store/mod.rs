@@ -37,8 +37,11 @@ const PAGE_SIZE: u32 = 16 * 1024;
 /// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite).
 const CACHE_KIB: i64 = 64 * 1024;
 
-/// Bytes of the database file read through a memory map.
-const MMAP_BYTES: u64 = 1 << 30;
+/// Bytes of the database file a scanning connection reads through a memory map.
+const SCAN_MMAP_BYTES: u64 = 1 << 30;
+
+/// Page cache of a connection that only streams through the data once.
+const STREAM_CACHE_KIB: i64 = 8 * 1024;
 
 /// Page cache while an import runs: enough to keep a million-item project's indexes in memory, so
 /// inserting does not spill pages half-done (an import of 1,000,000 items peaks at about 160 MB).
@@ -93,11 +96,8 @@ impl Store {
                 source: rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}, WAL was refused")),
             });
         }
-        // Memory-mapped reads spare a copy per page for big scans (scoring, export); writes still go
-        // through the WAL.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB};
-             PRAGMA mmap_size = {MMAP_BYTES};"
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB};"
         ))
         .map_err(open_err)?;
         schema::migrate(&mut conn, path)?;
@@ -112,6 +112,23 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    /// Tunes this connection for one pass over much of the database (scoring reads every pending item):
+    /// pages are read through a memory map, which spares a copy per page, and the page cache is kept
+    /// small since nothing is read twice.
+    pub fn tune_for_scan(&self) -> Result<()> {
+        self.conn.execute_batch(&format!(
+            "PRAGMA mmap_size = {SCAN_MMAP_BYTES}; PRAGMA cache_size = -{STREAM_CACHE_KIB};"
+        ))?;
+        Ok(())
+    }
+
+    /// Tunes this connection for appending many rows it will not read back (predictions): a small page
+    /// cache is enough.
+    pub fn tune_for_appending(&self) -> Result<()> {
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -{STREAM_CACHE_KIB};"))?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
