@@ -228,3 +228,31 @@ fn python_onnxruntime_agrees_with_the_stored_probabilities() {
     }
     assert!(worst < 1e-5, "largest difference {worst}");
 }
+
+#[test]
+fn multi_label_projects_train_one_sigmoid_per_label() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project_with(&["init", "m", "--labels", "red,round", "--multi-label"], "m");
+    let mut lines = String::new();
+    for i in 0..40 {
+        let (text, labels) = match i % 4 {
+            0 => ("a red ball", "[\"red\", \"round\"]"),
+            1 => ("a red box", "[\"red\"]"),
+            2 => ("a blue ball", "[\"round\"]"),
+            _ => ("a blue box", "[]"),
+        };
+        lines.push_str(&format!("{{\"text\": \"{text} {i}\", \"label\": {labels}}}\n"));
+    }
+    lines.push_str("{\"id\": \"q\", \"text\": \"a red ball again\"}\n");
+    let file = sandbox.write("m.jsonl", lines);
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let trained = json(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
+    assert!(trained["metrics"]["macro_f1"].as_f64().unwrap() > 0.9, "{trained}");
+    sandbox.ok(&["score", "--project", &project]);
+    let store = store(&project);
+    let model = store.current_model().unwrap().unwrap();
+    let item = store.find_item("q").unwrap().unwrap();
+    let p = store.prediction(model.id, item.id).unwrap().unwrap();
+    assert!(p.probabilities[0] > 0.5 && p.probabilities[1] > 0.5, "both labels apply: {:?}", p.probabilities);
+    assert!(p.probabilities.iter().sum::<f32>() > 1.2, "independent sigmoids, not a softmax");
+}

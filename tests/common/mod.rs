@@ -83,6 +83,12 @@ impl Sandbox {
         self.join(name).to_str().expect("utf-8 path").to_string()
     }
 
+    /// Runs `margin ARGS` (an init) and returns the directory `name` it created.
+    pub fn project_with(&self, args: &[&str], name: &str) -> String {
+        self.ok(args);
+        self.join(name).to_str().expect("utf-8 path").to_string()
+    }
+
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
         let path = self.join(name);
         std::fs::write(&path, contents).expect("write file");
