@@ -49,8 +49,8 @@ pub struct ScoreJob<'a> {
     pub engine: Engine,
     /// Committee members, for vote entropy and KL divergence.
     pub members: Vec<Engine>,
-    /// The project's labels, in order, and whether an item may take several.
-    pub labels: usize,
+    /// How many labels the project has, and whether an item may take several.
+    pub classes: usize,
     pub multi_label: bool,
     /// Every item not yet scored by this model, not only pending ones.
     pub all: bool,
@@ -65,19 +65,10 @@ pub fn score_items(
     store: &mut Store,
     mut progress: impl FnMut(u64),
 ) -> Result<ScoreReport, ScoreError> {
-    let ScoreJob {
-        db_path,
-        model_id,
-        engine: mut scorer,
-        mut members,
-        labels: classes,
-        multi_label: multi,
-        all,
-        batch,
-    } = job;
+    let ScoreJob { db_path, model_id, mut engine, mut members, classes, multi_label: multi, all, batch } = job;
     let started = Instant::now();
     let batch = batch.max(1);
-    let preparer = scorer.preparer();
+    let preparer = engine.preparer();
     // Room for two windows of batches, so the reading thread fills the next window while the last is scored.
     let (to_score, featurized) = sync_channel::<(Vec<i64>, Rows)>(2 * WINDOW_BATCHES);
     let (to_write, scored) = sync_channel::<Vec<Prediction>>(4);
@@ -125,7 +116,7 @@ pub fn score_items(
                 let mut busy = Duration::ZERO;
                 for (ids, rows) in featurized {
                     let t = Instant::now();
-                    let probabilities = scorer.score(&rows)?;
+                    let probabilities = engine.score(&rows)?;
                     let committee: Vec<Vec<Vec<f32>>> =
                         members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
                     let predictions = ids

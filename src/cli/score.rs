@@ -47,7 +47,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         model_id: model.id,
         engine,
         members,
-        labels: project.config.labels.len(),
+        classes: project.config.labels.len(),
         multi_label: project.config.task == crate::domain::TaskKind::MultiLabel,
         all: args.all,
         batch: args.batch,
