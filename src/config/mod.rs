@@ -92,7 +92,7 @@ impl Default for Thresholds {
             auto_accept: 0.97,
             auto_accept_enabled: false,
             audit_share: 0.05,
-            expert: 0.4,
+            expert: 0.0,
             override_reason: 0.9,
             high_stakes: Vec::new(),
         }
@@ -109,6 +109,12 @@ pub struct Sampling {
     pub diversity_share: f64,
     pub random_share: f64,
     pub seed: u64,
+    /// How many people label each item (2 or more for agreement statistics).
+    pub overlap: u32,
+    /// How long an item served to someone stays reserved for them without a decision.
+    pub lease_minutes: u32,
+    /// Until each label has this many examples, batches are diverse and random picks only.
+    pub cold_start_per_label: u32,
 }
 
 impl Default for Sampling {
@@ -121,6 +127,9 @@ impl Default for Sampling {
             diversity_share: 0.2,
             random_share: 0.1,
             seed: 42,
+            overlap: 1,
+            lease_minutes: 30,
+            cold_start_per_label: 3,
         }
     }
 }
@@ -320,6 +329,12 @@ impl ProjectConfig {
         let s = &self.sampling;
         if !(1..=10_000).contains(&s.batch_size) {
             return Err(Problem::new(sub("sampling", "batch_size"), "must be between 1 and 10000"));
+        }
+        if !(1..=20).contains(&s.overlap) {
+            return Err(Problem::new(sub("sampling", "overlap"), "must be between 1 and 20"));
+        }
+        if !(1..=24 * 60).contains(&s.lease_minutes) {
+            return Err(Problem::new(sub("sampling", "lease_minutes"), "must be between 1 and 1440"));
         }
         if s.retrain_every == 0 {
             return Err(Problem::new(sub("sampling", "retrain_every"), "must be at least 1"));

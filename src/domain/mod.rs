@@ -8,10 +8,13 @@ pub mod decision;
 pub mod item;
 pub mod label;
 pub mod prediction;
+pub mod queue;
 pub mod rng;
+pub mod routing;
 pub mod strategy;
 pub mod text;
 pub mod uncertainty;
+pub mod vector;
 
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
 pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};

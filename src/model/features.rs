@@ -47,48 +47,7 @@ impl FeaturizerSpec {
     }
 }
 
-/// A sparse vector: bucket indices, each once, and their values. Indices come in the order their
-/// features first appear in the text (ONNX Runtime's Gather does not care); [`SparseVector::sort`] puts
-/// them in increasing order where that matters.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SparseVector {
-    pub idx: Vec<u32>,
-    pub val: Vec<f32>,
-}
-
-impl SparseVector {
-    pub fn nnz(&self) -> usize {
-        self.idx.len()
-    }
-
-    /// Orders the entries by index.
-    pub fn sort(&mut self) {
-        if self.idx.windows(2).all(|w| w[0] < w[1]) {
-            return;
-        }
-        let mut pairs: Vec<(u32, f32)> = self.idx.iter().copied().zip(self.val.iter().copied()).collect();
-        pairs.sort_unstable_by_key(|p| p.0);
-        self.idx = pairs.iter().map(|p| p.0).collect();
-        self.val = pairs.iter().map(|p| p.1).collect();
-    }
-
-    /// Dot product with another sparse vector; both must be sorted (see [`SparseVector::sort`]).
-    pub fn dot(&self, other: &SparseVector) -> f32 {
-        let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
-        while i < self.idx.len() && j < other.idx.len() {
-            match self.idx[i].cmp(&other.idx[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += self.val[i] * other.val[j];
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        sum
-    }
-}
+pub use crate::domain::vector::SparseVector;
 
 /// Many sparse vectors in one set of buffers (compressed sparse rows): what a batch of texts becomes on
 /// its way to ONNX Runtime, without an allocation per text.

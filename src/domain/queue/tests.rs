@@ -1,0 +1,145 @@
+use super::*;
+
+fn scored(item_id: i64, margin: f32) -> Candidate {
+    Candidate {
+        item_id,
+        scores: Some(Scores {
+            confidence: 0.5 + margin / 2.0,
+            least_confident: 0.5 - margin / 2.0,
+            margin,
+            entropy: 1.0 - margin,
+            vote_entropy: None,
+            kl_divergence: None,
+        }),
+    }
+}
+
+fn request(strategy: Strategy, count: usize) -> Request {
+    Request {
+        strategy,
+        mix: Mix { uncertainty: 0.7, diversity: 0.2, random: 0.1 },
+        count,
+        cold_start: false,
+        seed: 42,
+    }
+}
+
+/// Unit vectors that point one of `n` ways, so diversity has something to tell apart.
+fn vectors_for(candidates: &[Candidate]) -> impl FnMut(&[usize]) -> Vec<SparseVector> + '_ {
+    move |indices: &[usize]| {
+        indices
+            .iter()
+            .map(|&i| {
+                let dim = (candidates[i].item_id % 7) as u32;
+                SparseVector { idx: vec![dim], val: vec![1.0] }
+            })
+            .collect()
+    }
+}
+
+fn pool(n: i64) -> Vec<Candidate> {
+    // Margins from 0.0 up: item 0 is the most uncertain.
+    (0..n).map(|i| scored(i, i as f32 / n as f32)).collect()
+}
+
+#[test]
+fn margin_takes_the_smallest_gaps_first() {
+    let candidates = pool(100);
+    let picks = choose(&candidates, &request(Strategy::Margin, 5), &mut vectors_for(&candidates), &[]);
+    assert_eq!(picks.iter().map(|p| p.item_id).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert!(picks.iter().all(|p| p.why == Why::Margin));
+    assert_eq!(picks.iter().map(|p| p.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn least_confident_and_entropy_rank_by_their_measures() {
+    let mut candidates = pool(10);
+    candidates[7].scores.as_mut().unwrap().least_confident = 0.99;
+    candidates[8].scores.as_mut().unwrap().entropy = 9.0;
+    let lc = choose(&candidates, &request(Strategy::LeastConfident, 1), &mut vectors_for(&candidates), &[]);
+    assert_eq!((lc[0].item_id, lc[0].why), (7, Why::LeastConfident));
+    let en = choose(&candidates, &request(Strategy::Entropy, 1), &mut vectors_for(&candidates), &[]);
+    assert_eq!((en[0].item_id, en[0].why), (8, Why::Entropy));
+}
+
+#[test]
+fn committee_ranks_by_vote_entropy_and_says_when_it_falls_back() {
+    let mut candidates = pool(10);
+    for c in candidates.iter_mut() {
+        c.scores.as_mut().unwrap().vote_entropy = Some(0.1);
+    }
+    candidates[9].scores.as_mut().unwrap().vote_entropy = Some(0.69);
+    let picks = choose(&candidates, &request(Strategy::Committee, 1), &mut vectors_for(&candidates), &[]);
+    assert_eq!((picks[0].item_id, picks[0].why), (9, Why::Committee));
+    let plain = pool(10);
+    let picks = choose(&plain, &request(Strategy::Committee, 1), &mut vectors_for(&plain), &[]);
+    assert_eq!((picks[0].item_id, picks[0].why), (0, Why::Margin), "no committee: the margin decides");
+}
+
+#[test]
+fn hybrid_mixes_uncertainty_diversity_and_random() {
+    let candidates = pool(1000);
+    let picks = choose(&candidates, &request(Strategy::Hybrid, 20), &mut vectors_for(&candidates), &[]);
+    let count = |why| picks.iter().filter(|p| p.why == why).count();
+    assert_eq!((count(Why::Margin), count(Why::Diversity), count(Why::Random)), (14, 4, 2));
+    let mut ids: Vec<i64> = picks.iter().map(|p| p.item_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "no item twice");
+}
+
+#[test]
+fn diversity_keeps_away_from_what_is_labelled() {
+    let candidates = pool(70);
+    // Everything labelled so far points in directions 0..5: diverse picks should point in 5 and 6.
+    let labelled: Vec<SparseVector> = (0..5).map(|d| SparseVector { idx: vec![d], val: vec![1.0] }).collect();
+    let picks = choose(&candidates, &request(Strategy::Diversity, 2), &mut vectors_for(&candidates), &labelled);
+    let mut dims: Vec<i64> = picks.iter().map(|p| p.item_id % 7).collect();
+    dims.sort_unstable();
+    assert_eq!(dims, [5, 6]);
+    assert!(picks.iter().all(|p| p.why == Why::Diversity && (p.score - 1.0).abs() < 1e-6));
+}
+
+#[test]
+fn a_cold_start_uses_only_diversity_and_random() {
+    let candidates = pool(500);
+    let cold = Request { cold_start: true, ..request(Strategy::Hybrid, 10) };
+    let picks = choose(&candidates, &cold, &mut vectors_for(&candidates), &[]);
+    assert_eq!(picks.len(), 10);
+    assert!(picks.iter().all(|p| matches!(p.why, Why::Diversity | Why::Random)));
+    assert_eq!(picks.iter().filter(|p| p.why == Why::Diversity).count(), 7);
+    let unscored: Vec<Candidate> = (0..50).map(|i| Candidate { item_id: i, scores: None }).collect();
+    let picks = choose(&unscored, &request(Strategy::Margin, 10), &mut vectors_for(&unscored), &[]);
+    assert_eq!(picks.len(), 10, "no model yet: the queue still serves");
+}
+
+#[test]
+fn the_queue_never_runs_dry_and_never_repeats() {
+    let mut candidates = pool(5);
+    candidates.extend((100..103).map(|i| Candidate { item_id: i, scores: None }));
+    let picks = choose(&candidates, &request(Strategy::Margin, 20), &mut vectors_for(&candidates), &[]);
+    let mut ids: Vec<i64> = picks.iter().map(|p| p.item_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [0, 1, 2, 3, 4, 100, 101, 102], "every candidate, once");
+}
+
+#[test]
+fn the_same_seed_picks_the_same_items_and_another_seed_other_random_ones() {
+    let candidates = pool(10_000);
+    let a = choose(&candidates, &request(Strategy::Hybrid, 20), &mut vectors_for(&candidates), &[]);
+    let b = choose(&candidates, &request(Strategy::Hybrid, 20), &mut vectors_for(&candidates), &[]);
+    assert_eq!(a, b);
+    let other = Request { seed: 43, ..request(Strategy::Random, 20) };
+    let c = choose(&candidates, &other, &mut vectors_for(&candidates), &[]);
+    let d = choose(&candidates, &request(Strategy::Random, 20), &mut vectors_for(&candidates), &[]);
+    assert_ne!(c, d);
+}
+
+#[test]
+fn k_center_greedy_spreads_out() {
+    let v = |d: u32| SparseVector { idx: vec![d], val: vec![1.0] };
+    let vectors = vec![v(0), v(0), v(1), v(1), v(2)];
+    let picks = k_center_greedy(&vectors, &[v(0)], 2);
+    let dims: Vec<u32> = picks.iter().map(|(i, _)| vectors[*i].idx[0]).collect();
+    assert_eq!(dims, [1, 2]);
+}
