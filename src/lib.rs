@@ -12,6 +12,7 @@
 //! - [`formats`]: reading import files and writing exports. Imports only `domain`.
 //! - [`config`] and [`project`]: margin.toml and where a project lives on disk.
 //! - [`scoring`]: the scoring pipeline's threads, wiring `store` and `model`.
+//! - [`queue`]: serving the next batch to a person, wiring `store`, `model` and the domain's strategies.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
 //! `tests/layers.rs` keeps these rules true.
@@ -23,5 +24,6 @@ pub mod formats;
 pub mod logging;
 pub mod model;
 pub mod project;
+pub mod queue;
 pub mod scoring;
 pub mod store;

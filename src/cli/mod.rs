@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, and the wiring between project, store,
 //! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
 
+mod decide;
 mod demo;
 mod doctor;
 mod explain;
@@ -8,6 +9,7 @@ mod export;
 mod import;
 mod init;
 mod model;
+mod queue;
 mod score;
 mod status;
 mod train;
@@ -51,6 +53,10 @@ pub enum Command {
     Train(train::Args),
     /// Score items through ONNX Runtime with the current model, storing probabilities and uncertainty.
     Score(score::Args),
+    /// Serve the next batch of items to label (reserved for you), or give reserved items back.
+    Queue(queue::Args),
+    /// Record one decision about an item: a label, accept, reject, skip or escalate.
+    Decide(decide::Args),
     /// List model versions, or adopt a bring-your-own ONNX model with its manifest.
     Model(model::Args),
     /// Explain the current model's prediction for one item: word contributions, a counterfactual, neighbours.
@@ -94,6 +100,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score(args) => score::run(&context, args),
         Command::Explain(args) => explain::run(&context, args),
         Command::Model(args) => model::run(&context, args),
+        Command::Queue(args) => queue::run(&context, args),
+        Command::Decide(args) => decide::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

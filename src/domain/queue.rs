@@ -87,9 +87,11 @@ pub struct Mix {
 pub struct Request {
     pub strategy: Strategy,
     pub mix: Mix,
-    /// How many picks, in order of preference (callers ask for more than a batch when some picks may
-    /// turn out to be taken).
+    /// How many picks make the batch, mixed as the strategy says.
     pub count: usize,
+    /// Further picks after those, next in line by the same ranking (or at random), for when some of the
+    /// batch turns out to be taken by someone else meanwhile.
+    pub spares: usize,
     /// No model yet, or a label with too few examples: diversity and random only.
     pub cold_start: bool,
     pub seed: u64,
@@ -151,6 +153,23 @@ pub fn choose(
     for i in random_untaken(&mut rng, &mut taken, missing) {
         picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
     }
+
+    // 4. Spares: the next in line by the ranking, then random ones.
+    let spares = request.spares.min(candidates.len() - picks.len());
+    if spares > 0 {
+        if !request.cold_start && scored && request.strategy != Strategy::Random {
+            let (why, measure) = measure_of(request.strategy);
+            for i in top_by(candidates, &taken, spares, |c| c.scores.map(|s| measure(&s))) {
+                taken[i] = true;
+                let score = candidates[i].scores.map_or(0.0, |s| measure(&s));
+                picks.push(Pick { item_id: candidates[i].item_id, why: why_for(why, &candidates[i]), score, rank: 0 });
+            }
+        }
+        let missing = want + spares - picks.len();
+        for i in random_untaken(&mut rng, &mut taken, missing) {
+            picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
+        }
+    }
     for (rank, pick) in picks.iter_mut().enumerate() {
         pick.rank = rank + 1;
     }
@@ -195,7 +214,9 @@ fn measure_of(strategy: Strategy) -> (Why, Measure) {
             }
         }),
         // The hybrid's uncertainty is the margin: the smallest gap between the two likeliest labels.
-        Strategy::Margin | Strategy::Hybrid | Strategy::Diversity | Strategy::Random => (Why::Margin, |s| 1.0 - s.margin),
+        Strategy::Margin | Strategy::Hybrid | Strategy::Diversity | Strategy::Random => {
+            (Why::Margin, |s| 1.0 - s.margin)
+        }
     }
 }
 
@@ -231,7 +252,13 @@ fn top_by(candidates: &[Candidate], taken: &[bool], k: usize, score: impl Fn(&Ca
 
 /// Candidates diversity chooses among: the most uncertain not yet taken and a random sample, about
 /// [`DIVERSITY_SAMPLE_PER_PICK`] per pick in all.
-fn diversity_sample(candidates: &[Candidate], taken: &[bool], picks: usize, request: &Request, rng: &mut Rng) -> Vec<usize> {
+fn diversity_sample(
+    candidates: &[Candidate],
+    taken: &[bool],
+    picks: usize,
+    request: &Request,
+    rng: &mut Rng,
+) -> Vec<usize> {
     let size = (picks * DIVERSITY_SAMPLE_PER_PICK).min(candidates.len());
     let mut chosen = vec![false; candidates.len()];
     let mut sample = Vec::with_capacity(size);

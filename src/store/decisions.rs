@@ -72,6 +72,8 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
+        // A decision ends the person's reservation of the item.
+        tx.execute("DELETE FROM leases WHERE item_id = ?1 AND annotator = ?2", params![d.item_id, d.annotator])?;
         match (d.action, undone_action) {
             (DecisionAction::Escalate, _) => {
                 tx.execute(

@@ -10,6 +10,7 @@ mod events;
 mod items;
 mod models;
 mod predictions;
+mod queue;
 mod report;
 mod schema;
 mod training;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use decisions::NewDecision;
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
+pub use queue::{MACHINE, MachineAccept, PoolItem, ServeRequest, ServedItem};
 pub use report::{LabelCount, StatusReport};
 
 // Types the store hands out that belong to the domain.

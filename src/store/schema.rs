@@ -7,7 +7,11 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-const STEPS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_models.sql")];
+const STEPS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_models.sql"),
+    include_str!("migrations/0003_queue.sql"),
+];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.
 pub const LATEST: u32 = STEPS.len() as u32;

@@ -19,6 +19,7 @@ fn request(strategy: Strategy, count: usize) -> Request {
         strategy,
         mix: Mix { uncertainty: 0.7, diversity: 0.2, random: 0.1 },
         count,
+        spares: 0,
         cold_start: false,
         seed: 42,
     }
@@ -142,4 +143,19 @@ fn k_center_greedy_spreads_out() {
     let picks = k_center_greedy(&vectors, &[v(0)], 2);
     let dims: Vec<u32> = picks.iter().map(|(i, _)| vectors[*i].idx[0]).collect();
     assert_eq!(dims, [1, 2]);
+}
+
+#[test]
+fn spares_come_after_the_mixed_batch() {
+    let candidates = pool(1000);
+    let with_spares = Request { spares: 40, ..request(Strategy::Hybrid, 20) };
+    let picks = choose(&candidates, &with_spares, &mut vectors_for(&candidates), &[]);
+    assert_eq!(picks.len(), 60);
+    let head = &picks[..20];
+    let count = |why| head.iter().filter(|p| p.why == why).count();
+    assert_eq!((count(Why::Margin), count(Why::Diversity), count(Why::Random)), (14, 4, 2), "the batch keeps its mix");
+    let mut ids: Vec<i64> = picks.iter().map(|p| p.item_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60);
 }

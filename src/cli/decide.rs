@@ -1,0 +1,95 @@
+//! `margin decide ITEM`: records one decision from the command line (for scripts, and for labelling
+//! without the screen): a label, the model's prediction, a binary reject, a skip or an escalation.
+
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail};
+
+use super::{Context, open_store};
+use crate::domain::text::visible;
+use crate::domain::{DecisionAction, ModelSnapshot};
+use crate::store::NewDecision;
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["label", "accept", "reject", "skip", "escalate"])))]
+pub struct Args {
+    /// The item's id.
+    pub item: String,
+    /// The label(s) the item gets (repeat for multi-label projects).
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Take the current model's prediction.
+    #[arg(long)]
+    pub accept: bool,
+    /// Say the prediction is wrong (binary projects: the item gets the other label).
+    #[arg(long)]
+    pub reject: bool,
+    /// Pass on the item for now.
+    #[arg(long)]
+    pub skip: bool,
+    /// Send the item to an expert, with this reason.
+    #[arg(long, value_name = "REASON")]
+    pub escalate: Option<String>,
+    /// A note for whoever reads the decision later.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The reason for overriding a confident prediction.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who decides (default: the OS user).
+    #[arg(long)]
+    pub annotator: Option<String>,
+    /// How long the decision took, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub time_ms: Option<i64>,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let mut store = open_store(&project)?;
+    let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
+    let labels = project.config.label_set();
+    let names = labels.names().to_vec();
+    let snapshot = match store.current_model()? {
+        Some(model) if model.labels == names => store.prediction(model.id, item.id)?.map(|p| {
+            let (k, q) =
+                p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
+            ModelSnapshot { version: model.id, predicted: vec![names[k].clone()], confidence: f64::from(q) }
+        }),
+        _ => None,
+    };
+    let (action, chosen) = if !args.label.is_empty() {
+        let chosen = labels.validate(&args.label).map_err(|e| anyhow!("--label: {e}"))?;
+        let agrees = snapshot.as_ref().is_some_and(|s| s.predicted == chosen);
+        (if agrees { DecisionAction::Accept } else { DecisionAction::Correct }, Some(chosen))
+    } else if args.accept {
+        let s =
+            snapshot.as_ref().ok_or_else(|| anyhow!("--accept: the current model has no prediction for this item"))?;
+        (DecisionAction::Accept, Some(s.predicted.clone()))
+    } else if args.reject {
+        let s =
+            snapshot.as_ref().ok_or_else(|| anyhow!("--reject: the current model has no prediction for this item"))?;
+        let other = labels
+            .other_than(&s.predicted[0])
+            .ok_or_else(|| anyhow!("--reject works in binary projects; choose the right label with --label"))?;
+        (DecisionAction::Reject, Some(vec![other.to_string()]))
+    } else if args.skip {
+        (DecisionAction::Skip, None)
+    } else if args.escalate.is_some() {
+        (DecisionAction::Escalate, None)
+    } else {
+        bail!("say what the decision is: --label, --accept, --reject, --skip or --escalate");
+    };
+    let annotator = args.annotator.unwrap_or_else(|| context.user.clone());
+    let decision = NewDecision {
+        labels: chosen,
+        reason: args.escalate.or(args.reason),
+        note: args.note,
+        time_spent_ms: args.time_ms,
+        model: snapshot,
+        ..NewDecision::new(item.id, &annotator, action)
+    };
+    let id = store.record_decision(&decision)?;
+    println!("Recorded {} of {} by {} (decision {id}).", action.as_str(), visible(&item.ext_id), visible(&annotator));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,92 @@
+//! `margin queue`: the annotation queue from the command line, for scripts and headless labelling:
+//! `next` serves (or resumes) a batch and reserves its items, `release` gives reserved items back.
+
+use std::process::ExitCode;
+
+use super::{Context, open_store};
+use crate::domain::text::visible;
+use crate::queue::next_batch;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: QueueCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum QueueCommand {
+    /// Serve the next batch (or the unfinished one) and reserve its items for the annotator.
+    Next {
+        /// Who the items are for (default: the OS user).
+        #[arg(long)]
+        annotator: Option<String>,
+        /// Print one JSON object per item.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give back every item reserved for the annotator.
+    Release {
+        #[arg(long)]
+        annotator: Option<String>,
+    },
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let mut store = open_store(&project)?;
+    match args.command {
+        QueueCommand::Next { annotator, json } => {
+            let annotator = annotator.unwrap_or_else(|| context.user.clone());
+            let batch = next_batch(&mut store, &project.config, &annotator)?;
+            if json {
+                for s in &batch.items {
+                    let line = serde_json::json!({
+                        "id": s.item.ext_id, "text": s.item.text, "batch": s.batch_id, "rank": s.rank,
+                        "why": s.why, "score": s.score, "audit": s.audit, "model_version": s.model,
+                        "expires": crate::formats::export::rfc3339(s.expires_at_ms),
+                    });
+                    println!("{line}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if batch.items.is_empty() {
+                println!("Nothing left to label for {}.", visible(&annotator));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let how = if batch.resumed {
+                "resumed"
+            } else if batch.cold_start {
+                "new, cold start"
+            } else {
+                "new"
+            };
+            println!("Batch {} for {} ({how}):", batch.items[0].batch_id, visible(&annotator));
+            for s in &batch.items {
+                let flat: String = s.item.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let short: String = flat.chars().take(70).collect();
+                println!(
+                    "{:>3}. {:<18} {:<15} {:>6.3}{}  {}",
+                    s.rank,
+                    visible(&s.item.ext_id),
+                    s.why.as_str(),
+                    s.score,
+                    if s.audit { " audit" } else { "" },
+                    visible(&short)
+                );
+            }
+            if batch.machine_accepted > 0 {
+                println!("The machine accepted {} confident items while routing.", batch.machine_accepted);
+            }
+            if batch.for_experts > 0 {
+                println!("{} items wait for an expert (confidence below the expert threshold).", batch.for_experts);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        QueueCommand::Release { annotator } => {
+            let annotator = annotator.unwrap_or_else(|| context.user.clone());
+            let n = store.release_leases(&annotator)?;
+            println!("Released {n} items reserved for {}.", visible(&annotator));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

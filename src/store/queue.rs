@@ -1,0 +1,348 @@
+//! The queue's data: the pool of items still to be labelled with the current model's predictions,
+//! serving a batch (reserving each item for its annotator with an expiry, and recording why it was
+//! picked), releasing reservations, and the machine's own accepts.
+//!
+//! Serving happens in one write transaction that re-checks every pick, so two people on the same project
+//! (two processes, two SSH sessions) never get the same item at the same time beyond the configured
+//! overlap, whatever their in-memory view of the pool.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::predictions::floats;
+use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
+use crate::domain::queue::{Pick, Why};
+use crate::domain::uncertainty::Uncertainty;
+use crate::domain::{DecisionAction, ModelSnapshot, Prediction, StoredItem};
+
+/// Labelling actions: a decision with one of these (not undone) counts toward an item's labels.
+const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
+
+/// An item still to be labelled, with the current model's prediction if it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolItem {
+    pub item_id: i64,
+    pub prediction: Option<Prediction>,
+}
+
+/// What to serve: picks in order of preference, as many as `want` of them that are still free.
+#[derive(Debug, Clone)]
+pub struct ServeRequest<'a> {
+    pub annotator: &'a str,
+    /// Picks, each with whether it is an audit of the machine.
+    pub picks: &'a [(Pick, bool)],
+    pub want: usize,
+    pub lease_ms: i64,
+    pub overlap: u32,
+    pub model: Option<i64>,
+}
+
+/// One item served to a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedItem {
+    pub served_id: i64,
+    pub batch_id: i64,
+    pub item: StoredItem,
+    pub why: Why,
+    pub score: f32,
+    pub rank: usize,
+    pub audit: bool,
+    pub model: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+/// A machine accept to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineAccept {
+    pub item_id: i64,
+    pub labels: Vec<String>,
+    pub confidence: f64,
+}
+
+impl Store {
+    /// Items that still need labels (fewer people labelled them than `overlap`, and no open escalation),
+    /// oldest first, with `model`'s predictions.
+    pub fn pool(&mut self, model: Option<i64>, overlap: u32) -> Result<Vec<PoolItem>> {
+        let tx = self.conn.transaction()?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT i.id, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy, p.kl_divergence
+             FROM items i
+             LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
+             WHERE (SELECT count(DISTINCT d.annotator) FROM decisions d
+                    WHERE d.item_id = i.id AND d.action IN {LABELLING}
+                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)) < ?2
+               AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.item_id = i.id AND r.action = 'resolve'
+                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = r.id))
+               AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.item_id = i.id AND e.closed_at_ms IS NULL)
+             ORDER BY i.id"
+        ))?;
+        let mut rows = stmt.query(params![model.unwrap_or(-1), overlap])?;
+        let mut pool = Vec::new();
+        while let Some(row) = rows.next()? {
+            let item_id: i64 = row.get(0)?;
+            let prediction = match row.get::<_, Option<Vec<u8>>>(1)? {
+                Some(blob) => Some(Prediction {
+                    item_id,
+                    probabilities: floats(&blob)?,
+                    uncertainty: Uncertainty {
+                        least_confident: row.get(2)?,
+                        margin: row.get(3)?,
+                        entropy: row.get(4)?,
+                    },
+                    vote_entropy: row.get(5)?,
+                    kl_divergence: row.get(6)?,
+                }),
+                None => None,
+            };
+            pool.push(PoolItem { item_id, prediction });
+        }
+        Ok(pool)
+    }
+
+    /// The texts of items, for featurizing the few the queue looks at closely.
+    pub fn texts(&self, item_ids: &[i64]) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT text FROM items WHERE id = ?1")?;
+        item_ids.iter().map(|id| stmt.query_row([id], |r| r.get(0)).map_err(StoreError::from)).collect()
+    }
+
+    /// Serves a batch: for each pick in order, reserves the item for the annotator if it is still free,
+    /// until `want` are reserved. Expired reservations are released first. Returns what was served.
+    pub fn serve(&mut self, request: &ServeRequest<'_>) -> Result<Vec<ServedItem>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = now_ms();
+        tx.execute("DELETE FROM leases WHERE expires_at_ms < ?1", [now])?;
+        let batch_id: i64 = tx.query_row("SELECT coalesce(max(batch_id), 0) + 1 FROM served", [], |r| r.get(0))?;
+        let expires = now + request.lease_ms;
+        let mut served = Vec::new();
+        {
+            let mut free = tx.prepare(&format!(
+                "SELECT
+                   (SELECT count(*) FROM leases l WHERE l.item_id = ?1 AND l.annotator = ?2)
+                 + (SELECT count(*) FROM decisions d WHERE d.item_id = ?1 AND d.annotator = ?2
+                      AND d.action IN {LABELLING} AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)),
+                   (SELECT count(DISTINCT annotator) FROM (
+                       SELECT l.annotator FROM leases l WHERE l.item_id = ?1
+                       UNION
+                       SELECT d.annotator FROM decisions d WHERE d.item_id = ?1 AND d.action IN {LABELLING}
+                         AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))),
+                   EXISTS (SELECT 1 FROM decisions r WHERE r.item_id = ?1 AND r.action = 'resolve'
+                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = r.id))
+                   OR EXISTS (SELECT 1 FROM escalations e WHERE e.item_id = ?1 AND e.closed_at_ms IS NULL),
+                   EXISTS (SELECT 1 FROM decisions k WHERE k.item_id = ?1 AND k.annotator = ?2 AND k.action = 'skip'
+                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = k.id))"
+            ))?;
+            let mut insert_served = tx.prepare(
+                "INSERT INTO served (batch_id, item_id, annotator, reason, score, rank, model_version_id, audit,
+                     served_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut insert_lease = tx
+                .prepare("INSERT INTO leases (item_id, annotator, served_id, expires_at_ms) VALUES (?1, ?2, ?3, ?4)")?;
+            // Items this person skipped come back to them only when nothing else is left.
+            let mut skipped_by_me = Vec::new();
+            let mut eligible = |pick: &Pick| -> Result<Option<bool>> {
+                let (mine, people, settled, skipped): (i64, i64, bool, bool) = free
+                    .query_row(params![pick.item_id, request.annotator], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                if mine > 0 || settled || people >= i64::from(request.overlap) {
+                    return Ok(None);
+                }
+                Ok(Some(skipped))
+            };
+            let mut order: Vec<&(Pick, bool)> = Vec::with_capacity(request.picks.len());
+            for entry in request.picks {
+                match eligible(&entry.0)? {
+                    Some(false) => order.push(entry),
+                    Some(true) => skipped_by_me.push(entry),
+                    None => {}
+                }
+            }
+            order.extend(skipped_by_me);
+            for (pick, audit) in order {
+                if served.len() >= request.want {
+                    break;
+                }
+                let rank = served.len() + 1;
+                insert_served.execute(params![
+                    batch_id,
+                    pick.item_id,
+                    request.annotator,
+                    pick.why.as_str(),
+                    pick.score,
+                    rank as i64,
+                    request.model,
+                    audit,
+                    now
+                ])?;
+                let served_id = tx.last_insert_rowid();
+                insert_lease.execute(params![pick.item_id, request.annotator, served_id, expires])?;
+                served.push((served_id, pick, *audit, rank));
+            }
+        }
+        let mut items = Vec::with_capacity(served.len());
+        for (served_id, pick, audit, rank) in served {
+            let item = item_in(&tx, pick.item_id)?;
+            items.push(ServedItem {
+                served_id,
+                batch_id,
+                item,
+                why: pick.why,
+                score: pick.score,
+                rank,
+                audit,
+                model: request.model,
+                expires_at_ms: expires,
+            });
+        }
+        tx.commit()?;
+        Ok(items)
+    }
+
+    /// The items reserved for `annotator` that are still open, in the order they were served.
+    pub fn leased_to(&mut self, annotator: &str) -> Result<Vec<ServedItem>> {
+        let tx = self.conn.transaction()?;
+        let now = now_ms();
+        type Row = (i64, i64, i64, String, f32, i64, Option<i64>, bool, i64);
+        let rows: Vec<Row> = {
+            let mut stmt = tx.prepare(
+                "SELECT s.id, s.batch_id, s.item_id, s.reason, s.score, s.rank, s.model_version_id, s.audit,
+                        l.expires_at_ms
+                 FROM leases l JOIN served s ON s.id = l.served_id
+                 WHERE l.annotator = ?1 AND l.expires_at_ms >= ?2 ORDER BY s.batch_id, s.rank",
+            )?;
+            let rows = stmt.query_map(params![annotator, now], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for (served_id, batch_id, item_id, reason, score, rank, model, audit, expires_at_ms) in rows {
+            items.push(ServedItem {
+                served_id,
+                batch_id,
+                item: item_in(&tx, item_id)?,
+                why: Why::parse(&reason).ok_or_else(|| StoreError::Corrupt(format!("unknown reason {reason:?}")))?,
+                score,
+                rank: usize::try_from(rank).unwrap_or(0),
+                audit,
+                model,
+                expires_at_ms,
+            });
+        }
+        Ok(items)
+    }
+
+    /// Gives back every item reserved for `annotator` (when they quit); returns how many.
+    pub fn release_leases(&mut self, annotator: &str) -> Result<u64> {
+        let n = self.conn.execute("DELETE FROM leases WHERE annotator = ?1", [annotator])?;
+        Ok(n as u64)
+    }
+
+    /// Extends `annotator`'s reservations by `lease_ms` from now (while they are at work).
+    pub fn renew_leases(&mut self, annotator: &str, lease_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE leases SET expires_at_ms = ?1 WHERE annotator = ?2",
+            params![now_ms() + lease_ms, annotator],
+        )?;
+        Ok(())
+    }
+
+    /// How many items are reserved right now, by anyone.
+    pub fn active_leases(&self) -> Result<u64> {
+        let n: i64 =
+            self.conn.query_row("SELECT count(*) FROM leases WHERE expires_at_ms >= ?1", [now_ms()], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// Records the machine's own accepts in one transaction, each with its model snapshot and an audit
+    /// event; items settled meanwhile are left alone. Returns how many were recorded.
+    pub fn record_machine_accepts(&mut self, model: i64, accepts: &[MachineAccept]) -> Result<u64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now_ms();
+        let mut recorded = 0;
+        for accept in accepts {
+            let settled: bool = tx.query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = ?1 AND d.action IN {LABELLING}
+                       AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
+                ),
+                [accept.item_id],
+                |r| r.get(0),
+            )?;
+            if settled {
+                continue;
+            }
+            let labels = labels_to_json(&accept.labels);
+            tx.execute(
+                "INSERT INTO decisions (item_id, annotator, action, labels, model_version_id, predicted_labels,
+                     predicted_confidence, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7)",
+                params![
+                    accept.item_id,
+                    MACHINE,
+                    DecisionAction::MachineAccept.as_str(),
+                    labels,
+                    model,
+                    accept.confidence,
+                    at
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let snapshot =
+                ModelSnapshot { version: model, predicted: accept.labels.clone(), confidence: accept.confidence };
+            let payload = serde_json::json!({
+                "decision_id": id, "action": DecisionAction::MachineAccept.as_str(), "labels": accept.labels,
+                "model": snapshot,
+            });
+            events::append(&tx, at, MACHINE, "decision", Some(accept.item_id), &payload)?;
+            recorded += 1;
+        }
+        tx.commit()?;
+        Ok(recorded)
+    }
+
+    /// How many items each batch-so-far has been: the number of batches ever served.
+    pub fn batches_served(&self) -> Result<u64> {
+        let n: i64 = self.conn.query_row("SELECT coalesce(max(batch_id), 0) FROM served", [], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+}
+
+/// The annotator name the machine's own decisions carry.
+pub const MACHINE: &str = "margin";
+
+fn item_in(tx: &rusqlite::Transaction<'_>, item_id: i64) -> Result<StoredItem> {
+    let row = tx
+        .query_row(
+            "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
+                    im.source
+             FROM items i JOIN imports im ON im.id = i.import_id WHERE i.id = ?1",
+            [item_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or(StoreError::NoSuchItem(item_id))?;
+    let (id, ext_id, key, text, meta, reference, gold, line, source) = row;
+    Ok(StoredItem {
+        id,
+        ext_id: ext_id.unwrap_or_else(|| crate::domain::derived_item_id(key)),
+        text,
+        meta,
+        reference_labels: super::labels_from_json(reference)?,
+        gold,
+        source,
+        line,
+    })
+}

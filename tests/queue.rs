@@ -1,0 +1,219 @@
+//! The queue's guarantees, on real SQLite files: property tests over random sequences of serving,
+//! deciding, skipping, releasing and expiring, plus routing and reservations.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use margin::config::ProjectConfig;
+use margin::domain::{DecisionAction, NewItem, TaskKind};
+use margin::queue::next_batch;
+use margin::store::{ImportEnd, NewDecision, Store};
+use proptest::prelude::*;
+
+fn config(overlap: u32, batch: u32, seed: u64) -> ProjectConfig {
+    let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
+        .replace("batch_size = 20", &format!("batch_size = {batch}"))
+        .replace("overlap = 1", &format!("overlap = {overlap}"))
+        .replace("seed = 42", &format!("seed = {seed}"));
+    ProjectConfig::parse(&text, Path::new("margin.toml")).expect("config")
+}
+
+fn store_with_items(dir: &Path, n: usize) -> Store {
+    let mut store = Store::open(&dir.join("margin.db")).expect("store");
+    store
+        .import_items("items", "text", "test", |sink| -> Result<ImportEnd, margin::store::StoreError> {
+            for i in 0..n {
+                sink.add(&NewItem::new(
+                    None,
+                    format!("item number {i} about {}", ["cats", "dogs", "cars"][i % 3]),
+                    None,
+                    None,
+                    i as u64 + 1,
+                ))?;
+            }
+            Ok(ImportEnd::Commit { rejected: 0 })
+        })
+        .expect("import");
+    store
+}
+
+/// Distinct people who labelled each item (not undone), straight from the database.
+fn labellers(store: &Store, dir: &Path) -> HashMap<i64, HashSet<String>> {
+    let _ = store;
+    let db = rusqlite::Connection::open(dir.join("margin.db")).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT item_id, annotator FROM decisions d WHERE action IN ('accept','correct','reject','resolve','machine_accept')
+             AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)",
+        )
+        .unwrap();
+    let mut out: HashMap<i64, HashSet<String>> = HashMap::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap() {
+        let (item, who) = row.unwrap();
+        out.entry(item).or_default().insert(who);
+    }
+    out
+}
+
+/// Active reservations per item.
+fn leases(dir: &Path) -> HashMap<i64, HashSet<String>> {
+    let db = rusqlite::Connection::open(dir.join("margin.db")).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mut stmt = db.prepare("SELECT item_id, annotator FROM leases WHERE expires_at_ms >= ?1").unwrap();
+    let mut out: HashMap<i64, HashSet<String>> = HashMap::new();
+    for row in stmt.query_map([now], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap() {
+        let (item, who) = row.unwrap();
+        out.entry(item).or_default().insert(who);
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Next(usize),
+    /// Annotator labels the k-th item reserved for them.
+    Decide(usize, usize),
+    Skip(usize, usize),
+    Release(usize),
+    /// Every reservation runs out.
+    Expire,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3usize).prop_map(Op::Next),
+        6 => (0..3usize, 0..5usize).prop_map(|(a, k)| Op::Decide(a, k)),
+        1 => (0..3usize, 0..5usize).prop_map(|(a, k)| Op::Skip(a, k)),
+        1 => (0..3usize).prop_map(Op::Release),
+        1 => Just(Op::Expire),
+    ]
+}
+
+const PEOPLE: [&str; 3] = ["ann", "bob", "cy"];
+
+/// Runs `ops` on a fresh project; checks the invariants after every step; returns every batch served.
+fn run(ops: &[Op], items: usize, overlap: u32, seed: u64) -> Vec<Vec<i64>> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_items(dir.path(), items);
+    let config = config(overlap, 4, seed);
+    let mut served_batches = Vec::new();
+    for op in ops {
+        match *op {
+            Op::Next(a) => {
+                let before = labellers(&store, dir.path());
+                let held_before = leases(dir.path());
+                let batch = next_batch(&mut store, &config, PEOPLE[a]).expect("next batch");
+                let ids: Vec<i64> = batch.items.iter().map(|s| s.item.id).collect();
+                if !batch.resumed {
+                    for id in &ids {
+                        let done = before.get(id).map_or(0, HashSet::len);
+                        assert!(done < overlap as usize, "served item {id}, already labelled by {done}");
+                        assert!(
+                            !before.get(id).is_some_and(|w| w.contains(PEOPLE[a])),
+                            "served {id} to someone who labelled it"
+                        );
+                    }
+                    // Always serves while something is left for this person.
+                    if ids.is_empty() {
+                        let open = (1..=items as i64).any(|id| {
+                            let done = before.get(&id).cloned().unwrap_or_default();
+                            let held = held_before.get(&id).cloned().unwrap_or_default();
+                            let mut people: HashSet<String> = done.union(&held).cloned().collect();
+                            let mine = people.contains(PEOPLE[a]);
+                            people.remove(PEOPLE[a]);
+                            !mine && done.len() < overlap as usize && people.len() < overlap as usize
+                        });
+                        assert!(!open, "nothing served to {} although items are open", PEOPLE[a]);
+                    }
+                }
+                served_batches.push(ids);
+            }
+            Op::Decide(a, k) | Op::Skip(a, k) => {
+                let mine = store.leased_to(PEOPLE[a]).unwrap();
+                if let Some(s) = mine.get(k) {
+                    let decision = match op {
+                        Op::Decide(..) => NewDecision {
+                            labels: Some(vec![["a", "b"][k % 2].to_string()]),
+                            ..NewDecision::new(s.item.id, PEOPLE[a], DecisionAction::Correct)
+                        },
+                        _ => NewDecision::new(s.item.id, PEOPLE[a], DecisionAction::Skip),
+                    };
+                    store.record_decision(&decision).unwrap();
+                }
+            }
+            Op::Release(a) => {
+                store.release_leases(PEOPLE[a]).unwrap();
+            }
+            Op::Expire => {
+                let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+                db.execute("UPDATE leases SET expires_at_ms = 0", []).unwrap();
+            }
+        }
+        // Never more people on an item than the overlap allows.
+        let done = labellers(&store, dir.path());
+        for (id, held) in leases(dir.path()) {
+            let people: HashSet<&String> = held.iter().chain(done.get(&id).into_iter().flatten()).collect();
+            assert!(people.len() <= overlap as usize, "item {id} is with {people:?} at overlap {overlap}");
+        }
+        for (id, who) in &done {
+            assert!(who.len() <= overlap as usize, "item {id} labelled by {who:?} at overlap {overlap}");
+        }
+    }
+    served_batches
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_queue_keeps_its_promises(ops in proptest::collection::vec(op(), 1..40), items in 1usize..16, overlap in 1u32..3) {
+        run(&ops, items, overlap, 42);
+    }
+
+    #[test]
+    fn the_same_seed_serves_the_same_items(ops in proptest::collection::vec(op(), 1..25), items in 1usize..16) {
+        prop_assert_eq!(run(&ops, items, 1, 7), run(&ops, items, 1, 7));
+    }
+}
+
+#[test]
+fn a_batch_in_progress_is_resumed_and_expired_reservations_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_items(dir.path(), 10);
+    let config = config(1, 4, 1);
+    let first = next_batch(&mut store, &config, "ann").unwrap();
+    assert_eq!(first.items.len(), 4);
+    assert!(!first.resumed);
+    let again = next_batch(&mut store, &config, "ann").unwrap();
+    assert!(again.resumed);
+    assert_eq!(
+        again.items.iter().map(|s| s.item.id).collect::<Vec<_>>(),
+        first.items.iter().map(|s| s.item.id).collect::<Vec<_>>()
+    );
+    let bob = next_batch(&mut store, &config, "bob").unwrap();
+    let ann_ids: HashSet<i64> = first.items.iter().map(|s| s.item.id).collect();
+    assert!(bob.items.iter().all(|s| !ann_ids.contains(&s.item.id)), "never the same item to two people");
+    // ann's reservations lapse; cy can now be given them.
+    let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+    db.execute("UPDATE leases SET expires_at_ms = 0 WHERE annotator = 'ann'", []).unwrap();
+    let cy = next_batch(&mut store, &config, "cy").unwrap();
+    let bob_ids: HashSet<i64> = bob.items.iter().map(|s| s.item.id).collect();
+    assert_eq!(cy.items.len(), 4);
+    assert!(cy.items.iter().all(|s| !bob_ids.contains(&s.item.id)));
+    let from_ann = cy.items.iter().filter(|s| ann_ids.contains(&s.item.id)).count();
+    assert!(from_ann >= 2, "only 2 items were never served, so ann's lapsed ones come back: {from_ann}");
+}
+
+#[test]
+fn each_served_item_says_why_it_was_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_items(dir.path(), 30);
+    let batch = next_batch(&mut store, &config(1, 10, 3), "ann").unwrap();
+    assert!(batch.cold_start, "no model yet");
+    assert_eq!(batch.items.iter().map(|s| s.rank).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    assert!(batch.items.iter().all(|s| matches!(s.why.as_str(), "diversity" | "random")));
+    let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+    let recorded: i64 =
+        db.query_row("SELECT count(*) FROM served WHERE reason IN ('diversity','random')", [], |r| r.get(0)).unwrap();
+    assert_eq!(recorded, 10);
+}
