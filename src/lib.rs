@@ -12,6 +12,7 @@
 //! - [`formats`]: reading import files and writing exports. Imports only `domain`.
 //! - [`config`] and [`project`]: margin.toml and where a project lives on disk.
 //! - [`scoring`]: the scoring pipeline's threads, wiring `store` and `model`.
+//! - [`training`]: a new model version end to end, wiring `store` and `model`.
 //! - [`queue`]: serving the next batch to a person, wiring `store`, `model` and the domain's strategies.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
@@ -27,3 +28,4 @@ pub mod project;
 pub mod queue;
 pub mod scoring;
 pub mod store;
+pub mod training;

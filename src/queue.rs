@@ -52,7 +52,7 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         store.renew_leases(annotator, lease_ms)?;
         return Ok(Batch { items: open, resumed: true, ..Batch::default() });
     }
-    let labels: Vec<String> = config.labels.iter().map(|l| l.name.clone()).collect();
+    let labels: Vec<String> = config.label_names();
     let model = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = model.as_ref().map(|m| m.id);
     let pool = store.pool(model_id, config.sampling.overlap)?;

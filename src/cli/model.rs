@@ -115,7 +115,7 @@ pub(super) fn start_runtime(context: &Context) -> anyhow::Result<&'static Runtim
 }
 
 pub(super) fn label_names(project: &Project) -> Vec<String> {
-    project.config.labels.iter().map(|l| l.name.clone()).collect()
+    project.config.label_names()
 }
 
 /// The current model ready to score, with its committee members; an error says how to get one.

@@ -15,7 +15,7 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project()?;
     let mut store = open_store(&project)?;
-    let label_names: Vec<String> = project.config.labels.iter().map(|l| l.name.clone()).collect();
+    let label_names: Vec<String> = project.config.label_names();
     let report = store.status(&label_names)?;
     if args.json {
         let json = serde_json::json!({

@@ -256,6 +256,11 @@ impl ProjectConfig {
             .replace("{{labels}}", blocks.join("\n").trim_end())
     }
 
+    /// The label names, in order.
+    pub fn label_names(&self) -> Vec<String> {
+        self.labels.iter().map(|l| l.name.clone()).collect()
+    }
+
     pub fn label_set(&self) -> LabelSet {
         LabelSet::new(self.labels.iter().map(|l| l.name.clone()).collect(), self.task)
     }

@@ -1,0 +1,140 @@
+//! Training a new model version end to end: read the labels from the store, fit and calibrate, write the
+//! ONNX files, load each back through ONNX Runtime, register the version as current, prune old files.
+//! Wires `store` and `model`; the CLI, the simulation and the screen's background worker all use it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::config::ProjectConfig;
+use crate::model::evaluate::Metrics;
+use crate::model::export::linear_to_onnx;
+use crate::model::files::write_model;
+use crate::model::fit::{FitRequest, fit};
+use crate::model::onnx::encode;
+use crate::model::runtime::Runtime;
+use crate::model::scorer::Scorer;
+use crate::model::train::TrainSettings;
+use crate::model::{ModelError, linear::LinearModel};
+use crate::store::{LabelSource, NewModelVersion, Store, StoreError};
+
+/// Where model files live inside a project.
+pub const MODELS_DIR: &str = "models";
+
+/// How to train.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub source: LabelSource,
+    /// Committee members (None: the project's setting).
+    pub committee: Option<usize>,
+    /// Who trains, for the record.
+    pub user: String,
+}
+
+/// What a training produced.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub version: i64,
+    /// Relative to the project directory.
+    pub path: String,
+    pub examples: usize,
+    pub skipped: usize,
+    pub committee: usize,
+    pub metrics: Option<Metrics>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    NothingToLearn(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("{}: the model just written does not load: {source}", path.display())]
+    DoesNotLoad { path: PathBuf, source: ModelError },
+}
+
+/// Trains a new version for the project at `dir` and makes it current.
+pub fn train_new_version(
+    dir: &Path,
+    config: &ProjectConfig,
+    store: &mut Store,
+    runtime: &Runtime,
+    options: &TrainOptions,
+) -> Result<Trained, TrainError> {
+    let started = Instant::now();
+    let examples = store.training_examples(options.source)?;
+    if examples.is_empty() {
+        return Err(TrainError::NothingToLearn(match options.source {
+            LabelSource::Decisions => {
+                "nothing to learn from yet: no item has settled labels; label some items, or train on imported \
+                 labels with --reference"
+            }
+            LabelSource::Reference => {
+                "nothing to learn from: no item has reference labels; import a file with a label field (see \
+                 --label-key), or train on decisions without --reference"
+            }
+        }));
+    }
+    let settings = &config.model;
+    let committee = options.committee.unwrap_or(settings.committee as usize);
+    let label_names: Vec<String> = config.label_names();
+    let trained_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let request = FitRequest {
+        texts: examples.iter().map(|e| e.text.as_str()).collect(),
+        labels: examples.iter().map(|e| e.labels.as_slice()).collect(),
+        label_names: &label_names,
+        task: config.task,
+        bits: settings.hash_bits,
+        settings: TrainSettings { c: settings.c, epochs: settings.epochs, seed: settings.seed },
+        folds: settings.folds as usize,
+        committee,
+        source: options.source.as_str(),
+        trained_at: trained_at.clone(),
+    };
+    let fitted = fit(&request)?;
+
+    // Write the files, and load each through ONNX Runtime before anything points at it.
+    let models = dir.join(MODELS_DIR);
+    let stem: String = trained_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let write = |model: &LinearModel, card, suffix: &str| -> Result<NewModelVersion, TrainError> {
+        let written = write_model(&models, &format!("{stem}{suffix}"), &encode(&linear_to_onnx(model, card)))?;
+        Scorer::load(runtime, &written.path, &label_names, 1)
+            .map_err(|source| TrainError::DoesNotLoad { path: written.path.clone(), source })?;
+        let relative = Path::new(MODELS_DIR).join(written.path.file_name().unwrap_or_default());
+        Ok(NewModelVersion {
+            kind: if suffix.is_empty() { "linear".into() } else { "committee-member".into() },
+            path: relative.display().to_string(),
+            sha256: written.sha256,
+            labels: label_names.clone(),
+            train_size: card.training.examples,
+            metrics: serde_json::to_string(&card.metrics).unwrap_or_else(|_| "null".into()),
+            trained_by: options.user.clone(),
+            trained_on: options.source.as_str().into(),
+        })
+    };
+    let main = write(&fitted.model, &fitted.card, "")?;
+    let members = fitted
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, (model, card))| write(model, card, &format!("-c{}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let version = store.add_model(&main, &members)?;
+    for pruned in store.prune_models(settings.keep_versions as usize)? {
+        let file = dir.join(&pruned.path);
+        if let Err(e) = std::fs::remove_file(&file) {
+            tracing::warn!("could not remove pruned model {}: {e}", file.display());
+        }
+    }
+    Ok(Trained {
+        version,
+        path: main.path,
+        examples: fitted.card.training.examples,
+        skipped: fitted.skipped,
+        committee: members.len(),
+        metrics: fitted.card.metrics,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
