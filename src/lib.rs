@@ -13,6 +13,7 @@
 //! - [`config`] and [`project`]: margin.toml and where a project lives on disk.
 //! - [`scoring`]: the scoring pipeline's threads, wiring `store` and `model`.
 //! - [`training`]: a new model version end to end, wiring `store` and `model`.
+//! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
 //! - [`queue`]: serving the next batch to a person, wiring `store`, `model` and the domain's strategies.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
@@ -27,5 +28,6 @@ pub mod model;
 pub mod project;
 pub mod queue;
 pub mod scoring;
+pub mod simulate;
 pub mod store;
 pub mod training;

@@ -11,6 +11,7 @@ mod init;
 mod model;
 mod queue;
 mod score;
+mod simulate;
 mod status;
 mod train;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Model(model::Args),
     /// Explain the current model's prediction for one item: word contributions, a counterfactual, neighbours.
     Explain(explain::Args),
+    /// Run the labelling loop with reference labels as the annotator and compare strategies' learning curves.
+    Simulate(simulate::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
     /// Check the installation: ONNX Runtime, the project's settings and database.
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model(args) => model::run(&context, args),
         Command::Queue(args) => queue::run(&context, args),
         Command::Decide(args) => decide::run(&context, args),
+        Command::Simulate(args) => simulate::run_command(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

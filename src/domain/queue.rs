@@ -1,9 +1,9 @@
 //! Choosing what people see next: the query strategies over the scored pool.
 //!
 //! Uncertainty strategies rank candidates by one measure and take the top of the pool with a selection
-//! (not a sort of the whole pool). Diversity picks greedily the candidate farthest from everything
-//! already labelled or picked (k-center greedy, cosine distance) among a sample of candidates. Random picks
-//! uniformly. The default hybrid mixes the three: mostly uncertainty, a share diverse, and a small random
+//! (not a sort of the whole pool). Diversity picks, among a sample of candidates, the ones that best
+//! represent the sample and are least like what is already labelled or picked (greedy facility location
+//! on cosine similarity: typical items of uncovered regions, not outliers). Random picks uniformly. The default hybrid mixes the three: mostly uncertainty, a share diverse, and a small random
 //! share so the model is also checked where it feels sure. In a cold start (no model yet, or a label with
 //! too few examples) only diversity and random picks are made. Every pick says why it was made.
 
@@ -130,8 +130,8 @@ pub fn choose(
         }
     }
 
-    // 2. Diversity: k-center greedy over a sample of the candidates left (the next most uncertain half,
-    //    a random half), away from what is labelled and picked.
+    // 2. Diversity: representative picks over a sample of the candidates left (the next most uncertain
+    //    half, a random half), away from what is labelled and picked.
     if diverse > 0 {
         let sample = diversity_sample(candidates, &taken, diverse, request, &mut rng);
         let sample_vectors = vectors(&sample);
@@ -139,7 +139,7 @@ pub fn choose(
         if !picked.is_empty() {
             centres.extend(vectors(&picked));
         }
-        for (s, distance) in k_center_greedy(&sample_vectors, &centres, diverse) {
+        for (s, distance) in representative_picks(&sample_vectors, &centres, diverse) {
             let i = sample[s];
             taken[i] = true;
             picked.push(i);
@@ -302,34 +302,34 @@ fn random_untaken(rng: &mut Rng, taken: &mut [bool], n: usize) -> Vec<usize> {
     out
 }
 
-/// k-center greedy: repeatedly the vector farthest (1 - cosine) from its nearest centre, which then
-/// becomes a centre. Returns (index into `vectors`, its distance when picked). Vectors must be sorted by
-/// index and unit length.
-pub fn k_center_greedy(vectors: &[SparseVector], centres: &[SparseVector], k: usize) -> Vec<(usize, f32)> {
-    let mut nearest: Vec<f32> =
-        vectors.iter().map(|v| centres.iter().map(|c| 1.0 - v.dot(c)).fold(f32::INFINITY, f32::min)).collect();
-    let mut used = vec![false; vectors.len()];
+#[cfg(test)]
+mod tests;
+
+/// Greedy facility location: repeatedly the vector whose addition most raises how well the sample is
+/// covered (each sample vector's similarity to its most similar centre or pick), so picks are typical of
+/// the parts of the sample nothing covers yet. Returns (index into `vectors`, the coverage it added).
+/// Vectors must be sorted by index and unit length.
+pub fn representative_picks(vectors: &[SparseVector], centres: &[SparseVector], k: usize) -> Vec<(usize, f32)> {
+    let m = vectors.len();
+    let similarity: Vec<Vec<f32>> = (0..m)
+        .map(|i| (0..m).map(|j| if i == j { 1.0 } else { vectors[i].dot(&vectors[j]).max(0.0) }).collect())
+        .collect();
+    let mut covered: Vec<f32> =
+        vectors.iter().map(|v| centres.iter().map(|c| v.dot(c).max(0.0)).fold(0.0, f32::max)).collect();
+    let mut used = vec![false; m];
     let mut picks = Vec::with_capacity(k);
-    for _ in 0..k.min(vectors.len()) {
-        let Some((best, distance)) = nearest
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !used[*i])
-            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-            .map(|(i, d)| (i, *d))
+    for _ in 0..k.min(m) {
+        let gain = |i: usize| -> f32 { (0..m).map(|j| (similarity[i][j] - covered[j]).max(0.0)).sum() };
+        let Some((best, added)) =
+            (0..m).filter(|&i| !used[i]).map(|i| (i, gain(i))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
         else {
             break;
         };
         used[best] = true;
-        picks.push((best, if distance.is_finite() { distance } else { 1.0 }));
-        for (i, v) in vectors.iter().enumerate() {
-            if !used[i] {
-                nearest[i] = nearest[i].min(1.0 - v.dot(&vectors[best]));
-            }
+        picks.push((best, added));
+        for j in 0..m {
+            covered[j] = covered[j].max(similarity[best][j]);
         }
     }
     picks
 }
-
-#[cfg(test)]
-mod tests;

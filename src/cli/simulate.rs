@@ -1,0 +1,272 @@
+//! `margin simulate`: runs the labelling loop with the reference labels as the annotator, for several
+//! strategies on the same held-out splits, and reports how many labels each needs to reach 95% of the
+//! accuracy the same model gets with all training labels. Writes the learning curves as CSV (and the
+//! splits, for other tools to reuse), draws them in the terminal, and prints a JSON summary on request.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow, bail};
+
+use super::Context;
+use crate::domain::Strategy;
+use crate::domain::text::visible;
+use crate::model::Runtime;
+use crate::model::runtime::SearchPlaces;
+use crate::simulate::{Dataset, Point, RunSettings, full_accuracy, labels_to_target, run, split};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The labelled data: JSONL with a text and a gold label per line.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub data: PathBuf,
+    #[arg(long, default_value = "text", value_name = "KEY")]
+    pub text_key: String,
+    /// The field holding the true label.
+    #[arg(long, default_value = "label", value_name = "KEY")]
+    pub gold_key: String,
+    /// Strategies to compare, comma-separated: default (the hybrid), least-confident, margin, entropy,
+    /// committee, diversity, random.
+    #[arg(long, value_delimiter = ',', default_value = "default,random")]
+    pub strategy: Vec<String>,
+    /// Seeds (each a different split and different picks).
+    #[arg(long, default_value_t = 5)]
+    pub seeds: u64,
+    /// Labels to spend per run.
+    #[arg(long, default_value_t = 500)]
+    pub budget: usize,
+    /// Items per batch (the model retrains after each).
+    #[arg(long, default_value_t = 20)]
+    pub batch: usize,
+    /// Share of the labels the simulated annotator gets wrong.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Share of the data held out for measuring accuracy.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_share: f64,
+    /// Where to write curves.csv, splits/ and the runs' projects (default: a new temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON summary instead of the table and plot.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    if !(0.0..1.0).contains(&args.error_rate) || !(0.05..0.9).contains(&args.test_share) {
+        bail!("--error-rate must be in [0, 1) and --test-share in [0.05, 0.9)");
+    }
+    let strategies: Vec<(String, Strategy)> = args
+        .strategy
+        .iter()
+        .map(|name| {
+            let strategy = match name.as_str() {
+                "default" | "hybrid" => Strategy::Hybrid,
+                other => serde_json::from_value(serde_json::Value::String(other.into()))
+                    .map_err(|_| anyhow!("--strategy: unknown strategy {other:?}"))?,
+            };
+            Ok((name.clone(), strategy))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let dataset = read_dataset(&args)?;
+    let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
+    let temp;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempfile::tempdir().context("cannot make a temporary directory")?;
+            temp.path().to_path_buf()
+        }
+    };
+    std::fs::create_dir_all(out.join("splits")).with_context(|| format!("{}: cannot create", out.display()))?;
+    write_dataset(&out, &dataset)?;
+    if !args.json {
+        eprintln!(
+            "{} items, {} labels; {} seeds; budget {} in batches of {}; strategies {}",
+            dataset.texts.len(),
+            dataset.labels.len(),
+            args.seeds,
+            args.budget,
+            args.batch,
+            args.strategy.join(", ")
+        );
+    }
+
+    let mut csv = std::fs::File::create(out.join("curves.csv")).context("cannot write curves.csv")?;
+    writeln!(csv, "strategy,seed,labels,accuracy,macro_f1")?;
+    let mut reached: BTreeMap<String, Vec<Option<usize>>> = BTreeMap::new();
+    let mut finals: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut curves: BTreeMap<String, Vec<Vec<Point>>> = BTreeMap::new();
+    let mut targets = Vec::new();
+    for seed in 1..=args.seeds {
+        let (test, pool) = split(&dataset, args.test_share, seed);
+        let splits = serde_json::json!({ "seed": seed, "test": test, "pool": pool });
+        std::fs::write(out.join("splits").join(format!("seed-{seed}.json")), splits.to_string())?;
+        let full = full_accuracy(&out.join("work"), runtime, &dataset, &pool, &test, seed)?;
+        let target = 0.95 * full.accuracy;
+        targets.push((full.accuracy, target));
+        for (name, strategy) in &strategies {
+            let settings = RunSettings {
+                strategy: *strategy,
+                seed,
+                budget: args.budget,
+                batch: args.batch,
+                error_rate: args.error_rate,
+            };
+            let dir = out.join("work").join(format!("{name}-{seed}"));
+            let curve = run(&dir, runtime, &dataset, &pool, &test, &settings)?;
+            for p in &curve {
+                writeln!(csv, "{name},{seed},{},{:.6},{:.6}", p.labels, p.accuracy, p.macro_f1)?;
+            }
+            let hit = labels_to_target(&curve, target);
+            if !args.json {
+                eprintln!(
+                    "seed {seed} {name}: full-data accuracy {:.4}, target {target:.4}, reached at {}, final {:.4}",
+                    full.accuracy,
+                    hit.map_or_else(|| format!("more than {}", args.budget), |n| n.to_string()),
+                    curve.last().map_or(0.0, |p| p.accuracy)
+                );
+            }
+            reached.entry(name.clone()).or_default().push(hit);
+            finals.entry(name.clone()).or_default().push(curve.last().map_or(0.0, |p| p.accuracy));
+            curves.entry(name.clone()).or_default().push(curve);
+        }
+    }
+
+    let summary: Vec<serde_json::Value> = strategies
+        .iter()
+        .map(|(name, _)| {
+            let hits = &reached[name];
+            let all_reached = hits.iter().all(Option::is_some);
+            let mean_hit = hits.iter().map(|h| h.unwrap_or(args.budget) as f64).sum::<f64>() / hits.len() as f64;
+            let mean_final = finals[name].iter().sum::<f64>() / finals[name].len() as f64;
+            serde_json::json!({
+                "strategy": name,
+                "labels_to_target": hits,
+                "mean_labels_to_target": mean_hit,
+                "all_seeds_reached_target": all_reached,
+                "mean_final_accuracy": mean_final,
+            })
+        })
+        .collect();
+    let mean_full = targets.iter().map(|t| t.0).sum::<f64>() / targets.len().max(1) as f64;
+    if args.json {
+        let json = serde_json::json!({
+            "data": args.data, "items": dataset.texts.len(), "labels": dataset.labels, "seeds": args.seeds,
+            "budget": args.budget, "batch": args.batch, "error_rate": args.error_rate,
+            "mean_full_data_accuracy": mean_full, "strategies": summary, "out": out,
+        });
+        println!("{json}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("full-data accuracy (mean over seeds): {mean_full:.4}; target: 95% of it per seed");
+    println!("{:<18} {:>22} {:>16}", "strategy", "labels to target (mean)", "final accuracy");
+    for s in &summary {
+        let flag =
+            if s["all_seeds_reached_target"].as_bool() == Some(true) { "" } else { " (some seeds did not reach it)" };
+        println!(
+            "{:<18} {:>22.1} {:>16.4}{flag}",
+            visible(s["strategy"].as_str().unwrap_or("")),
+            s["mean_labels_to_target"].as_f64().unwrap_or(0.0),
+            s["mean_final_accuracy"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!();
+    print!("{}", plot(&curves, args.budget));
+    println!("curves: {}", out.join("curves.csv").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
+    let name = args.data.display().to_string();
+    let file = std::fs::File::open(&args.data).with_context(|| format!("{name}: cannot open"))?;
+    let mut seen = std::collections::HashSet::new();
+    let (mut texts, mut gold_names) = (Vec::new(), Vec::new());
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{name}:{}: cannot read", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(&line).with_context(|| format!("{name}:{}: malformed JSON", n + 1))?;
+        let text = value[&args.text_key]
+            .as_str()
+            .ok_or_else(|| anyhow!("{name}:{}: no string field `{}`", n + 1, args.text_key))?;
+        let label = value[&args.gold_key]
+            .as_str()
+            .ok_or_else(|| anyhow!("{name}:{}: no string field `{}` (pass --gold-key)", n + 1, args.gold_key))?;
+        if text.trim().is_empty() || !seen.insert(text.to_string()) {
+            continue;
+        }
+        texts.push(text.to_string());
+        gold_names.push(label.to_string());
+    }
+    let mut labels: Vec<String> = gold_names.clone();
+    labels.sort();
+    labels.dedup();
+    if labels.len() < 2 {
+        bail!("{name}: the data needs at least two labels");
+    }
+    for l in &labels {
+        crate::config::check_label_name(l).map_err(|m| anyhow!("{name}: {m}"))?;
+    }
+    let gold = gold_names.iter().map(|g| labels.iter().position(|l| l == g).unwrap_or(0)).collect();
+    Ok(Dataset { texts, gold, labels })
+}
+
+/// The data as the simulation saw it (distinct texts, in order): what the splits' indices point at.
+fn write_dataset(out: &std::path::Path, dataset: &Dataset) -> anyhow::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("data.jsonl"))?);
+    for (text, &g) in dataset.texts.iter().zip(&dataset.gold) {
+        writeln!(file, "{}", serde_json::json!({ "text": text, "label": dataset.labels[g] }))?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+/// Mean accuracy against labels, one mark per strategy, in the terminal.
+fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>, budget: usize) -> String {
+    const WIDTH: usize = 60;
+    const HEIGHT: usize = 14;
+    let marks = ['*', 'o', '+', 'x', '#', '@', '%'];
+    let mut means: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
+    for (name, runs) in curves {
+        let mut by_labels: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for run in runs {
+            for p in run {
+                by_labels.entry(p.labels).or_default().push(p.accuracy);
+            }
+        }
+        means.push((
+            name.clone(),
+            by_labels.into_iter().map(|(l, a)| (l, a.iter().sum::<f64>() / a.len() as f64)).collect(),
+        ));
+    }
+    let all: Vec<f64> = means.iter().flat_map(|(_, m)| m.iter().map(|p| p.1)).collect();
+    if all.is_empty() {
+        return String::new();
+    }
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min).min(0.99);
+    let hi = all.iter().copied().fold(0.0, f64::max).max(lo + 0.01);
+    let mut grid = vec![vec![' '; WIDTH]; HEIGHT];
+    for (s, (_, points)) in means.iter().enumerate() {
+        for &(labels, accuracy) in points {
+            let x = (labels * (WIDTH - 1) / budget.max(1)).min(WIDTH - 1);
+            let y = (((accuracy - lo) / (hi - lo)) * (HEIGHT - 1) as f64).round() as usize;
+            grid[HEIGHT - 1 - y.min(HEIGHT - 1)][x] = marks[s % marks.len()];
+        }
+    }
+    let mut out = String::new();
+    for (row, line) in grid.iter().enumerate() {
+        let value = hi - (hi - lo) * row as f64 / (HEIGHT - 1) as f64;
+        out.push_str(&format!("{value:>6.3} |{}\n", line.iter().collect::<String>()));
+    }
+    out.push_str(&format!("       +{}\n", "-".repeat(WIDTH)));
+    out.push_str(&format!("        0 labels{:>width$}\n", budget, width = WIDTH - 8));
+    let legend: Vec<String> =
+        means.iter().enumerate().map(|(s, (n, _))| format!("{} {n}", marks[s % marks.len()])).collect();
+    out.push_str(&format!("        mean accuracy: {}\n", legend.join("   ")));
+    out
+}

@@ -1,0 +1,228 @@
+//! The simulation: the whole loop (queue, labels, retraining, scoring through ONNX Runtime) run with the
+//! reference labels as the annotator, on a held-out split, to measure how many labels a strategy needs.
+//! Wires the project files, `store`, `queue`, `training`, `scoring` and `model`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::ProjectConfig;
+use crate::domain::rng::Rng;
+use crate::domain::{DecisionAction, NewItem, Strategy, TaskKind};
+use crate::model::engine::Engine;
+use crate::model::evaluate::score;
+use crate::model::runtime::Runtime;
+use crate::model::scorer::Scorer;
+use crate::model::train::Targets;
+use crate::queue::next_batch;
+use crate::scoring::{ScoreJob, score_items};
+use crate::store::{ImportEnd, LabelSource, NewDecision, Store, StoreError};
+use crate::training::{TrainError, TrainOptions, train_new_version};
+
+/// The annotator name the simulation's decisions carry.
+pub const SIMULATOR: &str = "simulator";
+
+/// Labelled data for the simulation: distinct texts with one label each.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub texts: Vec<String>,
+    /// Index into `labels` per text.
+    pub gold: Vec<usize>,
+    pub labels: Vec<String>,
+}
+
+/// One run's settings.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub strategy: Strategy,
+    pub seed: u64,
+    pub budget: usize,
+    pub batch: usize,
+    /// Share of labels the simulated annotator gets wrong (to a random other label).
+    pub error_rate: f64,
+}
+
+/// One point of a learning curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    pub labels: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+    #[error(transparent)]
+    Score(#[from] crate::scoring::ScoreError),
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+}
+
+/// A stratified split: indices of the held-out test items and of the pool, by seed.
+pub fn split(dataset: &Dataset, test_share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = Rng::new(seed ^ 0x5EED_0F_5B11);
+    let (mut test, mut pool) = (Vec::new(), Vec::new());
+    for label in 0..dataset.labels.len() {
+        let mut members: Vec<usize> = (0..dataset.texts.len()).filter(|&i| dataset.gold[i] == label).collect();
+        rng.shuffle(&mut members);
+        let cut = (members.len() as f64 * test_share).round() as usize;
+        test.extend_from_slice(&members[..cut]);
+        pool.extend_from_slice(&members[cut..]);
+    }
+    test.sort_unstable();
+    pool.sort_unstable();
+    (test, pool)
+}
+
+/// A fresh project in `dir` for `labels`, with the simulation's settings.
+fn project(dir: &Path, dataset: &Dataset, settings: &RunSettings) -> Result<(ProjectConfig, Store), SimulateError> {
+    // Every run starts from nothing: a project left by an earlier run in the same place is replaced.
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| SimulateError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| SimulateError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+    let committee = if settings.strategy == Strategy::Committee { 5 } else { 0 };
+    let text = ProjectConfig::render_new("simulation", TaskKind::SingleLabel, &dataset.labels)
+        .replace("strategy = \"hybrid\"", &format!("strategy = \"{}\"", settings.strategy.as_str()))
+        .replace("batch_size = 20", &format!("batch_size = {}", settings.batch))
+        .replace("seed = 42", &format!("seed = {}", settings.seed))
+        .replace("seed = 7", &format!("seed = {}", settings.seed))
+        .replace("committee = 0", &format!("committee = {committee}"))
+        .replace("keep_versions = 3", "keep_versions = 1");
+    let path = dir.join(crate::config::FILE_NAME);
+    let config = ProjectConfig::parse(&text, &path).map_err(|e| SimulateError::Io { path, message: e.to_string() })?;
+    let store = Store::open(&dir.join(crate::project::DB_FILE))?;
+    Ok((config, store))
+}
+
+fn import(store: &mut Store, dataset: &Dataset, indices: &[usize], with_labels: bool) -> Result<(), SimulateError> {
+    store.import_items("simulation", "jsonl", SIMULATOR, |sink| -> Result<ImportEnd, StoreError> {
+        for &i in indices {
+            let labels = with_labels.then(|| vec![dataset.labels[dataset.gold[i]].clone()]);
+            sink.add(&NewItem::new(Some(format!("d{i}")), dataset.texts[i].clone(), None, labels, i as u64 + 1))?;
+        }
+        Ok(ImportEnd::Commit { rejected: 0 })
+    })?;
+    Ok(())
+}
+
+/// Accuracy and macro-F1 of the project's current model on the test items, through ONNX Runtime.
+fn evaluate(
+    dir: &Path,
+    store: &Store,
+    runtime: &Runtime,
+    dataset: &Dataset,
+    test: &[usize],
+) -> Result<Option<Point>, SimulateError> {
+    let Some(model) = store.current_model()? else { return Ok(None) };
+    let mut scorer = Scorer::load(runtime, &dir.join(&model.path), &dataset.labels, 1)?;
+    let texts: Vec<&str> = test.iter().map(|&i| dataset.texts[i].as_str()).collect();
+    let mut probabilities = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(512) {
+        probabilities.extend(scorer.score_texts(chunk)?);
+    }
+    let targets = Targets::Single(test.iter().map(|&i| dataset.gold[i]).collect());
+    let (accuracy, macro_f1, _) = score(&probabilities, &targets, dataset.labels.len());
+    Ok(Some(Point { labels: 0, accuracy, macro_f1 }))
+}
+
+/// The accuracy the same model reaches with every pool label: the yardstick for "labels to target".
+pub fn full_accuracy(
+    work: &Path,
+    runtime: &Runtime,
+    dataset: &Dataset,
+    pool: &[usize],
+    test: &[usize],
+    seed: u64,
+) -> Result<Point, SimulateError> {
+    let dir = work.join(format!("full-{seed}"));
+    let settings = RunSettings { strategy: Strategy::Random, seed, budget: 0, batch: 20, error_rate: 0.0 };
+    let (config, mut store) = project(&dir, dataset, &settings)?;
+    import(&mut store, dataset, pool, true)?;
+    let options = TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into() };
+    train_new_version(&dir, &config, &mut store, runtime, &options)?;
+    let point = evaluate(&dir, &store, runtime, dataset, test)?.expect("a model was just trained");
+    Ok(Point { labels: pool.len(), ..point })
+}
+
+/// One simulated labelling run: serve a batch, label it from the gold labels, retrain, rescore,
+/// evaluate; until the budget is spent or nothing is left. Returns the learning curve.
+pub fn run(
+    dir: &Path,
+    runtime: &Runtime,
+    dataset: &Dataset,
+    pool: &[usize],
+    test: &[usize],
+    settings: &RunSettings,
+) -> Result<Vec<Point>, SimulateError> {
+    let (config, mut store) = project(dir, dataset, settings)?;
+    import(&mut store, dataset, pool, false)?;
+    let mut mistakes = Rng::new(settings.seed ^ 0xE770_0000);
+    let mut curve = Vec::new();
+    let mut labelled = 0;
+    while labelled < settings.budget {
+        let batch = next_batch(&mut store, &config, SIMULATOR)?;
+        if batch.items.is_empty() {
+            break;
+        }
+        for served in batch.items.iter().take(settings.budget - labelled) {
+            let index: usize = served.item.ext_id[1..].parse().unwrap_or(0);
+            let mut label = dataset.gold[index];
+            if settings.error_rate > 0.0 && mistakes.unit() < settings.error_rate && dataset.labels.len() > 1 {
+                label = (label + 1 + mistakes.below(dataset.labels.len() - 1)) % dataset.labels.len();
+            }
+            let decision = NewDecision {
+                labels: Some(vec![dataset.labels[label].clone()]),
+                ..NewDecision::new(served.item.id, SIMULATOR, DecisionAction::Correct)
+            };
+            store.record_decision(&decision)?;
+            labelled += 1;
+        }
+        store.release_leases(SIMULATOR)?;
+        // Retrain on everything labelled so far (once two labels have examples), rescore, evaluate.
+        let options = TrainOptions { source: LabelSource::Decisions, committee: None, user: SIMULATOR.into() };
+        match train_new_version(dir, &config, &mut store, runtime, &options) {
+            Ok(_) => {}
+            Err(TrainError::Model(crate::model::ModelError::Invalid(m))) if m.starts_with("not enough labels") => {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let model = store.current_model()?.expect("a model was just trained");
+        let load = |path: &str| {
+            Scorer::load(runtime, &dir.join(path), &dataset.labels, 1).map(|s| Engine::Linear(Box::new(s)))
+        };
+        let engine = load(&model.path)?;
+        let members = store.committee(model.id)?.iter().map(|m| load(&m.path)).collect::<Result<Vec<_>, _>>()?;
+        let db = dir.join(crate::project::DB_FILE);
+        let job = ScoreJob {
+            db_path: &db,
+            model_id: model.id,
+            engine,
+            members,
+            classes: dataset.labels.len(),
+            multi_label: false,
+            all: false,
+            batch: 512,
+        };
+        score_items(job, &mut store, |_| {})?;
+        if let Some(point) = evaluate(dir, &store, runtime, dataset, test)? {
+            curve.push(Point { labels: labelled, ..point });
+        }
+    }
+    Ok(curve)
+}
+
+/// Labels needed to reach `target` accuracy: the first point at or above it.
+pub fn labels_to_target(curve: &[Point], target: f64) -> Option<usize> {
+    curve.iter().find(|p| p.accuracy >= target).map(|p| p.labels)
+}
