@@ -68,7 +68,7 @@ pub enum SimulateError {
 
 /// A stratified split: indices of the held-out test items and of the pool, by seed.
 pub fn split(dataset: &Dataset, test_share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_5B11);
+    let mut rng = Rng::new(seed ^ 0x5EED_5B11);
     let (mut test, mut pool) = (Vec::new(), Vec::new());
     for label in 0..dataset.labels.len() {
         let mut members: Vec<usize> = (0..dataset.texts.len()).filter(|&i| dataset.gold[i] == label).collect();
