@@ -7,6 +7,9 @@
 //! share so the model is also checked where it feels sure. In a cold start (no model yet, or a label with
 //! too few examples) only diversity and random picks are made. Every pick says why it was made.
 
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+
 use serde::Serialize;
 
 use super::Strategy;
@@ -97,14 +100,20 @@ pub struct Request {
     pub seed: u64,
 }
 
-/// How many candidates diversity looks at for each diverse pick (a sample, never the whole pool).
+/// How many candidates diversity looks at for each diverse pick (a sample, never the whole pool)...
 const DIVERSITY_SAMPLE_PER_PICK: usize = 25;
+/// ...and at most this many in all, so a batch of diverse picks stays quick.
+const DIVERSITY_SAMPLE_MAX: usize = 160;
 /// At most this many labelled items count as centres for diversity.
 pub const DIVERSITY_CENTRES: usize = 200;
 
 /// Chooses up to `request.count` distinct candidates. `vectors(indices)` gives the feature vectors of
 /// candidates (by index into `candidates`), asked only for the few diversity looks at; `labelled` are
 /// vectors of items already labelled (diversity keeps away from them).
+///
+/// One pass over the pool finds the few hundred best-ranked candidates (a bounded heap); uncertainty
+/// picks, half of the diversity sample and the spares all come from that short list, so the pool is
+/// never sorted and nothing the size of the pool is allocated.
 pub fn choose(
     candidates: &[Candidate],
     request: &Request,
@@ -112,61 +121,68 @@ pub fn choose(
     labelled: &[SparseVector],
 ) -> Vec<Pick> {
     let want = request.count.min(candidates.len());
+    let spares = request.spares.min(candidates.len() - want);
     let mut rng = Rng::new(request.seed);
-    let mut taken = vec![false; candidates.len()];
-    let mut picks: Vec<Pick> = Vec::with_capacity(want);
-    let mut picked: Vec<usize> = Vec::with_capacity(want);
     let scored = candidates.iter().any(|c| c.scores.is_some());
     let (uncertain, diverse) = shares(request, want, scored);
+    let sample_size = (diverse * DIVERSITY_SAMPLE_PER_PICK).min(DIVERSITY_SAMPLE_MAX).min(candidates.len());
+    let ranking = !request.cold_start && scored && request.strategy != Strategy::Random;
+    let (why, measure) = measure_of(request.strategy);
+    let ranked = if ranking { top_by(candidates, uncertain + sample_size / 2 + spares, measure) } else { Vec::new() };
+    let mut taken: HashSet<usize> = HashSet::with_capacity(want + spares);
+    let mut picks: Vec<Pick> = Vec::with_capacity(want + spares);
+    let mut picked: Vec<usize> = Vec::with_capacity(want);
+    let ranked_pick = |i: usize| Pick {
+        item_id: candidates[i].item_id,
+        why: why_for(why, &candidates[i]),
+        score: candidates[i].scores.map_or(0.0, |s| measure(&s)),
+        rank: 0,
+    };
 
     // 1. Uncertainty: the top of the pool by the strategy's measure.
-    if uncertain > 0 {
-        let (why, measure) = measure_of(request.strategy);
-        for i in top_by(candidates, &taken, uncertain, |c| c.scores.map(|s| measure(&s))) {
-            taken[i] = true;
-            picked.push(i);
-            let score = candidates[i].scores.map_or(0.0, |s| measure(&s));
-            picks.push(Pick { item_id: candidates[i].item_id, why: why_for(why, &candidates[i]), score, rank: 0 });
-        }
+    for &i in ranked.iter().take(uncertain) {
+        taken.insert(i);
+        picked.push(i);
+        picks.push(ranked_pick(i));
     }
 
     // 2. Diversity: representative picks over a sample of the candidates left (the next most uncertain
     //    half, a random half), away from what is labelled and picked.
     if diverse > 0 {
-        let sample = diversity_sample(candidates, &taken, diverse, request, &mut rng);
+        let mut sample: Vec<usize> =
+            ranked.iter().copied().filter(|i| !taken.contains(i)).take(sample_size / 2).collect();
+        let mut blocked = taken.clone();
+        blocked.extend(&sample);
+        sample.extend(random_untaken(&mut rng, &mut blocked, candidates.len(), sample_size - sample.len()));
         let sample_vectors = vectors(&sample);
         let mut centres: Vec<SparseVector> = labelled.iter().take(DIVERSITY_CENTRES).cloned().collect();
         if !picked.is_empty() {
             centres.extend(vectors(&picked));
         }
-        for (s, distance) in representative_picks(&sample_vectors, &centres, diverse) {
+        for (s, coverage) in representative_picks(&sample_vectors, &centres, diverse) {
             let i = sample[s];
-            taken[i] = true;
+            taken.insert(i);
             picked.push(i);
-            picks.push(Pick { item_id: candidates[i].item_id, why: Why::Diversity, score: distance, rank: 0 });
+            picks.push(Pick { item_id: candidates[i].item_id, why: Why::Diversity, score: coverage, rank: 0 });
         }
     }
 
     // 3. Random, for the rest (and whatever the others could not fill): nothing is ever skipped for
     //    good, and the model is checked where it feels sure.
     let missing = want - picks.len();
-    for i in random_untaken(&mut rng, &mut taken, missing) {
+    for i in random_untaken(&mut rng, &mut taken, candidates.len(), missing) {
         picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
     }
 
     // 4. Spares: the next in line by the ranking, then random ones.
-    let spares = request.spares.min(candidates.len() - picks.len());
     if spares > 0 {
-        if !request.cold_start && scored && request.strategy != Strategy::Random {
-            let (why, measure) = measure_of(request.strategy);
-            for i in top_by(candidates, &taken, spares, |c| c.scores.map(|s| measure(&s))) {
-                taken[i] = true;
-                let score = candidates[i].scores.map_or(0.0, |s| measure(&s));
-                picks.push(Pick { item_id: candidates[i].item_id, why: why_for(why, &candidates[i]), score, rank: 0 });
-            }
+        let next: Vec<usize> = ranked.iter().copied().filter(|i| !taken.contains(i)).take(spares).collect();
+        for i in next {
+            taken.insert(i);
+            picks.push(ranked_pick(i));
         }
         let missing = want + spares - picks.len();
-        for i in random_untaken(&mut rng, &mut taken, missing) {
+        for i in random_untaken(&mut rng, &mut taken, candidates.len(), missing) {
             picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
         }
     }
@@ -227,75 +243,65 @@ fn why_for(why: Why, candidate: &Candidate) -> Why {
     }
 }
 
-/// Indices of the `k` candidates with the highest `score` (those without one rank last), best first,
-/// found by selection rather than by sorting the pool.
-fn top_by(candidates: &[Candidate], taken: &[bool], k: usize, score: impl Fn(&Candidate) -> Option<f32>) -> Vec<usize> {
-    let mut ranked: Vec<(f32, usize)> = candidates
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !taken[*i])
-        .filter_map(|(i, c)| score(c).map(|s| (s, i)))
-        .collect();
-    let k = k.min(ranked.len());
+/// Indices of the `k` scored candidates with the highest measure, best first (ties by position, so the
+/// choice is the same every time), found in one pass with a heap of `k`, not by sorting the pool.
+fn top_by(candidates: &[Candidate], k: usize, measure: Measure) -> Vec<usize> {
+    /// Ordered so that the heap's top is the worst of the best found so far.
+    struct Ranked(f32, usize);
+    impl Ord for Ranked {
+        fn cmp(&self, other: &Self) -> Ordering {
+            other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+        }
+    }
+    impl PartialOrd for Ranked {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl PartialEq for Ranked {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Ranked {}
+
     if k == 0 {
         return Vec::new();
     }
-    // Highest score first; ties by position, so the choice is the same every time.
-    let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if k < ranked.len() {
-        ranked.select_nth_unstable_by(k - 1, order);
-        ranked.truncate(k);
-    }
-    ranked.sort_unstable_by(order);
-    ranked.into_iter().map(|(_, i)| i).collect()
-}
-
-/// Candidates diversity chooses among: the most uncertain not yet taken and a random sample, about
-/// [`DIVERSITY_SAMPLE_PER_PICK`] per pick in all.
-fn diversity_sample(
-    candidates: &[Candidate],
-    taken: &[bool],
-    picks: usize,
-    request: &Request,
-    rng: &mut Rng,
-) -> Vec<usize> {
-    let size = (picks * DIVERSITY_SAMPLE_PER_PICK).min(candidates.len());
-    let mut chosen = vec![false; candidates.len()];
-    let mut sample = Vec::with_capacity(size);
-    if !request.cold_start {
-        let (_, measure) = measure_of(request.strategy);
-        for i in top_by(candidates, taken, size / 2, |c| c.scores.map(|s| measure(&s))) {
-            chosen[i] = true;
-            sample.push(i);
+    let mut best: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+    for (i, c) in candidates.iter().enumerate() {
+        let Some(s) = c.scores else { continue };
+        let candidate = Ranked(measure(&s), i);
+        if best.len() < k {
+            best.push(candidate);
+        } else if let Some(mut worst) = best.peek_mut()
+            && candidate < *worst
+        {
+            *worst = candidate;
         }
     }
-    let mut blocked: Vec<bool> = taken.iter().zip(&chosen).map(|(t, c)| *t || *c).collect();
-    let missing = size - sample.len();
-    sample.extend(random_untaken(rng, &mut blocked, missing));
-    sample
+    best.into_sorted_vec().into_iter().map(|r| r.1).collect()
 }
 
-/// Up to `n` distinct random indices not marked in `taken` (and marks them). Draws at random while the
-/// free part of the pool is large, and lists what is left once it runs low, so it is fast on a million
-/// items and still finds the last few.
-fn random_untaken(rng: &mut Rng, taken: &mut [bool], n: usize) -> Vec<usize> {
+/// Up to `n` distinct random indices below `len` not in `taken` (and adds them). Draws at random while
+/// the free part of the pool is large, and lists what is left once it runs low, so it is fast on a
+/// million items and still finds the last few.
+fn random_untaken(rng: &mut Rng, taken: &mut HashSet<usize>, len: usize, n: usize) -> Vec<usize> {
     let mut out = Vec::with_capacity(n);
-    let len = taken.len();
     let mut misses = 0;
     while out.len() < n && misses < 16 * n + 64 && len > 0 {
         let i = rng.below(len);
-        if taken[i] {
+        if taken.insert(i) {
+            out.push(i);
+        } else {
             misses += 1;
-            continue;
         }
-        taken[i] = true;
-        out.push(i);
     }
     if out.len() < n {
-        let mut free: Vec<usize> = (0..len).filter(|&i| !taken[i]).collect();
+        let mut free: Vec<usize> = (0..len).filter(|i| !taken.contains(i)).collect();
         while out.len() < n && !free.is_empty() {
             let i = free.swap_remove(rng.below(free.len()));
-            taken[i] = true;
+            taken.insert(i);
             out.push(i);
         }
     }
@@ -308,18 +314,40 @@ mod tests;
 /// Greedy facility location: repeatedly the vector whose addition most raises how well the sample is
 /// covered (each sample vector's similarity to its most similar centre or pick), so picks are typical of
 /// the parts of the sample nothing covers yet. Returns (index into `vectors`, the coverage it added).
-/// Vectors must be sorted by index and unit length.
+/// Vectors must be unit length.
 pub fn representative_picks(vectors: &[SparseVector], centres: &[SparseVector], k: usize) -> Vec<(usize, f32)> {
     let m = vectors.len();
-    let similarity: Vec<Vec<f32>> = (0..m)
-        .map(|i| (0..m).map(|j| if i == j { 1.0 } else { vectors[i].dot(&vectors[j]).max(0.0) }).collect())
-        .collect();
-    let mut covered: Vec<f32> =
-        vectors.iter().map(|v| centres.iter().map(|c| v.dot(c).max(0.0)).fold(0.0, f32::max)).collect();
+    // Similarities by scattering one vector into a dense array and gathering the others against it: no
+    // merge of index lists, and each pair once.
+    let dim = vectors.iter().chain(centres).flat_map(|v| v.idx.iter()).max().map_or(0, |&d| d as usize + 1);
+    let mut dense = vec![0.0f32; dim];
+    let gather = |dense: &[f32], v: &SparseVector| -> f32 {
+        v.idx.iter().zip(&v.val).map(|(&d, &x)| dense[d as usize] * x).sum::<f32>().max(0.0)
+    };
+    let mut similarity = vec![0.0f32; m * m];
+    let mut covered = vec![0.0f32; m];
+    for i in 0..m {
+        let v = &vectors[i];
+        for (&d, &x) in v.idx.iter().zip(&v.val) {
+            dense[d as usize] += x;
+        }
+        similarity[i * m + i] = 1.0;
+        for j in i + 1..m {
+            let s = gather(&dense, &vectors[j]);
+            similarity[i * m + j] = s;
+            similarity[j * m + i] = s;
+        }
+        covered[i] = centres.iter().map(|c| gather(&dense, c)).fold(0.0, f32::max);
+        for &d in &v.idx {
+            dense[d as usize] = 0.0;
+        }
+    }
     let mut used = vec![false; m];
     let mut picks = Vec::with_capacity(k);
     for _ in 0..k.min(m) {
-        let gain = |i: usize| -> f32 { (0..m).map(|j| (similarity[i][j] - covered[j]).max(0.0)).sum() };
+        let gain = |i: usize| -> f32 {
+            similarity[i * m..(i + 1) * m].iter().zip(&covered).map(|(s, c)| (s - c).max(0.0)).sum()
+        };
         let Some((best, added)) =
             (0..m).filter(|&i| !used[i]).map(|i| (i, gain(i))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
         else {
@@ -327,8 +355,8 @@ pub fn representative_picks(vectors: &[SparseVector], centres: &[SparseVector], 
         };
         used[best] = true;
         picks.push((best, added));
-        for j in 0..m {
-            covered[j] = covered[j].max(similarity[best][j]);
+        for (c, s) in covered.iter_mut().zip(&similarity[best * m..(best + 1) * m]) {
+            *c = c.max(*s);
         }
     }
     picks
