@@ -27,6 +27,7 @@ pub mod logging;
 pub mod model;
 pub mod project;
 pub mod queue;
+pub mod retrain;
 pub mod scoring;
 pub mod simulate;
 pub mod store;

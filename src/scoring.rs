@@ -7,11 +7,14 @@ use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use crate::domain::uncertainty;
-use crate::model::ModelError;
+use crate::config::ProjectConfig;
+use crate::domain::{TaskKind, uncertainty};
 use crate::model::engine::{Engine, Preparer, Rows};
+use crate::model::external::{EXTERNAL, ExternalModel};
 use crate::model::features::Scratch;
-use crate::store::{Prediction, Store, StoreError};
+use crate::model::scorer::Scorer;
+use crate::model::{ModelError, Runtime};
+use crate::store::{ModelVersion, Prediction, Store, StoreError};
 
 /// The most padded entries (rows times the widest row) in one batch: bounds ONNX Runtime's memory when
 /// texts are long.
@@ -39,7 +42,66 @@ pub enum ScoreError {
     Model(#[from] ModelError),
     #[error("the {0} thread stopped unexpectedly")]
     Thread(&'static str),
+    #[error("model version {version} cannot be used; train a new one")]
+    Load {
+        version: i64,
+        #[source]
+        source: ModelError,
+    },
 }
+
+/// Loads a registered model and its committee members through ONNX Runtime, ready to score.
+pub fn load_engines(
+    dir: &Path,
+    config: &ProjectConfig,
+    store: &Store,
+    runtime: &Runtime,
+    model: &ModelVersion,
+) -> Result<(Engine, Vec<Engine>), ScoreError> {
+    let labels = config.label_names();
+    let multi = config.task == TaskKind::MultiLabel;
+    let load = |version: &ModelVersion| {
+        let path = dir.join(&version.path);
+        let engine = if version.kind == EXTERNAL {
+            ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
+        } else {
+            Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))
+        };
+        engine.map_err(|source| ScoreError::Load { version: version.id, source })
+    };
+    let engine = load(model)?;
+    let members = store.committee(model.id)?.iter().map(load).collect::<Result<_, _>>()?;
+    Ok((engine, members))
+}
+
+/// Scores, with `model` of the project at `dir`, the pending items it has not scored (every item it has
+/// not scored, with `all`).
+pub fn score_with(
+    dir: &Path,
+    config: &ProjectConfig,
+    store: &mut Store,
+    runtime: &Runtime,
+    model: &ModelVersion,
+    all: bool,
+    progress: impl FnMut(u64),
+) -> Result<ScoreReport, ScoreError> {
+    let (engine, members) = load_engines(dir, config, store, runtime, model)?;
+    let db_path = dir.join(crate::project::DB_FILE);
+    let job = ScoreJob {
+        db_path: &db_path,
+        model_id: model.id,
+        engine,
+        members,
+        classes: config.labels.len(),
+        multi_label: config.task == TaskKind::MultiLabel,
+        all,
+        batch: DEFAULT_BATCH,
+    };
+    score_items(job, store, progress)
+}
+
+/// Rows per ONNX Runtime call unless asked otherwise.
+pub const DEFAULT_BATCH: usize = 512;
 
 /// What to score and with what.
 pub struct ScoreJob<'a> {

@@ -1,6 +1,6 @@
 //! The simulation: the whole loop (queue, labels, retraining, scoring through ONNX Runtime) run with the
 //! reference labels as the annotator, on a held-out split, to measure how many labels a strategy needs.
-//! Wires the project files, `store`, `queue`, `training`, `scoring` and `model`.
+//! Wires the project files, `store`, `queue`, `retrain` and `model`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,13 +9,12 @@ use serde::Serialize;
 use crate::config::ProjectConfig;
 use crate::domain::rng::Rng;
 use crate::domain::{DecisionAction, NewItem, Strategy, TaskKind};
-use crate::model::engine::Engine;
 use crate::model::evaluate::score;
 use crate::model::runtime::Runtime;
 use crate::model::scorer::Scorer;
 use crate::model::train::Targets;
 use crate::queue::next_batch;
-use crate::scoring::{ScoreJob, score_items};
+use crate::retrain::{RetrainError, retrain};
 use crate::store::{ImportEnd, LabelSource, NewDecision, Store, StoreError};
 use crate::training::{TrainError, TrainOptions, train_new_version};
 
@@ -61,7 +60,7 @@ pub enum SimulateError {
     #[error(transparent)]
     Queue(#[from] crate::queue::QueueError),
     #[error(transparent)]
-    Score(#[from] crate::scoring::ScoreError),
+    Retrain(#[from] RetrainError),
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
 }
@@ -148,7 +147,8 @@ pub fn full_accuracy(
     let settings = RunSettings { strategy: Strategy::Random, seed, budget: 0, batch: 20, error_rate: 0.0 };
     let (config, mut store) = project(&dir, dataset, &settings)?;
     import(&mut store, dataset, pool, true)?;
-    let options = TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into() };
+    let options =
+        TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into(), make_current: true };
     train_new_version(&dir, &config, &mut store, runtime, &options)?;
     let point = evaluate(&dir, &store, runtime, dataset, test)?.expect("a model was just trained");
     Ok(Point { labels: pool.len(), ..point })
@@ -188,33 +188,17 @@ pub fn run(
             labelled += 1;
         }
         store.release_leases(SIMULATOR)?;
-        // Retrain on everything labelled so far (once two labels have examples), rescore, evaluate.
-        let options = TrainOptions { source: LabelSource::Decisions, committee: None, user: SIMULATOR.into() };
-        match train_new_version(dir, &config, &mut store, runtime, &options) {
+        // Retrain on everything labelled so far (once two labels have examples), rescore, evaluate: what
+        // the background retrain does after each batch.
+        match retrain(dir, &config, &mut store, runtime, SIMULATOR) {
             Ok(_) => {}
-            Err(TrainError::Model(crate::model::ModelError::Invalid(m))) if m.starts_with("not enough labels") => {
+            Err(RetrainError::Train(TrainError::Model(crate::model::ModelError::Invalid(m))))
+                if m.starts_with("not enough labels") =>
+            {
                 continue;
             }
             Err(e) => return Err(e.into()),
         }
-        let model = store.current_model()?.expect("a model was just trained");
-        let load = |path: &str| {
-            Scorer::load(runtime, &dir.join(path), &dataset.labels, 1).map(|s| Engine::Linear(Box::new(s)))
-        };
-        let engine = load(&model.path)?;
-        let members = store.committee(model.id)?.iter().map(|m| load(&m.path)).collect::<Result<Vec<_>, _>>()?;
-        let db = dir.join(crate::project::DB_FILE);
-        let job = ScoreJob {
-            db_path: &db,
-            model_id: model.id,
-            engine,
-            members,
-            classes: dataset.labels.len(),
-            multi_label: false,
-            all: false,
-            batch: 512,
-        };
-        score_items(job, &mut store, |_| {})?;
         if let Some(point) = evaluate(dir, &store, runtime, dataset, test)? {
             curve.push(Point { labels: labelled, ..point });
         }

@@ -28,6 +28,9 @@ pub struct TrainOptions {
     pub committee: Option<usize>,
     /// Who trains, for the record.
     pub user: String,
+    /// Make the new version current at once; when false it is only registered, for the caller to score
+    /// the pool with it first and then make it current (see `retrain`).
+    pub make_current: bool,
 }
 
 /// What a training produced.
@@ -64,6 +67,11 @@ pub fn train_new_version(
     options: &TrainOptions,
 ) -> Result<Trained, TrainError> {
     let started = Instant::now();
+    // Read before the examples: a decision made meanwhile counts as not yet learned.
+    let decisions_upto = match options.source {
+        LabelSource::Reference => None,
+        LabelSource::Decisions | LabelSource::Combined => Some(store.last_decision_id()?),
+    };
     let examples = store.training_examples(options.source)?;
     if examples.is_empty() {
         return Err(TrainError::NothingToLearn(match options.source {
@@ -74,6 +82,9 @@ pub fn train_new_version(
             LabelSource::Reference => {
                 "nothing to learn from: no item has reference labels; import a file with a label field (see \
                  --label-key), or train on decisions without --reference"
+            }
+            LabelSource::Combined => {
+                "nothing to learn from yet: no item has settled labels or reference labels; label some items"
             }
         }));
     }
@@ -112,6 +123,7 @@ pub fn train_new_version(
             metrics: serde_json::to_string(&card.metrics).unwrap_or_else(|_| "null".into()),
             trained_by: options.user.clone(),
             trained_on: options.source.as_str().into(),
+            decisions_upto,
         })
     };
     let main = write(&fitted.model, &fitted.card, "")?;
@@ -121,7 +133,8 @@ pub fn train_new_version(
         .enumerate()
         .map(|(i, (model, card))| write(model, card, &format!("-c{}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
-    let version = store.add_model(&main, &members)?;
+    let version =
+        if options.make_current { store.add_model(&main, &members)? } else { store.register_model(&main, &members)? };
     for pruned in store.prune_models(settings.keep_versions as usize)? {
         let file = dir.join(&pruned.path);
         if let Err(e) = std::fs::remove_file(&file) {

@@ -10,6 +10,7 @@ mod import;
 mod init;
 mod model;
 mod queue;
+mod retrain;
 mod score;
 mod simulate;
 mod status;
@@ -52,6 +53,8 @@ pub enum Command {
     Export(export::Args),
     /// Learn a model from people's decisions (or --reference labels), cross-validate and calibrate it.
     Train(train::Args),
+    /// Retrain on the decisions so far, score the pending items, then make the new model current.
+    Retrain(retrain::Args),
     /// Score items through ONNX Runtime with the current model, storing probabilities and uncertainty.
     Score(score::Args),
     /// Serve the next batch of items to label (reserved for you), or give reserved items back.
@@ -100,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Train(args) => train::run(&context, args),
+        Command::Retrain(args) => retrain::run(&context, args),
         Command::Score(args) => score::run(&context, args),
         Command::Explain(args) => explain::run(&context, args),
         Command::Model(args) => model::run(&context, args),

@@ -4,21 +4,18 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{anyhow, bail};
 
 use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::model::Runtime;
 use crate::model::engine::Engine;
-use crate::model::external::ExternalModel;
+use crate::model::external::{EXTERNAL, ExternalModel};
 use crate::model::files::sha256_of;
 use crate::model::runtime::SearchPlaces;
-use crate::model::scorer::Scorer;
 use crate::project::Project;
+use crate::scoring::load_engines;
 use crate::store::{ModelVersion, NewModelVersion, Store};
-
-/// The kind recorded for bring-your-own models; their path is the manifest's.
-pub const EXTERNAL: &str = "external";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -64,6 +61,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     metrics: "null".into(),
                     trained_by: context.user.clone(),
                     trained_on: EXTERNAL.into(),
+                    decisions_upto: None,
                 },
                 &[],
             )?;
@@ -128,20 +126,6 @@ pub(super) fn load_current(
         .current_model()?
         .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
     let runtime = start_runtime(context)?;
-    let engine = load(runtime, project, &model)?;
-    let members =
-        store.committee(model.id)?.iter().map(|m| load(runtime, project, m)).collect::<anyhow::Result<_>>()?;
+    let (engine, members) = load_engines(&project.dir, &project.config, store, runtime, &model)?;
     Ok((model, engine, members))
-}
-
-fn load(runtime: &Runtime, project: &Project, version: &ModelVersion) -> anyhow::Result<Engine> {
-    let labels = label_names(project);
-    let path = project.dir.join(&version.path);
-    let engine = if version.kind == EXTERNAL {
-        let multi = project.config.task == TaskKind::MultiLabel;
-        ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
-    } else {
-        Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))
-    };
-    engine.with_context(|| format!("model version {} cannot be used; train a new one", version.id))
 }

@@ -1,11 +1,14 @@
 //! `margin queue`: the annotation queue from the command line, for scripts and headless labelling:
-//! `next` serves (or resumes) a batch and reserves its items, `release` gives reserved items back.
+//! `next` serves (or resumes) a batch and reserves its items, and starts a background retrain when one is
+//! due; `release` gives reserved items back.
 
 use std::process::ExitCode;
 
+use super::retrain::start_in_background;
 use super::{Context, open_store};
 use crate::domain::text::visible;
 use crate::queue::next_batch;
+use crate::retrain::due;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,6 +41,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         QueueCommand::Next { annotator, json } => {
             let annotator = annotator.unwrap_or_else(|| context.user.clone());
             let batch = next_batch(&mut store, &project.config, &annotator)?;
+            // Retrain in the background when enough decisions have come in; this batch is already served.
+            let retraining = due(&store, &project.config)?.is_due() && start_in_background(context, &project)?;
             if json {
                 for s in &batch.items {
                     let line = serde_json::json!({
@@ -79,6 +84,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
             if batch.for_experts > 0 {
                 println!("{} items wait for an expert (confidence below the expert threshold).", batch.for_experts);
+            }
+            if retraining {
+                println!("The model is retraining in the background; the next batch will use it once it is ready.");
             }
             Ok(ExitCode::SUCCESS)
         }

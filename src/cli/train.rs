@@ -39,7 +39,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("--committee: a committee needs at least 2 members (or 0 for none)");
     }
     let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
-    let options = TrainOptions { source, committee: args.committee.map(|k| k as usize), user: context.user.clone() };
+    let options = TrainOptions {
+        source,
+        committee: args.committee.map(|k| k as usize),
+        user: context.user.clone(),
+        make_current: true,
+    };
     let trained = train_new_version(&project.dir, &project.config, &mut store, runtime, &options)?;
     let version = trained.version;
     let seconds = trained.seconds;
@@ -65,6 +70,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let what = match source {
         LabelSource::Decisions => "decided items",
         LabelSource::Reference => "items with reference labels",
+        LabelSource::Combined => "decided items and items with reference labels",
     };
     println!(
         "Trained model version {version} on {} {what} ({} labels{}) in {seconds:.1} s.",

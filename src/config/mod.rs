@@ -104,6 +104,7 @@ impl Default for Thresholds {
 pub struct Sampling {
     pub strategy: Strategy,
     pub batch_size: u32,
+    /// Retrain in the background after this many decisions by people; 0 leaves retraining to `margin train`.
     pub retrain_every: u32,
     pub uncertainty_share: f64,
     pub diversity_share: f64,
@@ -340,9 +341,6 @@ impl ProjectConfig {
         }
         if !(1..=24 * 60).contains(&s.lease_minutes) {
             return Err(Problem::new(sub("sampling", "lease_minutes"), "must be between 1 and 1440"));
-        }
-        if s.retrain_every == 0 {
-            return Err(Problem::new(sub("sampling", "retrain_every"), "must be at least 1"));
         }
         for (name, value) in [
             ("uncertainty_share", s.uncertainty_share),

@@ -102,8 +102,11 @@ pub struct Request {
 
 /// How many candidates diversity looks at for each diverse pick (a sample, never the whole pool)...
 const DIVERSITY_SAMPLE_PER_PICK: usize = 25;
-/// ...and at most this many in all, so a batch of diverse picks stays quick.
+/// ...and at most this many in all, so a batch of diverse picks stays quick...
 const DIVERSITY_SAMPLE_MAX: usize = 160;
+/// ...except in a cold start, where diversity makes most of the batch and there is no ranking to sample
+/// from: a wider look makes the first labels more representative, and it happens once or twice.
+const COLD_START_SAMPLE_MAX: usize = 400;
 /// At most this many labelled items count as centres for diversity.
 pub const DIVERSITY_CENTRES: usize = 200;
 
@@ -125,7 +128,8 @@ pub fn choose(
     let mut rng = Rng::new(request.seed);
     let scored = candidates.iter().any(|c| c.scores.is_some());
     let (uncertain, diverse) = shares(request, want, scored);
-    let sample_size = (diverse * DIVERSITY_SAMPLE_PER_PICK).min(DIVERSITY_SAMPLE_MAX).min(candidates.len());
+    let sample_max = if request.cold_start || !scored { COLD_START_SAMPLE_MAX } else { DIVERSITY_SAMPLE_MAX };
+    let sample_size = (diverse * DIVERSITY_SAMPLE_PER_PICK).min(sample_max).min(candidates.len());
     let ranking = !request.cold_start && scored && request.strategy != Strategy::Random;
     let (why, measure) = measure_of(request.strategy);
     let ranked = if ranking { top_by(candidates, uncertain + sample_size / 2 + spares, measure) } else { Vec::new() };

@@ -21,6 +21,9 @@
 //!
 //! A manifest or model that does not fit the project is refused at load with one line saying why.
 
+/// The kind recorded in the store for bring-your-own models; their path is the manifest's.
+pub const EXTERNAL: &str = "external";
+
 use std::path::{Path, PathBuf};
 
 use ort::session::Session;

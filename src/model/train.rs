@@ -55,6 +55,17 @@ impl Default for TrainSettings {
 /// not swing with every example.
 const INTERCEPT_DECAY: f32 = 0.01;
 
+/// At least this many steps in all: with a few dozen examples, ten passes are a few hundred steps, too few
+/// for the descent to settle, and the first models (the ones a cold start leans on) come out worse than
+/// their data allows. Extra passes over a small set cost next to nothing.
+const MIN_STEPS: usize = 2_000;
+
+/// Passes over `n` examples: as configured, or more when that would make fewer than `MIN_STEPS` steps.
+fn epochs_for(configured: u32, n: usize) -> u32 {
+    let needed = MIN_STEPS.div_ceil(n.max(1));
+    configured.max(u32::try_from(needed).unwrap_or(u32::MAX))
+}
+
 /// Trains on the examples `subset` (indices into `rows` and `targets`; repeats allowed, as in a bootstrap
 /// sample) for `classes` classes over `buckets` feature buckets.
 pub fn train(
@@ -83,7 +94,7 @@ pub fn train(
     let mut rng = Rng::new(settings.seed);
     let mut grad = vec![0.0f32; classes];
     let mut t = 0.0f64;
-    for _ in 0..settings.epochs {
+    for _ in 0..epochs_for(settings.epochs, subset.len()) {
         rng.shuffle(&mut order);
         for (position, &i) in order.iter().enumerate() {
             // The weights are too big for the cache and each example touches hundreds of random rows:

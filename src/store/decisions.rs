@@ -112,6 +112,18 @@ impl Store {
         let rows = stmt.query_map([item_id], row_to_raw)?;
         rows.map(|r| r?.into_decision()).collect()
     }
+
+    /// How many decisions by people that change what an item is labelled (accept, correct, reject,
+    /// resolve, undo) came after decision `after`: what a retrain would learn that the model has not.
+    pub fn people_labelled_since(&self, after: i64) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM decisions WHERE id > ?1 AND annotator != ?2
+               AND action IN ('accept', 'correct', 'reject', 'resolve', 'undo')",
+            params![after, super::MACHINE],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
 fn check_shape(d: &NewDecision) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Model versions: rows for every trained model (and committee member), the pointer to the current one,
 //! and pruning old files while keeping their rows for the record.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
 
@@ -18,8 +18,10 @@ pub struct NewModelVersion {
     /// A JSON object.
     pub metrics: String,
     pub trained_by: String,
-    /// "decisions" or "reference".
+    /// "decisions", "reference", "decisions+reference" or "external".
     pub trained_on: String,
+    /// The newest decision (by id) there was when its training data was read.
+    pub decisions_upto: Option<i64>,
 }
 
 /// A registered model.
@@ -37,12 +39,14 @@ pub struct ModelVersion {
     pub trained_by: String,
     pub trained_on: String,
     pub pruned: bool,
+    pub decisions_upto: Option<i64>,
 }
 
 const COLUMNS: &str = "id, created_at_ms, kind, path, sha256, labels, train_size, metrics, parent_id, trained_by, \
-                       trained_on, pruned_at_ms";
+                       trained_on, pruned_at_ms, decisions_upto";
 
-type Row = (i64, i64, String, String, String, String, i64, String, Option<i64>, String, String, Option<i64>);
+type Row =
+    (i64, i64, String, String, String, String, i64, String, Option<i64>, String, String, Option<i64>, Option<i64>);
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -58,12 +62,26 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         row.get(9)?,
         row.get(10)?,
         row.get(11)?,
+        row.get(12)?,
     ))
 }
 
 fn to_version(row: Row) -> Result<ModelVersion> {
-    let (id, created_at_ms, kind, path, sha256, labels, train_size, metrics, parent_id, trained_by, trained_on, pruned) =
-        row;
+    let (
+        id,
+        created_at_ms,
+        kind,
+        path,
+        sha256,
+        labels,
+        train_size,
+        metrics,
+        parent_id,
+        trained_by,
+        trained_on,
+        pruned,
+        decisions_upto,
+    ) = row;
     Ok(ModelVersion {
         id,
         created_at_ms,
@@ -77,61 +95,41 @@ fn to_version(row: Row) -> Result<ModelVersion> {
         trained_by,
         trained_on,
         pruned: pruned.is_some(),
+        decisions_upto,
     })
 }
 
 impl Store {
     /// Registers a model and its committee members (whose parent it becomes) in one transaction, makes it
-    /// the current model, and records the change in the audit trail. Returns the model's id.
+    /// the current model, and records both in the audit trail. Returns the model's id.
     pub fn add_model(&mut self, model: &NewModelVersion, members: &[NewModelVersion]) -> Result<i64> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let at = now_ms();
-        let insert = |m: &NewModelVersion, parent: Option<i64>| -> Result<i64> {
-            tx.execute(
-                "INSERT INTO model_versions (created_at_ms, kind, path, sha256, labels, train_size, metrics,
-                     parent_id, trained_by, trained_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    at,
-                    m.kind,
-                    m.path,
-                    m.sha256,
-                    labels_to_json(&m.labels),
-                    i64::try_from(m.train_size).unwrap_or(i64::MAX),
-                    m.metrics,
-                    parent,
-                    m.trained_by,
-                    m.trained_on
-                ],
-            )?;
-            Ok(tx.last_insert_rowid())
-        };
-        let id = insert(model, None)?;
-        for member in members {
-            insert(member, Some(id))?;
-        }
-        let previous: Option<String> =
-            tx.query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get(0)).optional()?;
-        tx.execute(
-            "INSERT INTO project_state (key, value) VALUES ('current_model', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [id.to_string()],
-        )?;
-        let metrics: serde_json::Value = serde_json::from_str(&model.metrics).unwrap_or(serde_json::Value::Null);
-        let payload = serde_json::json!({
-            "model_version": id,
-            "previous": previous.and_then(|p| p.parse::<i64>().ok()),
-            "kind": model.kind,
-            "path": model.path,
-            "sha256": model.sha256,
-            "trained_on": model.trained_on,
-            "train_size": model.train_size,
-            "committee": members.len(),
-            "metrics": metrics,
-        });
-        events::append(&tx, at, &model.trained_by, "model_version", None, &payload)?;
+        let id = insert_model(&tx, model, members)?;
+        set_current(&tx, id, &model.trained_by)?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Registers a model and its committee members without making it current: a retrain scores the pool
+    /// with it first, then calls [`Store::make_current`], so the queue never serves from an unscored model.
+    pub fn register_model(&mut self, model: &NewModelVersion, members: &[NewModelVersion]) -> Result<i64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = insert_model(&tx, model, members)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Makes a registered model the current one, recording who and what it replaced.
+    pub fn make_current(&mut self, id: i64, by: &str) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        set_current(&tx, id, by)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The id of the newest decision, 0 when there is none.
+    pub fn last_decision_id(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM decisions", [], |r| r.get(0))?)
     }
 
     /// The model new predictions come from, if any has been trained.
@@ -212,4 +210,64 @@ impl Store {
         pruned.retain(|v| !kept_paths.contains(&v.path));
         Ok(pruned)
     }
+}
+
+/// Inserts a model and its committee and records it in the audit trail.
+fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewModelVersion]) -> Result<i64> {
+    let at = now_ms();
+    let insert = |m: &NewModelVersion, parent: Option<i64>| -> Result<i64> {
+        tx.execute(
+            "INSERT INTO model_versions (created_at_ms, kind, path, sha256, labels, train_size, metrics,
+                 parent_id, trained_by, trained_on, decisions_upto)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                at,
+                m.kind,
+                m.path,
+                m.sha256,
+                labels_to_json(&m.labels),
+                i64::try_from(m.train_size).unwrap_or(i64::MAX),
+                m.metrics,
+                parent,
+                m.trained_by,
+                m.trained_on,
+                m.decisions_upto
+            ],
+        )?;
+        Ok(tx.last_insert_rowid())
+    };
+    let id = insert(model, None)?;
+    for member in members {
+        insert(member, Some(id))?;
+    }
+    let metrics: serde_json::Value = serde_json::from_str(&model.metrics).unwrap_or(serde_json::Value::Null);
+    let payload = serde_json::json!({
+        "model_version": id,
+        "kind": model.kind,
+        "path": model.path,
+        "sha256": model.sha256,
+        "trained_on": model.trained_on,
+        "train_size": model.train_size,
+        "committee": members.len(),
+        "metrics": metrics,
+    });
+    events::append(tx, at, &model.trained_by, "model_version", None, &payload)?;
+    Ok(id)
+}
+
+/// Points `current_model` at `id` and records the change in the audit trail.
+fn set_current(tx: &Transaction<'_>, id: i64, by: &str) -> Result<()> {
+    let previous: Option<String> =
+        tx.query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get(0)).optional()?;
+    tx.execute(
+        "INSERT INTO project_state (key, value) VALUES ('current_model', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [id.to_string()],
+    )?;
+    let payload = serde_json::json!({
+        "model_version": id,
+        "previous": previous.and_then(|p| p.parse::<i64>().ok()),
+    });
+    events::append(tx, now_ms(), by, "current_model", None, &payload)?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_models.sql"),
     include_str!("migrations/0003_queue.sql"),
+    include_str!("migrations/0004_retrain.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

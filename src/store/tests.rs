@@ -267,6 +267,7 @@ fn pruning_keeps_files_that_a_kept_version_shares() {
         metrics: "null".into(),
         trained_by: "t".into(),
         trained_on: "reference".into(),
+        decisions_upto: None,
     };
     store.add_model(&version("models/same.onnx"), &[]).unwrap();
     store.add_model(&version("models/old.onnx"), &[version("models/old-c1.onnx")]).unwrap();
@@ -276,4 +277,52 @@ fn pruning_keeps_files_that_a_kept_version_shares() {
     assert!(store.model_version(1).unwrap().pruned, "its row is pruned, its file stays");
     assert!(!store.model_version(4).unwrap().pruned);
     assert_eq!(store.current_model().unwrap().unwrap().id, 4);
+}
+
+#[test]
+fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_not_learned() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "one", 1), item(None, "two", 2), item(None, "three", 3)]);
+    let labels = || Some(vec!["spam".to_string()]);
+    let first =
+        store.record_decision(&NewDecision { labels: labels(), ..NewDecision::new(1, "ann", DecisionAction::Correct) });
+    let upto = store.last_decision_id().unwrap();
+    assert_eq!(upto, first.unwrap());
+    let model = NewModelVersion {
+        kind: "linear".into(),
+        path: "models/m.onnx".into(),
+        sha256: "x".into(),
+        labels: vec!["spam".into(), "ham".into()],
+        train_size: 1,
+        metrics: "null".into(),
+        trained_by: "t".into(),
+        trained_on: "decisions+reference".into(),
+        decisions_upto: Some(upto),
+    };
+    let id = store.register_model(&model, &[]).unwrap();
+    assert_eq!(store.current_model().unwrap(), None, "registered, not current");
+    assert_eq!(store.model_version(id).unwrap().decisions_upto, Some(upto));
+    store.make_current(id, "t").unwrap();
+    assert_eq!(store.current_model().unwrap().unwrap().id, id);
+    assert_eq!(count(&store, "SELECT count(*) FROM events WHERE kind = 'current_model'"), 1);
+
+    // Decisions since: people's labels and undos count; skips and the machine's accepts do not.
+    assert_eq!(store.people_labelled_since(upto).unwrap(), 0);
+    let second =
+        store.record_decision(&NewDecision { labels: labels(), ..NewDecision::new(2, "ann", DecisionAction::Correct) });
+    store.record_decision(&NewDecision::new(3, "ann", DecisionAction::Skip)).unwrap();
+    store
+        .record_decision(&NewDecision {
+            labels: labels(),
+            ..NewDecision::new(3, MACHINE, DecisionAction::MachineAccept)
+        })
+        .unwrap();
+    store
+        .record_decision(&NewDecision {
+            undoes: Some(second.unwrap()),
+            ..NewDecision::new(2, "ann", DecisionAction::Undo)
+        })
+        .unwrap();
+    assert_eq!(store.people_labelled_since(upto).unwrap(), 2);
+    assert_eq!(store.people_labelled_since(0).unwrap(), 3);
 }

@@ -1,9 +1,11 @@
 //! What the model learns from: the settled labels of items people decided (accept is the prediction,
 //! correct is the person's choice, a binary reject the other label, an expert's ruling beats votes), or
-//! the reference labels an import brought. Skipped, disputed and escalated items are left out until
-//! settled.
+//! the reference labels an import brought, or both (people's decisions, and the reference labels of items
+//! no one has decided anything about). Skipped, disputed and escalated items are left out until settled.
 
 use std::collections::HashSet;
+
+use rusqlite::Transaction;
 
 use super::decisions::{DECISION_COLUMNS, row_to_raw};
 use super::report::DecisionRuns;
@@ -15,6 +17,9 @@ use crate::domain::{ItemOutcome, outcome};
 pub enum LabelSource {
     Decisions,
     Reference,
+    /// Decisions, plus reference labels for items without any decision: what retraining learns from, so
+    /// a model first trained on imported labels does not forget them when people start deciding.
+    Combined,
 }
 
 impl LabelSource {
@@ -22,6 +27,7 @@ impl LabelSource {
         match self {
             LabelSource::Decisions => "decisions",
             LabelSource::Reference => "reference",
+            LabelSource::Combined => "decisions+reference",
         }
     }
 }
@@ -35,46 +41,68 @@ pub struct TrainingExample {
 }
 
 impl Store {
-    /// Every labelled item from `source`, oldest first, read from one snapshot.
+    /// Every labelled item from `source`, by item, read from one snapshot.
     pub fn training_examples(&mut self, source: LabelSource) -> Result<Vec<TrainingExample>> {
         let tx = self.conn.transaction()?;
-        let mut examples = Vec::new();
-        match source {
-            LabelSource::Reference => {
-                let mut stmt = tx.prepare(
-                    "SELECT id, text, reference_labels FROM items WHERE reference_labels IS NOT NULL ORDER BY id",
-                )?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                for row in rows {
-                    let (item_id, text, labels): (i64, String, Option<String>) = row?;
-                    let labels = labels_from_json(labels)?.unwrap_or_default();
-                    examples.push(TrainingExample { item_id, text, labels });
-                }
-            }
-            LabelSource::Decisions => {
-                let open: HashSet<i64> = {
-                    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM escalations WHERE closed_at_ms IS NULL")?;
+        let examples = match source {
+            LabelSource::Reference => reference_examples(&tx, &HashSet::new())?,
+            LabelSource::Decisions => decided_examples(&tx)?,
+            LabelSource::Combined => {
+                let mut examples = decided_examples(&tx)?;
+                let touched: HashSet<i64> = {
+                    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM decisions")?;
                     let ids = stmt.query_map([], |r| r.get(0))?;
                     ids.collect::<rusqlite::Result<_>>()?
                 };
-                let mut decided = Vec::new();
-                {
-                    let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
-                    let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
-                    let mut group = Vec::new();
-                    while let Some(item_id) = runs.next_run(&mut group)? {
-                        if let ItemOutcome::Decided { labels } = outcome(&group, open.contains(&item_id)) {
-                            decided.push((item_id, labels));
-                        }
-                    }
-                }
-                let mut text_of = tx.prepare("SELECT text FROM items WHERE id = ?1")?;
-                for (item_id, labels) in decided {
-                    let text: String = text_of.query_row([item_id], |r| r.get(0))?;
-                    examples.push(TrainingExample { item_id, text, labels });
-                }
+                examples.extend(reference_examples(&tx, &touched)?);
+                examples.sort_by_key(|e| e.item_id);
+                examples
             }
-        }
+        };
         Ok(examples)
     }
+}
+
+/// Items with reference labels, except those in `leave_out`.
+fn reference_examples(tx: &Transaction<'_>, leave_out: &HashSet<i64>) -> Result<Vec<TrainingExample>> {
+    let mut stmt =
+        tx.prepare("SELECT id, text, reference_labels FROM items WHERE reference_labels IS NOT NULL ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let mut examples = Vec::new();
+    for row in rows {
+        let (item_id, text, labels): (i64, String, Option<String>) = row?;
+        if leave_out.contains(&item_id) {
+            continue;
+        }
+        let labels = labels_from_json(labels)?.unwrap_or_default();
+        examples.push(TrainingExample { item_id, text, labels });
+    }
+    Ok(examples)
+}
+
+/// Items whose decisions have settled on labels.
+fn decided_examples(tx: &Transaction<'_>) -> Result<Vec<TrainingExample>> {
+    let open: HashSet<i64> = {
+        let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM escalations WHERE closed_at_ms IS NULL")?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        ids.collect::<rusqlite::Result<_>>()?
+    };
+    let mut decided = Vec::new();
+    {
+        let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
+        let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
+        let mut group = Vec::new();
+        while let Some(item_id) = runs.next_run(&mut group)? {
+            if let ItemOutcome::Decided { labels } = outcome(&group, open.contains(&item_id)) {
+                decided.push((item_id, labels));
+            }
+        }
+    }
+    let mut text_of = tx.prepare("SELECT text FROM items WHERE id = ?1")?;
+    let mut examples = Vec::with_capacity(decided.len());
+    for (item_id, labels) in decided {
+        let text: String = text_of.query_row([item_id], |r| r.get(0))?;
+        examples.push(TrainingExample { item_id, text, labels });
+    }
+    Ok(examples)
 }

@@ -95,3 +95,21 @@ impl Sandbox {
         path.to_str().expect("utf-8 path").to_string()
     }
 }
+
+/// A retrain `margin queue next` started in the background may still be running when a test ends: wait
+/// for it (up to two minutes) before the directory goes, so it never writes into a half-deleted project.
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let running = |dir: &Path| {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| entry.path().join("models").join("retrain.lock").exists())
+        };
+        while running(self.path()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

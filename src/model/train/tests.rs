@@ -95,3 +95,13 @@ fn multi_label_learns_each_label_on_its_own() {
     let p = model.probabilities(&f.featurize("blue car"));
     assert!(p[0] < 0.5 && p[1] < 0.5, "{p:?}");
 }
+
+#[test]
+fn few_examples_get_more_passes_and_many_the_configured_ones() {
+    assert_eq!(epochs_for(10, 20), 100, "20 examples: 2,000 steps");
+    assert_eq!(epochs_for(10, 30), 67, "rounded up");
+    assert_eq!(epochs_for(10, 200), 10);
+    assert_eq!(epochs_for(10, 100_000), 10);
+    assert_eq!(epochs_for(50, 100), 50, "never fewer than configured");
+    assert_eq!(epochs_for(10, 0), 2_000, "no examples: no panic");
+}
