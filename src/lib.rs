@@ -15,6 +15,9 @@
 //! - [`training`]: a new model version end to end, wiring `store` and `model`.
 //! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
 //! - [`queue`]: serving the next batch to a person, wiring `store`, `model` and the domain's strategies.
+//! - [`explanation`]: explaining a prediction with the current model, wiring `store` and `model`.
+//! - [`tui`]: the annotation screen: pure `update` and `view`, and the terminal loop. Never touches the
+//!   store or the model: its effects are carried out by [`worker`], which wires them.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
 //! `tests/layers.rs` keeps these rules true.
@@ -22,6 +25,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod explanation;
 pub mod formats;
 pub mod logging;
 pub mod model;
@@ -32,3 +36,5 @@ pub mod scoring;
 pub mod simulate;
 pub mod store;
 pub mod training;
+pub mod tui;
+pub mod worker;

@@ -106,6 +106,11 @@ pub fn state_dir() -> Result<PathBuf, ProjectError> {
     Ok(dirs.state_dir().unwrap_or(dirs.data_local_dir()).to_path_buf())
 }
 
+/// The user's settings (`$XDG_CONFIG_HOME/margin`, usually `~/.config/margin`): keys.toml lives here.
+pub fn config_dir() -> Result<PathBuf, ProjectError> {
+    Ok(dirs()?.config_dir().to_path_buf())
+}
+
 pub fn default_project_dir() -> Result<PathBuf, ProjectError> {
     Ok(data_dir()?.join("default"))
 }

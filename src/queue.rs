@@ -86,8 +86,9 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         _ => 0,
     };
 
-    // Cold start: no model, or a label with fewer examples than asked for.
-    let examples = store.training_examples(LabelSource::Decisions)?;
+    // Cold start: no model, or a label with fewer examples than asked for (people's labels, and the
+    // reference labels a model can learn from too).
+    let examples = store.training_examples(LabelSource::Combined)?;
     let mut per_label: HashMap<&str, u32> = HashMap::new();
     for e in &examples {
         for l in &e.labels {

@@ -304,3 +304,30 @@ fn project_files_and_exports_get_ordinary_permissions() {
         assert_eq!(mode, expected, "{file}: {mode:o}");
     }
 }
+
+#[test]
+fn the_readme_key_table_is_what_margin_keys_prints() {
+    let sandbox = Sandbox::new();
+    let table = sandbox.ok(&["keys"]);
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("<!-- keys:start -->\n").expect("README has the key table") + "<!-- keys:start -->\n".len();
+    let end = readme.find("<!-- keys:end -->").unwrap();
+    assert_eq!(&readme[start..end], table, "update README.md's key table from `margin keys`");
+}
+
+#[test]
+fn keys_from_the_user_and_the_project_apply_and_a_clash_names_file_and_line() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.join("xdg-config/margin")).unwrap();
+    std::fs::write(sandbox.join("xdg-config/margin/keys.toml"), "[item]\naccept = [\"y\"]\n").unwrap();
+    let project = sandbox.project("k", "a,b");
+    let table = sandbox.ok(&["keys", "--project", &project]);
+    assert!(table.contains("| item | `y` | accept |"), "{table}");
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n[keys.item]\nskip = [\"x\"]\n")).unwrap();
+    let err = sandbox.fails(&["keys", "--project", &project]);
+    assert!(err.contains("margin.toml:") && err.contains("bound to both"), "{err}");
+    let line: usize = err.split("margin.toml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().lines().nth(line - 1).unwrap().contains("[keys.item]"), "{err}");
+}

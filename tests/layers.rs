@@ -100,3 +100,21 @@ fn no_file_grows_past_six_hundred_lines() {
         .collect();
     assert!(long.is_empty(), "split these along a seam:\n{}", long.join("\n"));
 }
+
+#[test]
+fn the_screen_never_touches_the_store_or_the_model() {
+    let found = offenders(
+        &src("tui"),
+        &[
+            "rusqlite",
+            "ort::",
+            "crate::store",
+            "crate::model",
+            "crate::queue",
+            "crate::scoring",
+            "crate::worker",
+            "std::fs",
+        ],
+    );
+    assert!(found.is_empty(), "src/tui must do its I/O through effects the workers carry out:\n{}", found.join("\n"));
+}

@@ -1,18 +1,18 @@
 //! `margin demo`: sets up the bundled demo project under the XDG data directory on first run (fortunes
 //! from Debian's `fortunes` package, ten topics, 30% of them labelled), trains the demo model on the
-//! labelled part and scores the rest, then shows where it stands.
+//! labelled part and scores the rest, then opens the annotation screen on it.
 //!
 //! The project is built in a temporary directory beside its final place and renamed into place when
 //! complete, so an interrupted first run leaves nothing half-made.
 
-use std::io::Cursor;
+use std::io::{Cursor, IsTerminal};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
 use super::import::{Progress, import, project_read_options};
-use super::{Context, score, status, train, write_atomically};
+use super::{Context, annotate, score, status, train, write_atomically};
 use crate::config::{self, ProjectConfig};
 use crate::formats::InputFormat;
 use crate::project::{self, GUIDELINES_DIR, Location, Project};
@@ -55,7 +55,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             quiet("predictions", score::run(&demo, score::Args { all: false, batch: 512, json: false, quiet: true }));
         }
     }
+    // The demo is for people: open the screen. Without a terminal (a script, a pipe), say where it stands.
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let project = Project::open(&Location::Given(dir))?;
+        return annotate::open_screen(&demo, &project, &context.user);
+    }
     status::run(&demo, status::Args { json: false })?;
+    println!("Run `margin demo` in a terminal to label the demo's items.");
     Ok(ExitCode::SUCCESS)
 }
 

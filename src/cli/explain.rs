@@ -5,14 +5,13 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 
-use super::model::{label_names, load_current};
+use super::model::{label_names, start_runtime};
 use super::{Context, open_store};
 use crate::domain::text::visible;
-use crate::model::engine::Engine;
-use crate::model::explain::{Explainer, SimilarIndex, WordContribution, counterfactual, occlusion, top_label};
-use crate::model::features::{Featurizer, FeaturizerSpec};
+use crate::explanation::{ExplainModel, Explained};
+use crate::model::explain::WordContribution;
 use crate::store::LabelSource;
 
 #[derive(Debug, clap::Args)]
@@ -33,37 +32,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project()?;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
-    let (model, mut engine, _) = load_current(context, &project, &store)?;
+    let runtime = start_runtime(context)?;
+    let mut explaining = ExplainModel::load(&project.dir, &project.config, &mut store, runtime)?
+        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
+    let model = explaining.version.clone();
     let labels = label_names(&project);
 
     let started = Instant::now();
-    let probabilities = engine.score_texts(&[item.text.as_str()])?.remove(0);
-    let predicted = top_label(&probabilities);
-    // margin's own models are explained exactly from their weights; others by leaving words out.
-    let (words, featurizer) = match &engine {
-        Engine::Linear(scorer) => {
-            let path = project.dir.join(&model.path);
-            let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            (Explainer::from_onnx(&bytes)?.contributions(&item.text, predicted), scorer.featurizer().clone())
-        }
-        Engine::External(_) => (
-            occlusion(&mut engine, &item.text, predicted)?,
-            Featurizer::new(FeaturizerSpec::new(project.config.model.hash_bits)).map_err(|e| anyhow!(e))?,
-        ),
-    };
-    let hint = counterfactual(&mut engine, &labels, &item.text, &words, predicted)?;
+    let Explained { probabilities, predicted, words, counterfactual: hint, similar } =
+        explaining.explain(&item.text, Some(item.id), args.similar)?;
     let explained_in = started.elapsed();
-
-    // Neighbours among items people labelled; a project that has none yet uses its reference labels.
-    let mut examples = store.training_examples(LabelSource::Decisions)?;
-    let mut neighbours_from = LabelSource::Decisions;
-    if examples.is_empty() {
-        examples = store.training_examples(LabelSource::Reference)?;
-        neighbours_from = LabelSource::Reference;
-    }
-    let index =
-        SimilarIndex::build(&featurizer, examples.iter().map(|e| (e.item_id, e.text.as_str(), e.labels.clone())));
-    let similar = index.nearest(&featurizer.featurize(&item.text), args.similar, Some(item.id));
+    let neighbours_from = explaining.similar_from;
     let ext_of = |id: i64| store.item(id).ok().flatten().map(|i| (i.ext_id, i.text)).unwrap_or_default();
 
     if args.json {

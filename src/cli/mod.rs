@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, and the wiring between project, store,
 //! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
 
+mod annotate;
 mod decide;
 mod demo;
 mod doctor;
@@ -8,6 +9,7 @@ mod explain;
 mod export;
 mod import;
 mod init;
+mod keys;
 mod model;
 mod queue;
 mod retrain;
@@ -45,6 +47,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Label items on the screen: the current item, the model's prediction and why; one key decides.
+    Annotate(annotate::Args),
+    /// Print the keys of the screen (after your keys.toml and the project's [keys]) as a markdown table.
+    Keys,
     /// Create a project: a directory with margin.toml, margin.db and guidelines/.
     Init(init::Args),
     /// Add items from a JSONL, CSV, TSV or plain-text file (or - for standard input).
@@ -99,6 +105,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: current_user() };
     tracing::info!(command = ?cli.command, user = %context.user, "start");
     match cli.command {
+        Command::Annotate(args) => annotate::run(&context, args),
+        Command::Keys => keys::run(&context),
         Command::Init(args) => init::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
@@ -147,9 +155,7 @@ pub fn current_user() -> String {
 /// alternate screen and shows the cursor. Does nothing otherwise, so plain commands print no escapes.
 pub fn restore_terminal() {
     if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
-        let _ = crossterm::terminal::disable_raw_mode();
-        let _ =
-            crossterm::execute!(std::io::stderr(), crossterm::terminal::LeaveAlternateScreen, crossterm::cursor::Show);
+        crate::tui::restore();
     }
 }
 

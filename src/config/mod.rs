@@ -58,6 +58,28 @@ pub struct ProjectConfig {
     pub import: ImportSettings,
     #[serde(default)]
     pub model: ModelSettings,
+    #[serde(default)]
+    pub screen: ScreenSettings,
+    /// Key overrides, `[keys.MODE] action = ["key", ...]`; checked when the screen builds its keymap.
+    #[serde(default, skip_serializing_if = "KeyOverrides::is_empty")]
+    pub keys: KeyOverrides,
+}
+
+/// Keys per mode and action, as written in a keymap file or under `[keys]`.
+pub type KeyOverrides = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>;
+
+/// How the annotation screen paces work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScreenSettings {
+    /// Suggest a break after this many minutes of work without one (0: never).
+    pub break_after_minutes: u32,
+}
+
+impl Default for ScreenSettings {
+    fn default() -> Self {
+        ScreenSettings { break_after_minutes: 50 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -391,6 +413,10 @@ impl ProjectConfig {
             return Err(Problem::new(sub("model", "keep_versions"), "must be at least 1"));
         }
 
+        if self.screen.break_after_minutes > 24 * 60 {
+            return Err(Problem::new(sub("screen", "break_after_minutes"), "must be between 0 and 1440"));
+        }
+
         let imp = &self.import;
         for (name, value) in [
             ("text_key", &imp.text_key),
@@ -407,6 +433,13 @@ impl ProjectConfig {
         }
         Ok(())
     }
+}
+
+/// The 1-based line of a key (`["keys", "item", "accept"]`) in a TOML document, for messages about
+/// values checked after parsing.
+pub fn line_of(text: &str, path: &[&str]) -> Option<usize> {
+    let path: Vec<PathSeg> = path.iter().map(|k| PathSeg::Key((*k).to_string())).collect();
+    line_of_key(text, &path)
 }
 
 /// Checks a label name as given in margin.toml or `--labels`.

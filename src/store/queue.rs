@@ -232,6 +232,42 @@ impl Store {
         Ok(items)
     }
 
+    /// Reserves an item for `annotator` again under the `served` row that first reserved it (after an
+    /// undo, the item comes back to the person who undid it).
+    pub fn relet(&mut self, served_id: i64, item_id: i64, annotator: &str, lease_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO leases (item_id, annotator, served_id, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![item_id, annotator, served_id, now_ms() + lease_ms],
+        )?;
+        Ok(())
+    }
+
+    /// How many items still to be labelled have a different top label under model `after` than under
+    /// `before` (both must have scored them).
+    pub fn changed_predictions(&self, before: i64, after: i64) -> Result<u64> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT a.probabilities, b.probabilities FROM predictions a
+             JOIN predictions b ON b.item_id = a.item_id AND b.model_version_id = ?2
+             WHERE a.model_version_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = a.item_id AND d.action IN {LABELLING}
+                   AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
+        ))?;
+        let mut rows = stmt.query(params![before, after])?;
+        let mut changed = 0;
+        let top = |blob: &[u8]| -> Result<usize> {
+            let p = super::predictions::floats(blob)?;
+            Ok(p.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map_or(0, |(k, _)| k))
+        };
+        while let Some(row) = rows.next()? {
+            let a: Vec<u8> = row.get(0)?;
+            let b: Vec<u8> = row.get(1)?;
+            if top(&a)? != top(&b)? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Gives back every item reserved for `annotator` (when they quit); returns how many.
     pub fn release_leases(&mut self, annotator: &str) -> Result<u64> {
         let n = self.conn.execute("DELETE FROM leases WHERE annotator = ?1", [annotator])?;

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod pty;
+
 pub const MARGIN: &str = env!("CARGO_BIN_EXE_margin");
 
 pub struct Sandbox {

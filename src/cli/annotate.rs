@@ -1,0 +1,146 @@
+//! `margin annotate`: opens the annotation screen on a project. Builds the screen's state from the
+//! project (labels, keys, reasons, guidelines), opens the store twice (the store worker's connection and
+//! the explanation worker's), starts ONNX Runtime if it can, and runs the screen with the workers.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::mpsc::channel;
+
+use anyhow::Context as _;
+
+use super::model::start_runtime;
+use super::{Context, open_store};
+use crate::config::{self, KeyOverrides};
+use crate::project::{self, GUIDELINES_DIR, Project};
+use crate::tui::keymap::{Keymap, KeymapError};
+use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
+use crate::worker::{RetrainCommand, Setup, Workers};
+
+/// The user's keys file, in margin's config directory.
+const USER_KEYS: &str = "keys.toml";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Who is labelling (default: the OS user); for shared accounts. Recorded as given.
+    #[arg(long)]
+    pub annotator: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project()?;
+    let annotator = args.annotator.unwrap_or_else(|| context.user.clone());
+    open_screen(context, &project, &annotator)
+}
+
+/// Runs the screen on `project` for `annotator` and prints a one-line account when it closes.
+pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str) -> anyhow::Result<ExitCode> {
+    let keymap = load_keymap(Some(project))?;
+    let store = open_store(project)?;
+    let explain_store = open_store(project)?;
+    let runtime = match start_runtime(context) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("no explanations: {e:#}");
+            None
+        }
+    };
+    let screen = screen_config(project, annotator);
+    let guidelines = read_guidelines(&project.dir.join(GUIDELINES_DIR));
+    let app = App::new(screen, keymap, guidelines, (80, 24), 0);
+    let (replies_tx, replies) = channel();
+    let workers = Workers::start(
+        Setup {
+            dir: project.dir.clone(),
+            config: project.config.clone(),
+            annotator: annotator.to_string(),
+            runtime,
+            retrain: retrain_command(context, project),
+        },
+        store,
+        explain_store,
+        replies_tx,
+    );
+    let result = crate::tui::run(app, &mut |effect| workers.send(effect), &replies);
+    workers.finish();
+    let app = result?;
+    let Tally { decided, .. } = app.session_tally();
+    println!(
+        "{decided} decisions by {} this session, all saved in {}.",
+        crate::domain::text::visible(annotator),
+        project.db_path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn screen_config(project: &Project, annotator: &str) -> ScreenConfig {
+    let c = &project.config;
+    ScreenConfig {
+        project: c.name.clone(),
+        annotator: annotator.to_string(),
+        labels: c
+            .labels
+            .iter()
+            .map(|l| LabelView { name: l.name.clone(), display: l.display_name().to_string(), color: l.color.clone() })
+            .collect(),
+        multi_label: c.task == crate::domain::TaskKind::MultiLabel,
+        escalate_reasons: c.reasons.escalate.clone(),
+        override_reasons: c.reasons.override_.clone(),
+        override_threshold: c.thresholds.override_reason,
+        break_after_ms: i64::from(c.screen.break_after_minutes) * 60_000,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// The project's guidelines/*.md, by file name.
+fn read_guidelines(dir: &Path) -> Guidelines {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).ok()?)))
+        .collect();
+    files.sort();
+    Guidelines::from_markdown(&files)
+}
+
+/// `margin --project DIR [--ort-lib LIB] retrain --if-due --quiet`, run by the store worker after a batch.
+fn retrain_command(context: &Context, project: &Project) -> Option<RetrainCommand> {
+    let exe = std::env::current_exe().ok()?;
+    let mut args: Vec<std::ffi::OsString> = vec!["--project".into(), project.dir.clone().into_os_string()];
+    if let Some(lib) = &context.ort_lib {
+        args.push("--ort-lib".into());
+        args.push(lib.clone().into_os_string());
+    }
+    args.extend(["retrain", "--if-due", "--quiet"].map(Into::into));
+    Some(RetrainCommand { exe, args })
+}
+
+/// The keymap: built in, then the user's keys.toml, then the project's `[keys]`. A mistake names the file
+/// and line.
+pub(super) fn load_keymap(project: Option<&Project>) -> anyhow::Result<Keymap> {
+    let user_path = project::config_dir().ok().map(|d| d.join(USER_KEYS));
+    let user_text = user_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+    let user: KeyOverrides = match (&user_path, &user_text) {
+        (Some(path), Some(text)) => {
+            toml::from_str(text).with_context(|| format!("{}: not a keys file", path.display()))?
+        }
+        _ => KeyOverrides::new(),
+    };
+    let empty = KeyOverrides::new();
+    let project_keys = project.map_or(&empty, |p| &p.config.keys);
+    let label_keys: Vec<Option<String>> =
+        project.map(|p| p.config.labels.iter().map(|l| l.key.clone()).collect()).unwrap_or_default();
+    Keymap::build(&[(&user, &[]), (project_keys, &["keys"])], &label_keys).map_err(|e: KeymapError| {
+        // Which file: the project's if the path is under [keys] and it says so, else the user's.
+        let (path, text) = match (e.path.first().map(String::as_str), project) {
+            (Some("keys"), Some(p)) => {
+                (p.dir.join(config::FILE_NAME), std::fs::read_to_string(p.dir.join(config::FILE_NAME)).ok())
+            }
+            _ => (user_path.clone().unwrap_or_default(), user_text.clone()),
+        };
+        let at: Vec<&str> = e.path.iter().map(String::as_str).collect();
+        let line = text.as_deref().and_then(|t| config::line_of(t, &at)).unwrap_or(1);
+        anyhow::anyhow!("{}:{line}: {}", path.display(), e.message)
+    })
+}

@@ -1,0 +1,297 @@
+//! The keymap: which key does what in each mode, as data. The compiled-in assets/keymap.toml is
+//! overlaid by the user's keys.toml and the project's `[keys]`; a table names an action's keys in full,
+//! replacing the defaults for that action. Label keys (1-9 and each label's own key) come from the
+//! project's labels. Building the keymap checks every key parses and no key does two things in one mode.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::action::Action;
+use crate::config::KeyOverrides;
+
+/// The compiled-in default keymap.
+pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
+
+/// A key as the screen sees it, independent of the terminal library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Char(char),
+    Ctrl(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    F(u8),
+}
+
+impl Key {
+    /// Parses a key as keymap files write it: "a", "?", "Enter", "Ctrl-c", "Space", "F1".
+    pub fn parse(s: &str) -> Option<Key> {
+        let mut chars = s.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return (!c.is_control()).then_some(Key::Char(c));
+        }
+        if let Some(rest) = s.strip_prefix("Ctrl-").or_else(|| s.strip_prefix("ctrl-")) {
+            let mut chars = rest.chars();
+            return match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_alphanumeric() => Some(Key::Ctrl(c.to_ascii_lowercase())),
+                _ => None,
+            };
+        }
+        let named = match s.to_ascii_lowercase().as_str() {
+            "enter" | "return" => Key::Enter,
+            "esc" | "escape" => Key::Esc,
+            "tab" => Key::Tab,
+            "backtab" | "shift-tab" => Key::BackTab,
+            "backspace" => Key::Backspace,
+            "space" => Key::Char(' '),
+            "up" => Key::Up,
+            "down" => Key::Down,
+            "left" => Key::Left,
+            "right" => Key::Right,
+            "pageup" => Key::PageUp,
+            "pagedown" => Key::PageDown,
+            "home" => Key::Home,
+            "end" => Key::End,
+            f if f.starts_with('f') => match f[1..].parse::<u8>() {
+                Ok(n @ 1..=12) => Key::F(n),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(named)
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Char(' ') => write!(f, "Space"),
+            Key::Char(c) => write!(f, "{c}"),
+            Key::Ctrl(c) => write!(f, "Ctrl-{c}"),
+            Key::Enter => write!(f, "Enter"),
+            Key::Esc => write!(f, "Esc"),
+            Key::Tab => write!(f, "Tab"),
+            Key::BackTab => write!(f, "Shift-Tab"),
+            Key::Backspace => write!(f, "Backspace"),
+            Key::Up => write!(f, "Up"),
+            Key::Down => write!(f, "Down"),
+            Key::Left => write!(f, "Left"),
+            Key::Right => write!(f, "Right"),
+            Key::PageUp => write!(f, "PageUp"),
+            Key::PageDown => write!(f, "PageDown"),
+            Key::Home => write!(f, "Home"),
+            Key::End => write!(f, "End"),
+            Key::F(n) => write!(f, "F{n}"),
+        }
+    }
+}
+
+/// The modes keys are bound in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyMode {
+    Item,
+    Guidelines,
+    Help,
+    Stats,
+    Summary,
+    Prompt,
+}
+
+impl KeyMode {
+    pub const ALL: [KeyMode; 6] =
+        [KeyMode::Item, KeyMode::Guidelines, KeyMode::Help, KeyMode::Stats, KeyMode::Summary, KeyMode::Prompt];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyMode::Item => "item",
+            KeyMode::Guidelines => "guidelines",
+            KeyMode::Help => "help",
+            KeyMode::Stats => "stats",
+            KeyMode::Summary => "summary",
+            KeyMode::Prompt => "prompt",
+        }
+    }
+
+    fn parse(s: &str) -> Option<KeyMode> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+}
+
+/// Something wrong in a keymap source, located by mode and action (the caller adds file and line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct KeymapError {
+    /// `["keys", "item", "accept"]`-style path of the offending entry, for finding its line.
+    pub path: Vec<String>,
+    pub message: String,
+}
+
+/// The keys of every mode, and of the labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    bindings: BTreeMap<KeyMode, BTreeMap<Action, Vec<Key>>>,
+    /// Each label's keys, by label index: its digit (labels 1-9) and its own key.
+    labels: Vec<Vec<Key>>,
+}
+
+impl Keymap {
+    /// The default keymap with `overrides` applied in order (user, then project). `prefix` is where each
+    /// override table sits in its file (`[]` for keys.toml, `["keys"]` for margin.toml), for messages.
+    /// `label_keys` are the labels' own keys from margin.toml.
+    pub fn build(overrides: &[(&KeyOverrides, &[&str])], label_keys: &[Option<String>]) -> Result<Keymap, KeymapError> {
+        let defaults: KeyOverrides = toml::from_str(DEFAULT_KEYMAP).map_err(|e| KeymapError {
+            path: Vec::new(),
+            message: format!("the built-in keymap does not parse: {}", e.message()),
+        })?;
+        let mut bindings: BTreeMap<KeyMode, BTreeMap<Action, Vec<Key>>> = BTreeMap::new();
+        for (table, prefix) in std::iter::once((&defaults, &[][..])).chain(overrides.iter().map(|(t, p)| (*t, *p))) {
+            for (mode_name, actions) in table {
+                let at =
+                    |more: &[&str]| -> Vec<String> { prefix.iter().chain(more).map(|s| (*s).to_string()).collect() };
+                let mode = KeyMode::parse(mode_name).ok_or_else(|| KeymapError {
+                    path: at(&[mode_name]),
+                    message: format!(
+                        "unknown mode `{mode_name}`; the modes are {}",
+                        KeyMode::ALL.map(KeyMode::name).join(", ")
+                    ),
+                })?;
+                for (action_name, keys) in actions {
+                    let action =
+                        Action::ALL.into_iter().find(|a| a.name() == action_name).ok_or_else(|| KeymapError {
+                            path: at(&[mode_name, action_name]),
+                            message: format!("unknown action `{action_name}`; `margin keys` lists them"),
+                        })?;
+                    let parsed = keys
+                        .iter()
+                        .map(|k| {
+                            Key::parse(k).ok_or_else(|| KeymapError {
+                                path: at(&[mode_name, action_name]),
+                                message: format!(
+                                    "{k:?} is not a key; write a character, a name such as Enter or PageDown, \
+                                     or Ctrl- and a letter"
+                                ),
+                            })
+                        })
+                        .collect::<Result<Vec<Key>, _>>()?;
+                    bindings.entry(mode).or_default().insert(action, parsed);
+                }
+            }
+        }
+        let labels: Vec<Vec<Key>> = label_keys
+            .iter()
+            .enumerate()
+            .map(|(i, own)| {
+                let mut keys = Vec::new();
+                if i < 9 {
+                    keys.push(Key::Char(char::from(b'1' + i as u8)));
+                }
+                if let Some(k) = own.as_deref().and_then(Key::parse) {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+                keys
+            })
+            .collect();
+        let keymap = Keymap { bindings, labels };
+        keymap.check()?;
+        Ok(keymap)
+    }
+
+    /// No key does two things in one mode (label keys count in the item mode).
+    fn check(&self) -> Result<(), KeymapError> {
+        for (mode, actions) in &self.bindings {
+            let mut seen: BTreeMap<Key, String> = BTreeMap::new();
+            if *mode == KeyMode::Item {
+                for (i, keys) in self.labels.iter().enumerate() {
+                    for k in keys {
+                        if let Some(before) = seen.insert(*k, format!("label {}", i + 1)) {
+                            return Err(clash(*mode, &before, &format!("label {}", i + 1), *k));
+                        }
+                    }
+                }
+            }
+            for (action, keys) in actions {
+                for k in keys {
+                    if let Some(before) = seen.insert(*k, action.name().to_string()) {
+                        return Err(clash(*mode, &before, action.name(), *k));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What `key` does in `mode`, if anything.
+    pub fn action(&self, mode: KeyMode, key: Key) -> Option<Action> {
+        self.bindings.get(&mode)?.iter().find(|(_, keys)| keys.contains(&key)).map(|(a, _)| *a)
+    }
+
+    /// Which label `key` chooses (item mode), if any.
+    pub fn label(&self, key: Key) -> Option<usize> {
+        self.labels.iter().position(|keys| keys.contains(&key))
+    }
+
+    /// The keys bound to `action` in `mode`.
+    pub fn keys(&self, mode: KeyMode, action: Action) -> &[Key] {
+        self.bindings.get(&mode).and_then(|a| a.get(&action)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The keys of each label.
+    pub fn label_keys(&self) -> &[Vec<Key>] {
+        &self.labels
+    }
+
+    /// Every binding of a mode, in the order actions are declared.
+    pub fn bindings(&self, mode: KeyMode) -> Vec<(Action, &[Key])> {
+        let Some(actions) = self.bindings.get(&mode) else { return Vec::new() };
+        Action::ALL.into_iter().filter_map(|a| actions.get(&a).map(|k| (a, k.as_slice()))).collect()
+    }
+
+    /// The keymap as a markdown table (mode, keys, action, what it does): the README's key table and
+    /// `margin keys` print this.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| mode | keys | action | what it does |\n|---|---|---|---|\n");
+        for mode in KeyMode::ALL {
+            if mode == KeyMode::Item {
+                out.push_str(
+                    "| item | `1`-`9`, a label's own key | label | choose that label (multi-label: toggle it, then accept) |\n",
+                );
+            }
+            for (action, keys) in self.bindings(mode) {
+                let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    mode.name(),
+                    keys.join(", ").replace('|', "\\|"),
+                    action.name(),
+                    action.description()
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn clash(mode: KeyMode, first: &str, second: &str, key: Key) -> KeymapError {
+    KeymapError {
+        path: vec!["keys".into(), mode.name().into()],
+        message: format!(
+            "key {key} is bound to both {first} and {second} in {} mode; give one of them another key",
+            mode.name()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! The annotation screen. `update` (pure) turns messages into state changes and effects, `view` (pure)
+//! draws the state; this module owns the terminal and the loop between them: keys and resizes from the
+//! terminal, replies from the workers, SIGTERM and SIGHUP. It never touches the store or the model: the
+//! effects go to whoever `run` is given (the workers, wired by the CLI).
+//!
+//! The terminal is given back on every way out: a normal quit, an error, a panic (the panic hook in
+//! main.rs), SIGTERM and SIGHUP (a dropped SSH connection).
+
+pub mod action;
+#[cfg(test)]
+mod fixtures;
+pub mod keymap;
+pub mod msg;
+pub mod state;
+pub mod text;
+pub mod update;
+pub mod view;
+
+use std::io::{IsTerminal, Stdout};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, execute, terminal};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use keymap::Key;
+use msg::{Effect, Msg};
+use state::App;
+
+/// How long the loop waits for a key before looking at the workers' replies again.
+const POLL: Duration = Duration::from_millis(25);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    #[error("margin's screen needs a terminal; run it in one (for scripts: `margin queue next` and `margin decide`)")]
+    NotATerminal,
+    #[error("the terminal: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Raw mode and the alternate screen, for as long as this lives.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard, ScreenError> {
+        terminal::enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(std::io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Gives the terminal back: leaves the alternate screen, shows the cursor, ends raw mode. Safe to call
+/// more than once, and from the panic hook.
+pub fn restore() {
+    let _ = execute!(std::io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = terminal::disable_raw_mode();
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Runs the screen until the person quits (or a signal ends it). `dispatch` carries out effects;
+/// `replies` brings the workers' answers. Returns the final state.
+pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Msg>) -> Result<App, ScreenError> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(ScreenError::NotATerminal);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let guard = TerminalGuard::enter()?;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    app.start_session(now_ms());
+    let mut pending: Vec<Effect> = vec![Effect::NextBatch];
+    let mut dirty = true;
+    let mut last_draw = Instant::now();
+    loop {
+        for effect in pending.drain(..) {
+            dispatch(effect);
+        }
+        if app.quitting {
+            break;
+        }
+        if dirty || last_draw.elapsed() >= Duration::from_secs(1) {
+            // A terminal that went away (SIGHUP) cannot be drawn on: leave as if told to.
+            if terminal.draw(|frame| view::render(&app, frame)).is_err() {
+                pending.extend(update::update(&mut app, Msg::Terminate));
+                continue;
+            }
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        if crossterm::event::poll(POLL)? {
+            let msg = match crossterm::event::read()? {
+                Event::Key(key) => to_key(key).map(Msg::Key),
+                Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
+                pending.extend(update::update(&mut app, msg));
+                dirty = true;
+            }
+        }
+        while let Ok(msg) = replies.try_recv() {
+            pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
+            pending.extend(update::update(&mut app, msg));
+            dirty = true;
+        }
+        if stop.load(Ordering::Relaxed) {
+            pending.extend(update::update(&mut app, Msg::Terminate));
+        }
+        if !dirty {
+            pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
+        }
+    }
+    drop(terminal);
+    drop(guard);
+    Ok(app)
+}
+
+/// A terminal key as the screen's `Key` (key presses only).
+fn to_key(event: KeyEvent) -> Option<Key> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match event.code {
+        KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::F(n) => Key::F(n),
+        _ => return None,
+    })
+}

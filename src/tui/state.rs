@@ -1,0 +1,306 @@
+//! The screen's whole state: what is on screen, what the person has done this session, and what is in
+//! flight. `update` changes it; `view` draws it; neither does I/O.
+
+use std::collections::HashMap;
+
+use super::keymap::{KeyMode, Keymap};
+use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
+use crate::domain::DecisionAction;
+
+/// A label as the screen shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelView {
+    pub name: String,
+    pub display: String,
+    pub color: Option<String>,
+}
+
+/// The project's guidelines, as lines, with where each section starts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Guidelines {
+    pub lines: Vec<String>,
+    /// Heading text (lower case, without #) and its line.
+    pub sections: Vec<(String, usize)>,
+}
+
+impl Guidelines {
+    /// Guidelines from markdown files (name, text), in the order given.
+    pub fn from_markdown(files: &[(String, String)]) -> Guidelines {
+        let mut g = Guidelines::default();
+        for (name, text) in files {
+            if !g.lines.is_empty() {
+                g.lines.push(String::new());
+            }
+            g.lines.push(format!("── {name} ──"));
+            for line in text.lines() {
+                if line.starts_with('#') {
+                    g.sections.push((line.trim_start_matches('#').trim().to_lowercase(), g.lines.len()));
+                }
+                g.lines.push(line.to_string());
+            }
+        }
+        g
+    }
+
+    /// The line where the section about `label` starts (a heading that is the label's name or display
+    /// name), if there is one.
+    pub fn section_of(&self, label: &LabelView) -> Option<usize> {
+        let names = [label.name.to_lowercase(), label.display.to_lowercase()];
+        self.sections.iter().find(|(title, _)| names.contains(title)).map(|(_, line)| *line)
+    }
+}
+
+/// What the screen is showing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// The current item, ready for a decision.
+    Item,
+    /// Waiting for the first (or next) batch.
+    Loading,
+    /// Nothing left to label.
+    Done,
+    Guidelines {
+        scroll: usize,
+        query: String,
+        typing: bool,
+    },
+    Help {
+        scroll: usize,
+    },
+    Stats,
+    /// Between batches: what the batch did.
+    Summary,
+    /// A break is due.
+    Break,
+    /// Which reason to escalate with (a digit), or typing one.
+    Escalate {
+        typed: Option<String>,
+    },
+    /// Why a confident prediction was overridden; the decision waits for the answer.
+    OverrideReason(Box<DecisionRequest>),
+    /// Typing a note for the next decision.
+    Note {
+        text: String,
+    },
+}
+
+impl Mode {
+    /// Which keymap mode applies.
+    pub fn key_mode(&self) -> KeyMode {
+        match self {
+            Mode::Item | Mode::Loading | Mode::Done => KeyMode::Item,
+            Mode::Guidelines { .. } => KeyMode::Guidelines,
+            Mode::Help { .. } => KeyMode::Help,
+            Mode::Stats => KeyMode::Stats,
+            Mode::Summary | Mode::Break => KeyMode::Summary,
+            Mode::Escalate { .. } | Mode::OverrideReason(_) | Mode::Note { .. } => KeyMode::Prompt,
+        }
+    }
+}
+
+/// A decision made this session (and not undone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done {
+    pub decision_id: i64,
+    pub card: Card,
+    pub batch_id: i64,
+    pub action: DecisionAction,
+    /// The person agreed with the model's prediction (None: no prediction, or no labels given).
+    pub agreed: Option<bool>,
+    /// Overrode a prediction at least `override_threshold` confident.
+    pub confident_override: bool,
+    /// Gold items: whether the labels were right.
+    pub gold_right: Option<bool>,
+    pub time_spent_ms: i64,
+}
+
+/// Settings the screen needs from the project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenConfig {
+    pub project: String,
+    pub annotator: String,
+    pub labels: Vec<LabelView>,
+    pub multi_label: bool,
+    pub escalate_reasons: Vec<String>,
+    pub override_reasons: Vec<String>,
+    pub override_threshold: f64,
+    pub break_after_ms: i64,
+    /// Colours on (off under NO_COLOR).
+    pub color: bool,
+}
+
+/// The screen's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub config: ScreenConfig,
+    pub keymap: Keymap,
+    pub guidelines: Guidelines,
+    pub size: (u16, u16),
+    pub now_ms: i64,
+    pub mode: Mode,
+    /// The mode to go back to when an overlay (help, guidelines, stats) closes.
+    pub under: Option<Box<Mode>>,
+
+    pub cards: Vec<Card>,
+    pub position: usize,
+    pub batch_id: i64,
+    pub batch_cold_start: bool,
+    pub pool_left: u64,
+    pub shown_at_ms: i64,
+    /// Multi-label: the labels toggled on for the current card.
+    pub selected: Vec<bool>,
+    pub note: Option<String>,
+    pub scroll: usize,
+    pub show_explanation: bool,
+    pub show_similar: bool,
+    pub explanations: HashMap<i64, Explanation>,
+
+    /// The item whose decision is being written; nothing else is decided until it is.
+    pub saving: Option<i64>,
+    /// What that decision will add to the history once written.
+    pub pending_done: Option<Done>,
+    /// An undo is being written.
+    pub undoing: bool,
+    pub message: Option<Message>,
+
+    pub history: Vec<Done>,
+    pub undos: u64,
+    pub session_started_ms: i64,
+    pub last_break_ms: i64,
+    pub model: ModelInfo,
+    /// The model version and accuracy when the batch started, and what the retrain after it changed.
+    pub batch_model_before: Option<f64>,
+    pub retrain: Option<RetrainOutcome>,
+    pub quitting: bool,
+}
+
+/// A line for the person: an error stays until the next key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Figures over a set of decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Tally {
+    pub decided: usize,
+    pub with_prediction: usize,
+    pub agreed: usize,
+    pub overrides: usize,
+    pub escalated: usize,
+    pub skipped: usize,
+    pub gold: usize,
+    pub gold_right: usize,
+    pub time_ms: i64,
+}
+
+impl Tally {
+    pub fn of<'a>(done: impl Iterator<Item = &'a Done>) -> Tally {
+        let mut t = Tally::default();
+        for d in done {
+            t.decided += 1;
+            t.time_ms += d.time_spent_ms;
+            if let Some(agreed) = d.agreed {
+                t.with_prediction += 1;
+                t.agreed += usize::from(agreed);
+            }
+            t.overrides += usize::from(d.confident_override);
+            t.escalated += usize::from(d.action == DecisionAction::Escalate);
+            t.skipped += usize::from(d.action == DecisionAction::Skip);
+            if let Some(right) = d.gold_right {
+                t.gold += 1;
+                t.gold_right += usize::from(right);
+            }
+        }
+        t
+    }
+}
+
+impl App {
+    pub fn new(config: ScreenConfig, keymap: Keymap, guidelines: Guidelines, size: (u16, u16), now_ms: i64) -> App {
+        let labels = config.labels.len();
+        App {
+            config,
+            keymap,
+            guidelines,
+            size,
+            now_ms,
+            mode: Mode::Loading,
+            under: None,
+            cards: Vec::new(),
+            position: 0,
+            batch_id: 0,
+            batch_cold_start: false,
+            pool_left: 0,
+            shown_at_ms: now_ms,
+            selected: vec![false; labels],
+            note: None,
+            scroll: 0,
+            show_explanation: true,
+            show_similar: false,
+            explanations: HashMap::new(),
+            saving: None,
+            pending_done: None,
+            undoing: false,
+            message: None,
+            history: Vec::new(),
+            undos: 0,
+            session_started_ms: now_ms,
+            last_break_ms: now_ms,
+            model: ModelInfo::default(),
+            batch_model_before: None,
+            retrain: None,
+            quitting: false,
+        }
+    }
+
+    /// Sets the clock at the start of the session.
+    pub fn start_session(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+        self.session_started_ms = now_ms;
+        self.last_break_ms = now_ms;
+        self.shown_at_ms = now_ms;
+    }
+
+    /// The card on screen, if any.
+    pub fn card(&self) -> Option<&Card> {
+        match self.mode {
+            Mode::Loading | Mode::Done | Mode::Summary | Mode::Break => None,
+            _ => self.cards.get(self.position),
+        }
+    }
+
+    /// The predicted labels of a card (indices): the top label, or for multi-label projects every label
+    /// at 0.5 or above.
+    pub fn predicted(&self, card: &Card) -> Option<(Vec<usize>, f32)> {
+        let p = card.prediction.as_ref()?;
+        if p.probabilities.len() != self.config.labels.len() {
+            return None;
+        }
+        let top = p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, q)| (k, *q))?;
+        if self.config.multi_label {
+            let on: Vec<usize> = (0..p.probabilities.len()).filter(|&k| p.probabilities[k] >= 0.5).collect();
+            let confidence = on.iter().map(|&k| p.probabilities[k]).fold(1.0f32, f32::min);
+            if on.is_empty() { Some((Vec::new(), 1.0 - top.1)) } else { Some((on, confidence)) }
+        } else {
+            Some((vec![top.0], top.1))
+        }
+    }
+
+    /// Decisions of the current batch.
+    pub fn batch_tally(&self) -> Tally {
+        Tally::of(self.history.iter().filter(|d| d.batch_id == self.batch_id))
+    }
+
+    pub fn session_tally(&self) -> Tally {
+        Tally::of(self.history.iter())
+    }
+
+    /// Decisions per hour this session.
+    pub fn pace_per_hour(&self) -> Option<f64> {
+        let elapsed = (self.now_ms - self.session_started_ms) as f64 / 3_600_000.0;
+        let n = self.history.len() + self.undos as usize;
+        (n >= 2 && elapsed > 0.0).then(|| n as f64 / elapsed)
+    }
+}

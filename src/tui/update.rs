@@ -1,0 +1,554 @@
+//! `update`: the screen's logic as a pure function from the state and one message to a new state and the
+//! I/O to do (`Effect`s). A decision is not shown as made until the store says it is written; keys that
+//! would decide again meanwhile are refused with a word.
+
+use super::action::Action;
+use super::keymap::Key;
+use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg};
+use super::state::{App, Done, Message, Mode};
+use crate::domain::DecisionAction;
+
+/// How many cards ahead explanations are asked for.
+const EXPLAIN_AHEAD: usize = 3;
+
+/// Applies one message.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => key_pressed(app, key),
+        Msg::Resize(w, h) => {
+            app.size = (w, h);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now_ms = now;
+            Vec::new()
+        }
+        Msg::Batch(batch) => batch_loaded(app, batch),
+        Msg::BatchFailed(error) => {
+            app.message = Some(Message { text: format!("Cannot load the next batch: {error}"), error: true });
+            if app.mode == Mode::Loading {
+                app.mode = Mode::Done;
+            }
+            Vec::new()
+        }
+        Msg::Recorded { item_id, decision_id } => recorded(app, item_id, decision_id),
+        Msg::RecordFailed { item_id, error } => {
+            if app.saving == Some(item_id) {
+                app.saving = None;
+            }
+            app.message =
+                Some(Message { text: format!("Not saved: {error}. The item stays; try again."), error: true });
+            Vec::new()
+        }
+        Msg::Undone { undone, card } => undone_msg(app, undone, *card),
+        Msg::UndoFailed(error) => {
+            app.undoing = false;
+            app.message = Some(Message { text: format!("Undo failed: {error}"), error: true });
+            Vec::new()
+        }
+        Msg::Explained(e) => {
+            app.explanations.insert(e.item_id, *e);
+            Vec::new()
+        }
+        Msg::Model(info) => {
+            app.model = info;
+            Vec::new()
+        }
+        Msg::Retrained(outcome) => {
+            app.model.cv_accuracy = outcome.after;
+            app.model.version = Some(outcome.version);
+            app.model.activity = ModelActivity::Idle;
+            app.retrain = Some(outcome);
+            Vec::new()
+        }
+        Msg::Terminate => quit(app),
+    }
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    if app.quitting {
+        return Vec::new();
+    }
+    app.quitting = true;
+    vec![Effect::Quit]
+}
+
+fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
+    app.pool_left = batch.pool_left;
+    if batch.cards.is_empty() {
+        app.mode = Mode::Done;
+        app.cards.clear();
+        app.position = 0;
+        return Vec::new();
+    }
+    app.cards = batch.cards;
+    app.position = 0;
+    app.batch_id = batch.batch_id;
+    app.batch_cold_start = batch.cold_start;
+    app.batch_model_before = app.model.cv_accuracy;
+    app.retrain = None;
+    app.mode = Mode::Item;
+    show_card(app)
+}
+
+/// Starts showing the card at `position`: resets per-card state and asks for explanations ahead.
+fn show_card(app: &mut App) -> Vec<Effect> {
+    app.shown_at_ms = app.now_ms;
+    app.scroll = 0;
+    app.selected = vec![false; app.config.labels.len()];
+    let wanted: Vec<(i64, String)> = app
+        .cards
+        .iter()
+        .skip(app.position)
+        .take(EXPLAIN_AHEAD)
+        .filter(|c| c.prediction.is_some() && !app.explanations.contains_key(&c.item_id))
+        .map(|c| (c.item_id, c.text.clone()))
+        .collect();
+    if wanted.is_empty() { Vec::new() } else { vec![Effect::Explain(wanted)] }
+}
+
+fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
+    if app.saving != Some(item_id) {
+        return Vec::new();
+    }
+    app.saving = None;
+    let Some(card) = app.cards.get(app.position).cloned() else { return Vec::new() };
+    let pending = app.pending_done.take();
+    if let Some(mut done) = pending {
+        done.decision_id = decision_id;
+        done.card = card;
+        app.history.push(done);
+    }
+    app.note = None;
+    app.position += 1;
+    app.explanations.retain(|id, _| *id != item_id);
+    if app.position >= app.cards.len() {
+        app.mode = Mode::Summary;
+        return vec![Effect::BatchDone];
+    }
+    if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {
+        app.mode = Mode::Break;
+        return show_card(app);
+    }
+    app.mode = Mode::Item;
+    show_card(app)
+}
+
+fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
+    app.undoing = false;
+    app.undos += 1;
+    if let Some(i) = app.history.iter().rposition(|d| d.decision_id == undone) {
+        app.history.remove(i);
+    }
+    // The card goes back on screen: in place if it belongs to the batch on screen, else in front of it.
+    if app.position > 0 && app.cards.get(app.position - 1).is_some_and(|c| c.item_id == card.item_id) {
+        app.position -= 1;
+    } else {
+        let at = app.position.min(app.cards.len());
+        app.cards.insert(at, card);
+        app.position = at;
+    }
+    app.mode = Mode::Item;
+    app.message = Some(Message { text: "Undone: decide this item again.".into(), error: false });
+    show_card(app)
+}
+
+fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
+    if !matches!(app.message, Some(Message { error: false, .. })) || app.saving.is_none() {
+        app.message = None;
+    }
+    let mode = app.mode.clone();
+    match mode {
+        Mode::Escalate { typed } => return escalate_prompt(app, key, typed),
+        Mode::OverrideReason(request) => return override_prompt(app, key, *request),
+        Mode::Note { text } => return note_prompt(app, key, text),
+        Mode::Guidelines { scroll, query, typing: true } => return search_prompt(app, key, scroll, query),
+        _ => {}
+    }
+    let action = app.keymap.action(app.mode.key_mode(), key);
+    match (&app.mode, action) {
+        (Mode::Item, None) => match app.keymap.label(key) {
+            Some(label) => choose_label(app, label),
+            None => Vec::new(),
+        },
+        (Mode::Item | Mode::Loading | Mode::Done, Some(action)) => item_action(app, action),
+        (Mode::Guidelines { scroll, query, .. }, Some(action)) => {
+            guidelines_action(app, action, *scroll, query.clone());
+            Vec::new()
+        }
+        (Mode::Help { scroll }, Some(action)) => {
+            let scroll = *scroll;
+            match action {
+                Action::Close => close_overlay(app),
+                Action::ScrollDown => app.mode = Mode::Help { scroll: scroll + 1 },
+                Action::ScrollUp => app.mode = Mode::Help { scroll: scroll.saturating_sub(1) },
+                _ => {}
+            }
+            Vec::new()
+        }
+        (Mode::Stats, Some(Action::Close)) => {
+            close_overlay(app);
+            Vec::new()
+        }
+        (Mode::Summary, Some(Action::Continue)) => {
+            app.last_break_ms = app.now_ms.max(app.last_break_ms);
+            if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {
+                app.mode = Mode::Break;
+                return Vec::new();
+            }
+            app.mode = Mode::Loading;
+            vec![Effect::NextBatch]
+        }
+        (Mode::Break, Some(Action::Continue)) => {
+            app.last_break_ms = app.now_ms;
+            if app.position >= app.cards.len() {
+                app.mode = Mode::Loading;
+                vec![Effect::NextBatch]
+            } else {
+                app.mode = Mode::Item;
+                Vec::new()
+            }
+        }
+        (Mode::Summary | Mode::Break, Some(Action::Quit)) => quit(app),
+        (Mode::Summary, Some(Action::Undo)) => item_action(app, Action::Undo),
+        _ => Vec::new(),
+    }
+}
+
+fn open_overlay(app: &mut App, mode: Mode) {
+    let under = std::mem::replace(&mut app.mode, mode);
+    app.under = Some(Box::new(under));
+}
+
+fn close_overlay(app: &mut App) {
+    app.mode = app.under.take().map_or(Mode::Item, |m| *m);
+}
+
+fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::Help => open_overlay(app, Mode::Help { scroll: 0 }),
+        Action::Stats => open_overlay(app, Mode::Stats),
+        Action::Guidelines => {
+            let label = app.card().and_then(|c| app.predicted(c)).and_then(|(l, _)| l.first().copied());
+            let scroll = label.and_then(|k| app.guidelines.section_of(&app.config.labels[k])).unwrap_or(0);
+            open_overlay(app, Mode::Guidelines { scroll, query: String::new(), typing: false });
+        }
+        Action::Undo => return undo(app),
+        _ => {}
+    }
+    if app.mode != Mode::Item {
+        return Vec::new();
+    }
+    match action {
+        Action::Accept => accept(app),
+        Action::Reject => reject(app),
+        Action::Skip => decide(app, DecisionAction::Skip, None, None),
+        Action::Escalate => {
+            if can_decide(app) {
+                app.mode = Mode::Escalate { typed: None };
+            }
+            Vec::new()
+        }
+        Action::Note => {
+            app.mode = Mode::Note { text: app.note.clone().unwrap_or_default() };
+            Vec::new()
+        }
+        Action::ToggleExplanation => {
+            app.show_explanation = !app.show_explanation;
+            Vec::new()
+        }
+        Action::ToggleSimilar => {
+            app.show_similar = !app.show_similar;
+            Vec::new()
+        }
+        Action::ScrollDown | Action::PageDown => {
+            app.scroll += if action == Action::PageDown { 10 } else { 1 };
+            Vec::new()
+        }
+        Action::ScrollUp | Action::PageUp => {
+            app.scroll = app.scroll.saturating_sub(if action == Action::PageUp { 10 } else { 1 });
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn can_decide(app: &mut App) -> bool {
+    if app.saving.is_some() || app.undoing {
+        app.message = Some(Message { text: "Saving the last decision...".into(), error: false });
+        return false;
+    }
+    app.card().is_some()
+}
+
+fn accept(app: &mut App) -> Vec<Effect> {
+    let Some(card) = app.card().cloned() else { return Vec::new() };
+    if app.config.multi_label && app.selected.iter().any(|s| *s) {
+        let chosen: Vec<usize> = (0..app.selected.len()).filter(|&k| app.selected[k]).collect();
+        return with_labels(app, &card, chosen);
+    }
+    match app.predicted(&card) {
+        Some((labels, _)) if !labels.is_empty() => {
+            let names = label_names(app, &labels);
+            decide(app, DecisionAction::Accept, Some(names), None)
+        }
+        _ => {
+            app.message = Some(Message {
+                text: "No prediction to accept: choose a label with its key (1-9).".into(),
+                error: true,
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn reject(app: &mut App) -> Vec<Effect> {
+    let Some(card) = app.card().cloned() else { return Vec::new() };
+    if app.config.labels.len() != 2 || app.config.multi_label {
+        app.message = Some(Message {
+            text: "Reject is for two-label projects: choose the right label instead.".into(),
+            error: true,
+        });
+        return Vec::new();
+    }
+    let Some((predicted, _)) = app.predicted(&card) else {
+        app.message = Some(Message { text: "No prediction to reject: choose a label.".into(), error: true });
+        return Vec::new();
+    };
+    let other = 1 - predicted[0];
+    let names = label_names(app, &[other]);
+    confident_override(app, &card, DecisionAction::Reject, names)
+}
+
+fn choose_label(app: &mut App, label: usize) -> Vec<Effect> {
+    let Some(card) = app.card().cloned() else { return Vec::new() };
+    if app.config.multi_label {
+        if let Some(s) = app.selected.get_mut(label) {
+            *s = !*s;
+        }
+        return Vec::new();
+    }
+    with_labels(app, &card, vec![label])
+}
+
+/// A decision giving `chosen`: an accept if it is what the model predicted, else a correction (which
+/// asks why when the prediction was confident).
+fn with_labels(app: &mut App, card: &Card, chosen: Vec<usize>) -> Vec<Effect> {
+    let names = label_names(app, &chosen);
+    let agrees = app.predicted(card).is_some_and(|(p, _)| p == chosen);
+    if agrees {
+        return decide(app, DecisionAction::Accept, Some(names), None);
+    }
+    confident_override(app, card, DecisionAction::Correct, names)
+}
+
+fn confident_override(app: &mut App, card: &Card, action: DecisionAction, names: Vec<String>) -> Vec<Effect> {
+    let confident = app.predicted(card).is_some_and(|(_, c)| f64::from(c) >= app.config.override_threshold);
+    if confident && can_decide(app) && !app.config.override_reasons.is_empty() {
+        if let Some(request) = request(app, action, Some(names), None) {
+            app.mode = Mode::OverrideReason(Box::new(request));
+        }
+        return Vec::new();
+    }
+    decide(app, action, Some(names), None)
+}
+
+fn label_names(app: &App, indices: &[usize]) -> Vec<String> {
+    indices.iter().map(|&k| app.config.labels[k].name.clone()).collect()
+}
+
+/// The decision about the card on screen, as the worker will record it.
+fn request(
+    app: &App,
+    action: DecisionAction,
+    labels: Option<Vec<String>>,
+    reason: Option<String>,
+) -> Option<DecisionRequest> {
+    let card = app.card()?;
+    let model = card
+        .prediction
+        .as_ref()
+        .and_then(|p| app.predicted(card).map(|(l, c)| (p.model_version, label_names(app, &l), f64::from(c))));
+    Some(DecisionRequest {
+        item_id: card.item_id,
+        action,
+        labels,
+        reason,
+        note: app.note.clone(),
+        time_spent_ms: (app.now_ms - app.shown_at_ms).max(0),
+        model,
+        undoes: None,
+    })
+}
+
+fn decide(app: &mut App, action: DecisionAction, labels: Option<Vec<String>>, reason: Option<String>) -> Vec<Effect> {
+    if !can_decide(app) {
+        return Vec::new();
+    }
+    let Some(request) = request(app, action, labels, reason) else { return Vec::new() };
+    send(app, request)
+}
+
+/// Hands a decision to the worker and remembers what it will mean once written.
+fn send(app: &mut App, request: DecisionRequest) -> Vec<Effect> {
+    let Some(card) = app.cards.get(app.position).cloned() else { return Vec::new() };
+    let agreed = match (&request.model, &request.labels) {
+        (Some((_, predicted, _)), Some(chosen)) => Some(predicted == chosen),
+        _ => None,
+    };
+    let confident_override =
+        agreed == Some(false) && request.model.as_ref().is_some_and(|(_, _, c)| *c >= app.config.override_threshold);
+    let gold_right = match (&card.gold, &request.labels) {
+        (Some(gold), Some(chosen)) => {
+            let mut a = gold.clone();
+            let mut b = chosen.clone();
+            a.sort();
+            b.sort();
+            Some(a == b)
+        }
+        _ => None,
+    };
+    app.pending_done = Some(Done {
+        decision_id: 0,
+        card,
+        batch_id: app.batch_id,
+        action: request.action,
+        agreed,
+        confident_override,
+        gold_right,
+        time_spent_ms: request.time_spent_ms,
+    });
+    app.saving = Some(request.item_id);
+    app.mode = Mode::Item;
+    vec![Effect::Record(request)]
+}
+
+fn undo(app: &mut App) -> Vec<Effect> {
+    if app.saving.is_some() || app.undoing {
+        app.message = Some(Message { text: "Saving the last decision...".into(), error: false });
+        return Vec::new();
+    }
+    let Some(last) = app.history.last() else {
+        app.message = Some(Message { text: "Nothing to undo in this session.".into(), error: false });
+        return Vec::new();
+    };
+    app.undoing = true;
+    vec![Effect::Undo { decision_id: last.decision_id, card: Box::new(last.card.clone()) }]
+}
+
+fn escalate_prompt(app: &mut App, key: Key, typed: Option<String>) -> Vec<Effect> {
+    match (typed, key) {
+        (_, Key::Esc) => app.mode = Mode::Item,
+        (None, Key::Char(c)) if c.is_ascii_digit() && c != '0' => {
+            let i = usize::from(c as u8 - b'1');
+            if let Some(reason) = app.config.escalate_reasons.get(i).cloned() {
+                app.mode = Mode::Item;
+                return decide(app, DecisionAction::Escalate, None, Some(reason));
+            }
+        }
+        (None, Key::Char('t')) => app.mode = Mode::Escalate { typed: Some(String::new()) },
+        (Some(text), Key::Enter) if !text.trim().is_empty() => {
+            app.mode = Mode::Item;
+            return decide(app, DecisionAction::Escalate, None, Some(text.trim().to_string()));
+        }
+        (Some(text), k) => app.mode = Mode::Escalate { typed: Some(edit(text, k)) },
+        (None, _) => {}
+    }
+    Vec::new()
+}
+
+fn override_prompt(app: &mut App, key: Key, mut request: DecisionRequest) -> Vec<Effect> {
+    match key {
+        Key::Esc => {
+            // Skipping the question is recorded too.
+            request.reason = Some("(no reason given)".into());
+            send(app, request)
+        }
+        Key::Char(c) if c.is_ascii_digit() && c != '0' => {
+            match app.config.override_reasons.get(usize::from(c as u8 - b'1')).cloned() {
+                Some(reason) => {
+                    request.reason = Some(reason);
+                    send(app, request)
+                }
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn note_prompt(app: &mut App, key: Key, text: String) -> Vec<Effect> {
+    match key {
+        Key::Esc => app.mode = Mode::Item,
+        Key::Enter => {
+            let text = text.trim().to_string();
+            app.note = (!text.is_empty()).then_some(text);
+            app.mode = Mode::Item;
+        }
+        k => app.mode = Mode::Note { text: edit(text, k) },
+    }
+    Vec::new()
+}
+
+fn search_prompt(app: &mut App, key: Key, scroll: usize, query: String) -> Vec<Effect> {
+    match key {
+        Key::Esc => app.mode = Mode::Guidelines { scroll, query: String::new(), typing: false },
+        Key::Enter => {
+            let scroll = find(app, &query, scroll).unwrap_or(scroll);
+            app.mode = Mode::Guidelines { scroll, query, typing: false };
+        }
+        k => app.mode = Mode::Guidelines { scroll, query: edit(query, k), typing: true },
+    }
+    Vec::new()
+}
+
+/// The first guidelines line at or after `from` that contains `query` (case-insensitive), wrapping round.
+fn find(app: &App, query: &str, from: usize) -> Option<usize> {
+    let q = query.to_lowercase();
+    if q.is_empty() {
+        return None;
+    }
+    let n = app.guidelines.lines.len();
+    (0..n).map(|i| (from + i) % n).find(|&i| app.guidelines.lines[i].to_lowercase().contains(&q))
+}
+
+fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String) {
+    let last = app.guidelines.lines.len().saturating_sub(1);
+    let page = usize::from(app.size.1.saturating_sub(4)).max(1);
+    let scroll = match action {
+        Action::Close => return close_overlay(app),
+        Action::Search => {
+            app.mode = Mode::Guidelines { scroll, query: String::new(), typing: true };
+            return;
+        }
+        Action::NextMatch => match find(app, &query, scroll + 1) {
+            Some(line) => line,
+            None => {
+                app.message = Some(Message { text: "No match.".into(), error: false });
+                scroll
+            }
+        },
+        Action::ScrollDown => scroll + 1,
+        Action::ScrollUp => scroll.saturating_sub(1),
+        Action::PageDown => scroll + page,
+        Action::PageUp => scroll.saturating_sub(page),
+        _ => scroll,
+    };
+    app.mode = Mode::Guidelines { scroll: scroll.min(last), query, typing: false };
+}
+
+/// Typing into a one-line field.
+fn edit(mut text: String, key: Key) -> String {
+    match key {
+        Key::Backspace => {
+            text.pop();
+        }
+        Key::Char(c) if text.chars().count() < 500 => text.push(c),
+        _ => {}
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,299 @@
+//! Every action through `update`, with the effects it asks for.
+
+use super::*;
+use crate::tui::fixtures::{self, T0, app, app_with, card, cards, config};
+use crate::tui::msg::{ModelInfo, RetrainOutcome};
+use crate::tui::state::Mode;
+
+fn press(app: &mut App, key: &str) -> Vec<Effect> {
+    update(app, Msg::Key(Key::parse(key).unwrap_or_else(|| panic!("{key}"))))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        update(app, Msg::Key(Key::Char(c)));
+    }
+}
+
+fn recorded(effects: &[Effect]) -> &DecisionRequest {
+    match effects {
+        [Effect::Record(r)] => r,
+        other => panic!("expected one Record, got {other:?}"),
+    }
+}
+
+/// Confirms the decision in flight, as the store worker would.
+fn saved(app: &mut App, decision_id: i64) -> Vec<Effect> {
+    let item_id = app.saving.expect("a decision in flight");
+    update(app, Msg::Recorded { item_id, decision_id })
+}
+
+#[test]
+fn a_batch_shows_its_first_card_and_asks_for_explanations_ahead() {
+    let mut a = App::new(config(&["sport", "tech"], false), app().keymap, fixtures::guidelines(), (80, 24), T0);
+    let effects = update(&mut a, Msg::Batch(BatchLoaded { cards: cards(), batch_id: 3, ..BatchLoaded::default() }));
+    assert_eq!(a.mode, Mode::Item);
+    assert_eq!(a.card().unwrap().item_id, 1);
+    // Cards with predictions only (the third has none).
+    assert_eq!(effects, vec![Effect::Explain(vec![(1, cards()[0].text.clone()), (2, cards()[1].text.clone())])]);
+}
+
+#[test]
+fn accept_records_the_prediction_and_the_next_card_shows_only_once_it_is_saved() {
+    let mut a = app();
+    update(&mut a, Msg::Tick(T0 + 4_000));
+    let effects = press(&mut a, "Enter");
+    let r = recorded(&effects);
+    assert_eq!((r.item_id, r.action, r.labels.clone()), (1, DecisionAction::Accept, Some(vec!["tech".into()])));
+    assert_eq!(r.time_spent_ms, 4_000);
+    assert_eq!(r.model, Some((4, vec!["tech".into()], f64::from(0.95f32))));
+    assert_eq!(a.card().unwrap().item_id, 1, "still on screen until the store says it is written");
+    assert!(press(&mut a, "a").is_empty(), "no second decision while one is being written");
+    saved(&mut a, 41);
+    assert_eq!(a.card().unwrap().item_id, 2);
+    assert_eq!(a.history.len(), 1);
+    assert_eq!(a.history[0].decision_id, 41);
+    assert_eq!(a.history[0].agreed, Some(true));
+}
+
+#[test]
+fn a_failed_write_keeps_the_item_and_says_so() {
+    let mut a = app();
+    press(&mut a, "a");
+    update(&mut a, Msg::RecordFailed { item_id: 1, error: "database is locked".into() });
+    assert_eq!(a.card().unwrap().item_id, 1);
+    assert!(a.saving.is_none() && a.history.is_empty());
+    let m = a.message.clone().unwrap();
+    assert!(m.error && m.text.contains("database is locked"), "{m:?}");
+    assert_eq!(recorded(&press(&mut a, "a")).item_id, 1, "the person can try again");
+}
+
+#[test]
+fn a_digit_chooses_a_label_and_overriding_a_confident_prediction_asks_why() {
+    let mut a = app();
+    // Card 1 is tech at 95%: choosing sport overrides a confident prediction.
+    assert!(press(&mut a, "1").is_empty());
+    assert!(matches!(a.mode, Mode::OverrideReason(_)));
+    let r = recorded(&press(&mut a, "2")).clone();
+    assert_eq!(r.action, DecisionAction::Correct);
+    assert_eq!(r.labels, Some(vec!["sport".into()]));
+    assert_eq!(r.reason.as_deref(), Some("guideline edge case"));
+    saved(&mut a, 1);
+    assert!(a.history[0].confident_override);
+    // Card 2 is sport at 60%: a correction without a question.
+    let r = recorded(&press(&mut a, "3")).clone();
+    assert_eq!((r.action, r.reason.clone()), (DecisionAction::Correct, None));
+    saved(&mut a, 2);
+    // Choosing the predicted label is an accept.
+    let mut b = app();
+    assert_eq!(recorded(&press(&mut b, "2")).action, DecisionAction::Accept);
+}
+
+#[test]
+fn skipping_the_override_question_is_recorded_too() {
+    let mut a = app();
+    press(&mut a, "3");
+    let r = recorded(&press(&mut a, "Esc")).clone();
+    assert_eq!(r.labels, Some(vec!["politics".into()]));
+    assert_eq!(r.reason.as_deref(), Some("(no reason given)"));
+}
+
+#[test]
+fn reject_gives_the_other_label_in_binary_projects_and_is_refused_otherwise() {
+    let mut a = app_with(config(&["ham", "spam"], false), vec![card(1, "win a prize", Some(vec![0.7, 0.3]))]);
+    let r = recorded(&press(&mut a, "x")).clone();
+    assert_eq!((r.action, r.labels), (DecisionAction::Reject, Some(vec!["spam".into()])));
+    let mut b = app();
+    assert!(press(&mut b, "x").is_empty());
+    assert!(b.message.as_ref().unwrap().error);
+}
+
+#[test]
+fn accept_without_a_prediction_asks_for_a_label() {
+    let mut a = app_with(config(&["sport", "tech"], false), vec![card(3, "no model yet", None)]);
+    assert!(press(&mut a, "Enter").is_empty());
+    assert!(a.message.as_ref().unwrap().text.contains("choose a label"));
+    assert_eq!(recorded(&press(&mut a, "2")).action, DecisionAction::Correct);
+}
+
+#[test]
+fn skip_escalate_with_a_listed_or_typed_reason_and_notes() {
+    let mut a = app();
+    assert_eq!(recorded(&press(&mut a, "s")).action, DecisionAction::Skip);
+    saved(&mut a, 1);
+    assert_eq!(recorded(&press(&mut a, "Space")).action, DecisionAction::Skip);
+    saved(&mut a, 2);
+
+    let mut b = app();
+    press(&mut b, "n");
+    typed(&mut b, "check the date");
+    press(&mut b, "Enter");
+    assert_eq!(b.note.as_deref(), Some("check the date"));
+    press(&mut b, "e");
+    assert!(matches!(b.mode, Mode::Escalate { typed: None }));
+    let r = recorded(&press(&mut b, "2")).clone();
+    assert_eq!((r.action, r.reason.as_deref()), (DecisionAction::Escalate, Some("needs domain knowledge")));
+    assert_eq!(r.note.as_deref(), Some("check the date"));
+    saved(&mut b, 1);
+    assert_eq!(b.note, None, "a note goes with one decision");
+    press(&mut b, "e");
+    press(&mut b, "t");
+    typed(&mut b, "is this satire?");
+    let r = recorded(&press(&mut b, "Enter")).clone();
+    assert_eq!(r.reason.as_deref(), Some("is this satire?"));
+    // Esc cancels an escalation without deciding.
+    let mut c = app();
+    press(&mut c, "e");
+    assert!(press(&mut c, "Esc").is_empty());
+    assert_eq!(c.mode, Mode::Item);
+}
+
+#[test]
+fn undo_goes_back_through_the_session_one_decision_at_a_time() {
+    let mut a = app();
+    press(&mut a, "a");
+    saved(&mut a, 10);
+    press(&mut a, "s");
+    saved(&mut a, 11);
+    assert_eq!(a.card().unwrap().item_id, 3);
+    let effects = press(&mut a, "u");
+    assert!(matches!(&effects[..], [Effect::Undo { decision_id: 11, card }] if card.item_id == 2), "{effects:?}");
+    assert!(press(&mut a, "Backspace").is_empty(), "one undo at a time");
+    update(&mut a, Msg::Undone { undone: 11, card: Box::new(cards()[1].clone()) });
+    assert_eq!(a.card().unwrap().item_id, 2);
+    let effects = press(&mut a, "Backspace");
+    assert!(matches!(&effects[..], [Effect::Undo { decision_id: 10, .. }]));
+    update(&mut a, Msg::Undone { undone: 10, card: Box::new(cards()[0].clone()) });
+    assert_eq!(a.card().unwrap().item_id, 1);
+    assert!(a.history.is_empty());
+    assert_eq!(a.undos, 2);
+    assert!(press(&mut a, "u").is_empty());
+    assert!(a.message.as_ref().unwrap().text.contains("Nothing to undo"));
+}
+
+#[test]
+fn the_end_of_a_batch_shows_its_summary_and_asks_for_a_retrain_then_enter_serves_the_next() {
+    let mut a = app();
+    for (i, key) in ["a", "3", "1"].into_iter().enumerate() {
+        press(&mut a, key);
+        let effects = saved(&mut a, i as i64 + 1);
+        if i == 2 {
+            assert_eq!(effects, vec![Effect::BatchDone]);
+        }
+    }
+    assert_eq!(a.mode, Mode::Summary);
+    let t = a.batch_tally();
+    assert_eq!((t.decided, t.with_prediction, t.agreed), (3, 2, 1));
+    update(
+        &mut a,
+        Msg::Retrained(RetrainOutcome { before: Some(0.87), after: Some(0.9), version: 5, changed_predictions: 12 }),
+    );
+    assert_eq!(a.model.version, Some(5));
+    assert_eq!(press(&mut a, "Enter"), vec![Effect::NextBatch]);
+    assert_eq!(a.mode, Mode::Loading);
+    update(&mut a, Msg::Batch(BatchLoaded::default()));
+    assert_eq!(a.mode, Mode::Done, "an empty batch: nothing left");
+}
+
+#[test]
+fn a_break_is_suggested_after_the_configured_stretch_and_enter_carries_on() {
+    let mut a = app();
+    update(&mut a, Msg::Tick(T0 + 51 * 60_000));
+    press(&mut a, "a");
+    saved(&mut a, 1);
+    assert_eq!(a.mode, Mode::Break);
+    assert!(press(&mut a, "Enter").is_empty());
+    assert_eq!(a.mode, Mode::Item);
+    assert_eq!(a.card().unwrap().item_id, 2);
+    press(&mut a, "a");
+    saved(&mut a, 2);
+    assert_eq!(a.mode, Mode::Item, "the break clock started again");
+}
+
+#[test]
+fn multi_label_digits_toggle_and_enter_confirms() {
+    let mut a = app_with(config(&["sport", "tech", "politics"], true), vec![card(1, "x", Some(vec![0.8, 0.2, 0.7]))]);
+    press(&mut a, "2");
+    press(&mut a, "3");
+    press(&mut a, "3");
+    assert_eq!(a.selected, vec![false, true, false]);
+    let r = recorded(&press(&mut a, "Enter")).clone();
+    assert_eq!(r.labels, Some(vec!["tech".into()]));
+    let mut b = app_with(config(&["sport", "tech", "politics"], true), vec![card(1, "x", Some(vec![0.8, 0.2, 0.7]))]);
+    let r = recorded(&press(&mut b, "Enter")).clone();
+    assert_eq!((r.action, r.labels), (DecisionAction::Accept, Some(vec!["sport".into(), "politics".into()])));
+}
+
+#[test]
+fn guidelines_open_at_the_predicted_labels_section_scroll_and_search() {
+    let mut a = app();
+    press(&mut a, "g");
+    let tech = a.guidelines.lines.iter().position(|l| l == "## tech").unwrap();
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech), "{:?}", a.mode);
+    press(&mut a, "j");
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech + 1));
+    press(&mut a, "/");
+    typed(&mut a, "GOVERN");
+    press(&mut a, "Enter");
+    let line = a.guidelines.lines.iter().position(|l| l.contains("Government")).unwrap();
+    assert!(
+        matches!(&a.mode, Mode::Guidelines { scroll, query, typing: false } if *scroll == line && query == "GOVERN")
+    );
+    press(&mut a, "Esc");
+    assert_eq!(a.mode, Mode::Item);
+}
+
+#[test]
+fn help_stats_and_toggles_open_and_close_over_the_item() {
+    let mut a = app();
+    press(&mut a, "?");
+    assert!(matches!(a.mode, Mode::Help { .. }));
+    assert!(press(&mut a, "a").is_empty(), "keys of the item mode do nothing under help");
+    press(&mut a, "Esc");
+    assert_eq!(a.mode, Mode::Item);
+    press(&mut a, "Tab");
+    assert_eq!(a.mode, Mode::Stats);
+    press(&mut a, "Tab");
+    assert_eq!(a.mode, Mode::Item);
+    let (e, s) = (a.show_explanation, a.show_similar);
+    press(&mut a, "w");
+    press(&mut a, "m");
+    assert_eq!((a.show_explanation, a.show_similar), (!e, !s));
+    press(&mut a, "j");
+    press(&mut a, "j");
+    press(&mut a, "k");
+    assert_eq!(a.scroll, 1);
+}
+
+#[test]
+fn quit_and_signals_end_the_screen_once() {
+    let mut a = app();
+    assert_eq!(press(&mut a, "q"), vec![Effect::Quit]);
+    assert!(a.quitting);
+    assert!(update(&mut a, Msg::Terminate).is_empty());
+    let mut b = app();
+    assert_eq!(update(&mut b, Msg::Terminate), vec![Effect::Quit]);
+}
+
+#[test]
+fn gold_items_count_toward_accuracy() {
+    let mut gold = card(1, "gold", Some(vec![0.1, 0.8, 0.1]));
+    gold.gold = Some(vec!["sport".into()]);
+    let mut a = app_with(config(&["sport", "tech", "politics"], false), vec![gold, card(2, "x", None)]);
+    press(&mut a, "a");
+    saved(&mut a, 1);
+    assert_eq!(a.session_tally().gold, 1);
+    assert_eq!(a.session_tally().gold_right, 0);
+}
+
+#[test]
+fn worker_news_updates_the_model_line_and_explanations() {
+    let mut a = app();
+    let info = ModelInfo { activity: crate::tui::msg::ModelActivity::Retraining, ..a.model.clone() };
+    update(&mut a, Msg::Model(info));
+    assert_eq!(a.model.activity, crate::tui::msg::ModelActivity::Retraining);
+    update(&mut a, Msg::Explained(Box::new(fixtures::explanation(1))));
+    assert!(a.explanations.contains_key(&1));
+    update(&mut a, Msg::Resize(100, 40));
+    assert_eq!(a.size, (100, 40));
+}

@@ -1,0 +1,217 @@
+//! Drawing the screen from the state, and nothing else: `render` is a pure function of `App` (sizes are
+//! fixed by the frame, the clock by the state). Layouts: the full one from 80x24, a narrow one down to
+//! 60x16, and below that a message that the terminal is too small.
+
+mod item;
+mod overlay;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::msg::ModelActivity;
+use super::state::{App, Mode};
+use super::text::one_line;
+
+/// The smallest screen margin draws on.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+/// From here up, the full layout (borders, the model pane on its own).
+pub const FULL_SIZE: (u16, u16) = (80, 24);
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    frame.render_widget(Clear, area);
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text = format!(
+            "The terminal is too small ({}x{}): margin needs at least {}x{}. Enlarge it, or press q to quit.",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    }
+    let full = area.width >= FULL_SIZE.0 && area.height >= FULL_SIZE.1;
+    let [header, body, progress, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(header_line(app, header.width)), header);
+    match &app.mode {
+        Mode::Loading => centred(frame, body, "Choosing the next batch..."),
+        Mode::Done => centred(frame, body, &done_text(app)),
+        Mode::Summary | Mode::Break => overlay::summary(app, frame, body),
+        _ => item::render(app, frame, body, full),
+    }
+    match &app.mode {
+        Mode::Help { scroll } => overlay::help(app, frame, body, *scroll),
+        Mode::Guidelines { scroll, query, typing } => overlay::guidelines(app, frame, body, *scroll, query, *typing),
+        Mode::Stats => overlay::stats(app, frame, body),
+        Mode::Escalate { typed } => overlay::escalate(app, frame, body, typed.as_deref()),
+        Mode::OverrideReason(_) => overlay::override_reason(app, frame, body),
+        Mode::Note { text } => overlay::note(app, frame, body, text),
+        _ => {}
+    }
+    frame.render_widget(Paragraph::new(progress_line(app, progress.width)), progress);
+    frame.render_widget(Paragraph::new(footer_line(app, footer.width)), footer);
+}
+
+fn done_text(app: &App) -> String {
+    let t = app.session_tally();
+    format!(
+        "Nothing left to label for you right now: {} decisions this session. Items held for experts or by \
+         other people may come back later. Press q to quit.",
+        t.decided
+    )
+}
+
+fn centred(frame: &mut Frame, area: Rect, text: &str) {
+    let [_, middle, _] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(3), Constraint::Fill(1)]).areas(area);
+    frame
+        .render_widget(Paragraph::new(text.to_string()).centered().wrap(ratatui::widgets::Wrap { trim: true }), middle);
+}
+
+/// Style helpers that honour NO_COLOR (no colour at all, only bold, reverse and underline).
+pub(super) fn fg(app: &App, color: Color) -> Style {
+    if app.config.color { Style::default().fg(color) } else { Style::default() }
+}
+
+pub(super) fn label_color(app: &App, k: usize) -> Color {
+    let name = app.config.labels.get(k).and_then(|l| l.color.as_deref()).unwrap_or("white");
+    match name {
+        "black" => Color::Black,
+        "red" => Color::Red,
+        "green" => Color::Green,
+        "yellow" => Color::Yellow,
+        "blue" => Color::Blue,
+        "magenta" => Color::Magenta,
+        "cyan" => Color::Cyan,
+        "gray" => Color::Gray,
+        "dark-gray" => Color::DarkGray,
+        "light-red" => Color::LightRed,
+        "light-green" => Color::LightGreen,
+        "light-yellow" => Color::LightYellow,
+        "light-blue" => Color::LightBlue,
+        "light-magenta" => Color::LightMagenta,
+        "light-cyan" => Color::LightCyan,
+        hex if hex.len() == 7 && hex.starts_with('#') => {
+            let v = u32::from_str_radix(&hex[1..], 16).unwrap_or(0xffffff);
+            Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8)
+        }
+        _ => Color::White,
+    }
+}
+
+fn header_line(app: &App, width: u16) -> Line<'static> {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut spans = vec![Span::styled(" margin ", bold.add_modifier(Modifier::REVERSED))];
+    spans.push(Span::raw(format!(" {} ", one_line(&app.config.project, 30))));
+    if !app.cards.is_empty() && !matches!(app.mode, Mode::Loading | Mode::Done) {
+        let of = app.cards.len();
+        let at = (app.position + 1).min(of);
+        let cold = if app.batch_cold_start { " (cold start)" } else { "" };
+        spans.push(Span::raw(format!("· batch {} · item {at}/{of}{cold} ", app.batch_id)));
+    }
+    let who = format!(" {} ", one_line(&app.config.annotator, 20));
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = usize::from(width).saturating_sub(used + who.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(who, fg(app, Color::Cyan)));
+    Line::from(spans)
+}
+
+fn progress_line(app: &App, width: u16) -> Line<'static> {
+    if let Some(m) = &app.message {
+        let style = if m.error { fg(app, Color::Red).add_modifier(Modifier::BOLD) } else { fg(app, Color::Yellow) };
+        return Line::from(Span::styled(one_line(&m.text, usize::from(width)), style));
+    }
+    let t = app.session_tally();
+    let mut parts = vec![format!("session {}", t.decided)];
+    if let Some(pace) = app.pace_per_hour() {
+        parts.push(format!("{pace:.0}/h"));
+    }
+    parts.push(format!("{} left", app.pool_left.saturating_sub(app.position as u64)));
+    if t.gold > 0 {
+        parts.push(format!("gold {}/{} right", t.gold_right, t.gold));
+    }
+    let model = match (app.model.activity, app.model.version) {
+        (ModelActivity::Retraining, _) => "model: retraining".to_string(),
+        (_, Some(v)) => format!("model v{v}"),
+        (_, None) => "no model yet".to_string(),
+    };
+    parts.push(model);
+    if app.saving.is_some() {
+        parts.push("saving...".into());
+    }
+    if let Some(note) = &app.note {
+        parts.push(format!("note: {}", one_line(note, 20)));
+    }
+    Line::from(Span::styled(one_line(&parts.join(" · "), usize::from(width)), fg(app, Color::Gray)))
+}
+
+fn footer_line(app: &App, width: u16) -> Line<'static> {
+    let key_style = Style::default().add_modifier(Modifier::BOLD);
+    let mut spans = Vec::new();
+    let mut push = |keys: String, what: &str| {
+        spans.push(Span::styled(keys, key_style));
+        spans.push(Span::raw(format!(" {what}  ")));
+    };
+    match &app.mode {
+        Mode::Escalate { typed: None } => {
+            push("1-9".into(), "reason");
+            push("t".into(), "type one");
+            push("Esc".into(), "cancel");
+        }
+        Mode::Escalate { typed: Some(_) } | Mode::Note { .. } => {
+            push("Enter".into(), "done");
+            push("Esc".into(), "cancel");
+        }
+        Mode::OverrideReason(_) => {
+            push("1-9".into(), "reason");
+            push("Esc".into(), "skip the question");
+        }
+        Mode::Guidelines { typing: true, .. } => {
+            push("Enter".into(), "find");
+            push("Esc".into(), "cancel");
+        }
+        mode => {
+            let key_mode = mode.key_mode();
+            if key_mode == super::keymap::KeyMode::Item && app.card().is_some() {
+                let n = app.config.labels.len().min(9);
+                push(format!("1-{n}"), if app.config.multi_label { "toggle label" } else { "label" });
+            }
+            for (action, keys) in app.keymap.bindings(key_mode) {
+                let Some(first) = keys.first() else { continue };
+                if matches!(
+                    action,
+                    super::action::Action::ScrollUp
+                        | super::action::Action::PageUp
+                        | super::action::Action::PageDown
+                        | super::action::Action::ToggleSimilar
+                ) {
+                    continue;
+                }
+                if action == super::action::Action::Reject && (app.config.labels.len() != 2 || app.config.multi_label) {
+                    continue;
+                }
+                push(first.to_string(), action.short());
+            }
+        }
+    }
+    // Cut to the width at a whole entry.
+    let mut used = 0;
+    let mut kept = Vec::new();
+    for pair in spans.chunks(2) {
+        let w: usize = pair.iter().map(|s| s.width()).sum();
+        if used + w > usize::from(width) {
+            break;
+        }
+        used += w;
+        kept.extend(pair.iter().cloned());
+    }
+    Line::from(kept)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+//! What opens over the item: help (generated from the keymap), the guidelines, statistics, the batch
+//! summary and break reminder, and the prompts for an escalation reason, an override reason and a note.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::fg;
+use crate::tui::keymap::KeyMode;
+use crate::tui::state::{App, Mode, Tally};
+use crate::tui::text::{one_line, wrap};
+
+/// A bordered box over `area`, `width` and `height` at most, centred.
+fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(format!(" {title} "));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+pub fn help(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
+    let inner = popup(frame, area, 90, area.height, "keys");
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = Vec::new();
+    for mode in KeyMode::ALL {
+        let bindings = app.keymap.bindings(mode);
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(format!("{} mode", mode.name()), bold.add_modifier(Modifier::UNDERLINED))));
+        if mode == KeyMode::Item {
+            let what = if app.config.multi_label { "toggle that label (Enter confirms)" } else { "choose that label" };
+            lines.push(Line::from(vec![Span::styled(format!("{:<20}", "1-9, label keys"), bold), Span::raw(what)]));
+        }
+        for (action, keys) in bindings {
+            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<19} ", keys.join(", ")), bold),
+                Span::raw(action.description()),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::from("Prompts: digits choose a reason, Esc cancels (an override question's Esc is recorded)."));
+    lines.push(Line::from("Keys can be changed in ~/.config/margin/keys.toml or under [keys] in margin.toml."));
+    let scroll = scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query: &str, typing: bool) {
+    let inner = popup(frame, area, area.width, area.height, "guidelines");
+    let [text, bottom] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let width = usize::from(text.width);
+    let q = query.to_lowercase();
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, raw) in app.guidelines.lines.iter().enumerate().skip(scroll) {
+        if lines.len() >= usize::from(text.height) {
+            break;
+        }
+        let heading = raw.starts_with('#');
+        let hit = !q.is_empty() && raw.to_lowercase().contains(&q);
+        for wrapped in wrap(raw, width) {
+            let s: String = wrapped.iter().map(|p| p.text.as_str()).collect();
+            let mut style = Style::default();
+            if heading {
+                style = style.add_modifier(Modifier::BOLD).patch(fg(app, Color::Cyan));
+            }
+            if hit {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            lines.push(Line::from(Span::styled(s, style)));
+        }
+        let _ = i;
+    }
+    if app.guidelines.lines.is_empty() {
+        lines.push(Line::from("This project has no guidelines yet: add markdown files to its guidelines/ directory."));
+    }
+    frame.render_widget(Paragraph::new(lines), text);
+    let status = if typing {
+        format!("/{query}_")
+    } else {
+        format!("line {} of {}", scroll + 1, app.guidelines.lines.len().max(1))
+    };
+    frame.render_widget(Paragraph::new(one_line(&status, usize::from(bottom.width))), bottom);
+}
+
+fn tally_lines(app: &App, t: &Tally) -> Vec<String> {
+    let mut out = vec![format!("decisions: {}", t.decided)];
+    if t.with_prediction > 0 {
+        out.push(format!(
+            "agreed with the model: {} of {} ({:.0}%)",
+            t.agreed,
+            t.with_prediction,
+            100.0 * t.agreed as f64 / t.with_prediction as f64
+        ));
+    }
+    out.push(format!("confident predictions overridden: {}", t.overrides));
+    out.push(format!("escalated: {} · skipped: {}", t.escalated, t.skipped));
+    if t.gold > 0 {
+        out.push(format!(
+            "gold items right: {} of {} ({:.0}%)",
+            t.gold_right,
+            t.gold,
+            100.0 * t.gold_right as f64 / t.gold as f64
+        ));
+    }
+    if t.decided > 0 {
+        out.push(format!(
+            "time: {} ({:.1} s per item)",
+            minutes(t.time_ms),
+            t.time_ms as f64 / 1000.0 / t.decided as f64
+        ));
+    }
+    let _ = app;
+    out
+}
+
+fn minutes(ms: i64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
+    let inner = popup(frame, area, 70, 16, "statistics");
+    let mut lines: Vec<Line> =
+        vec![Line::from(Span::styled("this session", Style::default().add_modifier(Modifier::BOLD)))];
+    lines.extend(tally_lines(app, &app.session_tally()).into_iter().map(Line::from));
+    if let Some(p) = app.pace_per_hour() {
+        lines.push(Line::from(format!("pace: {p:.0} items per hour; undos: {}", app.undos)));
+    }
+    lines.push(Line::from(format!("items left to label: {}", app.pool_left)));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// Between batches: what the batch did and what the retrain changed; or the break reminder.
+pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    if app.mode == Mode::Break {
+        let inner = popup(frame, area, 64, 8, "time for a break");
+        let worked = (app.now_ms - app.last_break_ms) / 60_000;
+        let lines = vec![
+            Line::from(format!("You have been labelling for {worked} minutes.")),
+            Line::from("A few minutes away from the screen keep your judgement sharp."),
+            Line::default(),
+            Line::from(Span::styled("Enter: carry on · q: quit (everything is saved)", bold)),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
+    let inner = popup(frame, area, 72, 16, &format!("batch {} done", app.batch_id));
+    let mut lines: Vec<Line> = tally_lines(app, &app.batch_tally()).into_iter().map(Line::from).collect();
+    lines.push(Line::default());
+    match &app.retrain {
+        Some(r) => {
+            let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
+            lines.push(Line::from(format!(
+                "model v{}: cross-validated accuracy {} -> {}",
+                r.version,
+                pct(r.before),
+                pct(r.after)
+            )));
+            lines.push(Line::from(format!(
+                "{} undecided items changed their predicted label with these labels",
+                r.changed_predictions
+            )));
+        }
+        None if app.model.activity == crate::tui::msg::ModelActivity::Retraining => {
+            lines.push(Line::from("The model is retraining on your labels in the background..."));
+        }
+        None => lines.push(Line::from("No retrain after this batch (not due yet).")),
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Enter: next batch · u: undo the last decision · q: quit", bold)));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn reasons_prompt(frame: &mut Frame, area: Rect, title: &str, intro: &str, reasons: &[String], extra: &[&str]) {
+    let height = (reasons.len() + extra.len() + 4) as u16;
+    let inner = popup(frame, area, 64, height, title);
+    let mut lines = vec![Line::from(intro.to_string()), Line::default()];
+    for (i, r) in reasons.iter().enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", i + 1), Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(one_line(r, 58)),
+        ]));
+    }
+    lines.extend(extra.iter().map(|e| Line::from((*e).to_string())));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn escalate(app: &App, frame: &mut Frame, area: Rect, typed: Option<&str>) {
+    match typed {
+        None => reasons_prompt(
+            frame,
+            area,
+            "escalate to an expert",
+            "Why does this item need an expert?",
+            &app.config.escalate_reasons,
+            &["t type a reason · Esc cancel"],
+        ),
+        Some(text) => {
+            let inner = popup(frame, area, 64, 5, "escalate to an expert");
+            let lines = vec![
+                Line::from("Your reason (Enter to send, Esc to cancel):"),
+                Line::from(format!("{}_", one_line(text, 58))),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+    }
+}
+
+pub fn override_reason(app: &App, frame: &mut Frame, area: Rect) {
+    reasons_prompt(
+        frame,
+        area,
+        "overriding a confident prediction",
+        "The model was confident. What did it miss?",
+        &app.config.override_reasons,
+        &["Esc: skip the question (recorded as skipped)"],
+    );
+}
+
+pub fn note(_app: &App, frame: &mut Frame, area: Rect, text: &str) {
+    let inner = popup(frame, area, 64, 5, "note");
+    let lines = vec![
+        Line::from("A note kept with your decision on this item (Enter keeps it, Esc cancels):"),
+        Line::from(format!("{}_", one_line(text, 58))),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,132 @@
+//! Snapshots of the screen at fixed sizes (ratatui's TestBackend; committed under snapshots/), and the
+//! guarantees no snapshot shows by itself: nothing from data reaches the terminal raw.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::*;
+use crate::tui::fixtures::{self, app, app_with, card, config};
+use crate::tui::keymap::Key;
+use crate::tui::msg::{Msg, RetrainOutcome};
+use crate::tui::update::update;
+
+/// The screen as text, one line per row.
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| render(app, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn press(app: &mut App, key: &str) {
+    update(app, Msg::Key(Key::parse(key).unwrap()));
+}
+
+fn explained() -> App {
+    let mut a = app();
+    update(&mut a, Msg::Explained(Box::new(fixtures::explanation(1))));
+    a
+}
+
+#[test]
+fn main_screen_80x24() {
+    insta::assert_snapshot!(screen(&explained(), 80, 24));
+}
+
+#[test]
+fn main_screen_120x40_with_similar_items() {
+    let mut a = explained();
+    press(&mut a, "m");
+    insta::assert_snapshot!(screen(&a, 120, 40));
+}
+
+#[test]
+fn narrow_layout_60x16() {
+    insta::assert_snapshot!(screen(&explained(), 60, 16));
+}
+
+#[test]
+fn too_small_says_so() {
+    let s = screen(&explained(), 50, 12);
+    assert!(s.contains("too small (50x12)") && s.contains("60x16"), "{s}");
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut a = app();
+    press(&mut a, "?");
+    let s = screen(&a, 100, 40);
+    for (action, _) in a.keymap.bindings(crate::tui::keymap::KeyMode::Item) {
+        assert!(s.contains(action.description()), "{} missing:\n{s}", action.name());
+    }
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn guidelines_at_the_predicted_label() {
+    let mut a = app();
+    press(&mut a, "g");
+    insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+#[test]
+fn batch_summary_with_what_the_retrain_changed() {
+    let mut a = app();
+    for (i, key) in ["a", "3", "s"].into_iter().enumerate() {
+        press(&mut a, key);
+        let item_id = a.saving.unwrap();
+        update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
+    }
+    update(
+        &mut a,
+        Msg::Retrained(RetrainOutcome { before: Some(0.871), after: Some(0.894), version: 5, changed_predictions: 12 }),
+    );
+    insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+#[test]
+fn prompts_for_escalation_and_override_reasons() {
+    let mut a = app();
+    press(&mut a, "e");
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("1 unclear guideline") && s.contains("2 needs domain knowledge"), "{s}");
+    press(&mut a, "Esc");
+    press(&mut a, "1");
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("The model was confident") && s.contains("1 model missed context"), "{s}");
+}
+
+#[test]
+fn hostile_text_is_drawn_as_placeholders() {
+    let text = "click\u{1b}]8;;http://x\u{7}here\u{1b}]8;;\u{7} \u{1b}[2J\u{1b}[31mred \u{202e}desrever\u{200b} 漢字 e\u{301}\tend";
+    let a = app_with(config(&["sport", "tech"], false), vec![card(1, text, Some(vec![0.4, 0.6]))]);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| render(&a, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(!cell.symbol().chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)), "{cell:?}");
+    }
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("click⟨ESC]⟩here⟨ESC]⟩ ⟨ESC[⟩⟨ESC[⟩red ⟨U+202E⟩desrever⟨U+200B⟩"), "{s}");
+}
+
+#[test]
+fn no_color_draws_no_colour_but_keeps_emphasis() {
+    let mut cfg = config(&["sport", "tech", "politics"], false);
+    cfg.color = false;
+    let mut a = app_with(cfg, fixtures::cards());
+    update(&mut a, Msg::Explained(Box::new(fixtures::explanation(1))));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| render(&a, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer.content().iter().all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset)
+    );
+    assert!(
+        buffer.content().iter().any(|c| c.modifier.contains(ratatui::style::Modifier::UNDERLINED)),
+        "words toward the label are underlined"
+    );
+}

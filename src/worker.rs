@@ -1,0 +1,360 @@
+//! The screen's workers: one thread owns the store (serving batches, recording decisions and undos,
+//! starting background retrains and watching for the new model), one owns the model (explanations,
+//! newest request first). Both answer with `Msg`s on the loop's channel; the screen never waits on them.
+//! Wires `store`, `model`, `queue` and `explanation` to the screen's `Effect`s and `Msg`s.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::config::ProjectConfig;
+use crate::domain::DecisionAction;
+use crate::domain::ModelSnapshot;
+use crate::explanation::ExplainModel;
+use crate::model::Runtime;
+use crate::queue::next_batch;
+use crate::retrain;
+use crate::store::{ModelVersion, NewDecision, ServedItem, Store};
+use crate::tui::msg::{
+    BatchLoaded, Card, CardPrediction, Effect, Explanation, ModelActivity, ModelInfo, Msg, RetrainOutcome, SimilarItem,
+};
+
+/// How often the store thread looks at a running retrain.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// Similar items per explanation.
+const SIMILAR: usize = 3;
+
+/// How to start a retrain in the background: margin's own executable and its arguments.
+#[derive(Debug, Clone)]
+pub struct RetrainCommand {
+    pub exe: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+/// What the workers need.
+pub struct Setup {
+    pub dir: PathBuf,
+    pub config: ProjectConfig,
+    pub annotator: String,
+    /// `None` without ONNX Runtime: no explanations.
+    pub runtime: Option<&'static Runtime>,
+    /// `None`: never retrain from the screen.
+    pub retrain: Option<RetrainCommand>,
+}
+
+/// The running workers.
+pub struct Workers {
+    store_jobs: Sender<Effect>,
+    explain_jobs: Sender<Vec<(i64, String)>>,
+    store_thread: Option<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts the workers; `store` is the screen's connection, `explain_store` a second one for the model
+    /// thread.
+    pub fn start(setup: Setup, store: Store, explain_store: Store, replies: Sender<Msg>) -> Workers {
+        let (store_jobs, store_rx) = channel();
+        let (explain_jobs, explain_rx) = channel();
+        let explain_replies = replies.clone();
+        let dir = setup.dir.clone();
+        let config = setup.config.clone();
+        if let Some(runtime) = setup.runtime {
+            std::thread::Builder::new()
+                .name("margin-explain".into())
+                .spawn(move || explain_loop(&dir, &config, explain_store, runtime, explain_rx, explain_replies))
+                .ok();
+        }
+        let store_thread = std::thread::Builder::new()
+            .name("margin-store".into())
+            .spawn(move || StoreWorker::new(setup, store, replies).run(store_rx))
+            .ok();
+        Workers { store_jobs, explain_jobs, store_thread }
+    }
+
+    /// Hands an effect to the worker that does it.
+    pub fn send(&self, effect: Effect) {
+        match effect {
+            Effect::Explain(wanted) => {
+                let _ = self.explain_jobs.send(wanted);
+            }
+            other => {
+                let _ = self.store_jobs.send(other);
+            }
+        }
+    }
+
+    /// Waits for the store thread to finish what it was given (a `Quit` ends it).
+    pub fn finish(mut self) {
+        let _ = self.store_jobs.send(Effect::Quit);
+        if let Some(thread) = self.store_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct StoreWorker {
+    setup: Setup,
+    store: Store,
+    replies: Sender<Msg>,
+    /// A retrain this screen started, and the model that was current then.
+    retraining: Option<(Option<Child>, Option<ModelVersion>)>,
+}
+
+impl StoreWorker {
+    fn new(setup: Setup, store: Store, replies: Sender<Msg>) -> StoreWorker {
+        StoreWorker { setup, store, replies, retraining: None }
+    }
+
+    fn reply(&self, msg: Msg) {
+        let _ = self.replies.send(msg);
+    }
+
+    fn run(mut self, jobs: Receiver<Effect>) {
+        self.reply(Msg::Model(self.model_info()));
+        loop {
+            match jobs.recv_timeout(WATCH_EVERY) {
+                Ok(Effect::Quit) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(effect) => self.handle(effect),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            self.watch_retrain();
+        }
+        if let Err(e) = self.store.release_leases(&self.setup.annotator) {
+            tracing::warn!("cannot give back the reserved items: {e}");
+        }
+        // A retrain this screen started goes on alone; reap it if it is done.
+        if let Some((Some(mut child), _)) = self.retraining.take() {
+            let _ = child.try_wait();
+        }
+    }
+
+    fn handle(&mut self, effect: Effect) {
+        match effect {
+            Effect::NextBatch => {
+                let msg = match next_batch(&mut self.store, &self.setup.config, &self.setup.annotator) {
+                    Ok(batch) => {
+                        let size = batch.items.len();
+                        let cards: Vec<Card> = batch.items.iter().map(|s| self.card(s, size)).collect();
+                        Msg::Batch(BatchLoaded {
+                            batch_id: batch.items.first().map_or(0, |s| s.batch_id),
+                            cards,
+                            resumed: batch.resumed,
+                            cold_start: batch.cold_start,
+                            pool_left: batch.pool as u64,
+                            machine_accepted: batch.machine_accepted,
+                            for_experts: batch.for_experts,
+                        })
+                    }
+                    Err(e) => Msg::BatchFailed(e.to_string()),
+                };
+                self.reply(msg);
+            }
+            Effect::Record(request) => {
+                let decision = NewDecision {
+                    labels: request.labels,
+                    reason: request.reason,
+                    note: request.note,
+                    time_spent_ms: Some(request.time_spent_ms),
+                    model: request.model.map(|(version, predicted, confidence)| ModelSnapshot {
+                        version,
+                        predicted,
+                        confidence,
+                    }),
+                    undoes: request.undoes,
+                    ..NewDecision::new(request.item_id, &self.setup.annotator, request.action)
+                };
+                let msg = match self.store.record_decision(&decision) {
+                    Ok(decision_id) => Msg::Recorded { item_id: request.item_id, decision_id },
+                    Err(e) => Msg::RecordFailed { item_id: request.item_id, error: e.to_string() },
+                };
+                self.reply(msg);
+            }
+            Effect::Undo { decision_id, card } => {
+                let undo = NewDecision {
+                    undoes: Some(decision_id),
+                    ..NewDecision::new(card.item_id, &self.setup.annotator, DecisionAction::Undo)
+                };
+                let lease_ms = i64::from(self.setup.config.sampling.lease_minutes) * 60_000;
+                let result = self
+                    .store
+                    .record_decision(&undo)
+                    .and_then(|_| self.store.relet(card.served_id, card.item_id, &self.setup.annotator, lease_ms));
+                self.reply(match result {
+                    Ok(()) => Msg::Undone { undone: decision_id, card },
+                    Err(e) => Msg::UndoFailed(e.to_string()),
+                });
+            }
+            Effect::BatchDone => self.retrain_if_due(),
+            Effect::Explain(_) | Effect::Quit => {}
+        }
+    }
+
+    fn card(&self, served: &ServedItem, batch_size: usize) -> Card {
+        let prediction = served.model.and_then(|model| {
+            let p = self.store.prediction(model, served.item.id).ok().flatten()?;
+            Some(CardPrediction { model_version: model, probabilities: p.probabilities })
+        });
+        let meta = served.item.meta.as_deref().map(flatten_meta).unwrap_or_default();
+        Card {
+            item_id: served.item.id,
+            served_id: served.served_id,
+            ext_id: served.item.ext_id.clone(),
+            text: served.item.text.clone(),
+            meta,
+            why: served.why.as_str().to_string(),
+            score: served.score,
+            rank: served.rank,
+            batch_size,
+            audit: served.audit,
+            gold: if served.item.gold { served.item.reference_labels.clone() } else { None },
+            prediction,
+        }
+    }
+
+    fn model_info(&self) -> ModelInfo {
+        let current = self.store.current_model().ok().flatten();
+        let activity =
+            if retrain::is_running(&self.setup.dir) { ModelActivity::Retraining } else { ModelActivity::Idle };
+        ModelInfo {
+            version: current.as_ref().map(|m| m.id),
+            cv_accuracy: current.as_ref().and_then(accuracy),
+            activity,
+        }
+    }
+
+    fn retrain_if_due(&mut self) {
+        let Some(command) = &self.setup.retrain else { return };
+        let due = retrain::due(&self.store, &self.setup.config).map(|d| d.is_due()).unwrap_or(false);
+        if !due || retrain::is_running(&self.setup.dir) {
+            return;
+        }
+        let before = self.store.current_model().ok().flatten();
+        let mut cmd = Command::new(&command.exe);
+        cmd.args(&command.args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        // Its own process group: a signal meant for the screen does not stop it.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        match cmd.spawn() {
+            Ok(child) => {
+                self.retraining = Some((Some(child), before));
+                self.reply(Msg::Model(ModelInfo { activity: ModelActivity::Retraining, ..self.model_info() }));
+            }
+            Err(e) => tracing::warn!("cannot start a background retrain: {e}"),
+        }
+    }
+
+    /// When the retrain this screen started is over, says what it changed.
+    fn watch_retrain(&mut self) {
+        let Some((child, _)) = &mut self.retraining else { return };
+        let running = match child {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => retrain::is_running(&self.setup.dir),
+        };
+        if running {
+            return;
+        }
+        let Some((_, before)) = self.retraining.take() else { return };
+        let after = self.store.current_model().ok().flatten();
+        match (&before, &after) {
+            (b, Some(a)) if b.as_ref().map(|b| b.id) != Some(a.id) => {
+                let changed = b.as_ref().and_then(|b| self.store.changed_predictions(b.id, a.id).ok()).unwrap_or(0);
+                self.reply(Msg::Retrained(RetrainOutcome {
+                    before: b.as_ref().and_then(accuracy),
+                    after: accuracy(a),
+                    version: a.id,
+                    changed_predictions: changed,
+                }));
+            }
+            _ => self.reply(Msg::Model(self.model_info())),
+        }
+    }
+}
+
+/// The cross-validated accuracy recorded with a model version.
+fn accuracy(model: &ModelVersion) -> Option<f64> {
+    serde_json::from_str::<serde_json::Value>(&model.metrics).ok()?.get("accuracy")?.as_f64()
+}
+
+/// A metadata object as key and value pairs (nested values as compact JSON).
+fn flatten_meta(json: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The model thread: explains what it is asked, newest request first, reloading the model when the
+/// current one changes.
+fn explain_loop(
+    dir: &std::path::Path,
+    config: &ProjectConfig,
+    mut store: Store,
+    runtime: &'static Runtime,
+    jobs: Receiver<Vec<(i64, String)>>,
+    replies: Sender<Msg>,
+) {
+    let mut model: Option<ExplainModel> = None;
+    while let Ok(mut wanted) = jobs.recv() {
+        // Only the newest request matters: the person has moved on from the others.
+        while let Ok(newer) = jobs.try_recv() {
+            wanted = newer;
+        }
+        let current = store.current_model().ok().flatten().map(|m| m.id);
+        if current != model.as_ref().map(|m| m.version.id) {
+            model = match ExplainModel::load(dir, config, &mut store, runtime) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!("cannot load the model to explain: {e}");
+                    None
+                }
+            };
+        }
+        let Some(m) = model.as_mut() else { continue };
+        for (item_id, text) in wanted {
+            let explained = match m.explain(&text, Some(item_id), SIMILAR) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!("cannot explain item {item_id}: {e}");
+                    continue;
+                }
+            };
+            let counterfactual = explained.counterfactual.as_ref().map(|c| {
+                let words: Vec<String> = c.removed.iter().map(|w| format!("\"{w}\"")).collect();
+                format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0)
+            });
+            let similar = explained
+                .similar
+                .iter()
+                .filter_map(|s| {
+                    let item = store.item(s.item_id).ok().flatten()?;
+                    Some(SimilarItem {
+                        ext_id: item.ext_id,
+                        labels: s.labels.clone(),
+                        text: item.text,
+                        similarity: s.similarity,
+                    })
+                })
+                .collect();
+            let explanation = Explanation {
+                item_id,
+                words: explained.words.iter().map(|w| (w.start, w.end, w.contribution)).collect(),
+                counterfactual,
+                similar,
+            };
+            if replies.send(Msg::Explained(Box::new(explanation))).is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The real binary in a real terminal: a pseudo-terminal of a fixed size, whose output is read into a
+//! vt100 screen, and keys written to it as a person would type them.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct Pty {
+    pub child: Child,
+    writer: std::fs::File,
+    screen: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Pty {
+    /// Starts `command` in a new pseudo-terminal of `cols` x `rows`.
+    pub fn spawn(mut command: Command, cols: u16, rows: u16) -> Pty {
+        let mut master = -1;
+        let mut slave = -1;
+        let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
+        let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened by openpty and are owned here.
+        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
+        command.stdin(io(&slave)).stdout(io(&slave)).stderr(io(&slave)).env("TERM", "xterm-256color");
+        // SAFETY: only async-signal-safe calls between fork and exec: a new session with the terminal as
+        // its controlling terminal, as a login shell would have.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("spawn margin in a terminal");
+        drop(slave);
+        let writer = std::fs::File::from(master.try_clone().expect("dup"));
+        let mut reader = std::fs::File::from(master);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let sink = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            // Ends with EIO once the child has exited and the terminal is gone.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("screen").process(&buf[..n]);
+            }
+        });
+        let _ = writer.as_raw_fd();
+        Pty { child, writer, screen }
+    }
+
+    /// The screen as text.
+    pub fn contents(&self) -> String {
+        self.screen.lock().expect("screen").screen().contents()
+    }
+
+    /// Whether the terminal was given back: the main screen, the cursor shown.
+    pub fn restored(&self) -> bool {
+        let parser = self.screen.lock().expect("screen");
+        !parser.screen().alternate_screen() && !parser.screen().hide_cursor()
+    }
+
+    /// Types `keys` (bytes as a terminal sends them: "\r" is Enter, "\x1b" Esc, "\x7f" Backspace).
+    pub fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write to the terminal");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Waits until the screen satisfies `ready` (30 s at most: a bound on a hang, not a speed target).
+    pub fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.contents();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited 30 s for {what}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    /// Waits for the process to end (30 s at most).
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "margin did not exit; the screen:\n{}", self.contents());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
