@@ -7,6 +7,7 @@
 //!
 //! Targets (issue 2): margin's median time at most 2x sqlite3's; margin's peak memory under 300 MB.
 
+#[allow(dead_code)] // each benchmark uses part of the shared helpers
 mod common;
 
 use std::io::{BufWriter, Write};

@@ -11,11 +11,10 @@
 
 mod common;
 
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 
-use common::{Rng, env_number, measure, median};
+use common::{env_number, measure, median, write_data};
 
 const MARGIN: &str = env!("CARGO_BIN_EXE_margin");
 
@@ -111,41 +110,4 @@ fn main() {
         if rate >= 100_000.0 { "met" } else { "NOT met" },
         if median(&mut peaks) < 500.0 { "met" } else { "NOT met" }
     );
-}
-
-/// Writes `labelled` items with labels and `pool` items without, about 100 characters each.
-fn write_data(labelled_path: &Path, pool_path: &Path, labelled: u64, pool: u64, names: &[String]) {
-    let mut rng = Rng(0x5EED_1234_ABCD_0001);
-    let word =
-        |rng: &mut Rng| -> String { (0..2 + rng.below(8)).map(|_| (b'a' + rng.below(26) as u8) as char).collect() };
-    let vocabulary: Vec<String> = (0..5000).map(|_| word(&mut rng)).collect();
-    let own: Vec<Vec<String>> =
-        names.iter().map(|_| (0..300).map(|_| vocabulary[rng.below(5000) as usize].clone()).collect()).collect();
-    let text = |rng: &mut Rng, k: usize| {
-        let mut t = String::with_capacity(110);
-        while t.len() < 95 {
-            let w = if rng.below(10) < 3 {
-                &own[k][rng.below(300) as usize]
-            } else {
-                &vocabulary[rng.below(5000) as usize]
-            };
-            t.push_str(w);
-            t.push(' ');
-        }
-        t
-    };
-    let mut l = BufWriter::new(std::fs::File::create(labelled_path).expect("labelled file"));
-    for i in 0..labelled {
-        let k = (i as usize) % names.len();
-        let t = text(&mut rng, k);
-        writeln!(l, "{{\"id\": \"lab-{i:07}\", \"text\": \"{t}{i}\", \"label\": \"{}\"}}", names[k]).expect("write");
-    }
-    l.flush().expect("flush");
-    let mut p = BufWriter::new(std::fs::File::create(pool_path).expect("pool file"));
-    for i in 0..pool {
-        let k = rng.below(names.len() as u64) as usize;
-        let t = text(&mut rng, k);
-        writeln!(p, "{{\"id\": \"pool-{i:07}\", \"text\": \"{t}{i}\"}}").expect("write");
-    }
-    p.flush().expect("flush");
 }

@@ -151,7 +151,7 @@ fn demo_ready(sandbox: &Sandbox) -> std::process::Command {
 }
 
 #[test]
-fn sigterm_and_sighup_end_the_screen_cleanly() {
+fn sigterm_sighup_and_a_hang_up_end_the_screen_cleanly() {
     let sandbox = Sandbox::new();
     for signal in [libc::SIGTERM, libc::SIGHUP] {
         let mut pty = Pty::spawn(demo_ready(&sandbox), 80, 24);
@@ -168,9 +168,18 @@ fn sigterm_and_sighup_end_the_screen_cleanly() {
         let leases: i64 = db.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)).unwrap();
         assert_eq!(leases, 0, "signal {signal}: the reserved items were given back");
     }
+    // The terminal itself goes away, as when an SSH connection drops.
+    let mut pty = Pty::spawn(demo_ready(&sandbox), 80, 24);
+    pty.wait_for("the first item", |s| item_number(s).is_some());
+    pty.send("\r");
+    pty.wait_for("the decision to be saved", |s| item_number(s).is_some_and(|(i, _)| i > 1));
+    pty.hang_up();
+    pty.wait_exit();
     let db = demo_db(&sandbox);
+    let leases: i64 = db.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)).unwrap();
+    assert_eq!(leases, 0, "hang-up: the reserved items were given back");
     let decided: i64 = db.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0)).unwrap();
-    assert_eq!(decided, 2);
+    assert_eq!(decided, 3);
 }
 
 /// SIGKILL at random moments while a person labels: every decision that was followed by a new item on

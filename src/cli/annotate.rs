@@ -2,6 +2,7 @@
 //! project (labels, keys, reasons, guidelines), opens the store twice (the store worker's connection and
 //! the explanation worker's), starts ONNX Runtime if it can, and runs the screen with the workers.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::channel;
@@ -64,7 +65,9 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
     workers.finish();
     let app = result?;
     let Tally { decided, .. } = app.session_tally();
-    println!(
+    // The terminal may be gone (a dropped connection): a failed write here is no error.
+    let _ = writeln!(
+        std::io::stdout(),
         "{decided} decisions by {} this session, all saved in {}.",
         crate::domain::text::visible(annotator),
         project.db_path().display()

@@ -6,6 +6,8 @@
 //! (two processes, two SSH sessions) never get the same item at the same time beyond the configured
 //! overlap, whatever their in-memory view of the pool.
 
+use std::collections::HashSet;
+
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::predictions::floats;
@@ -60,40 +62,74 @@ pub struct MachineAccept {
 
 impl Store {
     /// Items that still need labels (fewer people labelled them than `overlap`, and no open escalation),
-    /// oldest first, with `model`'s predictions.
+    /// in id order, with `model`'s predictions.
+    ///
+    /// Built for a million items: the few items that are not in the pool are found first from the
+    /// decisions and escalations (small tables), then one sequential pass over the model's predictions
+    /// gives the rest; the items table (texts) is only read for items the model has not scored.
     pub fn pool(&mut self, model: Option<i64>, overlap: u32) -> Result<Vec<PoolItem>> {
         let tx = self.conn.transaction()?;
-        let mut stmt = tx.prepare(&format!(
-            "SELECT i.id, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy, p.kl_divergence
-             FROM items i
-             LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
-             WHERE (SELECT count(DISTINCT d.annotator) FROM decisions d
-                    WHERE d.item_id = i.id AND d.action IN {LABELLING}
-                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)) < ?2
-               AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.item_id = i.id AND r.action = 'resolve'
-                      AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = r.id))
-               AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.item_id = i.id AND e.closed_at_ms IS NULL)
-             ORDER BY i.id"
-        ))?;
-        let mut rows = stmt.query(params![model.unwrap_or(-1), overlap])?;
+        let mut out_of_pool: HashSet<i64> = HashSet::new();
+        {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT d.item_id FROM decisions d
+                 WHERE d.action IN {LABELLING} AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
+                 GROUP BY d.item_id
+                 HAVING count(DISTINCT d.annotator) >= ?1 OR sum(d.action = 'resolve') > 0
+                 UNION
+                 SELECT item_id FROM escalations WHERE closed_at_ms IS NULL"
+            ))?;
+            let ids = stmt.query_map([overlap], |r| r.get::<_, i64>(0))?;
+            for id in ids {
+                out_of_pool.insert(id?);
+            }
+        }
         let mut pool = Vec::new();
-        while let Some(row) = rows.next()? {
-            let item_id: i64 = row.get(0)?;
-            let prediction = match row.get::<_, Option<Vec<u8>>>(1)? {
-                Some(blob) => Some(Prediction {
+        let mut scored = 0u64;
+        if let Some(model) = model {
+            let mut stmt = tx.prepare(
+                "SELECT item_id, probabilities, least_confident, margin, entropy, vote_entropy, kl_divergence
+                 FROM predictions WHERE model_version_id = ?1 ORDER BY item_id",
+            )?;
+            let mut rows = stmt.query([model])?;
+            while let Some(row) = rows.next()? {
+                scored += 1;
+                let item_id: i64 = row.get(0)?;
+                if out_of_pool.contains(&item_id) {
+                    continue;
+                }
+                let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                pool.push(PoolItem {
                     item_id,
-                    probabilities: floats(&blob)?,
-                    uncertainty: Uncertainty {
-                        least_confident: row.get(2)?,
-                        margin: row.get(3)?,
-                        entropy: row.get(4)?,
-                    },
-                    vote_entropy: row.get(5)?,
-                    kl_divergence: row.get(6)?,
-                }),
-                None => None,
-            };
-            pool.push(PoolItem { item_id, prediction });
+                    prediction: Some(Prediction {
+                        item_id,
+                        probabilities: floats(blob)?,
+                        uncertainty: Uncertainty {
+                            least_confident: row.get(2)?,
+                            margin: row.get(3)?,
+                            entropy: row.get(4)?,
+                        },
+                        vote_entropy: row.get(5)?,
+                        kl_divergence: row.get(6)?,
+                    }),
+                });
+            }
+        }
+        // Items the model has not scored (all of them without a model): only when there are any.
+        let items: u64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))? as u64;
+        if items > scored {
+            let mut stmt = tx.prepare(
+                "SELECT i.id FROM items i
+                 WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)",
+            )?;
+            let ids = stmt.query_map([model.unwrap_or(-1)], |r| r.get::<_, i64>(0))?;
+            for id in ids {
+                let id = id?;
+                if !out_of_pool.contains(&id) {
+                    pool.push(PoolItem { item_id: id, prediction: None });
+                }
+            }
+            pool.sort_by_key(|p| p.item_id);
         }
         Ok(pool)
     }

@@ -24,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use keymap::Key;
@@ -82,7 +81,8 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Ms
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let guard = TerminalGuard::enter()?;
-    let mut terminal: Terminal<CrosstermBackend<Stdout>> = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let mut terminal: ratatui::Terminal<CrosstermBackend<Stdout>> =
+        ratatui::Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     app.start_session(now_ms());
@@ -105,7 +105,13 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Ms
             dirty = false;
             last_draw = Instant::now();
         }
-        if crossterm::event::poll(POLL)? {
+        // Wait for the terminal ourselves: a terminal that hung up (a dropped SSH connection, a closed
+        // window) must end the screen even if no signal arrives, and crossterm's own poll spins on it.
+        if wait_for_terminal(POLL) == TerminalState::HungUp {
+            pending.extend(update::update(&mut app, Msg::Terminate));
+            continue;
+        }
+        while crossterm::event::poll(Duration::ZERO)? {
             let msg = match crossterm::event::read()? {
                 Event::Key(key) => to_key(key).map(Msg::Key),
                 Event::Resize(w, h) => Some(Msg::Resize(w, h)),
@@ -132,6 +138,28 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Ms
     drop(terminal);
     drop(guard);
     Ok(app)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TerminalState {
+    Quiet,
+    Input,
+    HungUp,
+}
+
+/// Waits up to `timeout` for input on the terminal (standard input).
+fn wait_for_terminal(timeout: Duration) -> TerminalState {
+    let mut fd = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd, for the duration of the call.
+    let n = unsafe { libc::poll(&mut fd, 1, ms) };
+    if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        TerminalState::HungUp
+    } else if n > 0 {
+        TerminalState::Input
+    } else {
+        TerminalState::Quiet
+    }
 }
 
 /// A terminal key as the screen's `Key` (key presses only).

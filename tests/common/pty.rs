@@ -1,17 +1,31 @@
 //! The real binary in a real terminal: a pseudo-terminal of a fixed size, whose output is read into a
 //! vt100 screen, and keys written to it as a person would type them.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub struct Pty {
     pub child: Child,
-    writer: std::fs::File,
+    /// The terminal's master side, for writing; the reader thread holds the other descriptor of it.
+    writer: Option<std::fs::File>,
+    /// Tells the reader thread to close its descriptor (with `writer` gone, the terminal hangs up).
+    closing: Arc<AtomicBool>,
     screen: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Drop for Pty {
+    /// A test that fails half way leaves no process behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Pty {
@@ -23,6 +37,9 @@ impl Pty {
         // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
         let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // The program must not inherit the master side, or closing ours would not hang the terminal up.
+        // SAFETY: setting a flag on a descriptor we just opened.
+        unsafe { libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC) };
         // SAFETY: both descriptors were just opened by openpty and are owned here.
         let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
@@ -43,21 +60,27 @@ impl Pty {
         let child = command.spawn().expect("spawn margin in a terminal");
         drop(slave);
         let writer = std::fs::File::from(master.try_clone().expect("dup"));
-        let mut reader = std::fs::File::from(master);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let sink = Arc::clone(&screen);
+        let closing = Arc::new(AtomicBool::new(false));
+        let (sink, stop) = (Arc::clone(&screen), Arc::clone(&closing));
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
-            // Ends with EIO once the child has exited and the terminal is gone.
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
+            // Short waits, so that a hang-up request is seen; ends with EIO once the child has exited.
+            while !stop.load(Ordering::Relaxed) {
+                let mut fd = libc::pollfd { fd: master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: one valid pollfd for the duration of the call.
+                if unsafe { libc::poll(&mut fd, 1, 20) } <= 0 {
+                    continue;
+                }
+                // SAFETY: reading into a buffer we own from a descriptor we own.
+                let n = unsafe { libc::read(master.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                if n <= 0 {
                     break;
                 }
-                sink.lock().expect("screen").process(&buf[..n]);
+                sink.lock().expect("screen").process(&buf[..n as usize]);
             }
         });
-        let _ = writer.as_raw_fd();
-        Pty { child, writer, screen }
+        Pty { child, writer: Some(writer), closing, screen }
     }
 
     /// The screen as text.
@@ -73,8 +96,15 @@ impl Pty {
 
     /// Types `keys` (bytes as a terminal sends them: "\r" is Enter, "\x1b" Esc, "\x7f" Backspace).
     pub fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).expect("write to the terminal");
-        self.writer.flush().expect("flush");
+        let writer = self.writer.as_mut().expect("the terminal is open");
+        writer.write_all(keys.as_bytes()).expect("write to the terminal");
+        writer.flush().expect("flush");
+    }
+
+    /// Closes the terminal under the program, as a dropped SSH connection does.
+    pub fn hang_up(&mut self) {
+        self.writer.take();
+        self.closing.store(true, Ordering::Relaxed);
     }
 
     /// Waits until the screen satisfies `ready` (30 s at most: a bound on a hang, not a speed target).
