@@ -7,6 +7,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+
+use crate::tui::inbox::Outbox;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -55,7 +57,7 @@ pub struct Workers {
 impl Workers {
     /// Starts the workers; `store` is the screen's connection, `explain_store` a second one for the model
     /// thread.
-    pub fn start(setup: Setup, store: Store, explain_store: Store, replies: Sender<Msg>) -> Workers {
+    pub fn start(setup: Setup, store: Store, explain_store: Store, replies: Outbox) -> Workers {
         let (store_jobs, store_rx) = channel();
         let (explain_jobs, explain_rx) = channel();
         let explain_replies = replies.clone();
@@ -98,18 +100,18 @@ impl Workers {
 struct StoreWorker {
     setup: Setup,
     store: Store,
-    replies: Sender<Msg>,
+    replies: Outbox,
     /// A retrain this screen started, and the model that was current then.
     retraining: Option<(Option<Child>, Option<ModelVersion>)>,
 }
 
 impl StoreWorker {
-    fn new(setup: Setup, store: Store, replies: Sender<Msg>) -> StoreWorker {
+    fn new(setup: Setup, store: Store, replies: Outbox) -> StoreWorker {
         StoreWorker { setup, store, replies, retraining: None }
     }
 
     fn reply(&self, msg: Msg) {
-        let _ = self.replies.send(msg);
+        self.replies.send(msg);
     }
 
     fn run(mut self, jobs: Receiver<Effect>) {
@@ -302,7 +304,7 @@ fn explain_loop(
     mut store: Store,
     runtime: &'static Runtime,
     jobs: Receiver<Vec<(i64, String)>>,
-    replies: Sender<Msg>,
+    replies: Outbox,
 ) {
     let mut model: Option<ExplainModel> = None;
     while let Ok(mut wanted) = jobs.recv() {
@@ -352,7 +354,7 @@ fn explain_loop(
                 counterfactual,
                 similar,
             };
-            if replies.send(Msg::Explained(Box::new(explanation))).is_err() {
+            if !replies.send(Msg::Explained(Box::new(explanation))) {
                 return;
             }
         }

@@ -5,7 +5,6 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::mpsc::channel;
 
 use anyhow::Context as _;
 
@@ -48,7 +47,7 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
     let screen = screen_config(project, annotator);
     let guidelines = read_guidelines(&project.dir.join(GUIDELINES_DIR));
     let app = App::new(screen, keymap, guidelines, (80, 24), 0);
-    let (replies_tx, replies) = channel();
+    let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
     let workers = Workers::start(
         Setup {
             dir: project.dir.clone(),

@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0002_models.sql"),
     include_str!("migrations/0003_queue.sql"),
     include_str!("migrations/0004_retrain.sql"),
+    include_str!("migrations/0005_reference_index.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

@@ -9,6 +9,7 @@
 pub mod action;
 #[cfg(test)]
 mod fixtures;
+pub mod inbox;
 pub mod keymap;
 pub mod msg;
 pub mod state;
@@ -19,13 +20,13 @@ pub mod view;
 use std::io::{IsTerminal, Stdout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
 use ratatui::backend::CrosstermBackend;
 
+use inbox::Inbox;
 use keymap::Key;
 use msg::{Effect, Msg};
 use state::App;
@@ -72,7 +73,7 @@ fn now_ms() -> i64 {
 
 /// Runs the screen until the person quits (or a signal ends it). `dispatch` carries out effects;
 /// `replies` brings the workers' answers. Returns the final state.
-pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Msg>) -> Result<App, ScreenError> {
+pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> Result<App, ScreenError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(ScreenError::NotATerminal);
     }
@@ -107,7 +108,7 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Ms
         }
         // Wait for the terminal ourselves: a terminal that hung up (a dropped SSH connection, a closed
         // window) must end the screen even if no signal arrives, and crossterm's own poll spins on it.
-        if wait_for_terminal(POLL) == TerminalState::HungUp {
+        if wait_for_terminal(replies.wake_fd(), POLL) == TerminalState::HungUp {
             pending.extend(update::update(&mut app, Msg::Terminate));
             continue;
         }
@@ -123,7 +124,7 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Receiver<Ms
                 dirty = true;
             }
         }
-        while let Ok(msg) = replies.try_recv() {
+        for msg in replies.drain() {
             pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
             pending.extend(update::update(&mut app, msg));
             dirty = true;
@@ -147,13 +148,16 @@ enum TerminalState {
     HungUp,
 }
 
-/// Waits up to `timeout` for input on the terminal (standard input).
-fn wait_for_terminal(timeout: Duration) -> TerminalState {
-    let mut fd = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+/// Waits up to `timeout` for input on the terminal (standard input) or a wake-up from the workers.
+fn wait_for_terminal(wake: std::os::fd::RawFd, timeout: Duration) -> TerminalState {
+    let mut fds = [
+        libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 },
+    ];
     let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: one valid pollfd, for the duration of the call.
-    let n = unsafe { libc::poll(&mut fd, 1, ms) };
-    if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+    // SAFETY: two valid pollfds, for the duration of the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+    if n > 0 && fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
         TerminalState::HungUp
     } else if n > 0 {
         TerminalState::Input
