@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 
 use crate::config::ProjectConfig;
+use crate::domain::TaskKind;
 use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose};
 use crate::domain::routing::{Route, RoutingRules, route};
 use crate::domain::vector::SparseVector;
-use crate::domain::{Prediction, TaskKind};
 use crate::model::features::{Featurizer, FeaturizerSpec};
-use crate::store::{LabelSource, MachineAccept, PoolItem, ServeRequest, ServedItem, Store, StoreError};
+use crate::store::{LabelSource, MachineAccept, ServeRequest, ServedItem, Store, StoreError};
 
 /// Spare picks per item wanted, so that items taken meanwhile by someone else can be passed over.
 const SPARE_PICKS: usize = 2;
@@ -55,32 +55,53 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
     let labels: Vec<String> = config.label_names();
     let model = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = model.as_ref().map(|m| m.id);
-    let pool = store.pool(model_id, config.sampling.overlap)?;
-    let pool_size = pool.len();
-
-    // Route by confidence.
+    // Route by confidence while reading the pool once.
     let rules = routing_rules(config, &labels);
     let multi = config.task == TaskKind::MultiLabel;
-    let mut candidates = Vec::with_capacity(pool.len());
+    let mut candidates = Vec::new();
     let mut audits = Vec::new();
     let mut accepts = Vec::new();
     let mut for_experts = 0;
-    for PoolItem { item_id, prediction } in &pool {
-        let view = prediction.as_ref().map(|p| predicted(p, multi));
-        match route(*item_id, view.as_ref().map(|(c, l)| (*c, l.as_slice())), &rules) {
+    let pool_size = store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
+        let Some(row) = row else {
+            candidates.push(Candidate { item_id, scores: None });
+            return;
+        };
+        let (confidence, top) = predicted(row.probabilities, multi);
+        let one: [usize; 1];
+        let many: Vec<usize>;
+        let predicted_labels: &[usize] = match top {
+            Some(k) => {
+                one = [k];
+                &one
+            }
+            None => {
+                many = at_least_half(row.probabilities);
+                &many
+            }
+        };
+        let scores = Scores {
+            confidence,
+            least_confident: row.least_confident,
+            margin: row.margin,
+            entropy: row.entropy,
+            vote_entropy: row.vote_entropy,
+            kl_divergence: row.kl_divergence,
+        };
+        match route(item_id, Some((confidence, predicted_labels)), &rules) {
             Route::Machine => accepts.push(MachineAccept {
-                item_id: *item_id,
-                labels: view.as_ref().map(|(_, l)| l.iter().map(|&k| labels[k].clone()).collect()).unwrap_or_default(),
-                confidence: view.as_ref().map_or(0.0, |(c, _)| f64::from(*c)),
+                item_id,
+                labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
+                confidence: f64::from(confidence),
             }),
             Route::Expert => for_experts += 1,
             Route::Audit => {
-                audits.push(*item_id);
-                candidates.push(candidate(*item_id, prediction.as_ref(), multi));
+                audits.push(item_id);
+                candidates.push(Candidate { item_id, scores: Some(scores) });
             }
-            Route::People => candidates.push(candidate(*item_id, prediction.as_ref(), multi)),
+            Route::People => candidates.push(Candidate { item_id, scores: Some(scores) }),
         }
-    }
+    })? as usize;
     let machine_accepted = match (model_id, accepts.is_empty()) {
         (Some(model), false) => store.record_machine_accepts(model, &accepts)?,
         _ => 0,
@@ -158,32 +179,22 @@ pub fn routing_rules(config: &ProjectConfig, labels: &[String]) -> RoutingRules 
     }
 }
 
-/// Confidence and predicted labels: the top label for single-label projects; for multi-label, the labels
-/// at or above one half, with the confidence of the least sure of all the yes/no calls.
-fn predicted(p: &Prediction, multi: bool) -> (f32, Vec<usize>) {
+/// Confidence and, for single-label projects, the top label: for multi-label projects (`None`: the
+/// labels are those at or above one half, see `at_least_half`) the confidence is that of the least sure
+/// of all the yes/no calls.
+fn predicted(probabilities: &[f32], multi: bool) -> (f32, Option<usize>) {
     if multi {
-        let labels = p.probabilities.iter().enumerate().filter(|(_, q)| **q >= 0.5).map(|(k, _)| k).collect();
-        let confidence = p.probabilities.iter().map(|q| q.max(1.0 - q)).fold(1.0, f32::min);
-        (confidence, labels)
+        (probabilities.iter().map(|q| q.max(1.0 - q)).fold(1.0, f32::min), None)
     } else {
         let (k, q) =
-            p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
-        (q, vec![k])
+            probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
+        (q, Some(k))
     }
 }
 
-fn candidate(item_id: i64, prediction: Option<&Prediction>, multi: bool) -> Candidate {
-    Candidate {
-        item_id,
-        scores: prediction.map(|p| Scores {
-            confidence: predicted(p, multi).0,
-            least_confident: p.uncertainty.least_confident,
-            margin: p.uncertainty.margin,
-            entropy: p.uncertainty.entropy,
-            vote_entropy: p.vote_entropy,
-            kl_divergence: p.kl_divergence,
-        }),
-    }
+/// Multi-label predictions: the labels at or above one half.
+fn at_least_half(probabilities: &[f32]) -> Vec<usize> {
+    probabilities.iter().enumerate().filter(|(_, q)| **q >= 0.5).map(|(k, _)| k).collect()
 }
 
 fn sorted(mut v: SparseVector) -> SparseVector {

@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use decisions::NewDecision;
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
-pub use queue::{MACHINE, MachineAccept, PoolItem, ServeRequest, ServedItem};
+pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem};
 pub use report::{LabelCount, StatusReport};
 
 // Types the store hands out that belong to the domain.

@@ -13,17 +13,22 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
 use crate::domain::queue::{Pick, Why};
-use crate::domain::uncertainty::Uncertainty;
-use crate::domain::{DecisionAction, ModelSnapshot, Prediction, StoredItem};
+use crate::domain::{DecisionAction, ModelSnapshot, StoredItem};
 
 /// Labelling actions: a decision with one of these (not undone) counts toward an item's labels.
 const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
 
-/// An item still to be labelled, with the current model's prediction if it has one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoolItem {
-    pub item_id: i64,
-    pub prediction: Option<Prediction>,
+/// The current model's prediction for an item in the pool, as `scan_pool` shows it (borrowed: nothing
+/// is allocated per item).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolRow<'a> {
+    /// In the project's label order.
+    pub probabilities: &'a [f32],
+    pub least_confident: f32,
+    pub margin: f32,
+    pub entropy: f32,
+    pub vote_entropy: Option<f32>,
+    pub kl_divergence: Option<f32>,
 }
 
 /// What to serve: picks in order of preference, as many as `want` of them that are still free.
@@ -61,13 +66,20 @@ pub struct MachineAccept {
 }
 
 impl Store {
-    /// Items that still need labels (fewer people labelled them than `overlap`, and no open escalation),
-    /// in id order, with `model`'s predictions.
+    /// Visits every item that still needs labels (fewer people labelled it than `overlap`, and no open
+    /// escalation): first those `model` scored, in id order, with their prediction, then any it has not
+    /// scored, with `None`. Returns how many were visited.
     ///
     /// Built for a million items: the few items that are not in the pool are found first from the
     /// decisions and escalations (small tables), then one sequential pass over the model's predictions
-    /// gives the rest; the items table (texts) is only read for items the model has not scored.
-    pub fn pool(&mut self, model: Option<i64>, overlap: u32) -> Result<Vec<PoolItem>> {
+    /// visits the rest without allocating per item; the items table (texts) is read only when some items
+    /// are unscored.
+    pub fn scan_pool(
+        &mut self,
+        model: Option<i64>,
+        overlap: u32,
+        visit: &mut dyn FnMut(i64, Option<&PoolRow<'_>>),
+    ) -> Result<u64> {
         let tx = self.conn.transaction()?;
         let mut out_of_pool: HashSet<i64> = HashSet::new();
         {
@@ -84,8 +96,9 @@ impl Store {
                 out_of_pool.insert(id?);
             }
         }
-        let mut pool = Vec::new();
+        let mut visited = 0u64;
         let mut scored = 0u64;
+        let mut probabilities: Vec<f32> = Vec::new();
         if let Some(model) = model {
             let mut stmt = tx.prepare(
                 "SELECT item_id, probabilities, least_confident, margin, entropy, vote_entropy, kl_divergence
@@ -99,39 +112,40 @@ impl Store {
                     continue;
                 }
                 let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                pool.push(PoolItem {
-                    item_id,
-                    prediction: Some(Prediction {
-                        item_id,
-                        probabilities: floats(blob)?,
-                        uncertainty: Uncertainty {
-                            least_confident: row.get(2)?,
-                            margin: row.get(3)?,
-                            entropy: row.get(4)?,
-                        },
-                        vote_entropy: row.get(5)?,
-                        kl_divergence: row.get(6)?,
-                    }),
-                });
+                if blob.len() % 4 != 0 {
+                    return Err(StoreError::Corrupt(format!("a probabilities blob is {} bytes", blob.len())));
+                }
+                probabilities.clear();
+                probabilities.extend(blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+                let prediction = PoolRow {
+                    probabilities: &probabilities,
+                    least_confident: row.get(2)?,
+                    margin: row.get(3)?,
+                    entropy: row.get(4)?,
+                    vote_entropy: row.get(5)?,
+                    kl_divergence: row.get(6)?,
+                };
+                visit(item_id, Some(&prediction));
+                visited += 1;
             }
         }
-        // Items the model has not scored (all of them without a model): only when there are any.
-        let items: u64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))? as u64;
-        if items > scored {
+        let items: i64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        if items as u64 > scored {
             let mut stmt = tx.prepare(
                 "SELECT i.id FROM items i
-                 WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)",
+                 WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)
+                 ORDER BY i.id",
             )?;
             let ids = stmt.query_map([model.unwrap_or(-1)], |r| r.get::<_, i64>(0))?;
             for id in ids {
                 let id = id?;
                 if !out_of_pool.contains(&id) {
-                    pool.push(PoolItem { item_id: id, prediction: None });
+                    visit(id, None);
+                    visited += 1;
                 }
             }
-            pool.sort_by_key(|p| p.item_id);
         }
-        Ok(pool)
+        Ok(visited)
     }
 
     /// The texts of items, for featurizing the few the queue looks at closely.
@@ -291,7 +305,7 @@ impl Store {
         let mut rows = stmt.query(params![before, after])?;
         let mut changed = 0;
         let top = |blob: &[u8]| -> Result<usize> {
-            let p = super::predictions::floats(blob)?;
+            let p = floats(blob)?;
             Ok(p.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map_or(0, |(k, _)| k))
         };
         while let Some(row) = rows.next()? {
