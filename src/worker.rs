@@ -41,8 +41,9 @@ pub struct Setup {
     pub dir: PathBuf,
     pub config: ProjectConfig,
     pub annotator: String,
-    /// `None` without ONNX Runtime: no explanations.
-    pub runtime: Option<&'static Runtime>,
+    /// Starts ONNX Runtime for the explanation thread (on that thread, so loading the library never
+    /// delays the first item); `None` from it: no explanations.
+    pub runtime: Box<dyn FnOnce() -> Option<&'static Runtime> + Send>,
     /// `None`: never retrain from the screen.
     pub retrain: Option<RetrainCommand>,
 }
@@ -57,18 +58,21 @@ pub struct Workers {
 impl Workers {
     /// Starts the workers; `store` is the screen's connection, `explain_store` a second one for the model
     /// thread.
-    pub fn start(setup: Setup, store: Store, explain_store: Store, replies: Outbox) -> Workers {
+    pub fn start(mut setup: Setup, store: Store, explain_store: Store, replies: Outbox) -> Workers {
         let (store_jobs, store_rx) = channel();
         let (explain_jobs, explain_rx) = channel();
         let explain_replies = replies.clone();
         let dir = setup.dir.clone();
         let config = setup.config.clone();
-        if let Some(runtime) = setup.runtime {
-            std::thread::Builder::new()
-                .name("margin-explain".into())
-                .spawn(move || explain_loop(&dir, &config, explain_store, runtime, explain_rx, explain_replies))
-                .ok();
-        }
+        let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| None));
+        std::thread::Builder::new()
+            .name("margin-explain".into())
+            .spawn(move || {
+                if let Some(runtime) = start_runtime() {
+                    explain_loop(&dir, &config, explain_store, runtime, explain_rx, explain_replies);
+                }
+            })
+            .ok();
         let store_thread = std::thread::Builder::new()
             .name("margin-store".into())
             .spawn(move || StoreWorker::new(setup, store, replies).run(store_rx))

@@ -108,16 +108,8 @@ fn scored_project(
     item: impl Fn(usize) -> (String, &'static str),
 ) -> String {
     let project = sandbox.project("routed", "yes,no");
-    let path = format!("{project}/margin.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    for (from, to) in [("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 0")]
-        .into_iter()
-        .chain(settings.iter().copied())
-    {
-        assert!(text.contains(from), "margin.toml has {from}");
-        text = text.replace(from, to);
-    }
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 0")]);
+    sandbox.set(&project, settings);
     let lines: String = (0..40)
         .map(|i| {
             let (text, label) = item(i);

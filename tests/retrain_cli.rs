@@ -14,16 +14,8 @@ use rusqlite::Connection;
 /// gives their label away.
 fn project(sandbox: &Sandbox, n: usize, settings: &[(&str, &str)]) -> String {
     let project = sandbox.project("p", "yes,no");
-    let path = format!("{project}/margin.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    for (from, to) in [("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 5")]
-        .into_iter()
-        .chain(settings.iter().copied())
-    {
-        assert!(text.contains(from), "margin.toml has {from}");
-        text = text.replace(from, to);
-    }
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 5")]);
+    sandbox.set(&project, settings);
     let lines: String = (0..n)
         .map(|i| {
             let (label, words) = if i % 2 == 0 { ("yes", "sunny bright warm") } else { ("no", "rainy grey cold") };

@@ -37,13 +37,14 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
     let explain_store = open_store(project)?;
-    let runtime = match start_runtime(context) {
+    let runtime_context = context.clone();
+    let runtime = Box::new(move || match start_runtime(&runtime_context) {
         Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!("no explanations: {e:#}");
             None
         }
-    };
+    });
     let screen = screen_config(project, annotator);
     let guidelines = read_guidelines(&project.dir.join(GUIDELINES_DIR));
     let app = App::new(screen, keymap, guidelines, (80, 24), 0);

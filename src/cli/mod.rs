@@ -82,6 +82,7 @@ pub enum Command {
 }
 
 /// What every subcommand may need besides its own arguments.
+#[derive(Debug, Clone)]
 pub struct Context {
     pub project_flag: Option<PathBuf>,
     pub ort_lib: Option<PathBuf>,

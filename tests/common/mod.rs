@@ -43,6 +43,17 @@ impl Sandbox {
         command
     }
 
+    /// Changes settings in a project's margin.toml: each `(from, to)` replaces text that must be there.
+    pub fn set(&self, project: &str, settings: &[(&str, &str)]) {
+        let path = format!("{project}/margin.toml");
+        let mut text = std::fs::read_to_string(&path).expect("margin.toml");
+        for (from, to) in settings {
+            assert!(text.contains(from), "margin.toml has {from}");
+            text = text.replace(from, to);
+        }
+        std::fs::write(&path, text).expect("write margin.toml");
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run margin")
     }
