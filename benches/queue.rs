@@ -66,6 +66,7 @@ fn main() {
                 spares: 40,
                 cold_start: false,
                 seed: round,
+                random_from: None,
             };
             let mut vectors = |indices: &[usize]| indices.iter().map(|&i| vector(i as u64)).collect::<Vec<_>>();
             let started = Instant::now();

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use crate::config::ProjectConfig;
 use crate::domain::TaskKind;
-use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose};
+use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose, shortlist};
 use crate::domain::routing::{Route, RoutingRules, route};
 use crate::domain::vector::SparseVector;
 use crate::model::features::{Featurizer, FeaturizerSpec};
-use crate::store::{LabelSource, MachineAccept, ServeRequest, ServedItem, Store, StoreError};
+use crate::store::{LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, Store, StoreError};
 
 /// Spare picks per item wanted, so that items taken meanwhile by someone else can be passed over.
 const SPARE_PICKS: usize = 2;
@@ -55,58 +55,6 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
     let labels: Vec<String> = config.label_names();
     let model = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = model.as_ref().map(|m| m.id);
-    // Route by confidence while reading the pool once.
-    let rules = routing_rules(config, &labels);
-    let multi = config.task == TaskKind::MultiLabel;
-    let mut candidates = Vec::new();
-    let mut audits = Vec::new();
-    let mut accepts = Vec::new();
-    let mut for_experts = 0;
-    let pool_size = store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
-        let Some(row) = row else {
-            candidates.push(Candidate { item_id, scores: None });
-            return;
-        };
-        let (confidence, top) = predicted(row.probabilities, multi);
-        let one: [usize; 1];
-        let many: Vec<usize>;
-        let predicted_labels: &[usize] = match top {
-            Some(k) => {
-                one = [k];
-                &one
-            }
-            None => {
-                many = at_least_half(row.probabilities);
-                &many
-            }
-        };
-        let scores = Scores {
-            confidence,
-            least_confident: row.least_confident,
-            margin: row.margin,
-            entropy: row.entropy,
-            vote_entropy: row.vote_entropy,
-            kl_divergence: row.kl_divergence,
-        };
-        match route(item_id, Some((confidence, predicted_labels)), &rules) {
-            Route::Machine => accepts.push(MachineAccept {
-                item_id,
-                labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
-                confidence: f64::from(confidence),
-            }),
-            Route::Expert => for_experts += 1,
-            Route::Audit => {
-                audits.push(item_id);
-                candidates.push(Candidate { item_id, scores: Some(scores) });
-            }
-            Route::People => candidates.push(Candidate { item_id, scores: Some(scores) }),
-        }
-    })? as usize;
-    let machine_accepted = match (model_id, accepts.is_empty()) {
-        (Some(model), false) => store.record_machine_accepts(model, &accepts)?,
-        _ => 0,
-    };
-
     // Cold start: no model, or a label with fewer examples than asked for (people's labels, and the
     // reference labels a model can learn from too).
     let examples = store.training_examples(LabelSource::Combined)?;
@@ -120,6 +68,76 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         || labels
             .iter()
             .any(|l| per_label.get(l.as_str()).copied().unwrap_or(0) < config.sampling.cold_start_per_label);
+
+    // A big pool scored by the current model has a short list: serve from it while it holds enough
+    // (routing by confidence needs the whole pool, and so does a cold start).
+    let rules = routing_rules(config, &labels);
+    let multi = config.task == TaskKind::MultiLabel;
+    let routing = rules.auto_accept_enabled || rules.expert > 0.0;
+    let mut candidates = Vec::new();
+    let mut random_from = None;
+    let mut pool_size = None;
+    if let (Some(model), false, false) = (model_id, routing, cold_start) {
+        let (mut ranked, mut sample) = (Vec::new(), Vec::new());
+        let listed = store.scan_shortlist(model, config.sampling.overlap, &mut |item_id, row, random| {
+            let candidate = Candidate { item_id, scores: Some(scores_of(row, multi)) };
+            if random { sample.push(candidate) } else { ranked.push(candidate) }
+        })?;
+        let batch = config.sampling.batch_size as usize;
+        if let Some(size) = listed
+            && ranked.len() >= batch * (1 + SPARE_PICKS) * 4
+            && sample.len() >= batch * 2
+        {
+            random_from = Some((ranked.len(), ranked.len() + sample.len()));
+            candidates = ranked;
+            candidates.extend(sample);
+            pool_size = Some(size as usize);
+        }
+    }
+
+    // Otherwise read the whole pool once, routing by confidence as it goes.
+    let mut audits = Vec::new();
+    let mut accepts = Vec::new();
+    let mut for_experts = 0;
+    let pool_size = match pool_size {
+        Some(size) => size,
+        None => store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
+            let Some(row) = row else {
+                candidates.push(Candidate { item_id, scores: None });
+                return;
+            };
+            let scores = scores_of(row, multi);
+            let one: [usize; 1];
+            let many: Vec<usize>;
+            let predicted_labels: &[usize] = match predicted(row.probabilities, multi).1 {
+                Some(k) => {
+                    one = [k];
+                    &one
+                }
+                None => {
+                    many = at_least_half(row.probabilities);
+                    &many
+                }
+            };
+            match route(item_id, Some((scores.confidence, predicted_labels)), &rules) {
+                Route::Machine => accepts.push(MachineAccept {
+                    item_id,
+                    labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
+                    confidence: f64::from(scores.confidence),
+                }),
+                Route::Expert => for_experts += 1,
+                Route::Audit => {
+                    audits.push(item_id);
+                    candidates.push(Candidate { item_id, scores: Some(scores) });
+                }
+                Route::People => candidates.push(Candidate { item_id, scores: Some(scores) }),
+            }
+        })? as usize,
+    };
+    let machine_accepted = match (model_id, accepts.is_empty()) {
+        (Some(model), false) => store.record_machine_accepts(model, &accepts)?,
+        _ => 0,
+    };
 
     let featurizer = Featurizer::new(FeaturizerSpec::new(config.model.hash_bits)).map_err(QueueError::Featurizer)?;
     let labelled: Vec<SparseVector> = examples
@@ -137,6 +155,7 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         spares: s.batch_size as usize * SPARE_PICKS,
         cold_start,
         seed: s.seed ^ batches.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ hash(annotator),
+        random_from,
     };
     let mut texts_failed = None;
     let mut vectors = |indices: &[usize]| -> Vec<SparseVector> {
@@ -190,6 +209,49 @@ fn predicted(probabilities: &[f32], multi: bool) -> (f32, Option<usize>) {
             probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
         (q, Some(k))
     }
+}
+
+/// The queue's view of a prediction.
+fn scores_of(row: &PoolRow<'_>, multi: bool) -> Scores {
+    Scores {
+        confidence: predicted(row.probabilities, multi).0,
+        least_confident: row.least_confident,
+        margin: row.margin,
+        entropy: row.entropy,
+        vote_entropy: row.vote_entropy,
+        kl_divergence: row.kl_divergence,
+    }
+}
+
+/// Pools at least this big get a short list when they are scored (smaller ones are read whole: it is
+/// quick, and exact).
+pub const SHORTLIST_FROM: usize = 20_000;
+/// The short list: this many best by each uncertainty measure, and this many drawn uniformly.
+const SHORTLIST_PER_MEASURE: usize = 1_000;
+const SHORTLIST_SAMPLE: usize = 1_000;
+
+/// Keeps a short list of `model`'s best candidates (and a uniform sample) for the queue, if the pool has
+/// at least `min_pool` items; called when a model has scored the pool.
+pub fn build_shortlist(
+    store: &mut Store,
+    config: &ProjectConfig,
+    model: i64,
+    min_pool: usize,
+) -> Result<(), StoreError> {
+    let multi = config.task == TaskKind::MultiLabel;
+    let mut candidates = Vec::new();
+    store.scan_pool(Some(model), config.sampling.overlap, &mut |item_id, row| {
+        if let Some(row) = row {
+            candidates.push(Candidate { item_id, scores: Some(scores_of(row, multi)) });
+        }
+    })?;
+    if candidates.len() < min_pool {
+        return store.write_shortlist(model, &[], &[]);
+    }
+    let (ranked, sample) =
+        shortlist(&candidates, SHORTLIST_PER_MEASURE, SHORTLIST_SAMPLE, config.sampling.seed ^ model as u64);
+    let ids = |indices: &[usize]| indices.iter().map(|&i| candidates[i].item_id).collect::<Vec<i64>>();
+    store.write_shortlist(model, &ids(&ranked), &ids(&sample))
 }
 
 /// Multi-label predictions: the labels at or above one half.

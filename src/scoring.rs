@@ -97,7 +97,9 @@ pub fn score_with(
         all,
         batch: DEFAULT_BATCH,
     };
-    score_items(job, store, progress)
+    let report = score_items(job, store, progress)?;
+    crate::queue::build_shortlist(store, config, model.id, crate::queue::SHORTLIST_FROM)?;
+    Ok(report)
 }
 
 /// Rows per ONNX Runtime call unless asked otherwise.

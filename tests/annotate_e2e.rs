@@ -161,7 +161,7 @@ fn sigterm_sighup_and_a_hang_up_end_the_screen_cleanly() {
         // SAFETY: signalling our own child process by its id.
         unsafe { libc::kill(pty.child.id() as i32, signal) };
         let status = pty.wait_exit();
-        assert!(status.success(), "signal {signal}: exited with {status}");
+        assert!(status.success(), "signal {signal}: exited with {status}:\n{}", pty.contents());
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(pty.restored(), "signal {signal}: the terminal was given back");
         let db = demo_db(&sandbox);

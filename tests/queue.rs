@@ -217,3 +217,91 @@ fn each_served_item_says_why_it_was_chosen() {
         db.query_row("SELECT count(*) FROM served WHERE reason IN ('diversity','random')", [], |r| r.get(0)).unwrap();
     assert_eq!(recorded, 10);
 }
+
+/// A store with `n` items scored by a registered model: item i's margin grows with i (item 1 is the most
+/// uncertain).
+fn scored_store(dir: &Path, n: usize) -> (Store, i64) {
+    let mut store = store_with_items(dir, n);
+    let model = store
+        .add_model(
+            &margin::store::NewModelVersion {
+                kind: "linear".into(),
+                path: "models/m.onnx".into(),
+                sha256: "0".repeat(64),
+                labels: vec!["a".into(), "b".into()],
+                train_size: 10,
+                metrics: "null".into(),
+                trained_by: "test".into(),
+                trained_on: "reference".into(),
+                decisions_upto: None,
+            },
+            &[],
+        )
+        .unwrap();
+    let predictions: Vec<margin::domain::Prediction> = (1..=n as i64)
+        .map(|item_id| {
+            let m = item_id as f32 / (n as f32 + 1.0);
+            let p = vec![0.5 + m / 2.0, 0.5 - m / 2.0];
+            margin::domain::Prediction {
+                item_id,
+                uncertainty: margin::domain::uncertainty::single_label(&p),
+                probabilities: p,
+                vote_entropy: None,
+                kl_divergence: None,
+            }
+        })
+        .collect();
+    store.write_predictions(model, &predictions).unwrap();
+    (store, model)
+}
+
+#[test]
+fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, model) = scored_store(dir.path(), 6000);
+    let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
+        .replace("batch_size = 20", "batch_size = 50")
+        .replace("cold_start_per_label = 3", "cold_start_per_label = 0");
+    let config = ProjectConfig::parse(&text, Path::new("margin.toml")).unwrap();
+
+    // Without a short list: the whole pool is read.
+    let whole = next_batch(&mut store, &config, "first").unwrap();
+    store.release_leases("first").unwrap();
+    margin::queue::build_shortlist(&mut store, &config, model, 0).unwrap();
+    let short = next_batch(&mut store, &config, "second").unwrap();
+    assert_eq!(short.pool, whole.pool, "the pool's size is counted either way");
+
+    let uncertain = |b: &margin::queue::Batch| -> Vec<i64> {
+        b.items.iter().filter(|s| s.why.as_str() == "margin").map(|s| s.item.id).collect()
+    };
+    assert_eq!(uncertain(&short), uncertain(&whole), "the short list holds the most uncertain items");
+    assert_eq!(uncertain(&short), (1..=35).collect::<Vec<i64>>());
+
+    // Random picks come from the short list's uniform sample (from the whole pool they would land in it
+    // one time in six).
+    let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+    let sample: HashSet<i64> = db
+        .prepare("SELECT item_id FROM shortlist WHERE random = 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let random: Vec<i64> = short.items.iter().filter(|s| s.why.as_str() == "random").map(|s| s.item.id).collect();
+    assert_eq!(random.len(), 5);
+    assert!(random.iter().all(|id| sample.contains(id)), "{random:?}");
+
+    // Once the short list runs low, the whole pool is read again: the next items by margin still come,
+    // not the next ones the short list happens to hold (from 101 on).
+    for s in &short.items {
+        store
+            .record_decision(&NewDecision {
+                labels: Some(vec!["a".into()]),
+                ..NewDecision::new(s.item.id, "second", DecisionAction::Correct)
+            })
+            .unwrap();
+    }
+    db.execute("DELETE FROM shortlist WHERE random = 0 AND (item_id BETWEEN 36 AND 100 OR item_id > 300)", []).unwrap();
+    let after = next_batch(&mut store, &config, "second").unwrap();
+    assert_eq!(uncertain(&after), (36..=70).collect::<Vec<i64>>());
+}

@@ -55,6 +55,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let report = score_items(job, &mut store, |n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;
+    crate::queue::build_shortlist(&mut store, &project.config, model.id, crate::queue::SHORTLIST_FROM)?;
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.scored as f64 / seconds } else { 0.0 };
     if args.quiet {

@@ -98,6 +98,9 @@ pub struct Request {
     /// No model yet, or a label with too few examples: diversity and random only.
     pub cold_start: bool,
     pub seed: u64,
+    /// Where random picks come from: candidates `start..end` (a uniform sample of the pool when the
+    /// candidates are a short list), or all of them when `None`.
+    pub random_from: Option<(usize, usize)>,
 }
 
 /// How many candidates diversity looks at for each diverse pick (a sample, never the whole pool)...
@@ -126,6 +129,7 @@ pub fn choose(
     let want = request.count.min(candidates.len());
     let spares = request.spares.min(candidates.len() - want);
     let mut rng = Rng::new(request.seed);
+    let random_from = request.random_from.map_or(0..candidates.len(), |(a, b)| a.min(b)..b.min(candidates.len()));
     let scored = candidates.iter().any(|c| c.scores.is_some());
     let (uncertain, diverse) = shares(request, want, scored);
     let sample_max = if request.cold_start || !scored { COLD_START_SAMPLE_MAX } else { DIVERSITY_SAMPLE_MAX };
@@ -157,7 +161,7 @@ pub fn choose(
             ranked.iter().copied().filter(|i| !taken.contains(i)).take(sample_size / 2).collect();
         let mut blocked = taken.clone();
         blocked.extend(&sample);
-        sample.extend(random_untaken(&mut rng, &mut blocked, candidates.len(), sample_size - sample.len()));
+        sample.extend(random_fill(&mut rng, &mut blocked, &random_from, candidates.len(), sample_size - sample.len()));
         let sample_vectors = vectors(&sample);
         let mut centres: Vec<SparseVector> = labelled.iter().take(DIVERSITY_CENTRES).cloned().collect();
         if !picked.is_empty() {
@@ -174,7 +178,7 @@ pub fn choose(
     // 3. Random, for the rest (and whatever the others could not fill): nothing is ever skipped for
     //    good, and the model is checked where it feels sure.
     let missing = want - picks.len();
-    for i in random_untaken(&mut rng, &mut taken, candidates.len(), missing) {
+    for i in random_fill(&mut rng, &mut taken, &random_from, candidates.len(), missing) {
         picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
     }
 
@@ -186,7 +190,7 @@ pub fn choose(
             picks.push(ranked_pick(i));
         }
         let missing = want + spares - picks.len();
-        for i in random_untaken(&mut rng, &mut taken, candidates.len(), missing) {
+        for i in random_fill(&mut rng, &mut taken, &random_from, candidates.len(), missing) {
             picks.push(Pick { item_id: candidates[i].item_id, why: Why::Random, score: 0.0, rank: 0 });
         }
     }
@@ -287,14 +291,47 @@ fn top_by(candidates: &[Candidate], k: usize, measure: Measure) -> Vec<usize> {
     best.into_sorted_vec().into_iter().map(|r| r.1).collect()
 }
 
-/// Up to `n` distinct random indices below `len` not in `taken` (and adds them). Draws at random while
+/// Up to `n` distinct random indices from `range` not in `taken`, then from anywhere below `len` if the
+/// range runs out (and adds them to `taken`).
+fn random_fill(
+    rng: &mut Rng,
+    taken: &mut HashSet<usize>,
+    range: &std::ops::Range<usize>,
+    len: usize,
+    n: usize,
+) -> Vec<usize> {
+    let mut out: Vec<usize> = random_untaken(rng, taken, range.len(), n, range.start);
+    if out.len() < n && range.len() < len {
+        out.extend(random_untaken(rng, taken, len, n - out.len(), 0));
+    }
+    out
+}
+
+/// The short list a big pool keeps for the queue (indices into `candidates`): the `per_measure` best by
+/// each uncertainty measure, then (second) `random` others drawn uniformly, so that batches can be
+/// chosen from a few thousand rows instead of the whole pool.
+pub fn shortlist(candidates: &[Candidate], per_measure: usize, random: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut taken: HashSet<usize> = HashSet::new();
+    let mut ranked = Vec::new();
+    for strategy in [Strategy::Margin, Strategy::LeastConfident, Strategy::Entropy, Strategy::Committee] {
+        for i in top_by(candidates, per_measure, measure_of(strategy).1) {
+            if taken.insert(i) {
+                ranked.push(i);
+            }
+        }
+    }
+    let sample = random_untaken(&mut Rng::new(seed), &mut taken, candidates.len(), random, 0);
+    (ranked, sample)
+}
+
+/// Up to `n` distinct random indices `offset..offset + len` not in `taken` (and adds them). Draws at random while
 /// the free part of the pool is large, and lists what is left once it runs low, so it is fast on a
 /// million items and still finds the last few.
-fn random_untaken(rng: &mut Rng, taken: &mut HashSet<usize>, len: usize, n: usize) -> Vec<usize> {
+fn random_untaken(rng: &mut Rng, taken: &mut HashSet<usize>, len: usize, n: usize, offset: usize) -> Vec<usize> {
     let mut out = Vec::with_capacity(n);
     let mut misses = 0;
     while out.len() < n && misses < 16 * n + 64 && len > 0 {
-        let i = rng.below(len);
+        let i = offset + rng.below(len);
         if taken.insert(i) {
             out.push(i);
         } else {
@@ -302,7 +339,7 @@ fn random_untaken(rng: &mut Rng, taken: &mut HashSet<usize>, len: usize, n: usiz
         }
     }
     if out.len() < n {
-        let mut free: Vec<usize> = (0..len).filter(|i| !taken.contains(i)).collect();
+        let mut free: Vec<usize> = (offset..offset + len).filter(|i| !taken.contains(i)).collect();
         while out.len() < n && !free.is_empty() {
             let i = free.swap_remove(rng.below(free.len()));
             taken.insert(i);

@@ -81,21 +81,7 @@ impl Store {
         visit: &mut dyn FnMut(i64, Option<&PoolRow<'_>>),
     ) -> Result<u64> {
         let tx = self.conn.transaction()?;
-        let mut out_of_pool: HashSet<i64> = HashSet::new();
-        {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT d.item_id FROM decisions d
-                 WHERE d.action IN {LABELLING} AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
-                 GROUP BY d.item_id
-                 HAVING count(DISTINCT d.annotator) >= ?1 OR sum(d.action = 'resolve') > 0
-                 UNION
-                 SELECT item_id FROM escalations WHERE closed_at_ms IS NULL"
-            ))?;
-            let ids = stmt.query_map([overlap], |r| r.get::<_, i64>(0))?;
-            for id in ids {
-                out_of_pool.insert(id?);
-            }
-        }
+        let out_of_pool = out_of_pool(&tx, overlap)?;
         let mut visited = 0u64;
         let mut scored = 0u64;
         let mut probabilities: Vec<f32> = Vec::new();
@@ -111,20 +97,7 @@ impl Store {
                 if out_of_pool.contains(&item_id) {
                     continue;
                 }
-                let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                if blob.len() % 4 != 0 {
-                    return Err(StoreError::Corrupt(format!("a probabilities blob is {} bytes", blob.len())));
-                }
-                probabilities.clear();
-                probabilities.extend(blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
-                let prediction = PoolRow {
-                    probabilities: &probabilities,
-                    least_confident: row.get(2)?,
-                    margin: row.get(3)?,
-                    entropy: row.get(4)?,
-                    vote_entropy: row.get(5)?,
-                    kl_divergence: row.get(6)?,
-                };
+                let prediction = pool_row(row, &mut probabilities)?;
                 visit(item_id, Some(&prediction));
                 visited += 1;
             }
@@ -146,6 +119,60 @@ impl Store {
             }
         }
         Ok(visited)
+    }
+
+    /// Replaces the short list with `ranked` and `sample` (item ids) for `model`.
+    pub fn write_shortlist(&mut self, model: i64, ranked: &[i64], sample: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM shortlist", [])?;
+        {
+            let mut insert =
+                tx.prepare("INSERT OR IGNORE INTO shortlist (model_version_id, item_id, random) VALUES (?1, ?2, ?3)")?;
+            for (ids, random) in [(ranked, false), (sample, true)] {
+                for id in ids {
+                    insert.execute(params![model, id, random])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Like `scan_pool`, over `model`'s short list only: the ranked items, then the sample (`visit` is
+    /// told which). Returns how many items are in the whole pool (scored or not), or `None` when `model`
+    /// has no short list.
+    pub fn scan_shortlist(
+        &mut self,
+        model: i64,
+        overlap: u32,
+        visit: &mut dyn FnMut(i64, &PoolRow<'_>, bool),
+    ) -> Result<Option<u64>> {
+        let tx = self.conn.transaction()?;
+        let listed: i64 =
+            tx.query_row("SELECT count(*) FROM shortlist WHERE model_version_id = ?1", [model], |r| r.get(0))?;
+        if listed == 0 {
+            return Ok(None);
+        }
+        let out_of_pool = out_of_pool(&tx, overlap)?;
+        let mut stmt = tx.prepare(
+            "SELECT p.item_id, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy,
+                    p.kl_divergence, s.random
+             FROM shortlist s JOIN predictions p ON p.model_version_id = s.model_version_id AND p.item_id = s.item_id
+             WHERE s.model_version_id = ?1 ORDER BY s.random, s.item_id",
+        )?;
+        let mut rows = stmt.query([model])?;
+        let mut probabilities = Vec::new();
+        while let Some(row) = rows.next()? {
+            let item_id: i64 = row.get(0)?;
+            if out_of_pool.contains(&item_id) {
+                continue;
+            }
+            let random: bool = row.get(7)?;
+            let prediction = pool_row(row, &mut probabilities)?;
+            visit(item_id, &prediction, random);
+        }
+        let items: i64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        Ok(Some((items as u64).saturating_sub(out_of_pool.len() as u64)))
     }
 
     /// The texts of items, for featurizing the few the queue looks at closely.
@@ -430,5 +457,43 @@ fn item_in(tx: &rusqlite::Transaction<'_>, item_id: i64) -> Result<StoredItem> {
         gold,
         source,
         line,
+    })
+}
+
+/// Items not in the pool: labelled by `overlap` people (or more), resolved by an expert, or escalated
+/// and waiting; found from the decisions and escalations, which are small next to the items.
+fn out_of_pool(tx: &rusqlite::Transaction<'_>, overlap: u32) -> Result<HashSet<i64>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT d.item_id FROM decisions d
+         WHERE d.action IN {LABELLING} AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
+         GROUP BY d.item_id
+         HAVING count(DISTINCT d.annotator) >= ?1 OR sum(d.action = 'resolve') > 0
+         UNION
+         SELECT item_id FROM escalations WHERE closed_at_ms IS NULL"
+    ))?;
+    let ids = stmt.query_map([overlap], |r| r.get::<_, i64>(0))?;
+    let mut out = HashSet::new();
+    for id in ids {
+        out.insert(id?);
+    }
+    Ok(out)
+}
+
+/// A prediction row (item_id, probabilities, least_confident, margin, entropy, vote_entropy,
+/// kl_divergence, ...) as a `PoolRow`, decoding the probabilities into `buffer`.
+fn pool_row<'b>(row: &rusqlite::Row<'_>, buffer: &'b mut Vec<f32>) -> Result<PoolRow<'b>> {
+    let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+    if blob.len() % 4 != 0 {
+        return Err(StoreError::Corrupt(format!("a probabilities blob is {} bytes", blob.len())));
+    }
+    buffer.clear();
+    buffer.extend(blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+    Ok(PoolRow {
+        probabilities: buffer,
+        least_confident: row.get(2)?,
+        margin: row.get(3)?,
+        entropy: row.get(4)?,
+        vote_entropy: row.get(5)?,
+        kl_divergence: row.get(6)?,
     })
 }

@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0003_queue.sql"),
     include_str!("migrations/0004_retrain.sql"),
     include_str!("migrations/0005_reference_index.sql"),
+    include_str!("migrations/0006_shortlist.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

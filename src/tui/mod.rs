@@ -112,8 +112,9 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> R
             pending.extend(update::update(&mut app, Msg::Terminate));
             continue;
         }
-        while crossterm::event::poll(Duration::ZERO)? {
-            let msg = match crossterm::event::read()? {
+        // A signal may interrupt reading (EINTR): that is no error, the flag below handles the signal.
+        while let Some(event) = next_event()? {
+            let msg = match event {
                 Event::Key(key) => to_key(key).map(Msg::Key),
                 Event::Resize(w, h) => Some(Msg::Resize(w, h)),
                 _ => None,
@@ -139,6 +140,21 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> R
     drop(terminal);
     drop(guard);
     Ok(app)
+}
+
+/// The next terminal event already waiting, if any; an interrupted read counts as none.
+fn next_event() -> std::io::Result<Option<Event>> {
+    let interrupted = |e: &std::io::Error| e.kind() == std::io::ErrorKind::Interrupted;
+    match crossterm::event::poll(Duration::ZERO) {
+        Ok(true) => match crossterm::event::read() {
+            Ok(event) => Ok(Some(event)),
+            Err(e) if interrupted(&e) => Ok(None),
+            Err(e) => Err(e),
+        },
+        Ok(false) => Ok(None),
+        Err(e) if interrupted(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

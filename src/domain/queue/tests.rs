@@ -22,6 +22,7 @@ fn request(strategy: Strategy, count: usize) -> Request {
         spares: 0,
         cold_start: false,
         seed: 42,
+        random_from: None,
     }
 }
 
@@ -169,4 +170,25 @@ fn representative_picks_prefer_typical_items_over_outliers() {
     assert_eq!(first[0].0, 2, "the centre of the crowd comes first");
     let two = representative_picks(&vectors, &[], 2);
     assert_eq!(two[1].0, 4, "then what nothing covers yet");
+}
+
+#[test]
+fn random_picks_come_from_the_range_given_and_the_short_list_holds_the_best_of_each_measure() {
+    let candidates = pool(1000);
+    let mut vectors = vectors_for(&candidates);
+    let sampled = Request { random_from: Some((900, 1000)), ..request(Strategy::Random, 30) };
+    let picks = choose(&candidates, &sampled, &mut vectors, &[]);
+    assert_eq!(picks.len(), 30);
+    assert!(picks.iter().all(|p| p.item_id >= 900), "random picks from the sample part only: {picks:?}");
+    // When the range runs out, the rest of the candidates fill the batch.
+    let small = Request { random_from: Some((990, 1000)), ..request(Strategy::Random, 30) };
+    assert_eq!(choose(&candidates, &small, &mut vectors, &[]).len(), 30);
+
+    let (ranked, sample) = shortlist(&candidates, 10, 50, 7);
+    let by_margin = choose(&candidates, &request(Strategy::Margin, 10), &mut vectors, &[]);
+    for p in &by_margin {
+        assert!(ranked.iter().any(|&i| candidates[i].item_id == p.item_id), "{p:?} is in the short list");
+    }
+    assert_eq!(sample.len(), 50);
+    assert!(sample.iter().all(|i| !ranked.contains(i)), "the sample is besides the ranked ones");
 }
