@@ -154,10 +154,13 @@ impl Store {
             return Ok(None);
         }
         let out_of_pool = out_of_pool(&tx, overlap)?;
+        // CROSS JOIN keeps the short list outside: left to itself, SQLite may walk all of the model's
+        // predictions instead (measured: 278 ms against 40 ms on a million).
         let mut stmt = tx.prepare(
             "SELECT p.item_id, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy,
                     p.kl_divergence, s.random
-             FROM shortlist s JOIN predictions p ON p.model_version_id = s.model_version_id AND p.item_id = s.item_id
+             FROM shortlist s CROSS JOIN predictions p
+               ON p.model_version_id = s.model_version_id AND p.item_id = s.item_id
              WHERE s.model_version_id = ?1 ORDER BY s.random, s.item_id",
         )?;
         let mut rows = stmt.query([model])?;
