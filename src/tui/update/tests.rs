@@ -297,3 +297,38 @@ fn worker_news_updates_the_model_line_and_explanations() {
     update(&mut a, Msg::Resize(100, 40));
     assert_eq!(a.size, (100, 40));
 }
+
+#[test]
+fn guidelines_page_and_jump_to_the_next_match() {
+    let mut a = app();
+    update(&mut a, Msg::Resize(80, 8));
+    press(&mut a, "g");
+    press(&mut a, "Home");
+    let start = match a.mode {
+        Mode::Guidelines { scroll, .. } => scroll,
+        ref m => panic!("{m:?}"),
+    };
+    press(&mut a, "PageDown");
+    let paged = match a.mode {
+        Mode::Guidelines { scroll, .. } => scroll,
+        ref m => panic!("{m:?}"),
+    };
+    assert!(paged > start, "{paged} > {start}");
+    press(&mut a, "PageUp");
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll < paged));
+    // Search "##", then n goes to the next heading after it, wrapping round.
+    press(&mut a, "/");
+    typed(&mut a, "##");
+    press(&mut a, "Enter");
+    let first = match a.mode {
+        Mode::Guidelines { scroll, .. } => scroll,
+        ref m => panic!("{m:?}"),
+    };
+    press(&mut a, "n");
+    let second = match a.mode {
+        Mode::Guidelines { scroll, .. } => scroll,
+        ref m => panic!("{m:?}"),
+    };
+    assert_ne!(first, second);
+    assert!(a.guidelines.lines[second].contains("##"));
+}
