@@ -298,37 +298,32 @@ fn worker_news_updates_the_model_line_and_explanations() {
     assert_eq!(a.size, (100, 40));
 }
 
+/// The guidelines line at the top of the screen.
+fn guidelines_at(a: &App) -> usize {
+    match a.mode {
+        Mode::Guidelines { scroll, .. } => scroll,
+        ref m => panic!("not in the guidelines: {m:?}"),
+    }
+}
+
 #[test]
 fn guidelines_page_and_jump_to_the_next_match() {
     let mut a = app();
     update(&mut a, Msg::Resize(80, 8));
     press(&mut a, "g");
-    press(&mut a, "Home");
-    let start = match a.mode {
-        Mode::Guidelines { scroll, .. } => scroll,
-        ref m => panic!("{m:?}"),
-    };
+    let start = guidelines_at(&a);
     press(&mut a, "PageDown");
-    let paged = match a.mode {
-        Mode::Guidelines { scroll, .. } => scroll,
-        ref m => panic!("{m:?}"),
-    };
+    let paged = guidelines_at(&a);
     assert!(paged > start, "{paged} > {start}");
     press(&mut a, "PageUp");
-    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll < paged));
-    // Search "##", then n goes to the next heading after it, wrapping round.
+    assert!(guidelines_at(&a) < paged);
+    // Search "##", then n goes to the next heading after it.
     press(&mut a, "/");
     typed(&mut a, "##");
     press(&mut a, "Enter");
-    let first = match a.mode {
-        Mode::Guidelines { scroll, .. } => scroll,
-        ref m => panic!("{m:?}"),
-    };
+    let first = guidelines_at(&a);
     press(&mut a, "n");
-    let second = match a.mode {
-        Mode::Guidelines { scroll, .. } => scroll,
-        ref m => panic!("{m:?}"),
-    };
+    let second = guidelines_at(&a);
     assert_ne!(first, second);
     assert!(a.guidelines.lines[second].contains("##"));
 }
