@@ -102,57 +102,54 @@ impl Store {
 
     /// The item with id `id`: one the source gave, or one derived from its text.
     pub fn find_item(&self, id: &str) -> Result<Option<StoredItem>> {
-        let by_explicit = self.item_where("i.ext_id = ?1", id)?;
+        let by_explicit = item_where(&self.conn, "i.ext_id = ?1", id)?;
         if by_explicit.is_some() {
             return Ok(by_explicit);
         }
         match key_of_derived_id(id) {
-            Some(key) => self.item_where("i.content_key = ?1 AND i.ext_id IS NULL", key),
+            Some(key) => item_where(&self.conn, "i.content_key = ?1 AND i.ext_id IS NULL", key),
             None => Ok(None),
         }
     }
 
     /// The item with internal id `item_id`.
     pub fn item(&self, item_id: i64) -> Result<Option<StoredItem>> {
-        self.item_where("i.id = ?1", item_id)
+        item_where(&self.conn, "i.id = ?1", item_id)
     }
+}
 
-    fn item_where(&self, condition: &str, value: impl rusqlite::ToSql) -> Result<Option<StoredItem>> {
-        let row = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
-                            im.source
-                     FROM items i JOIN imports im ON im.id = i.import_id WHERE {condition}"
-                ),
-                [value],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, bool>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, String>(8)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((id, ext_id, key, text, meta, reference, gold, line, source)) = row else { return Ok(None) };
-        Ok(Some(StoredItem {
-            id,
-            ext_id: ext_id.unwrap_or_else(|| derived_item_id(key)),
-            text,
-            meta,
-            reference_labels: labels_from_json(reference)?,
-            gold,
-            source,
-            line,
-        }))
+/// The item columns, first in any SELECT over `items i JOIN imports im`, that `stored_item` reads.
+pub(super) const ITEM_COLUMNS: &str =
+    "i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source";
+
+/// An item from a row that starts with `ITEM_COLUMNS`.
+pub(super) fn stored_item(row: &rusqlite::Row<'_>) -> Result<StoredItem> {
+    let key: i64 = row.get(2)?;
+    Ok(StoredItem {
+        id: row.get(0)?,
+        ext_id: row.get::<_, Option<String>>(1)?.unwrap_or_else(|| derived_item_id(key)),
+        text: row.get(3)?,
+        meta: row.get(4)?,
+        reference_labels: labels_from_json(row.get(5)?)?,
+        gold: row.get(6)?,
+        line: row.get(7)?,
+        source: row.get(8)?,
+    })
+}
+
+/// The item matching `condition` (with `?1` bound to `value`), on any connection or transaction.
+pub(super) fn item_where(
+    conn: &rusqlite::Connection,
+    condition: &str,
+    value: impl rusqlite::ToSql,
+) -> Result<Option<StoredItem>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM items i JOIN imports im ON im.id = i.import_id WHERE {condition}"
+    ))?;
+    let mut rows = stmt.query([value])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(stored_item(row)?)),
+        None => Ok(None),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
@@ -428,39 +428,7 @@ impl Store {
 pub const MACHINE: &str = "margin";
 
 fn item_in(tx: &rusqlite::Transaction<'_>, item_id: i64) -> Result<StoredItem> {
-    let row = tx
-        .query_row(
-            "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
-                    im.source
-             FROM items i JOIN imports im ON im.id = i.import_id WHERE i.id = ?1",
-            [item_id],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, bool>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
-            },
-        )
-        .optional()?
-        .ok_or(StoreError::NoSuchItem(item_id))?;
-    let (id, ext_id, key, text, meta, reference, gold, line, source) = row;
-    Ok(StoredItem {
-        id,
-        ext_id: ext_id.unwrap_or_else(|| crate::domain::derived_item_id(key)),
-        text,
-        meta,
-        reference_labels: super::labels_from_json(reference)?,
-        gold,
-        source,
-        line,
-    })
+    super::items::item_where(tx, "i.id = ?1", item_id)?.ok_or(StoreError::NoSuchItem(item_id))
 }
 
 /// Items not in the pool: labelled by `overlap` people (or more), resolved by an expert, or escalated

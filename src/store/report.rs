@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
+use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
 use super::{Result, Store, StoreError, labels_from_json};
 use crate::domain::uncertainty::Uncertainty;
-use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, derived_item_id, outcome};
+use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, outcome};
 
 /// How many items carry a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -141,14 +142,13 @@ impl Store {
         let tx = self.conn.transaction().map_err(StoreError::from)?;
         let open = open_escalations(&tx)?;
         let mut item_stmt = tx
-            .prepare(
-                "SELECT i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line,
-                        im.source, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy,
-                        p.kl_divergence
-                 FROM items i JOIN imports im ON im.id = i.import_id
-                 LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
-                 ORDER BY i.id",
-            )
+            .prepare(&format!(
+                "SELECT {ITEM_COLUMNS}, p.probabilities, p.least_confident, p.margin, p.entropy, p.vote_entropy,
+                            p.kl_divergence
+                     FROM items i JOIN imports im ON im.id = i.import_id
+                     LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
+                     ORDER BY i.id"
+            ))
             .map_err(StoreError::from)?;
         let mut decision_stmt =
             tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id")).map_err(StoreError::from)?;
@@ -166,18 +166,8 @@ impl Store {
 }
 
 fn read_item_row(row: &rusqlite::Row<'_>) -> Result<(StoredItem, Option<Prediction>)> {
-    let id: i64 = row.get(0)?;
-    let key: i64 = row.get(2)?;
-    let item = StoredItem {
-        id,
-        ext_id: row.get::<_, Option<String>>(1)?.unwrap_or_else(|| derived_item_id(key)),
-        text: row.get(3)?,
-        meta: row.get(4)?,
-        reference_labels: labels_from_json(row.get(5)?)?,
-        gold: row.get(6)?,
-        line: row.get(7)?,
-        source: row.get(8)?,
-    };
+    let item = stored_item(row)?;
+    let id = item.id;
     let prediction = match row.get::<_, Option<Vec<u8>>>(9)? {
         Some(blob) => Some(Prediction {
             item_id: id,
