@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 
 use crate::tui::inbox::Outbox;
 use std::thread::JoinHandle;
@@ -26,6 +26,8 @@ use crate::tui::msg::{
 
 /// How often the store thread looks at a running retrain.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// How long quitting waits for the model thread to put the model down.
+const MODEL_THREAD_GRACE: Duration = Duration::from_secs(5);
 /// Similar items per explanation.
 const SIMILAR: usize = 3;
 
@@ -53,6 +55,7 @@ pub struct Workers {
     store_jobs: Sender<Effect>,
     explain_jobs: Sender<Vec<(i64, String)>>,
     store_thread: Option<JoinHandle<()>>,
+    explain_thread: Option<JoinHandle<()>>,
 }
 
 impl Workers {
@@ -65,7 +68,7 @@ impl Workers {
         let dir = setup.dir.clone();
         let config = setup.config.clone();
         let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| None));
-        std::thread::Builder::new()
+        let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
             .spawn(move || {
                 if let Some(runtime) = start_runtime() {
@@ -77,7 +80,7 @@ impl Workers {
             .name("margin-store".into())
             .spawn(move || StoreWorker::new(setup, store, replies).run(store_rx))
             .ok();
-        Workers { store_jobs, explain_jobs, store_thread }
+        Workers { store_jobs, explain_jobs, store_thread, explain_thread }
     }
 
     /// Hands an effect to the worker that does it.
@@ -92,13 +95,38 @@ impl Workers {
         }
     }
 
-    /// Waits for the store thread to finish what it was given (a `Quit` ends it).
-    pub fn finish(mut self) {
-        let _ = self.store_jobs.send(Effect::Quit);
-        if let Some(thread) = self.store_thread.take() {
+    /// Waits for the store thread to finish what it was given (a `Quit` ends it) and, for a few seconds,
+    /// for the model thread to stop (closing its channel ends it between two items). Says whether the model
+    /// thread stopped: if it did not (a large model still loading), the caller must end the process without
+    /// running exit handlers, since ONNX Runtime's globals are torn down at exit under any thread still in it.
+    pub fn finish(self) -> Finished {
+        let Workers { store_jobs, explain_jobs, store_thread, explain_thread } = self;
+        drop(explain_jobs);
+        let _ = store_jobs.send(Effect::Quit);
+        if let Some(thread) = store_thread {
             let _ = thread.join();
         }
+        let Some(thread) = explain_thread else { return Finished::Clean };
+        let deadline = std::time::Instant::now() + MODEL_THREAD_GRACE;
+        while !thread.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!("the model thread is still busy at quit");
+                return Finished::ModelThreadBusy;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = thread.join();
+        Finished::Clean
     }
+}
+
+/// How the workers ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Finished {
+    Clean,
+    /// The model thread is still inside ONNX Runtime.
+    ModelThreadBusy,
 }
 
 struct StoreWorker {
@@ -311,7 +339,9 @@ fn explain_loop(
     replies: Outbox,
 ) {
     let mut model: Option<ExplainModel> = None;
-    while let Ok(mut wanted) = jobs.recv() {
+    let mut pending: Option<Vec<(i64, String)>> = None;
+    loop {
+        let Some(mut wanted) = pending.take().or_else(|| jobs.recv().ok()) else { return };
         // Only the newest request matters: the person has moved on from the others.
         while let Ok(newer) = jobs.try_recv() {
             wanted = newer;
@@ -328,6 +358,15 @@ fn explain_loop(
         }
         let Some(m) = model.as_mut() else { continue };
         for (item_id, text) in wanted {
+            // Between two items: a newer request replaces this one; a closed channel means the screen is done.
+            match jobs.try_recv() {
+                Ok(newer) => {
+                    pending = Some(newer);
+                    break;
+                }
+                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) => {}
+            }
             let explained = match m.explain(&text, Some(item_id), SIMILAR) {
                 Ok(e) => e,
                 Err(e) => {

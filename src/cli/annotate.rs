@@ -14,7 +14,7 @@ use crate::config::{self, KeyOverrides};
 use crate::project::{self, GUIDELINES_DIR, Project};
 use crate::tui::keymap::{Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
-use crate::worker::{RetrainCommand, Setup, Workers};
+use crate::worker::{Finished, RetrainCommand, Setup, Workers};
 
 /// The user's keys file, in margin's config directory.
 const USER_KEYS: &str = "keys.toml";
@@ -62,7 +62,7 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
         replies_tx,
     );
     let result = crate::tui::run(app, &mut |effect| workers.send(effect), &replies);
-    workers.finish();
+    let finished = workers.finish();
     let app = result?;
     let Tally { decided, .. } = app.session_tally();
     // The terminal may be gone (a dropped connection): a failed write here is no error.
@@ -72,6 +72,13 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
         crate::domain::text::visible(annotator),
         project.db_path().display()
     );
+    if finished == Finished::ModelThreadBusy {
+        // Every decision is committed and the leases are given back; only the model thread is left, inside
+        // ONNX Runtime, whose exit handlers would tear its globals down under it. End without them.
+        let _ = std::io::stdout().flush();
+        // SAFETY: ends the process; nothing after this runs.
+        unsafe { libc::_exit(0) };
+    }
     Ok(ExitCode::SUCCESS)
 }
 

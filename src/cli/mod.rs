@@ -2,6 +2,7 @@
 //! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
 
 mod annotate;
+mod audit;
 mod decide;
 mod demo;
 mod doctor;
@@ -79,6 +80,8 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Set up the bundled demo project (first run) and open it.
     Demo(demo::Args),
+    /// Verify the audit trail's hash chain, or print its events.
+    Audit(audit::Args),
 }
 
 /// What every subcommand may need besides its own arguments.
@@ -122,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),
+        Command::Audit(args) => audit::run(&context, args),
     }
 }
 

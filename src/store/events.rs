@@ -1,10 +1,11 @@
-//! Appending to the audit trail. Callers pass their open write transaction, so the event lands (or not)
-//! together with the change it records.
+//! The audit trail in the database: appending (callers pass their open write transaction, so the event
+//! lands, or not, together with the change it records), walking the chain to verify it, and reading
+//! events by item, actor, action and time.
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Result, Store, now_ms};
-use crate::domain::audit::{EventHash, EventRecord, GENESIS, chain_hash};
+use crate::domain::audit::{BrokenLink, ChainWalk, EventHash, EventRecord, GENESIS, chain_hash};
 
 impl Store {
     /// Records an event that changes nothing else (a project created, an export written); returns its
@@ -44,6 +45,170 @@ pub(crate) fn append(
     Ok(seq)
 }
 
+/// Column `i` as text, borrowed from the row (walking a long trail allocates nothing per event).
+fn text_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    let value = row.get_ref(i)?;
+    value.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
+}
+
+/// Column `i` as bytes, borrowed from the row.
+fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    let value = row.get_ref(i)?;
+    value.as_blob().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
+}
+
 fn to_hash(bytes: &[u8]) -> Result<EventHash> {
     bytes.try_into().map_err(|_| super::StoreError::Corrupt(format!("an event hash is {} bytes, not 32", bytes.len())))
+}
+
+/// One event as stored, for `margin audit log`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub kind: String,
+    pub item_id: Option<i64>,
+    /// The item's external id, when the event is about an item.
+    pub item: Option<String>,
+    /// Compact JSON as stored.
+    pub payload: String,
+    pub hash: Vec<u8>,
+}
+
+/// Which events to read; every field that is set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub item_id: Option<i64>,
+    pub actor: Option<String>,
+    /// The event's kind (`decision`, `export`, ...) or, for decisions, their action (`correct`, `escalate`, ...).
+    pub action: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+/// What walking the whole trail found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainReport {
+    /// Events whose links held, from the first.
+    pub held: u64,
+    /// The last event that held.
+    pub head: Option<(i64, EventHash)>,
+    pub broken: Option<BrokenEvent>,
+}
+
+/// Where the trail stops holding, and what the row there says (when there is a row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenEvent {
+    pub problem: Broken,
+    pub at_ms: Option<i64>,
+    pub actor: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Broken {
+    #[error(transparent)]
+    Link(#[from] BrokenLink),
+    /// The newest decision has no event: events were cut off the end of the trail.
+    #[error(
+        "decision {decision_id} has no event in the trail, which ends at event {last_seq}: events after it were deleted"
+    )]
+    Unrecorded { decision_id: i64, last_seq: i64 },
+}
+
+impl Broken {
+    /// The event to look at first.
+    pub fn seq(&self) -> i64 {
+        match self {
+            Broken::Link(link) => link.seq(),
+            Broken::Unrecorded { last_seq, .. } => last_seq + 1,
+        }
+    }
+}
+
+impl Store {
+    /// Walks the audit trail from the first event and checks every link; then checks that the newest
+    /// decision is in it (removing events from the end leaves no broken link behind).
+    pub fn verify_events(&self) -> Result<ChainReport> {
+        let mut walk = ChainWalk::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at_ms, actor, kind, item_id, payload, prev_hash, hash FROM events ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (actor, kind, payload) = (text_at(row, 2)?, text_at(row, 3)?, text_at(row, 5)?);
+            let record =
+                EventRecord { seq: row.get(0)?, at_ms: row.get(1)?, actor, kind, item_id: row.get(4)?, payload };
+            if let Err(link) = walk.check(&record, blob_at(row, 6)?, blob_at(row, 7)?) {
+                let broken = BrokenEvent {
+                    problem: Broken::Link(link),
+                    at_ms: Some(record.at_ms),
+                    actor: Some(actor.to_string()),
+                    kind: Some(kind.to_string()),
+                };
+                return Ok(ChainReport { held: walk.checked(), head: walk.head(), broken: Some(broken) });
+            }
+        }
+        let broken = self.newest_decision_unrecorded(walk.head().map_or(0, |(seq, _)| seq))?;
+        Ok(ChainReport { held: walk.checked(), head: walk.head(), broken })
+    }
+
+    fn newest_decision_unrecorded(&self, last_seq: i64) -> Result<Option<BrokenEvent>> {
+        let newest: Option<(i64, i64, i64, String)> = self
+            .conn
+            .query_row("SELECT id, item_id, at_ms, annotator FROM decisions ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((decision_id, item_id, at_ms, annotator)) = newest else { return Ok(None) };
+        let recorded: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE item_id = ?1 AND kind = 'decision'
+                            AND json_extract(payload, '$.decision_id') = ?2)",
+            params![item_id, decision_id],
+            |r| r.get(0),
+        )?;
+        Ok((!recorded).then(|| BrokenEvent {
+            problem: Broken::Unrecorded { decision_id, last_seq },
+            at_ms: Some(at_ms),
+            actor: Some(annotator),
+            kind: Some("decision".into()),
+        }))
+    }
+
+    /// Calls `visit` with each event that passes `filter`, oldest first.
+    pub fn visit_events(
+        &self,
+        filter: &EventFilter,
+        mut visit: impl FnMut(StoredEvent) -> std::io::Result<()>,
+    ) -> Result<std::io::Result<()>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.seq, e.at_ms, e.actor, e.kind, e.item_id, i.ext_id, e.payload, e.hash
+             FROM events e LEFT JOIN items i ON i.id = e.item_id
+             WHERE (?1 IS NULL OR e.item_id = ?1)
+               AND (?2 IS NULL OR e.actor = ?2)
+               AND (?3 IS NULL OR e.kind = ?3 OR (e.kind = 'decision' AND json_extract(e.payload, '$.action') = ?3))
+               AND (?4 IS NULL OR e.at_ms >= ?4)
+               AND (?5 IS NULL OR e.at_ms < ?5)
+             ORDER BY e.seq",
+        )?;
+        let mut rows =
+            stmt.query(params![filter.item_id, filter.actor, filter.action, filter.since_ms, filter.until_ms])?;
+        while let Some(row) = rows.next()? {
+            let event = StoredEvent {
+                seq: row.get(0)?,
+                at_ms: row.get(1)?,
+                actor: row.get(2)?,
+                kind: row.get(3)?,
+                item_id: row.get(4)?,
+                item: row.get(5)?,
+                payload: row.get(6)?,
+                hash: row.get(7)?,
+            };
+            if let Err(e) = visit(event) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
 }
