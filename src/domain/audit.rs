@@ -95,17 +95,23 @@ impl BrokenLink {
     }
 }
 
-/// Walks the chain in `seq` order, one stored event at a time.
+/// Walks the chain in `seq` order, one stored event at a time. A long trail can be walked in parts at
+/// once: each part starts [`after`](ChainWalk::after) the last event of the part before it.
 #[derive(Debug, Default)]
 pub struct ChainWalk {
     last: Option<(i64, EventHash)>,
     buffer: Vec<u8>,
-    checked: u64,
 }
 
 impl ChainWalk {
+    /// A walk from the first event.
     pub fn new() -> ChainWalk {
         ChainWalk::default()
+    }
+
+    /// A walk that goes on after event `seq`, whose stored hash is `hash`.
+    pub fn after(seq: i64, hash: EventHash) -> ChainWalk {
+        ChainWalk { last: Some((seq, hash)), buffer: Vec::new() }
     }
 
     /// Checks the next stored event: its place, its link to the event before, and its own hash.
@@ -128,13 +134,7 @@ impl ChainWalk {
             return Err(BrokenLink::Changed { seq });
         }
         self.last = Some((seq, hash));
-        self.checked += 1;
         Ok(())
-    }
-
-    /// How many events held so far.
-    pub fn checked(&self) -> u64 {
-        self.checked
     }
 
     /// The last event that held: its seq and hash.
@@ -186,14 +186,25 @@ mod tests {
             .collect()
     }
 
-    fn walk(rows: &[(i64, String, EventHash, EventHash)]) -> Result<u64, BrokenLink> {
-        let mut walk = ChainWalk::new();
-        for (seq, payload, prev, hash) in rows {
+    /// Walks `rows` whole, and again in two parts (the second after the first's last stored event): both
+    /// must agree.
+    fn walk(rows: &[(i64, String, EventHash, EventHash)]) -> Result<usize, BrokenLink> {
+        let check = |walk: &mut ChainWalk, (seq, payload, prev, hash): &(i64, String, EventHash, EventHash)| {
             let record =
                 EventRecord { seq: *seq, at_ms: seq * 10, actor: "ann", kind: "decision", item_id: None, payload };
-            walk.check(&record, prev, hash)?;
-        }
-        Ok(walk.checked())
+            walk.check(&record, prev, hash)
+        };
+        let mut whole = ChainWalk::new();
+        let one_part = rows.iter().try_for_each(|row| check(&mut whole, row));
+        let (first, second) = rows.split_at(rows.len() / 2);
+        let mut walk = ChainWalk::new();
+        let mut then = first.last().map_or_else(ChainWalk::new, |(seq, _, _, hash)| ChainWalk::after(*seq, *hash));
+        let two_parts = first
+            .iter()
+            .try_for_each(|row| check(&mut walk, row))
+            .and_then(|()| second.iter().try_for_each(|row| check(&mut then, row)));
+        assert_eq!(one_part, two_parts);
+        one_part.map(|()| rows.len())
     }
 
     #[test]

@@ -4,8 +4,13 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Result, Store, now_ms};
+use super::{Result, Store, StoreError, now_ms};
 use crate::domain::audit::{BrokenLink, ChainWalk, EventHash, EventRecord, GENESIS, chain_hash};
+
+/// At most this many threads walk the trail at once.
+const MAX_VERIFY_THREADS: usize = 8;
+/// A trail shorter than this is walked on one thread.
+const PART_MIN_EVENTS: i64 = 50_000;
 
 impl Store {
     /// Records an event that changes nothing else (a project created, an export written); returns its
@@ -43,6 +48,35 @@ pub(crate) fn append(
     )?
     .execute(params![seq, at_ms, actor, kind, item_id, payload, &prev[..], &hash[..]])?;
     Ok(seq)
+}
+
+/// Walks events `from..=to` from the stored hash of the event before `from`; the first problem, if any.
+fn walk_part(store: &Store, from: i64, to: i64) -> Result<Option<BrokenLink>> {
+    store.tune_for_scan()?;
+    let before: Option<(i64, Vec<u8>)> = store
+        .conn
+        .query_row("SELECT seq, hash FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT 1", [from], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let mut walk = match before {
+        None => ChainWalk::new(),
+        // A bad stored hash there is reported by the part that holds that event.
+        Some((seq, hash)) => ChainWalk::after(seq, EventHash::try_from(&hash[..]).unwrap_or(GENESIS)),
+    };
+    let mut stmt = store.conn.prepare(
+        "SELECT seq, at_ms, actor, kind, item_id, payload, prev_hash, hash FROM events
+         WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([from, to])?;
+    while let Some(row) = rows.next()? {
+        let (actor, kind, payload) = (text_at(row, 2)?, text_at(row, 3)?, text_at(row, 5)?);
+        let record = EventRecord { seq: row.get(0)?, at_ms: row.get(1)?, actor, kind, item_id: row.get(4)?, payload };
+        if let Err(link) = walk.check(&record, blob_at(row, 6)?, blob_at(row, 7)?) {
+            return Ok(Some(link));
+        }
+    }
+    Ok(None)
 }
 
 /// Column `i` as text, borrowed from the row (walking a long trail allocates nothing per event).
@@ -90,9 +124,9 @@ pub struct EventFilter {
 /// What walking the whole trail found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainReport {
-    /// Events whose links held, from the first.
+    /// Events that held, from the first.
     pub held: u64,
-    /// The last event that held.
+    /// The last event, when the whole trail held.
     pub head: Option<(i64, EventHash)>,
     pub broken: Option<BrokenEvent>,
 }
@@ -129,29 +163,67 @@ impl Broken {
 
 impl Store {
     /// Walks the audit trail from the first event and checks every link; then checks that the newest
-    /// decision is in it (removing events from the end leaves no broken link behind).
+    /// decision is in it (removing events from the end leaves no broken link behind). A long trail is
+    /// walked in parts at once, each on its own thread and read-only connection (one per core), each part from the stored hash of the
+    /// event before it; the first problem in trail order is the one reported.
     pub fn verify_events(&self) -> Result<ChainReport> {
-        let mut walk = ChainWalk::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, at_ms, actor, kind, item_id, payload, prev_hash, hash FROM events ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let (actor, kind, payload) = (text_at(row, 2)?, text_at(row, 3)?, text_at(row, 5)?);
-            let record =
-                EventRecord { seq: row.get(0)?, at_ms: row.get(1)?, actor, kind, item_id: row.get(4)?, payload };
-            if let Err(link) = walk.check(&record, blob_at(row, 6)?, blob_at(row, 7)?) {
-                let broken = BrokenEvent {
-                    problem: Broken::Link(link),
-                    at_ms: Some(record.at_ms),
-                    actor: Some(actor.to_string()),
-                    kind: Some(kind.to_string()),
-                };
-                return Ok(ChainReport { held: walk.checked(), head: walk.head(), broken: Some(broken) });
+        let bounds: Option<(i64, i64)> = self.conn.query_row("SELECT min(seq), max(seq) FROM events", [], |r| {
+            Ok(r.get::<_, Option<i64>>(0)?.zip(r.get(1)?))
+        })?;
+        let Some((first, last)) = bounds else {
+            let broken = self.newest_decision_unrecorded(0)?;
+            return Ok(ChainReport { held: 0, head: None, broken });
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_VERIFY_THREADS);
+        let parts = if last - first < PART_MIN_EVENTS { 1 } else { cores as i64 };
+        let span = (last - first + parts) / parts;
+        let path = &self.path;
+        let results: Vec<Result<Option<BrokenLink>>> = std::thread::scope(|scope| {
+            let walkers: Vec<_> = (0..parts)
+                .map(|part| {
+                    let from = first + part * span;
+                    let to = (from + span - 1).min(last);
+                    scope.spawn(move || walk_part(&Store::open_read_only(path)?, from, to))
+                })
+                .collect();
+            walkers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a verify thread failed".into()))))
+                .collect()
+        });
+        let mut problem = None;
+        for result in results {
+            if let Some(link) = result? {
+                problem = Some(link);
+                break;
             }
         }
-        let broken = self.newest_decision_unrecorded(walk.head().map_or(0, |(seq, _)| seq))?;
-        Ok(ChainReport { held: walk.checked(), head: walk.head(), broken })
+        let Some(link) = problem else {
+            let hash: Vec<u8> = self.conn.query_row("SELECT hash FROM events WHERE seq = ?1", [last], |r| r.get(0))?;
+            // Every event from 1 to `last` held, with no gap.
+            let held = last;
+            let broken = self.newest_decision_unrecorded(last)?;
+            return Ok(ChainReport { held: held as u64, head: Some((last, to_hash(&hash)?)), broken });
+        };
+        let held = match link {
+            BrokenLink::Missing { before, .. } => before,
+            BrokenLink::MissingStart { .. } => 0,
+            BrokenLink::Changed { seq } | BrokenLink::Unlinked { seq } | BrokenLink::BadHash { seq, .. } => seq - 1,
+        };
+        // What the row at the broken event says, when there is one.
+        let row: Option<(i64, String, String)> = self
+            .conn
+            .query_row("SELECT at_ms, actor, kind FROM events WHERE seq = ?1", [link.seq()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let broken = BrokenEvent {
+            problem: Broken::Link(link),
+            at_ms: row.as_ref().map(|r| r.0),
+            actor: row.as_ref().map(|r| r.1.clone()),
+            kind: row.map(|r| r.2),
+        };
+        Ok(ChainReport { held: held as u64, head: None, broken: Some(broken) })
     }
 
     fn newest_decision_unrecorded(&self, last_seq: i64) -> Result<Option<BrokenEvent>> {
