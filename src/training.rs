@@ -135,6 +135,13 @@ pub fn train_new_version(
         .collect::<Result<Vec<_>, _>>()?;
     let version =
         if options.make_current { store.add_model(&main, &members)? } else { store.register_model(&main, &members)? };
+    // What each labelled item's fold model thought of it: triage finds likely label errors there.
+    let out_of_fold: Vec<(i64, Vec<String>, Vec<f32>)> = fitted
+        .out_of_fold
+        .iter()
+        .map(|(i, p)| (examples[*i].item_id, examples[*i].labels.clone(), p.clone()))
+        .collect();
+    store.save_out_of_fold(version, &out_of_fold)?;
     for pruned in store.prune_models(settings.keep_versions as usize)? {
         let file = dir.join(&pruned.path);
         if let Err(e) = std::fs::remove_file(&file) {

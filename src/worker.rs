@@ -6,30 +6,31 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+
+mod explain;
 
 use crate::tui::inbox::Outbox;
+use explain::ModelThread;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
-use crate::explanation::ExplainModel;
+use crate::domain::pii::Masker;
 use crate::model::Runtime;
 use crate::queue::next_batch;
 use crate::retrain;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store};
-use crate::tui::msg::{
-    BatchLoaded, Card, CardPrediction, Effect, Explanation, ModelActivity, ModelInfo, Msg, RetrainOutcome, SimilarItem,
-};
+use crate::tui::msg::{BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome};
 
 /// How often the store thread looks at a running retrain.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// How long quitting waits for the model thread to put the model down.
 const MODEL_THREAD_GRACE: Duration = Duration::from_secs(5);
 /// Similar items per explanation.
-const SIMILAR: usize = 3;
+pub(crate) const SIMILAR: usize = 3;
 
 /// How to start a retrain in the background: margin's own executable and its arguments.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct Setup {
     pub dir: PathBuf,
     pub config: ProjectConfig,
     pub annotator: String,
+    /// The OS user: who reveals masked data, in the audit trail.
+    pub user: String,
+    /// Masks personal data before a text reaches the screen; `None`: the project shows texts as they are.
+    pub masker: Option<Masker>,
     /// Starts ONNX Runtime for the explanation thread (on that thread, so loading the library never
     /// delays the first item); `None` from it: no explanations.
     pub runtime: Box<dyn FnOnce() -> Option<&'static Runtime> + Send>,
@@ -53,7 +58,7 @@ pub struct Setup {
 /// The running workers.
 pub struct Workers {
     store_jobs: Sender<Effect>,
-    explain_jobs: Sender<Vec<(i64, String)>>,
+    explain_jobs: Sender<Vec<i64>>,
     store_thread: Option<JoinHandle<()>>,
     explain_thread: Option<JoinHandle<()>>,
 }
@@ -67,12 +72,14 @@ impl Workers {
         let explain_replies = replies.clone();
         let dir = setup.dir.clone();
         let config = setup.config.clone();
+        let masker = setup.masker.clone();
         let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| None));
         let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
             .spawn(move || {
                 if let Some(runtime) = start_runtime() {
-                    explain_loop(&dir, &config, explain_store, runtime, explain_rx, explain_replies);
+                    let model = ModelThread { dir, config, masker, store: explain_store, runtime };
+                    model.run(explain_rx, explain_replies);
                 }
             })
             .ok();
@@ -222,6 +229,13 @@ impl StoreWorker {
                 });
             }
             Effect::BatchDone => self.retrain_if_due(),
+            Effect::Reveal { item_id } => {
+                let msg = match self.reveal(item_id) {
+                    Ok(text) => Msg::Revealed { item_id, text },
+                    Err(e) => Msg::RevealFailed(e.to_string()),
+                };
+                self.reply(msg);
+            }
             Effect::Explain(_) | Effect::Quit => {}
         }
     }
@@ -231,13 +245,25 @@ impl StoreWorker {
             let p = self.store.prediction(model, served.item.id).ok().flatten()?;
             Some(CardPrediction { model_version: model, probabilities: p.probabilities })
         });
-        let meta = served.item.meta.as_deref().map(flatten_meta).unwrap_or_default();
+        let mut meta = served.item.meta.as_deref().map(flatten_meta).unwrap_or_default();
+        let (text, masked) = match &self.setup.masker {
+            Some(masker) => {
+                let masked = masker.mask_mapped(&served.item.text);
+                for (_, value) in &mut meta {
+                    *value = masker.mask(value);
+                }
+                (masked.text, masked.spans.len())
+            }
+            None => (served.item.text.clone(), 0),
+        };
         Card {
             item_id: served.item.id,
             served_id: served.served_id,
             ext_id: served.item.ext_id.clone(),
-            text: served.item.text.clone(),
+            text,
             meta,
+            masked,
+            revealed: false,
             why: served.why.as_str().to_string(),
             score: served.score,
             rank: served.rank,
@@ -246,6 +272,14 @@ impl StoreWorker {
             gold: if served.item.gold { served.item.reference_labels.clone() } else { None },
             prediction,
         }
+    }
+
+    /// Records the reveal in the audit trail, then reads the original text.
+    fn reveal(&mut self, item_id: i64) -> Result<String, crate::store::StoreError> {
+        let payload = serde_json::json!({ "annotator": self.setup.annotator, "from": "annotate" });
+        self.store.log_item_event(&self.setup.user, "pii_reveal", item_id, &payload)?;
+        let item = self.store.item(item_id)?;
+        Ok(item.map(|i| i.text).unwrap_or_default())
     }
 
     fn model_info(&self) -> ModelInfo {
@@ -325,81 +359,5 @@ fn flatten_meta(json: &str) -> Vec<(String, String)> {
             })
             .collect(),
         _ => Vec::new(),
-    }
-}
-
-/// The model thread: explains what it is asked, newest request first, reloading the model when the
-/// current one changes.
-fn explain_loop(
-    dir: &std::path::Path,
-    config: &ProjectConfig,
-    mut store: Store,
-    runtime: &'static Runtime,
-    jobs: Receiver<Vec<(i64, String)>>,
-    replies: Outbox,
-) {
-    let mut model: Option<ExplainModel> = None;
-    let mut pending: Option<Vec<(i64, String)>> = None;
-    loop {
-        let Some(mut wanted) = pending.take().or_else(|| jobs.recv().ok()) else { return };
-        // Only the newest request matters: the person has moved on from the others.
-        while let Ok(newer) = jobs.try_recv() {
-            wanted = newer;
-        }
-        let current = store.current_model().ok().flatten().map(|m| m.id);
-        if current != model.as_ref().map(|m| m.version.id) {
-            model = match ExplainModel::load(dir, config, &mut store, runtime) {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("cannot load the model to explain: {e}");
-                    None
-                }
-            };
-        }
-        let Some(m) = model.as_mut() else { continue };
-        for (item_id, text) in wanted {
-            // Between two items: a newer request replaces this one; a closed channel means the screen is done.
-            match jobs.try_recv() {
-                Ok(newer) => {
-                    pending = Some(newer);
-                    break;
-                }
-                Err(TryRecvError::Disconnected) => return,
-                Err(TryRecvError::Empty) => {}
-            }
-            let explained = match m.explain(&text, Some(item_id), SIMILAR) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::warn!("cannot explain item {item_id}: {e}");
-                    continue;
-                }
-            };
-            let counterfactual = explained.counterfactual.as_ref().map(|c| {
-                let words: Vec<String> = c.removed.iter().map(|w| format!("\"{w}\"")).collect();
-                format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0)
-            });
-            let similar = explained
-                .similar
-                .iter()
-                .filter_map(|s| {
-                    let item = store.item(s.item_id).ok().flatten()?;
-                    Some(SimilarItem {
-                        ext_id: item.ext_id,
-                        labels: s.labels.clone(),
-                        text: item.text,
-                        similarity: s.similarity,
-                    })
-                })
-                .collect();
-            let explanation = Explanation {
-                item_id,
-                words: explained.words.iter().map(|w| (w.start, w.end, w.contribution)).collect(),
-                counterfactual,
-                similar,
-            };
-            if !replies.send(Msg::Explained(Box::new(explanation))) {
-                return;
-            }
-        }
     }
 }

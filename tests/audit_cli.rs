@@ -32,6 +32,12 @@ fn tamper(project: &str, sql: &str) {
     assert_eq!(changed, 1, "{sql}");
 }
 
+/// The seq of the first event `sql` (a WHERE clause) picks.
+fn seq_where(project: &str, sql: &str) -> i64 {
+    let db = Connection::open(format!("{project}/margin.db")).unwrap();
+    db.query_row(&format!("SELECT min(seq) FROM events WHERE {sql}"), [], |r| r.get(0)).unwrap()
+}
+
 fn event_count(project: &str) -> i64 {
     let db = Connection::open(format!("{project}/margin.db")).unwrap();
     db.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap()
@@ -64,18 +70,23 @@ fn an_edited_event_is_named() {
     let sandbox = Sandbox::new();
     let project = labelled_project(&sandbox);
     // Bob's first decision said ham; make it say spam.
-    tamper(&project, "UPDATE events SET payload = replace(payload, '\"ham\"', '\"spam\"') WHERE seq = 5");
+    let bobs = seq_where(&project, "actor = 'bob'");
+    tamper(
+        &project,
+        &format!("UPDATE events SET payload = replace(payload, '\"ham\"', '\"spam\"') WHERE seq = {bobs}"),
+    );
     let err = sandbox.fails(&["audit", "verify", "--project", &project]);
-    assert!(err.contains("broken at event 5: event 5 was changed"), "{err}");
+    assert!(err.contains(&format!("broken at event {bobs}: event {bobs} was changed")), "{err}");
     assert!(err.contains("decision by bob"), "the row is described: {err}");
-    assert!(err.contains("4 events before it hold"), "{err}");
+    assert!(err.contains(&format!("{} events before it hold", bobs - 1)), "{err}");
 
     // An edit to who did it is caught the same way.
     let sandbox = Sandbox::new();
     let project = labelled_project(&sandbox);
-    tamper(&project, "UPDATE events SET actor = 'ann' WHERE seq = 6");
+    let last = event_count(&project);
+    tamper(&project, &format!("UPDATE events SET actor = 'ann' WHERE seq = {last}"));
     let err = sandbox.fails(&["audit", "verify", "--project", &project]);
-    assert!(err.contains("broken at event 6: event 6 was changed"), "{err}");
+    assert!(err.contains(&format!("broken at event {last}: event {last} was changed")), "{err}");
 }
 
 #[test]

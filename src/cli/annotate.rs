@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use super::model::start_runtime;
 use super::{Context, open_store};
 use crate::config::{self, KeyOverrides};
+use crate::domain::access::Role;
 use crate::project::{self, GUIDELINES_DIR, Project};
 use crate::tui::keymap::{Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
@@ -27,13 +28,18 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let opened = context.open_project_as(Role::Annotator, "annotate")?;
     let annotator = args.annotator.unwrap_or_else(|| context.user.clone());
-    open_screen(context, &project, &annotator)
+    open_screen(context, &opened.project, &annotator, opened.role)
 }
 
 /// Runs the screen on `project` for `annotator` and prints a one-line account when it closes.
-pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn open_screen(
+    context: &Context,
+    project: &Project,
+    annotator: &str,
+    role: Role,
+) -> anyhow::Result<ExitCode> {
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
     let explain_store = open_store(project)?;
@@ -45,7 +51,9 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
             None
         }
     });
-    let screen = screen_config(project, annotator);
+    let mut screen = screen_config(project, annotator);
+    screen.can_reveal = role >= Role::Expert;
+    let masker = if project.config.pii.mask { Some(project.config.pii.masker()?) } else { None };
     let guidelines = read_guidelines(&project.dir.join(GUIDELINES_DIR));
     let app = App::new(screen, keymap, guidelines, (80, 24), 0);
     let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
@@ -54,6 +62,8 @@ pub(super) fn open_screen(context: &Context, project: &Project, annotator: &str)
             dir: project.dir.clone(),
             config: project.config.clone(),
             annotator: annotator.to_string(),
+            user: context.user.clone(),
+            masker,
             runtime,
             retrain: retrain_command(context, project),
         },
@@ -98,6 +108,7 @@ fn screen_config(project: &Project, annotator: &str) -> ScreenConfig {
         override_threshold: c.thresholds.override_reason,
         break_after_ms: i64::from(c.screen.break_after_minutes) * 60_000,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        can_reveal: false,
     }
 }
 

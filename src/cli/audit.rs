@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, anyhow, bail};
 
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::domain::audit::to_hex;
 use crate::domain::text::visible;
 use crate::store::{EventFilter, StoredEvent};
@@ -48,7 +49,11 @@ pub struct LogArgs {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let (needed, command) = match args.command {
+        AuditCommand::Verify => (Role::Annotator, "audit verify"),
+        AuditCommand::Log(_) => (Role::Expert, "audit log"),
+    };
+    let project = context.open_project_as(needed, command)?.project;
     let store = open_store(&project)?;
     match args.command {
         AuditCommand::Verify => {

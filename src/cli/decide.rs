@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail};
 
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::domain::{DecisionAction, ModelSnapshot};
 use crate::store::NewDecision;
@@ -45,7 +46,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "decide")?.project;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
     let labels = project.config.label_set();

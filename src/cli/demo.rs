@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use super::import::{Progress, import, project_read_options};
 use super::{Context, annotate, score, status, train, write_atomically};
 use crate::config::{self, ProjectConfig};
+use crate::domain::access::Role;
 use crate::formats::InputFormat;
 use crate::project::{self, GUIDELINES_DIR, Location, Project};
 use crate::store::Store;
@@ -58,7 +59,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     // The demo is for people: open the screen. Without a terminal (a script, a pipe), say where it stands.
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let project = Project::open(&Location::Given(dir))?;
-        return annotate::open_screen(&demo, &project, &context.user);
+        let role = demo.authorize(&project, Role::Annotator, "demo")?;
+        return annotate::open_screen(&demo, &project, &context.user, role);
     }
     status::run(&demo, status::Args { json: false })?;
     println!("Run `margin demo` in a terminal to label the demo's items.");

@@ -9,6 +9,7 @@ use anyhow::anyhow;
 
 use super::model::{label_names, start_runtime};
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::explanation::{ExplainModel, Explained};
 use crate::model::explain::WordContribution;
@@ -29,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "explain")?.project;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
     let runtime = start_runtime(context)?;

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::{Context, open_store, persist, temp_file_beside};
-use crate::domain::{ItemOutcome, TaskKind};
+use crate::domain::access::Role;
+use crate::domain::pii::Masker;
+use crate::domain::{Decision, ItemOutcome, ItemView, StoredItem, TaskKind};
 use crate::formats::export::ExportError;
 use crate::formats::{ExportFormat, ExportWriter};
 use crate::store::StoreError;
@@ -43,6 +45,12 @@ pub struct Args {
     /// Which items to write.
     #[arg(long, value_enum, default_value = "all")]
     pub only: Only,
+
+    /// Mask personal data (e-mail addresses, phone and card numbers, IBANs, IP addresses and the project's
+    /// [pii] patterns) in texts, metadata and notes. Without it, a project that masks on screen needs an
+    /// expert to export.
+    #[arg(long)]
+    pub mask: bool,
 }
 
 /// Errors while walking the store and writing: either side can fail.
@@ -55,7 +63,11 @@ enum WalkError {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    // Unmasked text is for experts when the project masks it on annotators' screens.
     let project = context.open_project()?;
+    let needed = if args.mask || !project.config.pii.mask { Role::Annotator } else { Role::Expert };
+    context.authorize(&project, needed, if args.mask { "export --mask" } else { "export" })?;
+    let masker = if args.mask { Some(project.config.pii.masker()?) } else { None };
     let mut store = open_store(&project)?;
     let format = match args.format {
         FormatArg::Jsonl => ExportFormat::Jsonl,
@@ -80,7 +92,22 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         if args.only == Only::Decided && !matches!(view.outcome, ItemOutcome::Decided { .. }) {
             return Ok(());
         }
-        writer.write(view)?;
+        match &masker {
+            Some(masker) => {
+                let item = StoredItem {
+                    text: masker.mask(&view.item.text),
+                    meta: view.item.meta.as_deref().map(|m| mask_json_strings(masker, m)),
+                    ..view.item.clone()
+                };
+                let decisions: Vec<Decision> = view
+                    .decisions
+                    .iter()
+                    .map(|d| Decision { note: d.note.as_deref().map(|n| masker.mask(n)), ..d.clone() })
+                    .collect();
+                writer.write(&ItemView { item: &item, decisions: &decisions, ..*view })?;
+            }
+            None => writer.write(view)?,
+        }
         written += 1;
         Ok(())
     });
@@ -97,8 +124,28 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "format": format.as_str(),
             "only": if args.only == Only::Decided { "decided" } else { "all" },
             "items": written,
+            "masked": args.mask,
             "to": args.output.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string()),
         }),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A metadata object with every string value in it masked (keys and other values as they were).
+fn mask_json_strings(masker: &Masker, json: &str) -> String {
+    fn walk(masker: &Masker, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => *s = masker.mask(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(masker, v)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(masker, v)),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(mut value) => {
+            walk(masker, &mut value);
+            value.to_string()
+        }
+        Err(_) => masker.mask(json),
+    }
 }

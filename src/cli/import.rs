@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Context, open_store};
 use crate::domain::NewItem;
+use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
 use crate::project::Project;
@@ -88,7 +89,7 @@ pub struct ImportReport {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "import")?.project;
     let options = read_options(&project, &args);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let Input { reader, name, format, total_bytes } = open_input(&args, &bytes_read)?;

@@ -1,6 +1,6 @@
 //! `margin init`: creates a project directory with margin.toml, margin.db and a guidelines template.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -85,15 +85,29 @@ pub(super) fn create(
         write_atomically(&guidelines, guidelines_template(&name, &labels).as_bytes())?;
     }
     let project = Project { dir: dir.to_path_buf(), config };
+    create_shared(&project.db_path())?;
     let mut store = Store::open(&project.db_path())?;
     store.log_event(
         user,
         "project_created",
         &serde_json::json!({ "name": name, "task": task.as_str(), "labels": labels }),
     )?;
+    super::access::record_settings(&mut store, user, &project, &[])?;
     // margin.toml last: until it exists the directory is not a project, so a failure above can be retried.
     write_atomically(&config_path, text.as_bytes())?;
     Ok(project)
+}
+
+/// Creates the empty database file with the permissions the umask gives new files (SQLite alone would make
+/// it 0644 at most), so a team's `umask 007` makes it group-writable; SQLite gives its WAL and shared-memory
+/// files the database file's permissions.
+fn create_shared(db_path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o666).open(db_path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("{}: cannot create the database", db_path.display())),
+    }
 }
 
 fn guidelines_template(name: &str, labels: &[String]) -> String {

@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, and the wiring between project, store,
 //! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
 
+mod access;
 mod annotate;
 mod audit;
 mod decide;
@@ -18,6 +19,7 @@ mod score;
 mod simulate;
 mod status;
 mod train;
+mod triage;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,6 +84,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Verify the audit trail's hash chain, or print its events.
     Audit(audit::Args),
+    /// The expert's queue: escalations, disagreements, overridden confident predictions, likely label errors.
+    Triage(triage::Args),
 }
 
 /// What every subcommand may need besides its own arguments.
@@ -126,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
+        Command::Triage(args) => triage::run(&context, args),
     }
 }
 

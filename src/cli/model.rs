@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail};
 
 use super::{Context, open_store};
 use crate::domain::TaskKind;
+use crate::domain::access::Role;
 use crate::model::Runtime;
 use crate::model::engine::Engine;
 use crate::model::external::{EXTERNAL, ExternalModel};
@@ -39,7 +40,11 @@ pub enum ModelCommand {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let (needed, command) = match &args.command {
+        ModelCommand::List { .. } => (Role::Annotator, "model list"),
+        ModelCommand::Use { .. } => (Role::Admin, "model use"),
+    };
+    let project = context.open_project_as(needed, command)?.project;
     let mut store = open_store(&project)?;
     match args.command {
         ModelCommand::List { json } => list(&store, json),

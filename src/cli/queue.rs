@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::retrain::start_in_background;
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::queue::next_batch;
 use crate::retrain::due;
@@ -35,7 +36,7 @@ pub enum QueueCommand {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "queue")?.project;
     let mut store = open_store(&project)?;
     match args.command {
         QueueCommand::Next { annotator, json } => {

@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 
 use super::model::start_runtime;
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::project::Project;
 use crate::retrain::{RetrainError, due, is_running, retrain};
 
@@ -27,7 +28,9 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    // The screen's own retrain after a batch (--if-due) follows the admin's settings; asking for one needs admin.
+    let needed = if args.if_due { Role::Annotator } else { Role::Admin };
+    let project = context.open_project_as(needed, "retrain")?.project;
     let mut store = open_store(&project)?;
     let status = due(&store, &project.config)?;
     let say = |json: serde_json::Value, line: String| {

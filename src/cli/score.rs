@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::model::load_current;
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::scoring::{ScoreJob, score_items};
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "score")?.project;
     let mut store = open_store(&project)?;
     let (model, engine, members) = load_current(context, &project, &store)?;
     let total = store.count_items_to_score(model.id, args.all)?;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::{Context, open_store};
+use crate::domain::access::Role;
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -13,7 +14,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Annotator, "status")?.project;
     let mut store = open_store(&project)?;
     let label_names: Vec<String> = project.config.label_names();
     let report = store.status(&label_names)?;

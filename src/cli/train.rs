@@ -8,6 +8,7 @@ use anyhow::bail;
 
 use super::{Context, open_store};
 use crate::domain::TaskKind;
+use crate::domain::access::Role;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
 use crate::store::LabelSource;
@@ -32,7 +33,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project()?;
+    let project = context.open_project_as(Role::Admin, "train")?.project;
     let mut store = open_store(&project)?;
     let source = if args.reference { LabelSource::Reference } else { LabelSource::Decisions };
     if args.committee == Some(1) {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::Roles;
+use crate::domain::pii::{Masker, PiiError};
 use crate::domain::{LabelSet, Strategy, TaskKind};
 use locate::{PathSeg, line_of_key, line_of_offset};
 
@@ -38,6 +40,9 @@ pub const COLOR_NAMES: [&str; 16] = [
     "white",
 ];
 
+/// The tables of margin.toml only an admin may change.
+pub const GOVERNED: [&str; 7] = ["task", "labels", "thresholds", "sampling", "model", "roles", "pii"];
+
 /// Colours handed out to new labels in turn: ones that read well on dark and light backgrounds.
 const LABEL_PALETTE: [&str; 6] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
 
@@ -63,6 +68,35 @@ pub struct ProjectConfig {
     /// Key overrides, `[keys.MODE] action = ["key", ...]`; checked when the screen builds its keymap.
     #[serde(default, skip_serializing_if = "KeyOverrides::is_empty")]
     pub keys: KeyOverrides,
+    /// Who may do what; `None` (no `[roles]` table): everyone may do everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Roles>,
+    #[serde(default)]
+    pub pii: PiiSettings,
+}
+
+/// Masking personal data before text reaches an annotator's screen or a masked export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PiiSettings {
+    /// Mask e-mail addresses, phone numbers, card numbers, IBANs, IP addresses and `patterns` on screen.
+    pub mask: bool,
+    /// The project's own kinds: name = regex; a match shows as `<name>`.
+    pub patterns: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for PiiSettings {
+    fn default() -> Self {
+        PiiSettings { mask: true, patterns: Default::default() }
+    }
+}
+
+impl PiiSettings {
+    /// The masker these settings describe (validated when the file was read).
+    pub fn masker(&self) -> Result<Masker, PiiError> {
+        let custom: Vec<(String, String)> = self.patterns.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Masker::new(&custom)
+    }
 }
 
 /// Keys per mode and action, as written in a keymap file or under `[keys]`.
@@ -288,6 +322,18 @@ impl ProjectConfig {
         LabelSet::new(self.labels.iter().map(|l| l.name.clone()).collect(), self.task)
     }
 
+    /// The settings only an admin may change (task, labels, thresholds, sampling, model, roles, PII), by
+    /// table, as JSON: what the audit trail records when they change.
+    pub fn governed(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut all = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        all.retain(|table, _| GOVERNED.contains(&table.as_str()));
+        all.entry("roles").or_insert(serde_json::Value::Null);
+        all
+    }
+
     fn validate(&self) -> Result<(), Problem> {
         let key = |k: &str| vec![PathSeg::Key(k.to_string())];
         let sub = |table: &str, k: &str| vec![PathSeg::Key(table.to_string()), PathSeg::Key(k.to_string())];
@@ -415,6 +461,29 @@ impl ProjectConfig {
 
         if self.screen.break_after_minutes > 24 * 60 {
             return Err(Problem::new(sub("screen", "break_after_minutes"), "must be between 0 and 1440"));
+        }
+
+        if let Some(roles) = &self.roles {
+            roles.check().map_err(|(role, i, message)| {
+                Problem::new(
+                    vec![PathSeg::Key("roles".into()), PathSeg::Key(role.as_str().into()), PathSeg::Index(i)],
+                    message,
+                )
+            })?;
+            if roles.admin.is_empty() {
+                return Err(Problem::new(
+                    key("roles"),
+                    "names no admin: list at least one under admin, or nobody could change the settings",
+                ));
+            }
+        }
+        for (name, pattern) in &self.pii.patterns {
+            Masker::new(&[(name.clone(), pattern.clone())]).map_err(|e| {
+                Problem::new(
+                    vec![PathSeg::Key("pii".into()), PathSeg::Key("patterns".into()), PathSeg::Key(name.clone())],
+                    e.to_string(),
+                )
+            })?;
         }
 
         let imp = &self.import;

@@ -3,16 +3,20 @@
 //! Nothing here does I/O. This module must not import rusqlite, ort, ratatui, crossterm or std::fs, nor any
 //! other module of this crate; everything else builds on it.
 
+pub mod access;
 pub mod audit;
 pub mod decision;
+pub mod guidelines;
 pub mod item;
 pub mod label;
+pub mod pii;
 pub mod prediction;
 pub mod queue;
 pub mod rng;
 pub mod routing;
 pub mod strategy;
 pub mod text;
+pub mod triage;
 pub mod uncertainty;
 pub mod vector;
 

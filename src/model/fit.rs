@@ -39,6 +39,9 @@ pub struct Fitted {
     pub members: Vec<(LinearModel, ModelCard)>,
     /// Examples left out because a label of theirs is not one of the project's.
     pub skipped: usize,
+    /// Each example's calibrated probabilities from the fold model that did not see it, by its index in
+    /// the request (empty without cross-validation): what finding likely label errors needs.
+    pub out_of_fold: Vec<(usize, Vec<f32>)>,
 }
 
 /// Trains, cross-validates and calibrates.
@@ -97,6 +100,7 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
     let mut models = train_many(&rows, &targets, &jobs, classes, buckets).into_iter();
     let fold_models: Vec<LinearModel> = models.by_ref().take(if k >= 2 { k } else { 0 }).collect();
 
+    let mut out_of_fold = Vec::new();
     let (temperature, metrics) = if k >= 2 {
         let logits = evaluate::out_of_fold_logits(&rows, &folds, &fold_models);
         let temperature = evaluate::fit_temperature(&logits, &targets);
@@ -104,6 +108,7 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
         let calibrated: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, temperature, multi)).collect();
         let (_, _, ece_uncalibrated) = evaluate::score(&raw, &targets, classes);
         let (accuracy, macro_f1, ece) = evaluate::score(&calibrated, &targets, classes);
+        out_of_fold = kept.iter().copied().zip(calibrated).collect();
         let metrics = Metrics {
             folds: k,
             examples: rows.len(),
@@ -148,7 +153,7 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
         })
         .collect();
 
-    Ok(Fitted { model, card: card(None, rows.len()), members, skipped })
+    Ok(Fitted { model, card: card(None, rows.len()), members, skipped, out_of_fold })
 }
 
 /// Refuses to train when there is nothing to tell apart.

@@ -284,3 +284,27 @@ impl Store {
         Ok(Ok(()))
     }
 }
+
+impl Store {
+    /// The payload of the newest event of `kind`, if any.
+    pub fn newest_event_payload(&self, kind: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1", [kind], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records an event about one item (a reveal of its masked text); returns its sequence number.
+    pub fn log_item_event(
+        &mut self,
+        actor: &str,
+        kind: &str,
+        item_id: i64,
+        payload: &serde_json::Value,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seq = append(&tx, now_ms(), actor, kind, Some(item_id), payload)?;
+        tx.commit()?;
+        Ok(seq)
+    }
+}

@@ -14,6 +14,7 @@ mod queue;
 mod report;
 mod schema;
 mod training;
+mod triage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
 pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem};
 pub use report::{LabelCount, StatusReport};
+pub use triage::TriageCase;
 
 // Types the store hands out that belong to the domain.
 pub use crate::domain::{ItemView, Prediction};

@@ -14,6 +14,8 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0004_retrain.sql"),
     include_str!("migrations/0005_reference_index.sql"),
     include_str!("migrations/0006_shortlist.sql"),
+    include_str!("migrations/0007_events_by_kind.sql"),
+    include_str!("migrations/0008_triage.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

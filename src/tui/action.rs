@@ -13,6 +13,7 @@ pub enum Action {
     Escalate,
     Note,
     Undo,
+    Reveal,
     Guidelines,
     Help,
     Stats,
@@ -31,13 +32,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::Accept,
         Action::Reject,
         Action::Skip,
         Action::Escalate,
         Action::Note,
         Action::Undo,
+        Action::Reveal,
         Action::Guidelines,
         Action::Help,
         Action::Stats,
@@ -69,6 +71,7 @@ impl Action {
             Action::Stats => "stats",
             Action::ToggleExplanation => "toggle_explanation",
             Action::ToggleSimilar => "toggle_similar",
+            Action::Reveal => "reveal",
             Action::ScrollDown => "scroll_down",
             Action::ScrollUp => "scroll_up",
             Action::PageDown => "page_down",
@@ -96,6 +99,7 @@ impl Action {
             Action::Stats => "show session and project statistics",
             Action::ToggleExplanation => "colour the words that pushed the prediction (on/off)",
             Action::ToggleSimilar => "show similar labelled items (on/off)",
+            Action::Reveal => "reveal masked personal data (experts; audited)",
             Action::ScrollDown => "scroll down",
             Action::ScrollUp => "scroll up",
             Action::PageDown => "scroll down a page",
@@ -123,6 +127,7 @@ impl Action {
             Action::Stats => "stats",
             Action::ToggleExplanation => "why",
             Action::ToggleSimilar => "similar",
+            Action::Reveal => "reveal",
             Action::ScrollDown => "down",
             Action::ScrollUp => "up",
             Action::PageDown => "page down",

@@ -27,6 +27,7 @@ pub fn config(labels: &[&str], multi_label: bool) -> ScreenConfig {
         override_threshold: 0.9,
         break_after_ms: 50 * 60_000,
         color: true,
+        can_reveal: false,
     }
 }
 
@@ -52,6 +53,8 @@ pub fn card(item_id: i64, text: &str, probabilities: Option<Vec<f32>>) -> Card {
         audit: false,
         gold: None,
         prediction: probabilities.map(|p| CardPrediction { model_version: 4, probabilities: p }),
+        masked: 0,
+        revealed: false,
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Card {
     /// A gold item's right labels (never shown before the decision; they measure accuracy).
     pub gold: Option<Vec<String>>,
     pub prediction: Option<CardPrediction>,
+    /// How many pieces of personal data `text` has masked (`<email>`, ...).
+    pub masked: usize,
+    /// `text` is the original, revealed by an expert.
+    pub revealed: bool,
 }
 
 /// The current model's view of a card.
@@ -133,6 +137,12 @@ pub enum Msg {
         card: Box<Card>,
     },
     UndoFailed(String),
+    /// The original text of a masked item; the reveal is in the audit trail.
+    Revealed {
+        item_id: i64,
+        text: String,
+    },
+    RevealFailed(String),
     Explained(Box<Explanation>),
     Model(ModelInfo),
     Retrained(RetrainOutcome),
@@ -152,8 +162,13 @@ pub enum Effect {
     },
     /// The batch is decided: retrain in the background if it is due.
     BatchDone,
-    /// Explain these cards (the current one first), for the model in use.
-    Explain(Vec<(i64, String)>),
+    /// Explain these cards (the current one first), for the model in use. The worker reads their texts:
+    /// the model sees the original, the screen only the masked one.
+    Explain(Vec<i64>),
+    /// Show the original text of this masked item (recorded in the audit trail first).
+    Reveal {
+        item_id: i64,
+    },
     /// Give back the reserved items and end.
     Quit,
 }

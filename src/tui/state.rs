@@ -127,6 +127,8 @@ pub struct ScreenConfig {
     pub break_after_ms: i64,
     /// Colours on (off under NO_COLOR).
     pub color: bool,
+    /// This person may reveal masked personal data (an expert or admin).
+    pub can_reveal: bool,
 }
 
 /// The screen's state.

@@ -46,6 +46,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.message = Some(Message { text: format!("Undo failed: {error}"), error: true });
             Vec::new()
         }
+        Msg::Revealed { item_id, text } => {
+            if let Some(card) = app.cards.iter_mut().find(|c| c.item_id == item_id) {
+                card.text = text;
+                card.revealed = true;
+            }
+            Vec::new()
+        }
+        Msg::RevealFailed(error) => {
+            app.message = Some(Message { text: format!("Cannot reveal: {error}"), error: true });
+            Vec::new()
+        }
         Msg::Explained(e) => {
             app.explanations.insert(e.item_id, *e);
             Vec::new()
@@ -96,13 +107,13 @@ fn show_card(app: &mut App) -> Vec<Effect> {
     app.shown_at_ms = app.now_ms;
     app.scroll = 0;
     app.selected = vec![false; app.config.labels.len()];
-    let wanted: Vec<(i64, String)> = app
+    let wanted: Vec<i64> = app
         .cards
         .iter()
         .skip(app.position)
         .take(EXPLAIN_AHEAD)
         .filter(|c| c.prediction.is_some() && !app.explanations.contains_key(&c.item_id))
-        .map(|c| (c.item_id, c.text.clone()))
+        .map(|c| c.item_id)
         .collect();
     if wanted.is_empty() { Vec::new() } else { vec![Effect::Explain(wanted)] }
 }
@@ -262,6 +273,7 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.show_similar = !app.show_similar;
             Vec::new()
         }
+        Action::Reveal => reveal(app),
         Action::ScrollDown | Action::PageDown => {
             app.scroll += if action == Action::PageDown { 10 } else { 1 };
             Vec::new()
@@ -272,6 +284,21 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Asks for the current card's original text, if this person may see it and something is masked.
+fn reveal(app: &mut App) -> Vec<Effect> {
+    let Some(card) = app.card() else { return Vec::new() };
+    let (item_id, masked, revealed) = (card.item_id, card.masked, card.revealed);
+    let refusal = if !app.config.can_reveal {
+        "Only an expert can reveal masked data."
+    } else if masked == 0 || revealed {
+        "Nothing is masked in this item."
+    } else {
+        return vec![Effect::Reveal { item_id }];
+    };
+    app.message = Some(Message { text: refusal.into(), error: true });
+    Vec::new()
 }
 
 fn can_decide(app: &mut App) -> bool {

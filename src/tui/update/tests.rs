@@ -3,7 +3,7 @@
 use super::*;
 use crate::tui::fixtures::{self, T0, app, app_with, card, cards, config};
 use crate::tui::msg::{ModelInfo, RetrainOutcome};
-use crate::tui::state::Mode;
+use crate::tui::state::{Mode, ScreenConfig};
 
 fn press(app: &mut App, key: &str) -> Vec<Effect> {
     update(app, Msg::Key(Key::parse(key).unwrap_or_else(|| panic!("{key}"))))
@@ -35,7 +35,7 @@ fn a_batch_shows_its_first_card_and_asks_for_explanations_ahead() {
     assert_eq!(a.mode, Mode::Item);
     assert_eq!(a.card().unwrap().item_id, 1);
     // Cards with predictions only (the third has none).
-    assert_eq!(effects, vec![Effect::Explain(vec![(1, cards()[0].text.clone()), (2, cards()[1].text.clone())])]);
+    assert_eq!(effects, vec![Effect::Explain(vec![1, 2])]);
 }
 
 #[test]
@@ -326,4 +326,43 @@ fn guidelines_page_and_jump_to_the_next_match() {
     let second = guidelines_at(&a);
     assert_ne!(first, second);
     assert!(a.guidelines.lines[second].contains("##"));
+}
+
+#[test]
+fn an_expert_reveals_masked_data_and_others_are_told_they_cannot() {
+    let masked = Card { masked: 2, text: "mail <email> or call <phone>".into(), ..card(1, "", Some(vec![0.2, 0.8])) };
+    let batch = || Msg::Batch(BatchLoaded { cards: vec![masked.clone()], batch_id: 1, ..BatchLoaded::default() });
+
+    let mut annotator = app();
+    update(&mut annotator, batch());
+    assert!(press(&mut annotator, "r").is_empty());
+    assert!(annotator.message.as_ref().is_some_and(|m| m.error && m.text.contains("Only an expert")));
+
+    let mut expert = App::new(
+        ScreenConfig { can_reveal: true, ..config(&["sport", "tech"], false) },
+        app().keymap,
+        fixtures::guidelines(),
+        (80, 24),
+        T0,
+    );
+    update(&mut expert, batch());
+    assert_eq!(press(&mut expert, "r"), vec![Effect::Reveal { item_id: 1 }]);
+    let original = "mail jo@example.com or call +44 20 7946 0958";
+    update(&mut expert, Msg::Revealed { item_id: 1, text: original.into() });
+    let shown = expert.card().unwrap();
+    assert_eq!((shown.text.as_str(), shown.revealed), (original, true));
+    assert!(press(&mut expert, "r").is_empty(), "nothing left to reveal");
+
+    let mut clean = App::new(
+        ScreenConfig { can_reveal: true, ..config(&["sport", "tech"], false) },
+        app().keymap,
+        fixtures::guidelines(),
+        (80, 24),
+        T0,
+    );
+    update(&mut clean, Msg::Batch(BatchLoaded { cards: cards(), batch_id: 1, ..BatchLoaded::default() }));
+    assert!(press(&mut clean, "r").is_empty());
+    assert!(clean.message.as_ref().is_some_and(|m| m.text.contains("Nothing is masked")));
+    update(&mut clean, Msg::RevealFailed("disk full".into()));
+    assert!(clean.message.as_ref().is_some_and(|m| m.text.contains("disk full")));
 }

@@ -27,7 +27,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, full: bool) {
             Block::default().borders(Borders::TOP).title(title)
         }
     };
-    let title = format!(" item {} ", one_line(&card.ext_id, 30));
+    let privacy = match (card.revealed, card.masked) {
+        (true, _) => " · revealed".to_string(),
+        (false, 0) => String::new(),
+        (false, 1) => " · 1 masked".to_string(),
+        (false, n) => format!(" · {n} masked"),
+    };
+    let title = format!(" item {}{privacy} ", one_line(&card.ext_id, 30));
     let item_block = block(title);
     let inner = item_block.inner(item_area);
     frame.render_widget(item_block, item_area);
@@ -56,7 +62,8 @@ fn render_text(app: &App, frame: &mut Frame, area: Rect, card: &Card, explanatio
         Layout::vertical([Constraint::Min(1), Constraint::Length(footer_height)]).areas(area);
 
     let words: &[(usize, usize, f32)] = match explanation {
-        Some(e) if app.show_explanation => &e.words,
+        // Ranges in the masked text: not for the revealed original.
+        Some(e) if app.show_explanation && !card.revealed => &e.words,
         _ => &[],
     };
     let strongest = words.iter().map(|w| w.2.abs()).fold(0.0f32, f32::max);

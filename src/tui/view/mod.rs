@@ -195,6 +195,12 @@ fn footer_line(app: &App, width: u16) -> Line<'static> {
                 if action == super::action::Action::Reject && (app.config.labels.len() != 2 || app.config.multi_label) {
                     continue;
                 }
+                // Reveal only where there is something this person may reveal.
+                if action == super::action::Action::Reveal
+                    && !(app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed))
+                {
+                    continue;
+                }
                 push(first.to_string(), action.short());
             }
         }

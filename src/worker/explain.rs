@@ -1,0 +1,119 @@
+//! The screen's model thread: explains the cards it is asked about, newest request first, reloading the
+//! model when the current one changes. It reads each item's original text from the store (the model sees
+//! the original) and hands the screen only what the masked text may show: word ranges moved onto the
+//! masked text (none inside masked data), similar items masked, counterfactual words that were personal
+//! data replaced by their placeholder.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use super::SIMILAR;
+use crate::config::ProjectConfig;
+use crate::domain::pii::Masker;
+use crate::explanation::{ExplainModel, Explained};
+use crate::model::Runtime;
+use crate::store::Store;
+use crate::tui::inbox::Outbox;
+use crate::tui::msg::{Explanation, Msg, SimilarItem};
+
+pub(super) struct ModelThread {
+    pub dir: PathBuf,
+    pub config: ProjectConfig,
+    pub masker: Option<Masker>,
+    pub store: Store,
+    pub runtime: &'static Runtime,
+}
+
+impl ModelThread {
+    /// Explains until the screen closes the channel (checked between two items).
+    pub fn run(mut self, jobs: Receiver<Vec<i64>>, replies: Outbox) {
+        let mut model: Option<ExplainModel> = None;
+        let mut pending: Option<Vec<i64>> = None;
+        loop {
+            let Some(mut wanted) = pending.take().or_else(|| jobs.recv().ok()) else { return };
+            // Only the newest request matters: the person has moved on from the others.
+            while let Ok(newer) = jobs.try_recv() {
+                wanted = newer;
+            }
+            let current = self.store.current_model().ok().flatten().map(|m| m.id);
+            if current != model.as_ref().map(|m| m.version.id) {
+                model = match ExplainModel::load(&self.dir, &self.config, &mut self.store, self.runtime) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!("cannot load the model to explain: {e}");
+                        None
+                    }
+                };
+            }
+            let Some(m) = model.as_mut() else { continue };
+            for item_id in wanted {
+                // Between two items: a newer request replaces this one; a closed channel: the screen is done.
+                match jobs.try_recv() {
+                    Ok(newer) => {
+                        pending = Some(newer);
+                        break;
+                    }
+                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => {}
+                }
+                let Some(text) = self.store.item(item_id).ok().flatten().map(|i| i.text) else { continue };
+                let explained = match m.explain(&text, Some(item_id), SIMILAR) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::warn!("cannot explain item {item_id}: {e}");
+                        continue;
+                    }
+                };
+                let explanation = self.for_screen(item_id, &text, &explained);
+                if !replies.send(Msg::Explained(Box::new(explanation))) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// What the screen may show of an explanation of `text`.
+    fn for_screen(&self, item_id: i64, text: &str, explained: &Explained) -> Explanation {
+        let masked = self.masker.as_ref().map(|m| m.mask_mapped(text));
+        let words = explained
+            .words
+            .iter()
+            .filter_map(|w| {
+                let (start, end) = match &masked {
+                    Some(masked) => masked.map_range(w.start, w.end)?,
+                    None => (w.start, w.end),
+                };
+                Some((start, end, w.contribution))
+            })
+            .collect();
+        let counterfactual = explained.counterfactual.as_ref().map(|c| {
+            let words: Vec<String> = c
+                .removed
+                .iter()
+                .map(|word| {
+                    let hidden = masked.as_ref().and_then(|m| {
+                        m.spans
+                            .iter()
+                            .find(|s| text[s.start..s.end].to_lowercase().contains(&word.to_lowercase()))
+                            .map(|s| s.kind.placeholder())
+                    });
+                    format!("\"{}\"", hidden.unwrap_or_else(|| word.clone()))
+                })
+                .collect();
+            format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0)
+        });
+        let similar = explained
+            .similar
+            .iter()
+            .filter_map(|s| {
+                let item = self.store.item(s.item_id).ok().flatten()?;
+                let text = match &self.masker {
+                    Some(masker) => masker.mask(&item.text),
+                    None => item.text,
+                };
+                Some(SimilarItem { ext_id: item.ext_id, labels: s.labels.clone(), text, similarity: s.similarity })
+            })
+            .collect();
+        Explanation { item_id, words, counterfactual, similar }
+    }
+}

@@ -1,0 +1,99 @@
+//! Personal data on the real screen: an annotator sees typed placeholders, never the data; an expert's
+//! `r` shows the original and the audit trail records who looked. `export --mask` masks the file too.
+
+mod common;
+
+use common::Sandbox;
+use common::pty::Pty;
+use rusqlite::Connection;
+
+const EMAIL: &str = "jo.smith@example.com";
+const PHONE: &str = "+44 20 7946 0958";
+
+/// A project with one item holding an e-mail address and a phone number, an employee id for the
+/// project's own pattern, and [roles]: alice admin, bob expert, carol annotator.
+fn project(sandbox: &Sandbox) -> String {
+    let project = sandbox.project("p", "complaint,praise");
+    let text = format!("Please call me on {PHONE} or write to {EMAIL}, ref EMP-123456. The refund never came.");
+    let line = serde_json::json!({ "id": "t1", "text": text, "meta": { "from": EMAIL } });
+    let file = sandbox.write("items.jsonl", format!("{line}\n"));
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let path = format!("{project}/margin.toml");
+    let settings = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("[pii.patterns]\n", "[pii.patterns]\nemployee = 'EMP-\\d{6}'\n");
+    std::fs::write(
+        &path,
+        format!("{settings}\n[roles]\nadmin = [\"alice\"]\nexpert = [\"bob\"]\nannotator = [\"carol\"]\n"),
+    )
+    .unwrap();
+    let confirmed = sandbox.command(&["status", "--project", &project]).env("USER", "alice").output().unwrap();
+    assert!(confirmed.status.success(), "{}", String::from_utf8_lossy(&confirmed.stderr));
+    project
+}
+
+fn screen_as(sandbox: &Sandbox, project: &str, user: &str) -> Pty {
+    let mut command = sandbox.command(&["annotate", "--project", project]);
+    command.env("USER", user);
+    let pty = Pty::spawn(command, 100, 30);
+    pty.wait_for("the item", |s| s.contains("Please call me"));
+    pty
+}
+
+#[test]
+fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox);
+
+    let mut carol = screen_as(&sandbox, &project, "carol");
+    let screen = carol.contents();
+    assert!(screen.contains("<phone>") && screen.contains("<email>") && screen.contains("<employee>"), "{screen}");
+    assert!(!screen.contains("example.com") && !screen.contains("7946") && !screen.contains("123456"), "{screen}");
+    assert!(screen.contains("3 masked"), "{screen}");
+    carol.send("r");
+    let screen = carol.wait_for("the refusal", |s| s.contains("Only an expert"));
+    assert!(!screen.contains("example.com"), "{screen}");
+    carol.send("q");
+    carol.wait_exit();
+
+    let mut bob = screen_as(&sandbox, &project, "bob");
+    assert!(bob.contents().contains("r reveal"), "{}", bob.contents());
+    bob.send("r");
+    let screen = bob.wait_for("the original", |s| s.contains(EMAIL));
+    assert!(screen.contains("revealed") && screen.contains("7946 0958"), "{screen}");
+    bob.send("q");
+    bob.wait_exit();
+
+    let db = Connection::open(format!("{project}/margin.db")).unwrap();
+    let reveals: Vec<(String, Option<i64>)> = db
+        .prepare("SELECT actor, item_id FROM events WHERE kind = 'pii_reveal'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(reveals.len(), 1, "only bob's reveal: {reveals:?}");
+    assert_eq!(reveals[0].0, "bob");
+    sandbox.command(&["audit", "verify", "--project", &project]).env("USER", "bob").output().unwrap();
+}
+
+#[test]
+fn a_masked_export_holds_no_personal_data_and_an_unmasked_one_needs_an_expert() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox);
+    let run = |user: &str, args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--project", project.as_str()]);
+        sandbox.command(&all).env("USER", user).output().unwrap()
+    };
+    let masked = run("carol", &["export", "--mask"]);
+    assert!(masked.status.success(), "{}", String::from_utf8_lossy(&masked.stderr));
+    let out = String::from_utf8(masked.stdout).unwrap();
+    assert!(out.contains("<email>") && out.contains("<phone>") && out.contains("<employee>"), "{out}");
+    assert!(!out.contains("example.com") && !out.contains("7946"), "metadata masked too: {out}");
+
+    let refused = run("carol", &["export"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs the expert role"));
+    let full = run("bob", &["export"]);
+    assert!(String::from_utf8_lossy(&full.stdout).contains(EMAIL));
+}

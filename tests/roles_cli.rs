@@ -1,0 +1,166 @@
+//! Roles as people meet them: margin.toml's [roles] gives alice admin, bob expert, carol annotator, and
+//! dave nothing. Every command that works on a project is run by each of them: whoever lacks the role it
+//! needs is refused with a message naming the role, and nobody else is.
+
+mod common;
+
+use common::Sandbox;
+
+const ROLES: &str = "[roles]\nadmin = [\"alice\"]\nexpert = [\"bob\"]\nannotator = [\"carol\"]\n";
+
+/// A project with two items and [roles]; returns its directory.
+fn project_with_roles(sandbox: &Sandbox) -> String {
+    let project = sandbox.project("p", "spam,ham");
+    let file =
+        sandbox.write("items.jsonl", "{\"id\":\"a\",\"text\":\"win money\"}\n{\"id\":\"b\",\"text\":\"lunch?\"}\n");
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n{ROLES}")).unwrap();
+    // The roles are new since the import recorded the settings: an admin confirms them.
+    assert!(run_as(sandbox, "alice", &["status", "--project", &project]).status.success());
+    project
+}
+
+fn run_as(sandbox: &Sandbox, user: &str, args: &[&str]) -> std::process::Output {
+    sandbox.command(args).env("USER", user).output().expect("run margin")
+}
+
+const LEVELS: [&str; 3] = ["annotator", "expert", "admin"];
+
+#[test]
+fn every_command_checks_its_role() {
+    let sandbox = Sandbox::new();
+    let project = project_with_roles(&sandbox);
+    let items = sandbox.write("more.jsonl", "{\"id\":\"c\",\"text\":\"hello\"}\n");
+    let manifest = sandbox.write("manifest.toml", "file = \"missing.onnx\"\n");
+    // (command, the role it needs)
+    let commands: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["annotate"], "annotator"),
+        (vec!["status"], "annotator"),
+        (vec!["queue", "next", "--json"], "annotator"),
+        (vec!["queue", "release"], "annotator"),
+        (vec!["decide", "a", "--skip"], "annotator"),
+        (vec!["explain", "a"], "annotator"),
+        (vec!["import", &items], "annotator"),
+        (vec!["score"], "annotator"),
+        (vec!["retrain", "--if-due"], "annotator"),
+        (vec!["export", "--mask"], "annotator"),
+        (vec!["model", "list"], "annotator"),
+        (vec!["audit", "verify"], "annotator"),
+        (vec!["export"], "expert"),
+        (vec!["audit", "log"], "expert"),
+        (vec!["triage", "list"], "expert"),
+        (vec!["train"], "admin"),
+        (vec!["retrain"], "admin"),
+        (vec!["model", "use", &manifest], "admin"),
+    ];
+    for (command, needed) in &commands {
+        let mut args = command.clone();
+        args.extend(["--project", project.as_str()]);
+        let needed_level = LEVELS.iter().position(|l| l == needed).unwrap();
+        for (user, level) in [("dave", None), ("carol", Some(0)), ("bob", Some(1)), ("alice", Some(2))] {
+            let out = run_as(&sandbox, user, &args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            match level {
+                None => {
+                    assert!(!out.status.success(), "{user} {command:?} should be refused");
+                    assert!(err.contains("dave has no role in project p"), "{command:?}: {err}");
+                    assert!(err.contains("Ask an admin (alice)"), "{err}");
+                }
+                Some(l) if l < needed_level => {
+                    assert!(!out.status.success(), "{user} {command:?} should be refused");
+                    assert!(
+                        err.contains(&format!("needs the {needed} role")) && err.contains(&format!("{user} is an")),
+                        "{user} {command:?}: {err}"
+                    );
+                }
+                Some(_) => assert!(
+                    !err.contains("needs the") && !err.contains("has no role") && !err.contains("changed since"),
+                    "{user} {command:?} was refused: {err}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_unix_group_gives_its_members_the_role() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "spam,ham");
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // root is in the root group on every Linux system.
+    std::fs::write(&path, format!("{text}\n[roles]\nadmin = [\"alice\"]\nexpert = [\"group:root\"]\n")).unwrap();
+    assert!(run_as(&sandbox, "alice", &["status", "--project", &project]).status.success());
+    let out = run_as(&sandbox, "root", &["audit", "log", "--project", &project]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_as(&sandbox, "root", &["train", "--project", &project]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the admin role"));
+}
+
+#[test]
+fn only_an_admin_changes_the_governed_settings_and_the_change_is_audited() {
+    let sandbox = Sandbox::new();
+    let project = project_with_roles(&sandbox);
+    let out = run_as(&sandbox, "carol", &["status", "--project", &project]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
+    let out = run_as(&sandbox, "carol", &["status", "--project", &project]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("[thresholds] changed since an admin last confirmed the settings"), "{err}");
+    assert!(err.contains("carol is an annotator"), "{err}");
+    // Screen keys are not governed: anyone may change them.
+    sandbox.set(&project, &[("expert = 0.2", "expert = 0.0")]);
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("break_after_minutes = 50", "break_after_minutes = 20")).unwrap();
+    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+
+    sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
+    assert!(run_as(&sandbox, "alice", &["status", "--project", &project]).status.success());
+    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+    let log = run_as(&sandbox, "bob", &["audit", "log", "--action", "settings", "--project", &project]);
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The import recorded the first settings, alice confirmed the roles, then the threshold.
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[1]["payload"]["changed"], serde_json::json!(["roles"]));
+    assert_eq!(events[2]["actor"], "alice");
+    assert_eq!(events[2]["payload"]["changed"], serde_json::json!(["thresholds"]));
+    assert_eq!(events[2]["payload"]["settings"]["thresholds"]["expert"], 0.2);
+}
+
+#[test]
+fn bad_roles_are_named_with_file_and_line() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "spam,ham");
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n[roles]\nadmin = [\"alice\"]\nexpert = [\"bob smith\"]\n")).unwrap();
+    let err = sandbox.fails(&["status", "--project", &project]);
+    let line = text.lines().count() + 4;
+    assert!(err.contains(&format!("margin.toml:{line}: key `roles.expert[0]`")), "{err}");
+    std::fs::write(&path, format!("{text}\n[roles]\nexpert = [\"bob\"]\n")).unwrap();
+    let err = sandbox.fails(&["status", "--project", &project]);
+    assert!(err.contains("names no admin"), "{err}");
+}
+
+#[test]
+fn under_a_team_umask_the_database_is_group_writable() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let sandbox = Sandbox::new();
+    let mut init = sandbox.command(&["init", "team", "--labels", "a,b"]);
+    // SAFETY: umask is async-signal-safe; the child only sets it before exec.
+    unsafe {
+        init.pre_exec(|| {
+            libc::umask(0o007);
+            Ok(())
+        });
+    }
+    assert!(init.output().unwrap().status.success());
+    let mode = std::fs::metadata(sandbox.join("team/margin.db")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660, "{mode:o}");
+}
