@@ -76,6 +76,19 @@ impl Project {
     pub fn guidelines_dir(&self) -> PathBuf {
         self.dir.join(GUIDELINES_DIR)
     }
+
+    /// The guidelines/*.md files, by name (none when the directory is missing).
+    pub fn guideline_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.guidelines_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        files.sort();
+        files
+    }
 }
 
 /// Picks the project directory for a command (see the module doc); it need not exist yet.

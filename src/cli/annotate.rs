@@ -3,7 +3,6 @@
 //! the explanation worker's), starts ONNX Runtime if it can, and runs the screen with the workers.
 
 use std::io::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -12,7 +11,7 @@ use super::model::start_runtime;
 use super::{Context, open_store};
 use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
-use crate::project::{self, GUIDELINES_DIR, Project};
+use crate::project::{self, Project};
 use crate::tui::keymap::{Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 use crate::worker::{Finished, RetrainCommand, Setup, Workers};
@@ -54,7 +53,7 @@ pub(super) fn open_screen(
     let mut screen = screen_config(project, annotator);
     screen.can_reveal = role >= Role::Expert;
     let masker = if project.config.pii.mask { Some(project.config.pii.masker()?) } else { None };
-    let guidelines = read_guidelines(&project.dir.join(GUIDELINES_DIR));
+    let guidelines = read_guidelines(project);
     let app = App::new(screen, keymap, guidelines, (80, 24), 0);
     let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
     let workers = Workers::start(
@@ -113,15 +112,12 @@ fn screen_config(project: &Project, annotator: &str) -> ScreenConfig {
 }
 
 /// The project's guidelines/*.md, by file name.
-fn read_guidelines(dir: &Path) -> Guidelines {
-    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+fn read_guidelines(project: &Project) -> Guidelines {
+    let files: Vec<(String, String)> = project
+        .guideline_files()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-        .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).ok()?)))
+        .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), std::fs::read_to_string(&p).ok()?)))
         .collect();
-    files.sort();
     Guidelines::from_markdown(&files)
 }
 

@@ -20,6 +20,7 @@ mod simulate;
 mod status;
 mod train;
 mod triage;
+mod triage_screen;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

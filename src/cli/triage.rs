@@ -20,8 +20,9 @@ use crate::store::{NewDecision, Store, TriageCase};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Without a subcommand: the triage screen.
     #[command(subcommand)]
-    pub command: TriageCommand,
+    pub command: Option<TriageCommand>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -66,12 +67,16 @@ pub enum TriageCommand {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project_as(Role::Expert, "triage")?.project;
+    let opened = context.open_project_as(Role::Expert, "triage")?;
+    let Some(command) = args.command else {
+        return super::triage_screen::open(context, &opened.project, opened.role);
+    };
+    let project = opened.project;
     let mut store = open_store(&project)?;
     let config = &project.config;
     let masker = config.pii.mask.then(|| config.pii.masker()).transpose()?;
     let shown = |text: &str| masker.as_ref().map_or_else(|| text.to_string(), |m: &Masker| m.mask(text));
-    match args.command {
+    match command {
         TriageCommand::List { json } => {
             let cases = store.triage_cases(&config.label_names(), config.thresholds.override_reason)?;
             let current = store.current_model()?;
@@ -130,11 +135,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn find(store: &Store, id: &str) -> anyhow::Result<StoredItem> {
+pub(super) fn find(store: &Store, id: &str) -> anyhow::Result<StoredItem> {
     store.find_item(id)?.ok_or_else(|| anyhow!("no item with id {:?}", visible(id)))
 }
 
-fn check_labels(config: &ProjectConfig, labels: &[String]) -> anyhow::Result<()> {
+pub(super) fn check_labels(config: &ProjectConfig, labels: &[String]) -> anyhow::Result<()> {
     let names = config.label_names();
     if let Some(unknown) = labels.iter().find(|l| !names.contains(l)) {
         bail!("{:?} is not one of the project's labels ({})", visible(unknown), visible(&names.join(", ")));
@@ -146,7 +151,7 @@ fn check_labels(config: &ProjectConfig, labels: &[String]) -> anyhow::Result<()>
 }
 
 /// The predicted label and its probability.
-fn predicted(config: &ProjectConfig, probabilities: &[f32]) -> (String, f32) {
+pub(super) fn predicted(config: &ProjectConfig, probabilities: &[f32]) -> (String, f32) {
     let (k, p) = probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, p)| (k, *p));
     (config.labels.get(k).map_or_else(String::new, |l| l.name.clone()), p)
 }
@@ -193,7 +198,7 @@ fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) 
 
 /// Appends the example under its label's section (the first guidelines file that has one; else a new
 /// section in guidelines.md), records the change in the audit trail, and returns the file.
-fn add_example(
+pub(super) fn add_example(
     project: &Project,
     store: &mut Store,
     user: &str,
@@ -207,15 +212,8 @@ fn add_example(
     let example =
         Example { item: &item.ext_id, text: &shown(&item.text), label, rationale, by: user, date: &date[..10] };
     let block = example.markdown();
-    let dir = project.dir.join(crate::project::GUIDELINES_DIR);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    files.sort();
+    let dir = project.guidelines_dir();
+    let files = project.guideline_files();
     let mut target: Option<(PathBuf, String, String)> = None;
     for file in &files {
         let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;

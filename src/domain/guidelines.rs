@@ -67,6 +67,27 @@ pub fn insert_under(markdown: &str, headings: &[&str], block: &str) -> Option<St
     Some(text)
 }
 
+/// The section whose heading is one of `headings` (case and surrounding space ignored): its heading and
+/// its text up to the next heading of the same or a higher level.
+pub fn section(markdown: &str, headings: &[&str]) -> Option<(String, String)> {
+    let wanted: Vec<String> = headings.iter().map(|h| h.trim().to_lowercase()).collect();
+    let level_of = |line: &str| {
+        let level = line.chars().take_while(|c| *c == '#').count();
+        (level > 0 && line[level..].starts_with(' ')).then_some(level)
+    };
+    let lines: Vec<&str> = markdown.lines().collect();
+    let (start, level) = lines.iter().enumerate().find_map(|(i, line)| {
+        let level = level_of(line)?;
+        wanted.contains(&line[level..].trim().to_lowercase()).then_some((i, level))
+    })?;
+    let end = lines[start + 1..]
+        .iter()
+        .position(|line| level_of(line).is_some_and(|l| l <= level))
+        .map_or(lines.len(), |p| start + 1 + p);
+    let heading = lines[start][level..].trim().to_string();
+    Some((heading, lines[start + 1..end].join("\n").trim().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +106,16 @@ mod tests {
         assert_eq!(insert_under(GUIDE, &["eggs"], "EXAMPLE"), None);
         // A display name works as well as the label.
         assert!(insert_under(GUIDE, &["junk", "spam"], "X").is_some());
+    }
+
+    #[test]
+    fn a_section_is_read_up_to_the_next_heading_of_its_level() {
+        assert_eq!(
+            section(GUIDE, &["SPAM"]),
+            Some(("Spam".to_string(), "Ads.\n\n### Edge cases\n\nSome.".to_string()))
+        );
+        assert_eq!(section(GUIDE, &["ham"]), Some(("Ham".to_string(), "The rest.".to_string())));
+        assert_eq!(section(GUIDE, &["eggs"]), None);
     }
 
     #[test]

@@ -28,11 +28,17 @@ pub enum Action {
     Close,
     Continue,
     Cancel,
+    Resolve,
+    SendBack,
+    AddExample,
+    MarkGold,
+    NextCase,
+    PreviousCase,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 28] = [
         Action::Accept,
         Action::Reject,
         Action::Skip,
@@ -54,6 +60,12 @@ impl Action {
         Action::Close,
         Action::Continue,
         Action::Cancel,
+        Action::Resolve,
+        Action::SendBack,
+        Action::AddExample,
+        Action::MarkGold,
+        Action::NextCase,
+        Action::PreviousCase,
         Action::Quit,
     ];
 
@@ -81,6 +93,12 @@ impl Action {
             Action::Close => "close",
             Action::Continue => "continue",
             Action::Cancel => "cancel",
+            Action::Resolve => "resolve",
+            Action::SendBack => "send_back",
+            Action::AddExample => "add_example",
+            Action::MarkGold => "mark_gold",
+            Action::NextCase => "next_case",
+            Action::PreviousCase => "previous_case",
             Action::Quit => "quit",
         }
     }
@@ -109,6 +127,12 @@ impl Action {
             Action::Close => "close",
             Action::Continue => "start the next batch",
             Action::Cancel => "cancel",
+            Action::Resolve => "rule on the case: choose its label, then say why",
+            Action::SendBack => "send an escalation back to the annotators",
+            Action::AddExample => "add the case to the guidelines under a label, with why",
+            Action::MarkGold => "make the item a gold item with a label",
+            Action::NextCase => "next case",
+            Action::PreviousCase => "previous case",
             Action::Quit => "quit (your decisions are already saved)",
         }
     }
@@ -137,6 +161,12 @@ impl Action {
             Action::Close => "close",
             Action::Continue => "continue",
             Action::Cancel => "cancel",
+            Action::Resolve => "resolve",
+            Action::SendBack => "send back",
+            Action::AddExample => "example",
+            Action::MarkGold => "gold",
+            Action::NextCase => "next",
+            Action::PreviousCase => "previous",
             Action::Quit => "quit",
         }
     }

@@ -96,3 +96,14 @@ pub fn explanation(item_id: i64) -> Explanation {
         }],
     }
 }
+
+/// What `draw` puts on a terminal of `width` x `height`, as text: one line per row, trailing spaces cut.
+pub fn drawn(width: u16, height: u16, draw: impl FnOnce(&mut ratatui::Frame)) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("terminal");
+    terminal.draw(draw).expect("draw");
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

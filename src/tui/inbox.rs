@@ -8,22 +8,28 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::msg::Msg;
 
-/// Where workers send replies; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    tx: Sender<Msg>,
+/// Where workers send replies (the annotation screen's `Msg` unless said otherwise); cheap to clone.
+#[derive(Debug)]
+pub struct Outbox<M = Msg> {
+    tx: Sender<M>,
     wake: Arc<OwnedFd>,
+}
+
+impl<M> Clone for Outbox<M> {
+    fn clone(&self) -> Self {
+        Outbox { tx: self.tx.clone(), wake: Arc::clone(&self.wake) }
+    }
 }
 
 /// Where the loop reads them.
 #[derive(Debug)]
-pub struct Inbox {
-    rx: Receiver<Msg>,
+pub struct Inbox<M = Msg> {
+    rx: Receiver<M>,
     wake: OwnedFd,
 }
 
 /// A connected outbox and inbox.
-pub fn inbox() -> std::io::Result<(Outbox, Inbox)> {
+pub fn inbox<M>() -> std::io::Result<(Outbox<M>, Inbox<M>)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two new descriptors into the array; non-blocking so neither side ever waits.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
@@ -35,9 +41,9 @@ pub fn inbox() -> std::io::Result<(Outbox, Inbox)> {
     Ok((Outbox { tx, wake: Arc::new(write) }, Inbox { rx, wake: read }))
 }
 
-impl Outbox {
+impl<M> Outbox<M> {
     /// Sends a reply and wakes the loop; false once the screen has gone.
-    pub fn send(&self, msg: Msg) -> bool {
+    pub fn send(&self, msg: M) -> bool {
         if self.tx.send(msg).is_err() {
             return false;
         }
@@ -48,14 +54,14 @@ impl Outbox {
     }
 }
 
-impl Inbox {
+impl<M> Inbox<M> {
     /// The descriptor to wait on.
     pub fn wake_fd(&self) -> RawFd {
         self.wake.as_raw_fd()
     }
 
     /// Every reply waiting now (and clears the wake-ups).
-    pub fn drain(&self) -> Vec<Msg> {
+    pub fn drain(&self) -> Vec<M> {
         let mut buf = [0u8; 256];
         // SAFETY: reading into a buffer we own from a non-blocking descriptor we own.
         while unsafe { libc::read(self.wake.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}

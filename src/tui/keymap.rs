@@ -105,11 +105,20 @@ pub enum KeyMode {
     Stats,
     Summary,
     Prompt,
+    /// `margin triage`: the expert's queue.
+    Triage,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 6] =
-        [KeyMode::Item, KeyMode::Guidelines, KeyMode::Help, KeyMode::Stats, KeyMode::Summary, KeyMode::Prompt];
+    pub const ALL: [KeyMode; 7] = [
+        KeyMode::Item,
+        KeyMode::Guidelines,
+        KeyMode::Help,
+        KeyMode::Stats,
+        KeyMode::Summary,
+        KeyMode::Prompt,
+        KeyMode::Triage,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -119,6 +128,7 @@ impl KeyMode {
             KeyMode::Stats => "stats",
             KeyMode::Summary => "summary",
             KeyMode::Prompt => "prompt",
+            KeyMode::Triage => "triage",
         }
     }
 

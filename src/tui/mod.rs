@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod msg;
 pub mod state;
 pub mod text;
+pub mod triage;
 pub mod update;
 pub mod view;
 
@@ -71,9 +72,69 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Runs the screen until the person quits (or a signal ends it). `dispatch` carries out effects;
+/// A screen the loop can run: pure `update` and `render` over its own messages and effects.
+pub trait Screen {
+    type Msg;
+    type Effect;
+    /// The terminal is ready: its size and the clock; returns the first effects.
+    fn start(&mut self, size: (u16, u16), now_ms: i64) -> Vec<Self::Effect>;
+    fn update(&mut self, msg: Self::Msg) -> Vec<Self::Effect>;
+    fn render(&self, frame: &mut ratatui::Frame);
+    /// The person has left; the loop ends once the effects asked for so far are handed over.
+    fn quitting(&self) -> bool;
+    fn key(key: Key) -> Self::Msg;
+    fn resize(width: u16, height: u16) -> Self::Msg;
+    fn tick(now_ms: i64) -> Self::Msg;
+    /// SIGTERM, SIGHUP or a terminal that went away.
+    fn terminate() -> Self::Msg;
+}
+
+impl Screen for App {
+    type Msg = Msg;
+    type Effect = Effect;
+
+    fn start(&mut self, size: (u16, u16), now_ms: i64) -> Vec<Effect> {
+        self.size = size;
+        self.start_session(now_ms);
+        vec![Effect::NextBatch]
+    }
+
+    fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        update::update(self, msg)
+    }
+
+    fn render(&self, frame: &mut ratatui::Frame) {
+        view::render(self, frame);
+    }
+
+    fn quitting(&self) -> bool {
+        self.quitting
+    }
+
+    fn key(key: Key) -> Msg {
+        Msg::Key(key)
+    }
+
+    fn resize(width: u16, height: u16) -> Msg {
+        Msg::Resize(width, height)
+    }
+
+    fn tick(now_ms: i64) -> Msg {
+        Msg::Tick(now_ms)
+    }
+
+    fn terminate() -> Msg {
+        Msg::Terminate
+    }
+}
+
+/// Runs a screen until the person quits (or a signal ends it). `dispatch` carries out effects;
 /// `replies` brings the workers' answers. Returns the final state.
-pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> Result<App, ScreenError> {
+pub fn run<S: Screen>(
+    mut app: S,
+    dispatch: &mut dyn FnMut(S::Effect),
+    replies: &Inbox<S::Msg>,
+) -> Result<S, ScreenError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(ScreenError::NotATerminal);
     }
@@ -85,22 +146,20 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> R
     let mut terminal: ratatui::Terminal<CrosstermBackend<Stdout>> =
         ratatui::Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let size = terminal.size()?;
-    app.size = (size.width, size.height);
-    app.start_session(now_ms());
-    let mut pending: Vec<Effect> = vec![Effect::NextBatch];
+    let mut pending: Vec<S::Effect> = app.start((size.width, size.height), now_ms());
     let mut dirty = true;
     let mut last_draw = Instant::now();
     loop {
         for effect in pending.drain(..) {
             dispatch(effect);
         }
-        if app.quitting {
+        if app.quitting() {
             break;
         }
         if dirty || last_draw.elapsed() >= Duration::from_secs(1) {
             // A terminal that went away (SIGHUP) cannot be drawn on: leave as if told to.
-            if terminal.draw(|frame| view::render(&app, frame)).is_err() {
-                pending.extend(update::update(&mut app, Msg::Terminate));
+            if terminal.draw(|frame| app.render(frame)).is_err() {
+                pending.extend(app.update(S::terminate()));
                 continue;
             }
             dirty = false;
@@ -109,32 +168,32 @@ pub fn run(mut app: App, dispatch: &mut dyn FnMut(Effect), replies: &Inbox) -> R
         // Wait for the terminal ourselves: a terminal that hung up (a dropped SSH connection, a closed
         // window) must end the screen even if no signal arrives, and crossterm's own poll spins on it.
         if wait_for_terminal(replies.wake_fd(), POLL) == TerminalState::HungUp {
-            pending.extend(update::update(&mut app, Msg::Terminate));
+            pending.extend(app.update(S::terminate()));
             continue;
         }
         // A signal may interrupt reading (EINTR): that is no error, the flag below handles the signal.
         while let Some(event) = next_event()? {
             let msg = match event {
-                Event::Key(key) => to_key(key).map(Msg::Key),
-                Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+                Event::Key(key) => to_key(key).map(S::key),
+                Event::Resize(w, h) => Some(S::resize(w, h)),
                 _ => None,
             };
             if let Some(msg) = msg {
-                pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
-                pending.extend(update::update(&mut app, msg));
+                pending.extend(app.update(S::tick(now_ms())));
+                pending.extend(app.update(msg));
                 dirty = true;
             }
         }
         for msg in replies.drain() {
-            pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
-            pending.extend(update::update(&mut app, msg));
+            pending.extend(app.update(S::tick(now_ms())));
+            pending.extend(app.update(msg));
             dirty = true;
         }
         if stop.load(Ordering::Relaxed) {
-            pending.extend(update::update(&mut app, Msg::Terminate));
+            pending.extend(app.update(S::terminate()));
         }
         if !dirty {
-            pending.extend(update::update(&mut app, Msg::Tick(now_ms())));
+            pending.extend(app.update(S::tick(now_ms())));
         }
     }
     drop(terminal);

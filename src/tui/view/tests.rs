@@ -12,13 +12,7 @@ use crate::tui::update::update;
 
 /// The screen as text, one line per row.
 fn screen(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| render(app, f)).unwrap();
-    let buffer = terminal.backend().buffer();
-    (0..height)
-        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    fixtures::drawn(width, height, |f| render(app, f))
 }
 
 fn press(app: &mut App, key: &str) {

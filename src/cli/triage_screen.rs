@@ -1,0 +1,231 @@
+//! `margin triage` with no subcommand: the triage screen, and the worker thread that owns the store for it
+//! (loading the cases, saving rulings, send-backs, gold marks and guideline examples, revealing masked
+//! text), answering the screen with `TriageMsg`s so it never waits on the disk.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, channel};
+
+use anyhow::Context as _;
+
+use super::annotate::load_keymap;
+use super::triage::{add_example, predicted};
+use super::{Context, open_store};
+use crate::domain::access::Role;
+use crate::domain::guidelines::section;
+use crate::domain::pii::Masker;
+use crate::domain::text::visible;
+use crate::domain::{Decision, DecisionAction};
+use crate::project::Project;
+use crate::store::{NewDecision, Store, TriageCase};
+use crate::tui::inbox::{Outbox, inbox};
+use crate::tui::state::LabelView;
+use crate::tui::triage::{TriageApp, TriageCard, TriageConfig, TriageEffect, TriageMsg};
+
+pub(super) fn open(context: &Context, project: &Project, role: Role) -> anyhow::Result<ExitCode> {
+    let keymap = load_keymap(Some(project))?;
+    let config = &project.config;
+    let screen = TriageConfig {
+        project: config.name.clone(),
+        expert: context.user.clone(),
+        labels: config
+            .labels
+            .iter()
+            .map(|l| LabelView { name: l.name.clone(), display: l.display_name().to_string(), color: l.color.clone() })
+            .collect(),
+        can_reveal: role >= Role::Expert,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
+    let worker =
+        TriageWorker { project: project.clone(), store: open_store(project)?, user: context.user.clone(), masker };
+    let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
+    let (jobs, jobs_rx) = channel();
+    let thread = std::thread::Builder::new()
+        .name("margin-triage".into())
+        .spawn(move || worker.run(jobs_rx, replies_tx))
+        .context("cannot start the triage worker")?;
+    let result = crate::tui::run(
+        TriageApp::new(screen, keymap),
+        &mut |effect| {
+            let _ = jobs.send(effect);
+        },
+        &replies,
+    );
+    let _ = jobs.send(TriageEffect::Quit);
+    let _ = thread.join();
+    let app = result?;
+    let _ = writeln!(std::io::stdout(), "{} cases settled by {} this session.", app.settled, visible(&context.user));
+    Ok(ExitCode::SUCCESS)
+}
+
+struct TriageWorker {
+    project: Project,
+    store: Store,
+    user: String,
+    masker: Option<Masker>,
+}
+
+impl TriageWorker {
+    fn run(mut self, jobs: Receiver<TriageEffect>, replies: Outbox<TriageMsg>) {
+        while let Ok(effect) = jobs.recv() {
+            let reply = match effect {
+                TriageEffect::Quit => return,
+                TriageEffect::Load => match self.cards() {
+                    Ok(cards) => TriageMsg::Loaded(cards),
+                    Err(e) => TriageMsg::LoadFailed(format!("{e:#}")),
+                },
+                TriageEffect::Reveal { item_id } => match self.reveal(item_id) {
+                    Ok(text) => TriageMsg::Revealed { item_id, text },
+                    Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
+                },
+                other => {
+                    let item_id = item_of(&other);
+                    match self.act(other) {
+                        Ok((said, leaves)) => TriageMsg::Done { item_id, said, leaves },
+                        Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
+                    }
+                }
+            };
+            if !replies.send(reply) {
+                return;
+            }
+        }
+    }
+
+    fn shown(&self, text: &str) -> String {
+        self.masker.as_ref().map_or_else(|| text.to_string(), |m| m.mask(text))
+    }
+
+    fn cards(&mut self) -> anyhow::Result<Vec<TriageCard>> {
+        let config = &self.project.config;
+        let cases = self.store.triage_cases(&config.label_names(), config.thresholds.override_reason)?;
+        let current = self.store.current_model()?;
+        let guidelines: Vec<String> =
+            self.project.guideline_files().iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+        let mut cards = Vec::with_capacity(cases.len());
+        for case in cases {
+            let prediction = match &current {
+                Some(m) => self.store.prediction(m.id, case.item.id)?.map(|p| predicted(config, &p.probabilities)),
+                None => None,
+            };
+            cards.push(self.card(case, prediction, &guidelines));
+        }
+        Ok(cards)
+    }
+
+    fn card(&self, case: TriageCase, prediction: Option<(String, f32)>, guidelines: &[String]) -> TriageCard {
+        let masked = self.masker.as_ref().map_or(0, |m| m.find(&case.item.text).len());
+        // The escalation is among the decisions, with its reason and note.
+        let history = decision_lines(&case.decisions, &|n| self.shown(n));
+        // The guideline section in question: the suggested label's, else the model's, else a person's.
+        let mut wanted: Vec<String> = Vec::new();
+        if let Some((label, _, _)) = &case.suggestion {
+            wanted.push(label.clone());
+        }
+        if let Some((label, _)) = &prediction {
+            wanted.push(label.clone());
+        }
+        wanted.extend(case.decisions.iter().filter_map(|d| d.labels.clone()).flatten());
+        let guideline = wanted.iter().find_map(|label| {
+            let display = self
+                .project
+                .config
+                .labels
+                .iter()
+                .find(|l| &l.name == label)
+                .map_or(label.as_str(), |l| l.display_name());
+            guidelines.iter().find_map(|text| section(text, &[label, display]))
+        });
+        TriageCard {
+            item_id: case.item.id,
+            ext_id: case.item.ext_id.clone(),
+            text: self.shown(&case.item.text),
+            masked,
+            revealed: false,
+            why: case.kinds.iter().map(|k| k.as_str().to_string()).collect(),
+            escalated: case.escalation.is_some(),
+            history,
+            prediction: prediction.map(|(label, p)| format!("{label} {:.0}%", p * 100.0)),
+            suggestion: case
+                .suggestion
+                .map(|(label, given, p)| format!("{label} ({:.0}%; the label has {:.0}%)", p * 100.0, given * 100.0)),
+            guideline,
+        }
+    }
+
+    fn reveal(&mut self, item_id: i64) -> anyhow::Result<String> {
+        self.store.log_item_event(&self.user, "pii_reveal", item_id, &serde_json::json!({ "from": "triage" }))?;
+        Ok(self.store.item(item_id)?.map(|i| i.text).unwrap_or_default())
+    }
+
+    /// Carries out a move; says what was done and whether the case leaves the queue.
+    fn act(&mut self, effect: TriageEffect) -> anyhow::Result<(String, bool)> {
+        let item = |store: &Store, item_id| store.item(item_id)?.context("the item is gone");
+        Ok(match effect {
+            TriageEffect::Resolve { item_id, label, rationale } => {
+                let decision = NewDecision {
+                    labels: Some(vec![label.clone()]),
+                    note: (!rationale.is_empty()).then_some(rationale),
+                    ..NewDecision::new(item_id, &self.user, DecisionAction::Resolve)
+                };
+                self.store.record_decision(&decision)?;
+                (format!("{} resolved as {label}.", visible(&item(&self.store, item_id)?.ext_id)), true)
+            }
+            TriageEffect::SendBack { item_id, note } => {
+                let note = (!note.is_empty()).then_some(note);
+                if !self.store.send_back(item_id, &self.user, note.as_deref())? {
+                    anyhow::bail!("it has no open escalation");
+                }
+                (format!("{} is back with the annotators.", visible(&item(&self.store, item_id)?.ext_id)), true)
+            }
+            TriageEffect::AddExample { item_id, label, rationale } => {
+                let stored = item(&self.store, item_id)?;
+                let masker = self.masker.clone();
+                let shown = move |t: &str| masker.as_ref().map_or_else(|| t.to_string(), |m| m.mask(t));
+                let file =
+                    add_example(&self.project, &mut self.store, &self.user, &stored, &label, &rationale, &shown)?;
+                let relative: PathBuf = file.strip_prefix(&self.project.dir).map(PathBuf::from).unwrap_or(file);
+                (format!("Added under {label} in {}.", relative.display()), false)
+            }
+            TriageEffect::MarkGold { item_id, label } => {
+                self.store.mark_gold(item_id, std::slice::from_ref(&label), &self.user)?;
+                (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
+            }
+            TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Quit => (String::new(), false),
+        })
+    }
+}
+
+fn item_of(effect: &TriageEffect) -> i64 {
+    match effect {
+        TriageEffect::Resolve { item_id, .. }
+        | TriageEffect::SendBack { item_id, .. }
+        | TriageEffect::AddExample { item_id, .. }
+        | TriageEffect::MarkGold { item_id, .. }
+        | TriageEffect::Reveal { item_id } => *item_id,
+        TriageEffect::Load | TriageEffect::Quit => 0,
+    }
+}
+
+/// One line per decision: who, what, which labels, why; undone ones marked.
+fn decision_lines(decisions: &[Decision], shown: &dyn Fn(&str) -> String) -> Vec<String> {
+    let undone: Vec<i64> = decisions.iter().filter_map(|d| d.undoes).collect();
+    decisions
+        .iter()
+        .filter(|d| d.action != DecisionAction::Undo)
+        .map(|d| {
+            let labels = d.labels.as_ref().map(|l| format!(" {}", l.join(", "))).unwrap_or_default();
+            let reason = d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            let note = d.note.as_deref().map(|n| format!(" - {}", shown(n))).unwrap_or_default();
+            let model = d
+                .model
+                .as_ref()
+                .map(|m| format!(" [model said {} {:.0}%]", m.predicted.join(", "), m.confidence * 100.0))
+                .unwrap_or_default();
+            let undone = if undone.contains(&d.id) { " (undone)" } else { "" };
+            format!("{}: {}{labels}{reason}{note}{model}{undone}", d.annotator, d.action.as_str())
+        })
+        .collect()
+}

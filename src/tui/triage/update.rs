@@ -1,0 +1,205 @@
+//! The triage screen's logic: a pure function from the state and one message to a new state and the
+//! effects to carry out. A move is not shown as made until the worker says it is saved.
+
+use super::{Purpose, TriageApp, TriageEffect, TriageMode, TriageMsg};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Key, KeyMode};
+use crate::tui::state::Message;
+
+/// Longest rationale or note typed on the screen.
+const MAX_TYPED: usize = 2000;
+
+pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
+    match msg {
+        TriageMsg::Key(key) => key_pressed(app, key),
+        TriageMsg::Resize(w, h) => {
+            app.size = (w, h);
+            Vec::new()
+        }
+        TriageMsg::Tick(now) => {
+            app.now_ms = now;
+            Vec::new()
+        }
+        TriageMsg::Loaded(cases) => {
+            app.cases = cases;
+            app.position = 0;
+            app.mode = TriageMode::Browse;
+            Vec::new()
+        }
+        TriageMsg::LoadFailed(error) => {
+            app.mode = TriageMode::Browse;
+            say(app, format!("Cannot load the cases: {error}"), true);
+            Vec::new()
+        }
+        TriageMsg::Done { item_id, said, leaves } => {
+            if app.busy == Some(item_id) {
+                app.busy = None;
+            }
+            if leaves {
+                if let Some(at) = app.cases.iter().position(|c| c.item_id == item_id) {
+                    app.cases.remove(at);
+                    app.settled += 1;
+                    if app.position > at || app.position >= app.cases.len() {
+                        app.position = app.position.saturating_sub(1).min(app.cases.len().saturating_sub(1));
+                    }
+                }
+            }
+            say(app, said, false);
+            Vec::new()
+        }
+        TriageMsg::Failed { item_id, error } => {
+            if app.busy == Some(item_id) {
+                app.busy = None;
+            }
+            say(app, format!("Not saved: {error}"), true);
+            Vec::new()
+        }
+        TriageMsg::Revealed { item_id, text } => {
+            if let Some(card) = app.cases.iter_mut().find(|c| c.item_id == item_id) {
+                card.text = text;
+                card.revealed = true;
+            }
+            Vec::new()
+        }
+        TriageMsg::Terminate => quit(app),
+    }
+}
+
+fn say(app: &mut TriageApp, text: String, error: bool) {
+    app.message = Some(Message { text, error });
+}
+
+fn quit(app: &mut TriageApp) -> Vec<TriageEffect> {
+    if app.quitting {
+        return Vec::new();
+    }
+    app.quitting = true;
+    vec![TriageEffect::Quit]
+}
+
+fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
+    match app.mode.clone() {
+        TriageMode::Loading => match app.keymap.action(KeyMode::Triage, key) {
+            Some(Action::Quit) => quit(app),
+            _ => Vec::new(),
+        },
+        TriageMode::Browse => browse(app, key),
+        TriageMode::ChooseLabel(purpose) => {
+            if key == Key::Esc {
+                app.mode = TriageMode::Browse;
+                return Vec::new();
+            }
+            if let Key::Char(c @ '1'..='9') = key {
+                let label = usize::from(c as u8 - b'1');
+                if label < app.config.labels.len() {
+                    app.mode = TriageMode::Rationale { purpose, label, text: String::new() };
+                    if purpose == Purpose::Gold {
+                        return finish(app, purpose, label, String::new());
+                    }
+                }
+            }
+            Vec::new()
+        }
+        TriageMode::Rationale { purpose, label, mut text } => match key {
+            Key::Esc => {
+                app.mode = TriageMode::Browse;
+                Vec::new()
+            }
+            Key::Enter => {
+                if purpose == Purpose::Example && text.trim().is_empty() {
+                    say(app, "An example for the guidelines needs a rationale: say why.".into(), true);
+                    return Vec::new();
+                }
+                finish(app, purpose, label, text.trim().to_string())
+            }
+            other => {
+                edit(&mut text, other);
+                app.mode = TriageMode::Rationale { purpose, label, text };
+                Vec::new()
+            }
+        },
+        TriageMode::SendBackNote(mut text) => match key {
+            Key::Esc => {
+                app.mode = TriageMode::Browse;
+                Vec::new()
+            }
+            Key::Enter => {
+                app.mode = TriageMode::Browse;
+                let Some(card) = app.card() else { return Vec::new() };
+                let item_id = card.item_id;
+                app.busy = Some(item_id);
+                vec![TriageEffect::SendBack { item_id, note: text.trim().to_string() }]
+            }
+            other => {
+                edit(&mut text, other);
+                app.mode = TriageMode::SendBackNote(text);
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// Typing: characters add, Backspace removes.
+fn edit(text: &mut String, key: Key) {
+    match key {
+        Key::Char(c) if text.chars().count() < MAX_TYPED => text.push(c),
+        Key::Backspace => {
+            text.pop();
+        }
+        _ => {}
+    }
+}
+
+fn browse(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
+    let Some(action) = app.keymap.action(KeyMode::Triage, key) else { return Vec::new() };
+    app.message = None;
+    match action {
+        Action::Quit => return quit(app),
+        Action::NextCase => app.position = (app.position + 1).min(app.cases.len().saturating_sub(1)),
+        Action::PreviousCase => app.position = app.position.saturating_sub(1),
+        _ => {}
+    }
+    let Some(card) = app.card() else { return Vec::new() };
+    let (item_id, escalated, masked, revealed) = (card.item_id, card.escalated, card.masked, card.revealed);
+    let moving = matches!(action, Action::Resolve | Action::SendBack | Action::AddExample | Action::MarkGold);
+    if moving && app.busy.is_some() {
+        say(app, "Saving...".into(), false);
+        return Vec::new();
+    }
+    match action {
+        Action::Resolve => app.mode = TriageMode::ChooseLabel(Purpose::Resolve),
+        Action::AddExample => app.mode = TriageMode::ChooseLabel(Purpose::Example),
+        Action::MarkGold => app.mode = TriageMode::ChooseLabel(Purpose::Gold),
+        Action::SendBack if escalated => app.mode = TriageMode::SendBackNote(String::new()),
+        Action::SendBack => say(app, "Only an escalation can be sent back.".into(), true),
+        Action::Reveal if !app.config.can_reveal => say(app, "Only an expert can reveal masked data.".into(), true),
+        Action::Reveal if masked == 0 || revealed => say(app, "Nothing is masked in this item.".into(), true),
+        Action::Reveal => return vec![TriageEffect::Reveal { item_id }],
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The chosen label and rationale become the effect for `purpose`.
+fn finish(app: &mut TriageApp, purpose: Purpose, label: usize, rationale: String) -> Vec<TriageEffect> {
+    app.mode = TriageMode::Browse;
+    let Some(card) = app.card() else { return Vec::new() };
+    let item_id = card.item_id;
+    let label = app.config.labels[label].name.clone();
+    app.busy = Some(item_id);
+    vec![match purpose {
+        Purpose::Resolve => TriageEffect::Resolve { item_id, label, rationale },
+        Purpose::Example => TriageEffect::AddExample { item_id, label, rationale },
+        Purpose::Gold => TriageEffect::MarkGold { item_id, label },
+    }]
+}
+
+impl Purpose {
+    /// The prompt while a label is chosen.
+    pub fn prompt(self) -> String {
+        format!("{}:", self.verb())
+    }
+}
+
+#[cfg(test)]
+mod tests;

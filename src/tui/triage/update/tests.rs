@@ -1,0 +1,114 @@
+//! The triage screen's moves through `update`, with the effects they ask for.
+
+use super::*;
+use crate::tui::keymap::Keymap;
+use crate::tui::state::LabelView;
+use crate::tui::triage::{TriageCard, TriageConfig};
+
+fn labels() -> Vec<LabelView> {
+    ["spam", "ham"].iter().map(|l| LabelView { name: (*l).into(), display: (*l).into(), color: None }).collect()
+}
+
+fn app(can_reveal: bool) -> TriageApp {
+    let config = TriageConfig { project: "p".into(), expert: "bob".into(), labels: labels(), can_reveal, color: false };
+    let keymap = Keymap::build(&[], &[None, None]).expect("keymap");
+    let mut app = TriageApp::new(config, keymap);
+    let escalated = TriageCard {
+        item_id: 1,
+        ext_id: "c".into(),
+        text: "cheap pills".into(),
+        why: vec!["escalated".into()],
+        escalated: true,
+        ..TriageCard::default()
+    };
+    let disputed =
+        TriageCard { item_id: 2, ext_id: "a".into(), text: "win <email>".into(), masked: 1, ..TriageCard::default() };
+    update(&mut app, TriageMsg::Loaded(vec![escalated, disputed]));
+    app
+}
+
+fn press(app: &mut TriageApp, keys: &str) -> Vec<TriageEffect> {
+    let mut effects = Vec::new();
+    for c in keys.chars() {
+        let key = match c {
+            '\r' => Key::Enter,
+            '\x1b' => Key::Esc,
+            '\x7f' => Key::Backspace,
+            c => Key::Char(c),
+        };
+        effects.extend(update(app, TriageMsg::Key(key)));
+    }
+    effects
+}
+
+#[test]
+fn resolving_takes_a_label_and_a_rationale_and_the_case_leaves_once_saved() {
+    let mut a = app(true);
+    assert!(press(&mut a, "\r2not spam").is_empty());
+    assert_eq!(
+        press(&mut a, "\r"),
+        vec![TriageEffect::Resolve { item_id: 1, label: "ham".into(), rationale: "not spam".into() }]
+    );
+    assert!(press(&mut a, "\r").is_empty(), "no second move while one is saved");
+    assert_eq!(a.cases.len(), 2, "shown as made only once saved");
+    update(&mut a, TriageMsg::Done { item_id: 1, said: "c resolved as ham.".into(), leaves: true });
+    assert_eq!((a.cases.len(), a.settled, a.card().unwrap().item_id), (1, 1, 2));
+    assert_eq!(a.message.as_ref().unwrap().text, "c resolved as ham.");
+}
+
+#[test]
+fn an_example_needs_a_rationale_and_stays_in_the_queue() {
+    let mut a = app(true);
+    press(&mut a, "j");
+    assert!(press(&mut a, "x1\r").is_empty());
+    assert!(a.message.as_ref().unwrap().error, "an empty rationale is refused");
+    let effects = press(&mut a, "offers money\x7f\x7fey\r");
+    assert_eq!(
+        effects,
+        vec![TriageEffect::AddExample { item_id: 2, label: "spam".into(), rationale: "offers money".into() }]
+    );
+    update(&mut a, TriageMsg::Done { item_id: 2, said: "Added.".into(), leaves: false });
+    assert_eq!(a.cases.len(), 2);
+}
+
+#[test]
+fn gold_send_back_reveal_and_escape() {
+    let mut a = app(true);
+    assert_eq!(press(&mut a, "o1"), vec![TriageEffect::MarkGold { item_id: 1, label: "spam".into() }]);
+    update(&mut a, TriageMsg::Failed { item_id: 1, error: "disk full".into() });
+    assert!(a.message.as_ref().unwrap().text.contains("disk full"));
+    assert_eq!(
+        press(&mut a, "bback to you\r"),
+        vec![TriageEffect::SendBack { item_id: 1, note: "back to you".into() }]
+    );
+    update(&mut a, TriageMsg::Done { item_id: 1, said: "sent".into(), leaves: true });
+    // The disagreement left: no escalation to send back; its masked text can be revealed.
+    assert!(press(&mut a, "b").is_empty());
+    assert!(a.message.as_ref().unwrap().text.contains("Only an escalation"));
+    assert_eq!(press(&mut a, "r"), vec![TriageEffect::Reveal { item_id: 2 }]);
+    update(&mut a, TriageMsg::Revealed { item_id: 2, text: "win jo@example.com".into() });
+    assert!(a.card().unwrap().revealed);
+    assert!(press(&mut a, "\r1why\x1b").is_empty(), "Esc leaves the rationale");
+    assert_eq!(a.mode, TriageMode::Browse);
+    assert_eq!(press(&mut a, "q"), vec![TriageEffect::Quit]);
+    assert!(a.quitting);
+
+    let mut annotator = app(false);
+    press(&mut annotator, "j");
+    assert!(press(&mut annotator, "r").is_empty());
+    assert!(annotator.message.as_ref().unwrap().text.contains("Only an expert"));
+}
+
+#[test]
+fn moving_between_cases_stays_in_bounds() {
+    let mut a = app(true);
+    press(&mut a, "kk");
+    assert_eq!(a.position, 0);
+    press(&mut a, "jjj");
+    assert_eq!(a.position, 1);
+    update(&mut a, TriageMsg::Done { item_id: 2, said: String::new(), leaves: true });
+    assert_eq!(a.position, 0);
+    update(&mut a, TriageMsg::Done { item_id: 1, said: String::new(), leaves: true });
+    assert!(a.card().is_none());
+    assert!(press(&mut a, "\r").is_empty());
+}

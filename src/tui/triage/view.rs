@@ -1,0 +1,243 @@
+//! Drawing the triage screen: the case (text, why it is here, every decision, the model's view), the
+//! guideline section in question below it, and the keys of the current mode. Pure: state in, frame out.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{TriageApp, TriageCard, TriageMode};
+use crate::tui::action::Action;
+use crate::tui::keymap::KeyMode;
+use crate::tui::text::{one_line, wrap};
+
+/// Smaller than this, only a message fits.
+const MIN_SIZE: (u16, u16) = (60, 16);
+
+pub fn render(app: &TriageApp, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text =
+            format!("terminal too small: {}x{}, triage needs {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1);
+        frame.render_widget(Paragraph::new(one_line(&text, usize::from(area.width))), area);
+        return;
+    }
+    let [header, body, message, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(header_line(app, header.width)), header);
+    match (&app.mode, app.card()) {
+        (TriageMode::Loading, _) => centred(frame, body, "Loading the cases..."),
+        (_, None) => centred(frame, body, "Nothing needs a ruling. q quits."),
+        (_, Some(card)) => render_case(app, frame, body, card),
+    }
+    if let Some(m) = &app.message {
+        let style = if m.error { fg(app, Color::Red) } else { fg(app, Color::Green) };
+        frame
+            .render_widget(Paragraph::new(Span::styled(one_line(&m.text, usize::from(message.width)), style)), message);
+    }
+    frame.render_widget(Paragraph::new(footer_line(app, footer.width)), footer);
+}
+
+fn fg(app: &TriageApp, color: Color) -> Style {
+    if app.config.color { Style::default().fg(color) } else { Style::default() }
+}
+
+fn centred(frame: &mut Frame, area: Rect, text: &str) {
+    let [_, middle, _] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(Paragraph::new(text.to_string()).centered(), middle);
+}
+
+fn header_line(app: &TriageApp, width: u16) -> Line<'static> {
+    let count = if app.cases.is_empty() {
+        "no cases".to_string()
+    } else {
+        format!("case {}/{}", app.position + 1, app.cases.len())
+    };
+    let left = format!(" margin triage  {} · {count} · {} settled", one_line(&app.config.project, 30), app.settled);
+    let right = format!("{} ", one_line(&app.config.expert, 20));
+    let gap = usize::from(width).saturating_sub(left.chars().count() + right.chars().count());
+    Line::from(vec![
+        Span::styled(left, Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(" ".repeat(gap)),
+        Span::raw(right),
+    ])
+}
+
+fn render_case(app: &TriageApp, frame: &mut Frame, area: Rect, card: &TriageCard) {
+    let guideline_height = match &card.guideline {
+        Some(_) => (area.height / 3).max(4),
+        None => 0,
+    };
+    let [case_area, guide_area] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(guideline_height)]).areas(area);
+    let privacy = match (card.revealed, card.masked) {
+        (true, _) => " · revealed".to_string(),
+        (false, 0) => String::new(),
+        (false, n) => format!(" · {n} masked"),
+    };
+    let title = format!(" item {} · {}{privacy} ", one_line(&card.ext_id, 24), card.why.join(", "));
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(case_area);
+    frame.render_widget(block, case_area);
+    let width = usize::from(inner.width);
+    let mut lines: Vec<Line> = Vec::new();
+    for line in wrap(&card.text, width) {
+        let spans: Vec<Span> = line
+            .into_iter()
+            .map(|p| {
+                let style = if p.placeholder {
+                    fg(app, Color::Magenta).add_modifier(Modifier::ITALIC)
+                } else {
+                    Style::default()
+                };
+                Span::styled(p.text, style)
+            })
+            .collect();
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
+    let dim = fg(app, Color::DarkGray);
+    for entry in &card.history {
+        lines.push(Line::styled(one_line(entry, width), Style::default()));
+    }
+    if let Some(p) = &card.prediction {
+        lines.push(Line::styled(one_line(&format!("model: {p}"), width), fg(app, Color::Cyan)));
+    }
+    if let Some(s) = &card.suggestion {
+        lines.push(Line::styled(
+            one_line(&format!("likely label error: the model suggests {s}"), width),
+            fg(app, Color::Yellow),
+        ));
+    }
+    if card.history.is_empty() {
+        lines.push(Line::styled("no decisions", dim));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+
+    if let Some((heading, text)) = &card.guideline {
+        let block = Block::default().borders(Borders::ALL).title(format!(" guidelines: {} ", one_line(heading, 40)));
+        let inner = block.inner(guide_area);
+        frame.render_widget(block, guide_area);
+        let lines: Vec<Line> = wrap(text, usize::from(inner.width))
+            .into_iter()
+            .map(|l| Line::raw(l.into_iter().map(|p| p.text).collect::<String>()))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
+    let key_style = Style::default().add_modifier(Modifier::BOLD);
+    let mut spans: Vec<Span> = Vec::new();
+    let push = |spans: &mut Vec<Span<'static>>, keys: String, what: String| {
+        spans.push(Span::styled(keys, key_style));
+        spans.push(Span::raw(format!(" {what}  ")));
+    };
+    match &app.mode {
+        TriageMode::ChooseLabel(purpose) => {
+            spans.push(Span::raw(format!("{} ", purpose.prompt())));
+            for (i, label) in app.config.labels.iter().enumerate().take(9) {
+                push(&mut spans, format!("{}", i + 1), label.display.clone());
+            }
+            push(&mut spans, "Esc".into(), "cancel".into());
+        }
+        TriageMode::Rationale { label, text, .. } => {
+            let name = app.config.labels.get(*label).map_or("", |l| l.display.as_str());
+            spans.push(Span::raw(format!("{name}, because: {}▏ ", one_line(text, 60))));
+            push(&mut spans, "Enter".into(), "done".into());
+            push(&mut spans, "Esc".into(), "cancel".into());
+        }
+        TriageMode::SendBackNote(text) => {
+            spans.push(Span::raw(format!("note for the annotators: {}▏ ", one_line(text, 50))));
+            push(&mut spans, "Enter".into(), "send back".into());
+            push(&mut spans, "Esc".into(), "cancel".into());
+        }
+        TriageMode::Loading | TriageMode::Browse => {
+            let revealable = app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed);
+            for (action, keys) in app.keymap.bindings(KeyMode::Triage) {
+                if action == Action::Reveal && !revealable {
+                    continue;
+                }
+                if action == Action::SendBack && !app.card().is_some_and(|c| c.escalated) {
+                    continue;
+                }
+                if let Some(first) = keys.first() {
+                    push(&mut spans, first.to_string(), action.short().to_string());
+                }
+            }
+        }
+    }
+    let mut used = 0;
+    let mut kept = Vec::new();
+    for span in spans {
+        let w = span.width();
+        if used + w > usize::from(width) {
+            break;
+        }
+        used += w;
+        kept.push(span);
+    }
+    Line::from(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::{Key, Keymap};
+    use crate::tui::state::LabelView;
+    use crate::tui::triage::{TriageConfig, TriageMsg, update};
+
+    fn screen(app: &TriageApp, width: u16, height: u16) -> String {
+        crate::tui::fixtures::drawn(width, height, |f| render(app, f))
+    }
+
+    fn app() -> TriageApp {
+        let labels = ["spam", "ham"]
+            .iter()
+            .map(|l| LabelView { name: (*l).into(), display: (*l).into(), color: None })
+            .collect();
+        let config =
+            TriageConfig { project: "claims".into(), expert: "erin".into(), labels, can_reveal: true, color: true };
+        let mut app = TriageApp::new(config, Keymap::build(&[], &[None, None]).unwrap());
+        let card = TriageCard {
+            item_id: 7,
+            ext_id: "prize".into(),
+            text: "is the prize draw at the meeting? mail <email>\u{1b}[2J".into(),
+            masked: 1,
+            why: vec!["disagreement".into(), "likely label error".into()],
+            history: vec!["ann: correct spam".into(), "bob: correct ham - looks like a question".into()],
+            prediction: Some("ham 71%".into()),
+            suggestion: Some("ham (71%; the label has 22%)".into()),
+            guideline: Some(("ham".into(), "Everyday messages.\n\nQuestions about events are ham.".into())),
+            ..TriageCard::default()
+        };
+        update(&mut app, TriageMsg::Loaded(vec![card]));
+        app
+    }
+
+    #[test]
+    fn a_case_at_80x24() {
+        insta::assert_snapshot!(screen(&app(), 80, 24));
+    }
+
+    #[test]
+    fn choosing_a_label_and_typing_why() {
+        let mut a = app();
+        update(&mut a, TriageMsg::Key(Key::Enter));
+        assert!(screen(&a, 80, 24).lines().last().unwrap().starts_with("resolve as: 1 spam  2 ham  Esc cancel"));
+        update(&mut a, TriageMsg::Key(Key::Char('2')));
+        update(&mut a, TriageMsg::Key(Key::Char('q')));
+        assert!(screen(&a, 80, 24).lines().last().unwrap().starts_with("ham, because: q▏"));
+    }
+
+    #[test]
+    fn too_small_and_empty() {
+        assert!(screen(&app(), 50, 10).contains("terminal too small"));
+        let mut a = app();
+        update(&mut a, TriageMsg::Loaded(Vec::new()));
+        assert!(screen(&a, 80, 24).contains("Nothing needs a ruling"));
+    }
+}
