@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 
-mod explain;
+pub(crate) mod explain;
 
 use crate::tui::inbox::Outbox;
 use explain::ModelThread;

@@ -10,6 +10,7 @@ use std::sync::mpsc::{Receiver, channel};
 use anyhow::Context as _;
 
 use super::annotate::load_keymap;
+use super::model::start_runtime;
 use super::triage::{add_example, predicted};
 use super::{Context, open_store};
 use crate::domain::access::Role;
@@ -17,11 +18,14 @@ use crate::domain::guidelines::section;
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
 use crate::domain::{Decision, DecisionAction};
+use crate::explanation::ExplainModel;
+use crate::model::Runtime;
 use crate::project::Project;
 use crate::store::{NewDecision, Store, TriageCase};
 use crate::tui::inbox::{Outbox, inbox};
 use crate::tui::state::LabelView;
 use crate::tui::triage::{TriageApp, TriageCard, TriageConfig, TriageEffect, TriageMsg};
+use crate::worker::explain::counterfactual_line;
 
 pub(super) fn open(context: &Context, project: &Project, role: Role) -> anyhow::Result<ExitCode> {
     let keymap = load_keymap(Some(project))?;
@@ -38,8 +42,21 @@ pub(super) fn open(context: &Context, project: &Project, role: Role) -> anyhow::
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
-    let worker =
-        TriageWorker { project: project.clone(), store: open_store(project)?, user: context.user.clone(), masker };
+    let runtime_context = context.clone();
+    let worker = TriageWorker {
+        project: project.clone(),
+        store: open_store(project)?,
+        user: context.user.clone(),
+        masker,
+        start_runtime: Some(Box::new(move || match start_runtime(&runtime_context) {
+            Ok(runtime) => Some(runtime),
+            Err(e) => {
+                tracing::warn!("no explanations in triage: {e:#}");
+                None
+            }
+        })),
+        explainer: None,
+    };
     let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
     let (jobs, jobs_rx) = channel();
     let thread = std::thread::Builder::new()
@@ -65,6 +82,10 @@ struct TriageWorker {
     store: Store,
     user: String,
     masker: Option<Masker>,
+    /// Starts ONNX Runtime the first time a case is explained (not before the cases show).
+    start_runtime: Option<Box<dyn FnOnce() -> Option<&'static Runtime> + Send>>,
+    /// The current model, loaded to explain; `Some(None)`: there is none, or it would not load.
+    explainer: Option<Option<ExplainModel>>,
 }
 
 impl TriageWorker {
@@ -72,6 +93,15 @@ impl TriageWorker {
         while let Ok(effect) = jobs.recv() {
             let reply = match effect {
                 TriageEffect::Quit => return,
+                TriageEffect::Explain(items) => {
+                    for item_id in items {
+                        let Some(text) = self.explain(item_id) else { continue };
+                        if !replies.send(TriageMsg::Explained { item_id, text }) {
+                            return;
+                        }
+                    }
+                    continue;
+                }
                 TriageEffect::Load => match self.cards() {
                     Ok(cards) => TriageMsg::Loaded(cards),
                     Err(e) => TriageMsg::LoadFailed(format!("{e:#}")),
@@ -148,11 +178,51 @@ impl TriageWorker {
             escalated: case.escalation.is_some(),
             history,
             prediction: prediction.map(|(label, p)| format!("{label} {:.0}%", p * 100.0)),
+            explanation: None,
             suggestion: case
                 .suggestion
                 .map(|(label, given, p)| format!("{label} ({:.0}%; the label has {:.0}%)", p * 100.0, given * 100.0)),
             guideline,
         }
+    }
+
+    /// "for ham: "meeting", "question"; against: "prize". without "meeting" it would say spam (61%)", with
+    /// no word that is personal data (the screen shows masked text).
+    fn explain(&mut self, item_id: i64) -> Option<String> {
+        if self.explainer.is_none() {
+            let runtime = self.start_runtime.take().and_then(|start| start());
+            let project = &self.project;
+            self.explainer = Some(runtime.and_then(|runtime| {
+                ExplainModel::load(&project.dir, &project.config, &mut self.store, runtime)
+                    .map_err(|e| tracing::warn!("cannot load the model to explain: {e}"))
+                    .ok()
+                    .flatten()
+            }));
+        }
+        let model = self.explainer.as_mut()?.as_mut()?;
+        let text = self.store.item(item_id).ok()??.text;
+        let explained = model.explain(&text, Some(item_id), 0).map_err(|e| tracing::warn!("{e}")).ok()?;
+        let masked = self.masker.as_ref().map(|m| m.mask_mapped(&text));
+        let visible_words = |toward: bool| -> Vec<String> {
+            let mut words: Vec<_> = explained
+                .words
+                .iter()
+                .filter(|w| (w.contribution > 0.0) == toward && w.contribution != 0.0)
+                .filter(|w| masked.as_ref().is_none_or(|m| m.map_range(w.start, w.end).is_some()))
+                .collect();
+            words.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+            words.into_iter().take(4).map(|w| format!("\"{}\"", w.word)).collect()
+        };
+        let label = self.project.config.labels.get(explained.predicted).map_or("?", |l| l.display_name());
+        let (toward, against) = (visible_words(true), visible_words(false));
+        let mut line = format!("for {label}: {}", if toward.is_empty() { "-".into() } else { toward.join(", ") });
+        if !against.is_empty() {
+            line.push_str(&format!("; against: {}", against.join(", ")));
+        }
+        if let Some(counterfactual) = counterfactual_line(&text, &explained, masked.as_ref()) {
+            line.push_str(&format!(". {counterfactual}"));
+        }
+        Some(line)
     }
 
     fn reveal(&mut self, item_id: i64) -> anyhow::Result<String> {
@@ -193,7 +263,9 @@ impl TriageWorker {
                 self.store.mark_gold(item_id, std::slice::from_ref(&label), &self.user)?;
                 (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
             }
-            TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Quit => (String::new(), false),
+            TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Explain(_) | TriageEffect::Quit => {
+                (String::new(), false)
+            }
         })
     }
 }
@@ -205,7 +277,7 @@ fn item_of(effect: &TriageEffect) -> i64 {
         | TriageEffect::AddExample { item_id, .. }
         | TriageEffect::MarkGold { item_id, .. }
         | TriageEffect::Reveal { item_id } => *item_id,
-        TriageEffect::Load | TriageEffect::Quit => 0,
+        TriageEffect::Load | TriageEffect::Explain(_) | TriageEffect::Quit => 0,
     }
 }
 

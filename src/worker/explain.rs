@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use super::SIMILAR;
 use crate::config::ProjectConfig;
-use crate::domain::pii::Masker;
+use crate::domain::pii::{Masked, Masker};
 use crate::explanation::{ExplainModel, Explained};
 use crate::model::Runtime;
 use crate::store::Store;
@@ -22,6 +22,25 @@ pub(super) struct ModelThread {
     pub masker: Option<Masker>,
     pub store: Store,
     pub runtime: &'static Runtime,
+}
+
+/// "without "chip" it would say sport (61%)", with any word that was personal data in `text` shown as its
+/// placeholder.
+pub(crate) fn counterfactual_line(text: &str, explained: &Explained, masked: Option<&Masked>) -> Option<String> {
+    let c = explained.counterfactual.as_ref()?;
+    let words: Vec<String> = c.removed.iter().map(|word| format!("\"{}\"", shown_word(text, word, masked))).collect();
+    Some(format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0))
+}
+
+/// `word` of `text`, or the placeholder of the personal data it is part of.
+pub(crate) fn shown_word(text: &str, word: &str, masked: Option<&Masked>) -> String {
+    let hidden = masked.and_then(|m| {
+        m.spans
+            .iter()
+            .find(|s| text[s.start..s.end].to_lowercase().contains(&word.to_lowercase()))
+            .map(|s| s.kind.placeholder())
+    });
+    hidden.unwrap_or_else(|| word.to_string())
 }
 
 impl ModelThread {
@@ -86,22 +105,7 @@ impl ModelThread {
                 Some((start, end, w.contribution))
             })
             .collect();
-        let counterfactual = explained.counterfactual.as_ref().map(|c| {
-            let words: Vec<String> = c
-                .removed
-                .iter()
-                .map(|word| {
-                    let hidden = masked.as_ref().and_then(|m| {
-                        m.spans
-                            .iter()
-                            .find(|s| text[s.start..s.end].to_lowercase().contains(&word.to_lowercase()))
-                            .map(|s| s.kind.placeholder())
-                    });
-                    format!("\"{}\"", hidden.unwrap_or_else(|| word.clone()))
-                })
-                .collect();
-            format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0)
-        });
+        let counterfactual = counterfactual_line(text, explained, masked.as_ref());
         let similar = explained
             .similar
             .iter()

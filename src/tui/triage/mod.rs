@@ -30,6 +30,8 @@ pub struct TriageCard {
     pub history: Vec<String>,
     /// "spam 81%" from the current model.
     pub prediction: Option<String>,
+    /// Why the model says so: the words for and against, and what it would say without the strongest.
+    pub explanation: Option<String>,
     /// For a likely label error: "spam (81%; the label has 12%)".
     pub suggestion: Option<String>,
     /// The guideline section for the label in question, and its heading.
@@ -101,6 +103,10 @@ pub enum TriageMsg {
         item_id: i64,
         text: String,
     },
+    Explained {
+        item_id: i64,
+        text: String,
+    },
     Terminate,
 }
 
@@ -108,11 +114,29 @@ pub enum TriageMsg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TriageEffect {
     Load,
-    Resolve { item_id: i64, label: String, rationale: String },
-    SendBack { item_id: i64, note: String },
-    AddExample { item_id: i64, label: String, rationale: String },
-    MarkGold { item_id: i64, label: String },
-    Reveal { item_id: i64 },
+    Resolve {
+        item_id: i64,
+        label: String,
+        rationale: String,
+    },
+    SendBack {
+        item_id: i64,
+        note: String,
+    },
+    AddExample {
+        item_id: i64,
+        label: String,
+        rationale: String,
+    },
+    MarkGold {
+        item_id: i64,
+        label: String,
+    },
+    Reveal {
+        item_id: i64,
+    },
+    /// Explain these cases with the current model (the one on screen first).
+    Explain(Vec<i64>),
     Quit,
 }
 

@@ -6,6 +6,9 @@ use crate::tui::action::Action;
 use crate::tui::keymap::{Key, KeyMode};
 use crate::tui::state::Message;
 
+/// Cases explained ahead of the one on screen (itself included).
+const EXPLAIN_AHEAD: usize = 3;
+
 /// Longest rationale or note typed on the screen.
 const MAX_TYPED: usize = 2000;
 
@@ -24,6 +27,12 @@ pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
             app.cases = cases;
             app.position = 0;
             app.mode = TriageMode::Browse;
+            explain_ahead(app)
+        }
+        TriageMsg::Explained { item_id, text } => {
+            if let Some(card) = app.cases.iter_mut().find(|c| c.item_id == item_id) {
+                card.explanation = Some(text);
+            }
             Vec::new()
         }
         TriageMsg::LoadFailed(error) => {
@@ -45,7 +54,7 @@ pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
                 }
             }
             say(app, said, false);
-            Vec::new()
+            if leaves { explain_ahead(app) } else { Vec::new() }
         }
         TriageMsg::Failed { item_id, error } => {
             if app.busy == Some(item_id) {
@@ -155,8 +164,14 @@ fn browse(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
     app.message = None;
     match action {
         Action::Quit => return quit(app),
-        Action::NextCase => app.position = (app.position + 1).min(app.cases.len().saturating_sub(1)),
-        Action::PreviousCase => app.position = app.position.saturating_sub(1),
+        Action::NextCase => {
+            app.position = (app.position + 1).min(app.cases.len().saturating_sub(1));
+            return explain_ahead(app);
+        }
+        Action::PreviousCase => {
+            app.position = app.position.saturating_sub(1);
+            return explain_ahead(app);
+        }
         _ => {}
     }
     let Some(card) = app.card() else { return Vec::new() };
@@ -178,6 +193,19 @@ fn browse(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// Asks for explanations of the case on screen and the next ones, where there are none yet.
+fn explain_ahead(app: &TriageApp) -> Vec<TriageEffect> {
+    let wanted: Vec<i64> = app
+        .cases
+        .iter()
+        .skip(app.position)
+        .take(EXPLAIN_AHEAD)
+        .filter(|c| c.explanation.is_none())
+        .map(|c| c.item_id)
+        .collect();
+    if wanted.is_empty() { Vec::new() } else { vec![TriageEffect::Explain(wanted)] }
 }
 
 /// The chosen label and rationale become the effect for `purpose`.

@@ -106,6 +106,11 @@ fn render_case(app: &TriageApp, frame: &mut Frame, area: Rect, card: &TriageCard
     if let Some(p) = &card.prediction {
         lines.push(Line::styled(one_line(&format!("model: {p}"), width), fg(app, Color::Cyan)));
     }
+    if let Some(why) = &card.explanation {
+        for line in wrap(why, width) {
+            lines.push(Line::styled(line.into_iter().map(|p| p.text).collect::<String>(), fg(app, Color::Cyan)));
+        }
+    }
     if let Some(s) = &card.suggestion {
         lines.push(Line::styled(
             one_line(&format!("likely label error: the model suggests {s}"), width),
@@ -210,6 +215,10 @@ mod tests {
             why: vec!["disagreement".into(), "likely label error".into()],
             history: vec!["ann: correct spam".into(), "bob: correct ham - looks like a question".into()],
             prediction: Some("ham 71%".into()),
+            explanation: Some(
+                "for ham: \"meeting\", \"draw\"; against: \"prize\". without \"meeting\" it would say spam (58%)"
+                    .into(),
+            ),
             suggestion: Some("ham (71%; the label has 22%)".into()),
             guideline: Some(("ham".into(), "Everyday messages.\n\nQuestions about events are ham.".into())),
             ..TriageCard::default()

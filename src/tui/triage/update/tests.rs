@@ -112,3 +112,15 @@ fn moving_between_cases_stays_in_bounds() {
     assert!(a.card().is_none());
     assert!(press(&mut a, "\r").is_empty());
 }
+
+#[test]
+fn explanations_are_asked_for_the_case_on_screen_and_the_next_ones() {
+    let config =
+        TriageConfig { project: "p".into(), expert: "bob".into(), labels: labels(), can_reveal: true, color: false };
+    let mut a = TriageApp::new(config, Keymap::build(&[], &[None, None]).unwrap());
+    let cards: Vec<TriageCard> = (1..=5).map(|i| TriageCard { item_id: i, ..TriageCard::default() }).collect();
+    assert_eq!(update(&mut a, TriageMsg::Loaded(cards)), vec![TriageEffect::Explain(vec![1, 2, 3])]);
+    update(&mut a, TriageMsg::Explained { item_id: 2, text: "for spam: \"win\"".into() });
+    assert_eq!(a.cases[1].explanation.as_deref(), Some("for spam: \"win\""));
+    assert_eq!(press(&mut a, "j"), vec![TriageEffect::Explain(vec![3, 4])]);
+}
