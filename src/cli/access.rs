@@ -79,7 +79,7 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
         .and_then(|p| p.get("settings").and_then(|s| s.as_object().cloned()));
     let changed: Vec<&str> = match &recorded {
         None => Vec::new(),
-        Some(before) => GOVERNED.into_iter().filter(|table| before.get(*table) != current.get(*table)).collect(),
+        Some(before) => GOVERNED.into_iter().filter(|table| differs(before.get(*table), current.get(*table))).collect(),
     };
     if recorded.is_some() && changed.is_empty() {
         return Ok(());
@@ -99,6 +99,17 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
         tracing::info!(user = %context.user, ?changed, "settings change recorded");
     }
     Ok(())
+}
+
+/// Whether a table of settings changed since it was recorded. A setting the record does not have is one a
+/// newer margin added, at its default: upgrading margin is no change of settings.
+fn differs(before: Option<&serde_json::Value>, now: Option<&serde_json::Value>) -> bool {
+    match (before, now) {
+        (Some(serde_json::Value::Object(before)), Some(serde_json::Value::Object(now))) => {
+            before.len() > now.len() || before.iter().any(|(key, value)| now.get(key) != Some(value))
+        }
+        (before, now) => before != now,
+    }
 }
 
 /// Records the project's admin-only settings in the audit trail (`init` records the first).
@@ -163,6 +174,18 @@ fn group_name(gid: libc::gid_t, buffer: &mut [u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_a_newer_margin_added_is_no_change() {
+        let v = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        let recorded = v(r#"{"expert": 0.5, "auto_accept": 0.9}"#);
+        assert!(!differs(Some(&recorded), Some(&v(r#"{"expert": 0.5, "auto_accept": 0.9, "new": 1}"#))));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.4, "auto_accept": 0.9}"#))));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.5}"#))));
+        assert!(differs(Some(&v("null")), Some(&v(r#"{"admin": ["alice"]}"#))), "roles added");
+        assert!(differs(Some(&v(r#"[{"name": "a"}]"#)), Some(&v(r#"[{"name": "b"}]"#))), "labels compared whole");
+        assert!(!differs(None, None));
+    }
 
     #[test]
     fn root_is_in_the_root_group_and_strangers_in_none() {

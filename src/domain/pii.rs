@@ -84,12 +84,22 @@ pub struct PiiSpan {
 /// A custom pattern from the project config that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PiiError {
-    #[error("PII pattern {name:?} is not a valid regex: {source}")]
+    #[error("PII pattern {name:?} is not a valid regex: {}", one_line_regex_error(source))]
     BadRegex { name: String, source: regex::Error },
     #[error(
         "PII pattern name {name:?} must be a word of letters, digits, `_` or `-` (it becomes the placeholder <{name}>)"
     )]
     BadName { name: String },
+}
+
+/// A regex error on one line: the regex crate draws a caret under the pattern over several lines; the
+/// message after `error:` says what is wrong.
+fn one_line_regex_error(error: &regex::Error) -> String {
+    let text = error.to_string();
+    match text.lines().rev().find_map(|l| l.trim().strip_prefix("error:")) {
+        Some(what) => what.trim().to_string(),
+        None => text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// Finds and masks PII. Build once with [`Masker::new`]; cheap to clone.
