@@ -28,7 +28,8 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let inner = popup(frame, area, 90, area.height, "keys");
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
-    for mode in KeyMode::ALL {
+    // The triage screen's keys are for experts, on their own screen (its footer lists them).
+    for mode in KeyMode::ALL.into_iter().filter(|m| *m != KeyMode::Triage) {
         let bindings = app.keymap.bindings(mode);
         if bindings.is_empty() {
             continue;
