@@ -80,6 +80,13 @@ fn an_edited_event_is_named() {
     assert!(err.contains("decision by bob"), "the row is described: {err}");
     assert!(err.contains(&format!("{} events before it hold", bobs - 1)), "{err}");
 
+    // A hash rewritten as text, as a careless sqlite3 session might: named, not an error.
+    let sandbox = Sandbox::new();
+    let project = labelled_project(&sandbox);
+    tamper(&project, "UPDATE events SET hash = hex(hash) WHERE seq = 3");
+    let err = sandbox.fails(&["audit", "verify", "--project", &project]);
+    assert!(err.contains("broken at event 3: event 3 was changed"), "{err}");
+
     // An edit to who did it is caught the same way.
     let sandbox = Sandbox::new();
     let project = labelled_project(&sandbox);

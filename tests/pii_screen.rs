@@ -92,6 +92,13 @@ fn a_masked_export_holds_no_personal_data_and_an_unmasked_one_needs_an_expert() 
     assert!(out.contains("<email>") && out.contains("<phone>") && out.contains("<employee>"), "{out}");
     assert!(!out.contains("example.com") && !out.contains("7946"), "metadata masked too: {out}");
 
+    let queued = run("carol", &["queue", "next", "--json"]);
+    let queued = String::from_utf8(queued.stdout).unwrap();
+    assert!(queued.contains("<email>") && !queued.contains("example.com"), "the queue masks for annotators: {queued}");
+    assert!(run("carol", &["queue", "release"]).status.success());
+    let queued = String::from_utf8(run("bob", &["queue", "next", "--json"]).stdout).unwrap();
+    assert!(queued.contains("example.com"), "and not for experts: {queued}");
+
     let refused = run("carol", &["export"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("needs the expert role"));
     let full = run("bob", &["export"]);

@@ -170,3 +170,23 @@ fn under_a_team_umask_the_database_is_group_writable() {
     let mode = std::fs::metadata(sandbox.join("team/margin.db")).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o660, "{mode:o}");
 }
+
+#[test]
+fn nobody_makes_themselves_admin_by_editing_the_roles() {
+    let sandbox = Sandbox::new();
+    let project = project_with_roles(&sandbox);
+    let path = format!("{project}/margin.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for edited in [text.replace("admin = [\"alice\"]", "admin = [\"alice\", \"carol\"]"), text.replace(ROLES, "")] {
+        std::fs::write(&path, edited).unwrap();
+        let out = run_as(&sandbox, "carol", &["train", "--project", &project]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("[roles] changed since an admin last confirmed") && err.contains("carol is an annotator"),
+            "{err}"
+        );
+    }
+    std::fs::write(&path, &text).unwrap();
+    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+}

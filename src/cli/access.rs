@@ -10,7 +10,7 @@ use anyhow::bail;
 
 use super::{Context, open_store};
 use crate::config::GOVERNED;
-use crate::domain::access::{Role, role_in};
+use crate::domain::access::{Role, Roles, role_in};
 use crate::domain::text::visible;
 use crate::project::Project;
 use crate::store::Store;
@@ -84,10 +84,27 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
     if recorded.is_some() && changed.is_empty() {
         return Ok(());
     }
-    if recorded.is_some() && role < Role::Admin {
+    // Who may confirm is decided by the roles as recorded: editing [roles] makes nobody an admin.
+    let confirming = match &recorded {
+        Some(before) if changed.contains(&"roles") => {
+            let roles: Option<Roles> = before.get("roles").and_then(|r| serde_json::from_value(r.clone()).ok());
+            role_in(roles.as_ref(), &context.user, &unix_groups(&context.user))
+        }
+        _ => Some(role),
+    };
+    if confirming < Some(Role::Admin) {
+        let who = confirming.map_or_else(|| "has no role".to_string(), |r| format!("is an {r}"));
+        if recorded.is_none() {
+            bail!(
+                "{}: no settings are recorded for this project yet (it was made by an older margin); an admin must \
+                 run a margin command on it first, which records them ({} {who})",
+                project.config_path().display(),
+                visible(&context.user),
+            );
+        }
         bail!(
             "{}: {} changed since an admin last confirmed the settings, and only an admin may change task, labels, \
-             thresholds, sampling, model, roles or pii ({} is an {role}). Put the file back, or ask an admin to run \
+             thresholds, sampling, model, roles or pii ({} {who}). Put the file back, or ask an admin to run \
              any margin command on the project (such as `margin status`), which records the change in the audit trail.",
             project.config_path().display(),
             changed.iter().map(|t| format!("[{t}]")).collect::<Vec<_>>().join(", "),
@@ -128,17 +145,15 @@ pub(super) fn record_settings(
 /// not know the user.
 pub fn unix_groups(user: &str) -> Vec<String> {
     let Ok(name) = CString::new(user) else { return Vec::new() };
-    let mut buffer = vec![0u8; 16 * 1024];
-    // SAFETY: passwd and result are valid out-pointers; buffer outlives the call and its length is given.
-    let primary = unsafe {
+    // SAFETY (both calls): passwd and result are valid out-pointers; the buffer outlives the call and its
+    // length is given; the gid is copied out before the buffer is used again.
+    let primary = with_buffer(|buffer| unsafe {
         let mut passwd: libc::passwd = std::mem::zeroed();
         let mut result: *mut libc::passwd = std::ptr::null_mut();
         let rc = libc::getpwnam_r(name.as_ptr(), &mut passwd, buffer.as_mut_ptr().cast(), buffer.len(), &mut result);
-        if rc != 0 || result.is_null() {
-            return Vec::new();
-        }
-        passwd.pw_gid
-    };
+        (rc, (!result.is_null()).then_some(passwd.pw_gid))
+    });
+    let Some(primary) = primary else { return Vec::new() };
     let mut gids: Vec<libc::gid_t> = vec![0; 64];
     let mut count = gids.len() as libc::c_int;
     loop {
@@ -155,19 +170,33 @@ pub fn unix_groups(user: &str) -> Vec<String> {
         gids.resize((count.max(0) as usize).max(gids.len() * 2), 0);
         count = gids.len() as libc::c_int;
     }
-    gids.into_iter().filter_map(|gid| group_name(gid, &mut buffer)).collect()
+    gids.into_iter().filter_map(group_name).collect()
 }
 
-fn group_name(gid: libc::gid_t, buffer: &mut [u8]) -> Option<String> {
-    // SAFETY: group and result are valid out-pointers; buffer outlives the call and its length is given.
-    unsafe {
+fn group_name(gid: libc::gid_t) -> Option<String> {
+    // SAFETY: group and result are valid out-pointers; the buffer outlives the call and its length is given;
+    // the name is copied out before the buffer goes.
+    with_buffer(|buffer| unsafe {
         let mut group: libc::group = std::mem::zeroed();
         let mut result: *mut libc::group = std::ptr::null_mut();
         let rc = libc::getgrgid_r(gid, &mut group, buffer.as_mut_ptr().cast(), buffer.len(), &mut result);
-        if rc != 0 || result.is_null() || group.gr_name.is_null() {
-            return None;
+        let name = (!result.is_null() && !group.gr_name.is_null())
+            .then(|| CStr::from_ptr(group.gr_name).to_string_lossy().into_owned());
+        (rc, name)
+    })
+}
+
+/// Calls a `get*_r` lookup with a buffer, growing it while the entry does not fit (a group with many members,
+/// as directory services have) and retrying when interrupted; `None` when there is no such entry.
+fn with_buffer<T>(mut lookup: impl FnMut(&mut [u8]) -> (libc::c_int, Option<T>)) -> Option<T> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        match lookup(&mut buffer) {
+            (0, found) => return found,
+            (libc::ERANGE, _) if buffer.len() < (16 << 20) => buffer.resize(buffer.len() * 2, 0),
+            (libc::EINTR, _) => {}
+            _ => return None,
         }
-        Some(CStr::from_ptr(group.gr_name).to_string_lossy().into_owned())
     }
 }
 

@@ -72,7 +72,16 @@ pub(super) fn open_screen(
     );
     let result = crate::tui::run(app, &mut |effect| workers.send(effect), &replies);
     let finished = workers.finish();
-    let app = result?;
+    let app = match result {
+        Ok(app) => app,
+        Err(e) if finished == Finished::ModelThreadBusy => {
+            // As below: no exit handlers under a thread inside ONNX Runtime.
+            eprintln!("margin: {}", crate::domain::text::visible(&e.to_string()));
+            // SAFETY: ends the process; nothing after this runs.
+            unsafe { libc::_exit(1) };
+        }
+        Err(e) => return Err(e.into()),
+    };
     let Tally { decided, .. } = app.session_tally();
     // The terminal may be gone (a dropped connection): a failed write here is no error.
     let _ = writeln!(

@@ -14,6 +14,7 @@ use crate::domain::text::visible;
 use crate::explanation::{ExplainModel, Explained};
 use crate::model::explain::WordContribution;
 use crate::store::LabelSource;
+use crate::worker::explain::shown_word;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,7 +31,11 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project_as(Role::Annotator, "explain")?.project;
+    let opened = context.open_project_as(Role::Annotator, "explain")?;
+    let project = opened.project;
+    // Annotators see personal data masked here as on the screen; experts see it all.
+    let masker =
+        (project.config.pii.mask && opened.role < Role::Expert).then(|| project.config.pii.masker()).transpose()?;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
     let runtime = start_runtime(context)?;
@@ -40,11 +45,27 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let labels = label_names(&project);
 
     let started = Instant::now();
-    let Explained { probabilities, predicted, words, counterfactual: hint, similar } =
-        explaining.explain(&item.text, Some(item.id), args.similar)?;
+    let mut explained = explaining.explain(&item.text, Some(item.id), args.similar)?;
     let explained_in = started.elapsed();
+    let mut item = item;
+    if let Some(masker) = &masker {
+        let masked = masker.mask_mapped(&item.text);
+        let removed: Option<Vec<String>> = explained
+            .counterfactual
+            .as_ref()
+            .map(|hint| hint.removed.iter().map(|w| shown_word(&item.text, w, &explained, Some(&masked))).collect());
+        if let (Some(hint), Some(removed)) = (&mut explained.counterfactual, removed) {
+            hint.removed = removed;
+        }
+        explained.words.retain(|w| masked.map_range(w.start, w.end).is_some());
+        item.text = masked.text;
+    }
+    let Explained { probabilities, predicted, words, counterfactual: hint, similar } = explained;
     let neighbours_from = explaining.similar_from;
-    let ext_of = |id: i64| store.item(id).ok().flatten().map(|i| (i.ext_id, i.text)).unwrap_or_default();
+    let ext_of = |id: i64| {
+        let (id, text) = store.item(id).ok().flatten().map(|i| (i.ext_id, i.text)).unwrap_or_default();
+        (id, masker.as_ref().map_or(text.clone(), |m| m.mask(&text)))
+    };
 
     if args.json {
         let json = serde_json::json!({

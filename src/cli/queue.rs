@@ -36,7 +36,12 @@ pub enum QueueCommand {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project_as(Role::Annotator, "queue")?.project;
+    let opened = context.open_project_as(Role::Annotator, "queue")?;
+    let project = opened.project;
+    // Annotators get texts masked as on the screen; experts get them whole.
+    let masker =
+        (project.config.pii.mask && opened.role < Role::Expert).then(|| project.config.pii.masker()).transpose()?;
+    let shown = |text: &str| masker.as_ref().map_or_else(|| text.to_string(), |m| m.mask(text));
     let mut store = open_store(&project)?;
     match args.command {
         QueueCommand::Next { annotator, json } => {
@@ -47,7 +52,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             if json {
                 for s in &batch.items {
                     let line = serde_json::json!({
-                        "id": s.item.ext_id, "text": s.item.text, "batch": s.batch_id, "rank": s.rank,
+                        "id": s.item.ext_id, "text": shown(&s.item.text), "batch": s.batch_id, "rank": s.rank,
                         "why": s.why, "score": s.score, "audit": s.audit, "model_version": s.model,
                         "expires": crate::formats::export::rfc3339(s.expires_at_ms),
                     });
@@ -68,7 +73,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             };
             println!("Batch {} for {} ({how}):", batch.items[0].batch_id, visible(&annotator));
             for s in &batch.items {
-                let flat: String = s.item.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let flat: String = shown(&s.item.text).split_whitespace().collect::<Vec<_>>().join(" ");
                 let short: String = flat.chars().take(70).collect();
                 println!(
                     "{:>3}. {:<18} {:<15} {:>6.3}{}  {}",

@@ -90,38 +90,51 @@ struct TriageWorker {
 
 impl TriageWorker {
     fn run(mut self, jobs: Receiver<TriageEffect>, replies: Outbox<TriageMsg>) {
-        while let Ok(effect) = jobs.recv() {
-            let reply = match effect {
-                TriageEffect::Quit => return,
-                TriageEffect::Explain(items) => {
-                    for item_id in items {
-                        let Some(text) = self.explain(item_id) else { continue };
-                        if !replies.send(TriageMsg::Explained { item_id, text }) {
-                            return;
-                        }
-                    }
-                    continue;
+        while let Ok(first) = jobs.recv() {
+            // Everything waiting, moves first; of the explanation requests only the newest (the expert has
+            // moved on from the others), last, so a ruling never waits behind the model.
+            let waiting: Vec<TriageEffect> = std::iter::once(first).chain(jobs.try_iter()).collect();
+            let (explains, mut effects): (Vec<_>, Vec<_>) =
+                waiting.into_iter().partition(|e| matches!(e, TriageEffect::Explain(_)));
+            effects.extend(explains.into_iter().last());
+            for effect in effects {
+                if !self.handle(effect, &replies) {
+                    return;
                 }
-                TriageEffect::Load => match self.cards() {
-                    Ok(cards) => TriageMsg::Loaded(cards),
-                    Err(e) => TriageMsg::LoadFailed(format!("{e:#}")),
-                },
-                TriageEffect::Reveal { item_id } => match self.reveal(item_id) {
-                    Ok(text) => TriageMsg::Revealed { item_id, text },
-                    Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
-                },
-                other => {
-                    let item_id = item_of(&other);
-                    match self.act(other) {
-                        Ok((said, leaves)) => TriageMsg::Done { item_id, said, leaves },
-                        Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
-                    }
-                }
-            };
-            if !replies.send(reply) {
-                return;
             }
         }
+    }
+
+    /// Carries out one effect and answers it; false when the screen is gone or has quit.
+    fn handle(&mut self, effect: TriageEffect, replies: &Outbox<TriageMsg>) -> bool {
+        let reply = match effect {
+            TriageEffect::Quit => return false,
+            TriageEffect::Explain(items) => {
+                for item_id in items {
+                    let Some(text) = self.explain(item_id) else { continue };
+                    if !replies.send(TriageMsg::Explained { item_id, text }) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            TriageEffect::Load => match self.cards() {
+                Ok(cards) => TriageMsg::Loaded(cards),
+                Err(e) => TriageMsg::LoadFailed(format!("{e:#}")),
+            },
+            TriageEffect::Reveal { item_id } => match self.reveal(item_id) {
+                Ok(text) => TriageMsg::Revealed { item_id, text },
+                Err(e) => TriageMsg::RevealFailed(format!("{e:#}")),
+            },
+            other => {
+                let item_id = item_of(&other);
+                match self.act(other) {
+                    Ok((said, leaves)) => TriageMsg::Done { item_id, said, leaves },
+                    Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
+                }
+            }
+        };
+        replies.send(reply)
     }
 
     fn shown(&self, text: &str) -> String {

@@ -117,16 +117,12 @@ impl ChainWalk {
     /// Checks the next stored event: its place, its link to the event before, and its own hash.
     pub fn check(&mut self, event: &EventRecord<'_>, prev_hash: &[u8], hash: &[u8]) -> Result<(), BrokenLink> {
         let seq = event.seq;
+        // Its place first: a missing event before it is the first problem, whatever this row holds.
+        let expected_prev = self.place(seq)?;
         let as_hash = |bytes: &[u8], field| {
             EventHash::try_from(bytes).map_err(|_| BrokenLink::BadHash { seq, field, len: bytes.len() })
         };
         let (prev_hash, hash) = (as_hash(prev_hash, "prev_hash")?, as_hash(hash, "hash")?);
-        let expected_prev = match self.last {
-            None if seq != 1 => return Err(BrokenLink::MissingStart { first: seq }),
-            None => GENESIS,
-            Some((before, _)) if seq != before + 1 => return Err(BrokenLink::Missing { before, after: seq }),
-            Some((_, last_hash)) => last_hash,
-        };
         if prev_hash != expected_prev {
             return Err(BrokenLink::Unlinked { seq });
         }
@@ -135,6 +131,16 @@ impl ChainWalk {
         }
         self.last = Some((seq, hash));
         Ok(())
+    }
+
+    /// Checks that event `seq` comes next; returns the hash its `prev_hash` must be.
+    pub fn place(&self, seq: i64) -> Result<EventHash, BrokenLink> {
+        match self.last {
+            None if seq != 1 => Err(BrokenLink::MissingStart { first: seq }),
+            None => Ok(GENESIS),
+            Some((before, _)) if seq != before + 1 => Err(BrokenLink::Missing { before, after: seq }),
+            Some((_, last_hash)) => Ok(last_hash),
+        }
     }
 
     /// The last event that held: its seq and hash.
@@ -239,6 +245,19 @@ mod tests {
         let mut short = chain(2);
         short[1].3 = [0; 32];
         assert_eq!(walk(&short), Err(BrokenLink::Changed { seq: 2 }));
+
+        // A gap comes before anything wrong with the row after it.
+        let mut gap_then_bad = chain(5);
+        gap_then_bad.remove(3);
+        let mut walk = ChainWalk::new();
+        let rows: Vec<_> = gap_then_bad.iter().take(3).collect();
+        for (seq, payload, prev, hash) in rows {
+            let record =
+                EventRecord { seq: *seq, at_ms: seq * 10, actor: "ann", kind: "decision", item_id: None, payload };
+            walk.check(&record, prev, hash).unwrap();
+        }
+        let record = EventRecord { seq: 5, at_ms: 50, actor: "ann", kind: "decision", item_id: None, payload: "{}" };
+        assert_eq!(walk.check(&record, &[1, 2], &[3]), Err(BrokenLink::Missing { before: 3, after: 5 }));
     }
 
     #[test]

@@ -70,9 +70,18 @@ fn walk_part(store: &Store, from: i64, to: i64) -> Result<Option<BrokenLink>> {
     )?;
     let mut rows = stmt.query([from, to])?;
     while let Some(row) = rows.next()? {
-        let (actor, kind, payload) = (text_at(row, 2)?, text_at(row, 3)?, text_at(row, 5)?);
-        let record = EventRecord { seq: row.get(0)?, at_ms: row.get(1)?, actor, kind, item_id: row.get(4)?, payload };
-        if let Err(link) = walk.check(&record, blob_at(row, 6)?, blob_at(row, 7)?) {
+        let seq: i64 = row.get(0)?;
+        let fields = (|| {
+            let (actor, kind, payload) = (text_at(row, 2)?, text_at(row, 3)?, text_at(row, 5)?);
+            let record = EventRecord { seq, at_ms: row.get(1)?, actor, kind, item_id: row.get(4)?, payload };
+            Ok::<_, rusqlite::Error>((record, blob_at(row, 6)?, blob_at(row, 7)?))
+        })();
+        let checked = match fields {
+            Ok((record, prev_hash, hash)) => walk.check(&record, prev_hash, hash),
+            // A column of the wrong type (text where a hash was, a number for the actor) was put there by hand.
+            Err(_) => walk.place(seq).and(Err(BrokenLink::Changed { seq })),
+        };
+        if let Err(link) = checked {
             return Ok(Some(link));
         }
     }

@@ -24,23 +24,35 @@ pub(super) struct ModelThread {
     pub runtime: &'static Runtime,
 }
 
-/// "without "chip" it would say sport (61%)", with any word that was personal data in `text` shown as its
-/// placeholder.
+/// "without "chip" it would say sport (61%)", with any word that touches personal data in `text` shown as
+/// the placeholder of that data.
 pub(crate) fn counterfactual_line(text: &str, explained: &Explained, masked: Option<&Masked>) -> Option<String> {
     let c = explained.counterfactual.as_ref()?;
-    let words: Vec<String> = c.removed.iter().map(|word| format!("\"{}\"", shown_word(text, word, masked))).collect();
+    let words: Vec<String> =
+        c.removed.iter().map(|word| format!("\"{}\"", shown_word(text, word, explained, masked))).collect();
     Some(format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0))
 }
 
-/// `word` of `text`, or the placeholder of the personal data it is part of.
-pub(crate) fn shown_word(text: &str, word: &str, masked: Option<&Masked>) -> String {
-    let hidden = masked.and_then(|m| {
-        m.spans
-            .iter()
-            .find(|s| text[s.start..s.end].to_lowercase().contains(&word.to_lowercase()))
-            .map(|s| s.kind.placeholder())
-    });
-    hidden.unwrap_or_else(|| word.to_string())
+/// `word` of `text` as the screen may show it: the placeholder of the personal data it touches, found by
+/// where the word occurs (any occurrence overlapping masked data hides it), else by its text (a word inside
+/// the data, or the data inside the word).
+pub(crate) fn shown_word(text: &str, word: &str, explained: &Explained, masked: Option<&Masked>) -> String {
+    let Some(masked) = masked else { return word.to_string() };
+    let by_place = explained
+        .words
+        .iter()
+        .filter(|w| {
+            w.word.eq_ignore_ascii_case(word) || text.get(w.start..w.end).is_some_and(|t| t.eq_ignore_ascii_case(word))
+        })
+        .find_map(|w| masked.placeholder_at(w.start, w.end));
+    let lower = word.to_lowercase();
+    let by_text = || {
+        masked.spans.iter().find_map(|s| {
+            let data = text[s.start..s.end].to_lowercase();
+            (data.contains(&lower) || lower.contains(&data)).then(|| s.kind.placeholder())
+        })
+    };
+    by_place.or_else(by_text).unwrap_or_else(|| word.to_string())
 }
 
 impl ModelThread {
@@ -119,5 +131,37 @@ impl ModelThread {
             })
             .collect();
         Explanation { item_id, words, counterfactual, similar }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::explain::{Counterfactual, WordContribution};
+
+    #[test]
+    fn a_word_that_holds_masked_data_is_hidden_too() {
+        let masker = Masker::new(&[("mrn".into(), r"\d{8}".into())]).unwrap();
+        let text = "MRN12345678 chest pain";
+        let masked = masker.mask_mapped(text);
+        let word =
+            |w: &str, start: usize| WordContribution { start, end: start + w.len(), word: w.into(), contribution: 1.0 };
+        let explained = Explained {
+            probabilities: vec![0.6, 0.4],
+            predicted: 0,
+            words: vec![word("mrn12345678", 0), word("chest", 12)],
+            counterfactual: Some(Counterfactual {
+                removed: vec!["mrn12345678".into(), "chest".into()],
+                label: "other".into(),
+                probability: 0.55,
+            }),
+            similar: Vec::new(),
+        };
+        let line = counterfactual_line(text, &explained, Some(&masked)).unwrap();
+        assert!(!line.contains("12345678"), "{line}");
+        assert_eq!(line, "without \"<mrn>\", \"chest\" it would say other (55%)");
+        // Found by its text when its place is unknown.
+        let unplaced = Explained { words: Vec::new(), ..explained.clone() };
+        assert!(!counterfactual_line(text, &unplaced, Some(&masked)).unwrap().contains("12345678"));
     }
 }

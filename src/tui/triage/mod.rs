@@ -103,6 +103,7 @@ pub enum TriageMsg {
         item_id: i64,
         text: String,
     },
+    RevealFailed(String),
     Explained {
         item_id: i64,
         text: String,

@@ -63,6 +63,10 @@ pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
             say(app, format!("Not saved: {error}"), true);
             Vec::new()
         }
+        TriageMsg::RevealFailed(error) => {
+            say(app, format!("Cannot reveal: {error}"), true);
+            Vec::new()
+        }
         TriageMsg::Revealed { item_id, text } => {
             if let Some(card) = app.cases.iter_mut().find(|c| c.item_id == item_id) {
                 card.text = text;

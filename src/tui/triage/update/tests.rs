@@ -124,3 +124,14 @@ fn explanations_are_asked_for_the_case_on_screen_and_the_next_ones() {
     assert_eq!(a.cases[1].explanation.as_deref(), Some("for spam: \"win\""));
     assert_eq!(press(&mut a, "j"), vec![TriageEffect::Explain(vec![3, 4])]);
 }
+
+#[test]
+fn a_failed_reveal_does_not_free_a_ruling_in_flight() {
+    let mut a = app(true);
+    press(&mut a, "j");
+    assert_eq!(press(&mut a, "\r1"), Vec::new());
+    assert_eq!(press(&mut a, "\r").len(), 1);
+    update(&mut a, TriageMsg::RevealFailed("disk full".into()));
+    assert_eq!(a.busy, Some(2), "the ruling is still being saved");
+    assert!(press(&mut a, "\r").is_empty());
+}
