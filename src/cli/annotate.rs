@@ -105,19 +105,29 @@ fn screen_config(project: &Project, annotator: &str) -> ScreenConfig {
     ScreenConfig {
         project: c.name.clone(),
         annotator: annotator.to_string(),
-        labels: c
-            .labels
-            .iter()
-            .map(|l| LabelView { name: l.name.clone(), display: l.display_name().to_string(), color: l.color.clone() })
-            .collect(),
+        labels: label_views(c),
         multi_label: c.task == crate::domain::TaskKind::MultiLabel,
         escalate_reasons: c.reasons.escalate.clone(),
         override_reasons: c.reasons.override_.clone(),
         override_threshold: c.thresholds.override_reason,
         break_after_ms: i64::from(c.screen.break_after_minutes) * 60_000,
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: colour_wanted(),
         can_reveal: false,
     }
+}
+
+/// The project's labels as the screens show them.
+pub(super) fn label_views(config: &config::ProjectConfig) -> Vec<LabelView> {
+    config
+        .labels
+        .iter()
+        .map(|l| LabelView { name: l.name.clone(), display: l.display_name().to_string(), color: l.color.clone() })
+        .collect()
+}
+
+/// Colours on, unless NO_COLOR is set (to anything but the empty string).
+pub(super) fn colour_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The project's guidelines/*.md, by file name.

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, channel};
 
 use anyhow::Context as _;
 
-use super::annotate::load_keymap;
+use super::annotate::{colour_wanted, label_views, load_keymap};
 use super::model::start_runtime;
 use super::triage::{add_example, predicted};
 use super::{Context, open_store};
@@ -23,7 +23,6 @@ use crate::model::Runtime;
 use crate::project::Project;
 use crate::store::{NewDecision, Store, TriageCase};
 use crate::tui::inbox::{Outbox, inbox};
-use crate::tui::state::LabelView;
 use crate::tui::triage::{TriageApp, TriageCard, TriageConfig, TriageEffect, TriageMsg};
 use crate::worker::explain::counterfactual_line;
 
@@ -33,13 +32,9 @@ pub(super) fn open(context: &Context, project: &Project, role: Role) -> anyhow::
     let screen = TriageConfig {
         project: config.name.clone(),
         expert: context.user.clone(),
-        labels: config
-            .labels
-            .iter()
-            .map(|l| LabelView { name: l.name.clone(), display: l.display_name().to_string(), color: l.color.clone() })
-            .collect(),
+        labels: label_views(config),
         can_reveal: role >= Role::Expert,
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: colour_wanted(),
     };
     let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
     let runtime_context = context.clone();
