@@ -3,7 +3,8 @@
 //! decision (which includes committing the decision to SQLite), and the process's peak memory.
 //!
 //! Run: `cargo bench --bench screen`. Settings: MARGIN_BENCH_ITEMS (default 1,000,000), MARGIN_BENCH_ROUNDS
-//! (default 3), MARGIN_BENCH_DECISIONS (per round, default 100). The reference, measured in the same run:
+//! (default 3), MARGIN_BENCH_DECISIONS (per round, default 100), MARGIN_BENCH_EXPERT (an expert threshold,
+//! e.g. 0.5: routing on; default off). The reference, measured in the same run:
 //! the round trip of one key through the same pseudo-terminal to `cat` (what the harness itself costs).
 //!
 //! Targets (issue 5): key to next frame p50 and p99 under 10 ms; launch to first item under 300 ms; peak
@@ -76,7 +77,11 @@ fn main() {
     measure(&mut margin(&["init", p, "--labels", &names.join(",")]));
     // No retrain in the middle of the measurement: it would compete for the two cores.
     let config = project.join("margin.toml");
-    let text = std::fs::read_to_string(&config).expect("config").replace("retrain_every = 20", "retrain_every = 0");
+    let mut text = std::fs::read_to_string(&config).expect("config").replace("retrain_every = 20", "retrain_every = 0");
+    // Routing by confidence on: every batch then reads the whole pool instead of the short list.
+    if let Ok(expert) = std::env::var("MARGIN_BENCH_EXPERT") {
+        text = text.replace("expert = 0.0", &format!("expert = {expert}"));
+    }
     std::fs::write(&config, text).expect("config");
     measure(&mut margin(&["import", work.join("labelled.jsonl").to_str().expect("path"), "--project", p]));
     measure(&mut margin(&["import", work.join("pool.jsonl").to_str().expect("path"), "--project", p]));

@@ -5,7 +5,8 @@
 //! Serving a batch: items already reserved for the person come first (an unfinished batch is resumed);
 //! otherwise the pool of items still to label is routed by the current model's confidence (the machine
 //! accepts what it may, experts get what is below their threshold), the strategy picks from the rest,
-//! and the picks are reserved in one transaction that skips any someone else took meanwhile.
+//! and the picks are reserved in one transaction that skips any someone else took meanwhile. A big pool
+//! is routed once, when it is scored, and batches come from the short list kept then.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,9 @@ use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose, shortl
 use crate::domain::routing::{Route, RoutingRules, route};
 use crate::domain::vector::SparseVector;
 use crate::model::features::{Featurizer, FeaturizerSpec};
-use crate::store::{LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, Store, StoreError};
+use crate::store::{
+    LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError,
+};
 
 /// Spare picks per item wanted, so that items taken meanwhile by someone else can be passed over.
 const SPARE_PICKS: usize = 2;
@@ -69,36 +72,45 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
             .iter()
             .any(|l| per_label.get(l.as_str()).copied().unwrap_or(0) < config.sampling.cold_start_per_label);
 
-    // A big pool scored by the current model has a short list: serve from it while it holds enough
-    // (routing by confidence needs the whole pool, and so does a cold start).
+    // A big pool scored by the current model has a short list, kept under the current routing rules:
+    // serve from it while it holds enough (a cold start needs the whole pool).
     let rules = routing_rules(config, &labels);
     let multi = config.task == TaskKind::MultiLabel;
-    let routing = rules.auto_accept_enabled || rules.expert > 0.0;
     let mut candidates = Vec::new();
     let mut random_from = None;
     let mut pool_size = None;
-    if let (Some(model), false, false) = (model_id, routing, cold_start) {
-        let (mut ranked, mut sample) = (Vec::new(), Vec::new());
-        let listed = store.scan_shortlist(model, config.sampling.overlap, &mut |item_id, row, random| {
-            let candidate = Candidate { item_id, scores: Some(scores_of(row, multi)) };
-            if random { sample.push(candidate) } else { ranked.push(candidate) }
-        })?;
+    let mut audits = Vec::new();
+    let mut accepts = Vec::new();
+    let mut for_experts = 0;
+    if let (Some(model), false) = (model_id, cold_start) {
+        let (mut ranked, mut sample, mut listed_audits) = (Vec::new(), Vec::new(), Vec::new());
+        let listed =
+            store.scan_shortlist(model, config.sampling.overlap, &rules_key(&rules), &mut |item_id, row, random| {
+                let scores = scores_of(row, multi);
+                // Kept under the same rules, the list holds nothing the machine accepts or experts get.
+                match route_row(item_id, row, &scores, multi, &rules, &labels) {
+                    Routed::People { audit: true } => listed_audits.push(item_id),
+                    Routed::People { audit: false } => {}
+                    Routed::Machine(_) | Routed::Expert => return,
+                }
+                let candidate = Candidate { item_id, scores: Some(scores) };
+                if random { sample.push(candidate) } else { ranked.push(candidate) }
+            })?;
         let batch = config.sampling.batch_size as usize;
-        if let Some(size) = listed
+        if let Some(scan) = listed
             && ranked.len() >= batch * (1 + SPARE_PICKS) * 4
             && sample.len() >= batch * 2
         {
             random_from = Some((ranked.len(), ranked.len() + sample.len()));
             candidates = ranked;
             candidates.extend(sample);
-            pool_size = Some(size as usize);
+            pool_size = Some(scan.pool as usize);
+            audits = listed_audits;
+            for_experts = scan.for_experts as usize;
         }
     }
 
     // Otherwise read the whole pool once, routing by confidence as it goes.
-    let mut audits = Vec::new();
-    let mut accepts = Vec::new();
-    let mut for_experts = 0;
     let pool_size = match pool_size {
         Some(size) => size,
         None => store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
@@ -107,30 +119,15 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
                 return;
             };
             let scores = scores_of(row, multi);
-            let one: [usize; 1];
-            let many: Vec<usize>;
-            let predicted_labels: &[usize] = match predicted(row.probabilities, multi).1 {
-                Some(k) => {
-                    one = [k];
-                    &one
-                }
-                None => {
-                    many = at_least_half(row.probabilities);
-                    &many
-                }
-            };
-            match route(item_id, Some((scores.confidence, predicted_labels)), &rules) {
-                Route::Machine => accepts.push(MachineAccept {
-                    item_id,
-                    labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
-                    confidence: f64::from(scores.confidence),
-                }),
-                Route::Expert => for_experts += 1,
-                Route::Audit => {
-                    audits.push(item_id);
+            match route_row(item_id, row, &scores, multi, &rules, &labels) {
+                Routed::Machine(accept) => accepts.push(accept),
+                Routed::Expert => for_experts += 1,
+                Routed::People { audit } => {
+                    if audit {
+                        audits.push(item_id);
+                    }
                     candidates.push(Candidate { item_id, scores: Some(scores) });
                 }
-                Route::People => candidates.push(Candidate { item_id, scores: Some(scores) }),
             }
         })? as usize,
     };
@@ -231,27 +228,86 @@ const SHORTLIST_PER_MEASURE: usize = 1_000;
 const SHORTLIST_SAMPLE: usize = 1_000;
 
 /// Keeps a short list of `model`'s best candidates (and a uniform sample) for the queue, if the pool has
-/// at least `min_pool` items; called when a model has scored the pool.
+/// at least `min_pool` items; called when a model has scored the pool. The list is routed by the current
+/// rules: what experts get is left off and counted, and what the machine may accept is accepted now (the
+/// queue's batches will not read the whole pool to find it). Returns how many the machine accepted.
 pub fn build_shortlist(
     store: &mut Store,
     config: &ProjectConfig,
     model: i64,
     min_pool: usize,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
     let multi = config.task == TaskKind::MultiLabel;
+    let labels = config.label_names();
+    let rules = routing_rules(config, &labels);
     let mut candidates = Vec::new();
+    let mut accepts = Vec::new();
+    let mut for_experts = 0u64;
     store.scan_pool(Some(model), config.sampling.overlap, &mut |item_id, row| {
-        if let Some(row) = row {
-            candidates.push(Candidate { item_id, scores: Some(scores_of(row, multi)) });
+        let Some(row) = row else { return };
+        let scores = scores_of(row, multi);
+        match route_row(item_id, row, &scores, multi, &rules, &labels) {
+            Routed::Machine(accept) => accepts.push(accept),
+            Routed::Expert => for_experts += 1,
+            Routed::People { .. } => candidates.push(Candidate { item_id, scores: Some(scores) }),
         }
     })?;
-    if candidates.len() < min_pool {
-        return store.write_shortlist(model, &[], &[]);
+    if candidates.len() + accepts.len() + (for_experts as usize) < min_pool {
+        store.write_shortlist(model, &[], &[], &ShortlistRouting::default())?;
+        return Ok(0);
     }
+    let accepted = if accepts.is_empty() { 0 } else { store.record_machine_accepts(model, &accepts)? };
     let (ranked, sample) =
         shortlist(&candidates, SHORTLIST_PER_MEASURE, SHORTLIST_SAMPLE, config.sampling.seed ^ model as u64);
     let ids = |indices: &[usize]| indices.iter().map(|&i| candidates[i].item_id).collect::<Vec<i64>>();
-    store.write_shortlist(model, &ids(&ranked), &ids(&sample))
+    let routing = ShortlistRouting { rules: rules_key(&rules), for_experts };
+    store.write_shortlist(model, &ids(&ranked), &ids(&sample), &routing)?;
+    Ok(accepted)
+}
+
+/// Where routing by confidence sends one scored pool item.
+enum Routed {
+    Machine(MachineAccept),
+    Expert,
+    /// To annotators; `audit`: one the machine could have accepted, in the share people check.
+    People {
+        audit: bool,
+    },
+}
+
+fn route_row(
+    item_id: i64,
+    row: &PoolRow<'_>,
+    scores: &Scores,
+    multi: bool,
+    rules: &RoutingRules,
+    labels: &[String],
+) -> Routed {
+    // A model that scored other labels than the project's is not routed by (the queue does not serve
+    // from it either).
+    if row.probabilities.len() != labels.len() {
+        return Routed::People { audit: false };
+    }
+    let predicted_labels = match predicted(row.probabilities, multi).1 {
+        Some(k) => vec![k],
+        None => at_least_half(row.probabilities),
+    };
+    match route(item_id, Some((scores.confidence, &predicted_labels)), rules) {
+        Route::Machine => Routed::Machine(MachineAccept {
+            item_id,
+            labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
+            confidence: f64::from(scores.confidence),
+        }),
+        Route::Expert => Routed::Expert,
+        Route::Audit => Routed::People { audit: true },
+        Route::People => Routed::People { audit: false },
+    }
+}
+
+/// The routing rules as a short list records them: empty when routing by confidence is off (then no
+/// rule sends anything elsewhere), else every rule, so that any change of them is seen.
+fn rules_key(rules: &RoutingRules) -> String {
+    if rules.auto_accept_enabled || rules.expert > 0.0 { format!("{rules:?}") } else { String::new() }
 }
 
 /// Multi-label predictions: the labels at or above one half.

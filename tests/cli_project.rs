@@ -236,7 +236,7 @@ fn doctor_reports_the_runtime_and_the_project() {
         "libonnxruntime.so.1.31.1",
         "ok  runtime version    1.31.1",
         "ok  runtime self-test  softmax model ran",
-        "ok  schema version     8 (up to date)",
+        "ok  schema version     9 (up to date)",
         "ok  integrity check    ok",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");

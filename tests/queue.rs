@@ -255,6 +255,16 @@ fn scored_store(dir: &Path, n: usize) -> (Store, i64) {
     (store, model)
 }
 
+/// The items of `batch` picked for `why`, in order.
+fn picked(batch: &margin::queue::Batch, why: &str) -> Vec<i64> {
+    batch.items.iter().filter(|s| s.why.as_str() == why).map(|s| s.item.id).collect()
+}
+
+/// The item ids a query on the project's database returns.
+fn ids(db: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> HashSet<i64> {
+    db.prepare(sql).unwrap().query_map(params, |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
 #[test]
 fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
     let dir = tempfile::tempdir().unwrap();
@@ -271,23 +281,14 @@ fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
     let short = next_batch(&mut store, &config, "second").unwrap();
     assert_eq!(short.pool, whole.pool, "the pool's size is counted either way");
 
-    let uncertain = |b: &margin::queue::Batch| -> Vec<i64> {
-        b.items.iter().filter(|s| s.why.as_str() == "margin").map(|s| s.item.id).collect()
-    };
-    assert_eq!(uncertain(&short), uncertain(&whole), "the short list holds the most uncertain items");
-    assert_eq!(uncertain(&short), (1..=35).collect::<Vec<i64>>());
+    assert_eq!(picked(&short, "margin"), picked(&whole, "margin"), "the short list holds the most uncertain items");
+    assert_eq!(picked(&short, "margin"), (1..=35).collect::<Vec<i64>>());
 
     // Random picks come from the short list's uniform sample (from the whole pool they would land in it
     // one time in six).
     let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
-    let sample: HashSet<i64> = db
-        .prepare("SELECT item_id FROM shortlist WHERE random = 1")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let random: Vec<i64> = short.items.iter().filter(|s| s.why.as_str() == "random").map(|s| s.item.id).collect();
+    let sample = ids(&db, "SELECT item_id FROM shortlist WHERE random = 1", []);
+    let random = picked(&short, "random");
     assert_eq!(random.len(), 5);
     assert!(random.iter().all(|id| sample.contains(id)), "{random:?}");
 
@@ -303,5 +304,70 @@ fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
     }
     db.execute("DELETE FROM shortlist WHERE random = 0 AND (item_id BETWEEN 36 AND 100 OR item_id > 300)", []).unwrap();
     let after = next_batch(&mut store, &config, "second").unwrap();
-    assert_eq!(uncertain(&after), (36..=70).collect::<Vec<i64>>());
+    assert_eq!(picked(&after, "margin"), (36..=70).collect::<Vec<i64>>());
+}
+
+#[test]
+fn with_routing_on_a_big_pool_is_routed_when_scored_and_served_from_its_short_list() {
+    // Confidence is 0.5 + m / 2 with m = i / 6001: items up to 1,200 are below the expert threshold of
+    // 0.6, items from 5,641 are at or above the auto-accept threshold of 0.97.
+    let routed = |expert: &str| {
+        let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
+            .replace("batch_size = 20", "batch_size = 50")
+            .replace("cold_start_per_label = 3", "cold_start_per_label = 0")
+            .replace("expert = 0.0", &format!("expert = {expert}"))
+            .replace("auto_accept_enabled = false", "auto_accept_enabled = true");
+        ProjectConfig::parse(&text, Path::new("margin.toml")).unwrap()
+    };
+    let config = routed("0.6");
+    let machine_decisions = |dir: &Path| -> HashSet<i64> {
+        let db = rusqlite::Connection::open(dir.join("margin.db")).unwrap();
+        ids(&db, "SELECT item_id FROM decisions WHERE annotator = ?1", [margin::store::MACHINE])
+    };
+
+    // The reference: no short list, so the batch reads and routes the whole pool.
+    let whole_dir = tempfile::tempdir().unwrap();
+    let (mut whole_store, _) = scored_store(whole_dir.path(), 6000);
+    let whole = next_batch(&mut whole_store, &config, "first").unwrap();
+    assert_eq!(whole.for_experts, 1200);
+    assert!(whole.machine_accepted > 300, "{}", whole.machine_accepted);
+
+    // Keeping the short list routes the pool: the same items are accepted by the machine, then.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, model) = scored_store(dir.path(), 6000);
+    let accepted = margin::queue::build_shortlist(&mut store, &config, model, 0).unwrap();
+    assert_eq!(accepted, whole.machine_accepted);
+    assert_eq!(machine_decisions(dir.path()).len() as u64, accepted);
+    assert!(machine_decisions(dir.path()).iter().all(|&id| id >= 5641));
+    assert_eq!(machine_decisions(dir.path()), machine_decisions(whole_dir.path()));
+    let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+    let listed: Vec<i64> = db
+        .prepare("SELECT item_id FROM shortlist")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|&id| id > 1200), "nothing for experts is on the list");
+    let accepted_ids = machine_decisions(dir.path());
+    assert!(listed.iter().all(|id| !accepted_ids.contains(id)), "nothing the machine accepted is on the list");
+
+    // A batch from the list: the same uncertain picks and expert count as from the whole pool, no
+    // second round of machine accepts, and random picks from the list's sample.
+    let short = next_batch(&mut store, &config, "second").unwrap();
+    assert_eq!(picked(&short, "margin"), (1201..=1235).collect::<Vec<i64>>());
+    assert_eq!(picked(&short, "margin"), picked(&whole, "margin"));
+    assert_eq!((short.for_experts, short.machine_accepted), (1200, 0));
+    let sample = ids(&db, "SELECT item_id FROM shortlist WHERE random = 1", []);
+    let random = picked(&short, "random");
+    assert_eq!(random.len(), 5);
+    assert!(random.iter().all(|id| sample.contains(id)), "{random:?}");
+    store.release_leases("second").unwrap();
+
+    // Rules changed since the list was kept: it is not used, and the whole pool is routed anew.
+    let lowered = routed("0.55");
+    let after = next_batch(&mut store, &lowered, "second").unwrap();
+    assert_eq!(after.for_experts, 600);
+    assert_eq!(picked(&after, "margin"), (601..=635).collect::<Vec<i64>>());
 }

@@ -56,7 +56,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let report = score_items(job, &mut store, |n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;
-    crate::queue::build_shortlist(&mut store, &project.config, model.id, crate::queue::SHORTLIST_FROM)?;
+    let accepted = crate::queue::build_shortlist(&mut store, &project.config, model.id, crate::queue::SHORTLIST_FROM)?;
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.scored as f64 / seconds } else { 0.0 };
     if args.quiet {
@@ -68,6 +68,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "scored": report.scored,
             "seconds": seconds,
             "items_per_second": rate,
+            "machine_accepted": accepted,
             "busy_seconds": {
                 "featurize": report.featurize.as_secs_f64(),
                 "onnx_runtime": report.infer.as_secs_f64(),
@@ -80,6 +81,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "Scored {} items with model version {} in {seconds:.1} s ({rate:.0} items/s).",
             report.scored, model.id
         );
+        if accepted > 0 {
+            println!("The machine accepted {accepted} items at or above the auto-accept threshold.");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,7 +25,7 @@ pub use decisions::NewDecision;
 pub use events::{Broken, BrokenEvent, ChainReport, EventFilter, StoredEvent};
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
-pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem};
+pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, ShortlistScan};
 pub use report::{LabelCount, StatusReport};
 pub use triage::TriageCase;
 

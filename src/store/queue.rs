@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
@@ -63,6 +63,24 @@ pub struct MachineAccept {
     pub item_id: i64,
     pub labels: Vec<String>,
     pub confidence: f64,
+}
+
+/// How a short list was routed: the routing rules it was kept under (empty when routing by confidence
+/// was off; a batch serves from the list only under the same rules) and how many pool items those rules
+/// held for experts when it was kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShortlistRouting {
+    pub rules: String,
+    pub for_experts: u64,
+}
+
+/// What reading a short list found besides its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortlistScan {
+    /// Items still to label in the whole pool, scored or not.
+    pub pool: u64,
+    /// Pool items held for experts when the list was kept.
+    pub for_experts: u64,
 }
 
 impl Store {
@@ -122,9 +140,16 @@ impl Store {
     }
 
     /// Replaces the short list with `ranked` and `sample` (item ids) for `model`.
-    pub fn write_shortlist(&mut self, model: i64, ranked: &[i64], sample: &[i64]) -> Result<()> {
+    pub fn write_shortlist(
+        &mut self,
+        model: i64,
+        ranked: &[i64],
+        sample: &[i64],
+        routing: &ShortlistRouting,
+    ) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM shortlist", [])?;
+        tx.execute("DELETE FROM shortlist_routing", [])?;
         {
             let mut insert =
                 tx.prepare("INSERT OR IGNORE INTO shortlist (model_version_id, item_id, random) VALUES (?1, ?2, ?3)")?;
@@ -134,23 +159,36 @@ impl Store {
                 }
             }
         }
+        tx.execute(
+            "INSERT INTO shortlist_routing (model_version_id, rules, for_experts) VALUES (?1, ?2, ?3)",
+            params![model, routing.rules, routing.for_experts as i64],
+        )?;
         tx.commit()?;
         Ok(())
     }
 
     /// Like `scan_pool`, over `model`'s short list only: the ranked items, then the sample (`visit` is
-    /// told which). Returns how many items are in the whole pool (scored or not), or `None` when `model`
-    /// has no short list.
+    /// told which), if the list was kept under `rules` (see [`ShortlistRouting`]). Returns how many items
+    /// are in the whole pool (scored or not) and how many the rules held for experts, or `None` when
+    /// `model` has no short list kept under `rules`.
     pub fn scan_shortlist(
         &mut self,
         model: i64,
         overlap: u32,
+        rules: &str,
         visit: &mut dyn FnMut(i64, &PoolRow<'_>, bool),
-    ) -> Result<Option<u64>> {
+    ) -> Result<Option<ShortlistScan>> {
         let tx = self.conn.transaction()?;
         let listed: i64 =
             tx.query_row("SELECT count(*) FROM shortlist WHERE model_version_id = ?1", [model], |r| r.get(0))?;
-        if listed == 0 {
+        // A list kept before its routing was recorded was kept without routing.
+        let (kept_under, for_experts): (String, i64) = tx
+            .query_row("SELECT rules, for_experts FROM shortlist_routing WHERE model_version_id = ?1", [model], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .unwrap_or_default();
+        if listed == 0 || kept_under != rules {
             return Ok(None);
         }
         let out_of_pool = out_of_pool(&tx, overlap)?;
@@ -175,7 +213,10 @@ impl Store {
             visit(item_id, &prediction, random);
         }
         let items: i64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
-        Ok(Some((items as u64).saturating_sub(out_of_pool.len() as u64)))
+        Ok(Some(ShortlistScan {
+            pool: (items as u64).saturating_sub(out_of_pool.len() as u64),
+            for_experts: for_experts as u64,
+        }))
     }
 
     /// The texts of items, for featurizing the few the queue looks at closely.

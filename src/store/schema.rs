@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0006_shortlist.sql"),
     include_str!("migrations/0007_events_by_kind.sql"),
     include_str!("migrations/0008_triage.sql"),
+    include_str!("migrations/0009_shortlist_routing.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.
