@@ -32,6 +32,9 @@ pub struct ScoreReport {
     pub featurize: Duration,
     pub infer: Duration,
     pub write: Duration,
+    /// Items the machine accepted when the scored pool was routed (big pools only; see
+    /// [`crate::queue::build_shortlist`]).
+    pub machine_accepted: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,8 +100,8 @@ pub fn score_with(
         all,
         batch: DEFAULT_BATCH,
     };
-    let report = score_items(job, store, progress)?;
-    crate::queue::build_shortlist(store, config, model.id, crate::queue::SHORTLIST_FROM)?;
+    let mut report = score_items(job, store, progress)?;
+    report.machine_accepted = crate::queue::build_shortlist(store, config, model.id, crate::queue::SHORTLIST_FROM)?;
     Ok(report)
 }
 
@@ -242,7 +245,14 @@ pub fn score_items(
         let infer = inferring.join().map_err(|_| ScoreError::Thread("inference"))??;
         let featurize = reading.join().map_err(|_| ScoreError::Thread("reading"))??;
         write_result?;
-        Ok(ScoreReport { scored: scored_count, elapsed: started.elapsed(), featurize, infer, write: write_busy })
+        Ok(ScoreReport {
+            scored: scored_count,
+            elapsed: started.elapsed(),
+            featurize,
+            infer,
+            write: write_busy,
+            machine_accepted: 0,
+        })
     })
 }
 

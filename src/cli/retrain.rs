@@ -70,16 +70,21 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "examples": trained.examples,
             "metrics": trained.metrics,
             "scored": scored.scored,
+            "machine_accepted": scored.machine_accepted,
             "seconds": trained.seconds + scored.elapsed.as_secs_f64(),
         }),
         format!(
             "Retrained: model version {} learned from {} items in {:.1} s, scored {} pending items in {:.1} s, and \
-             is now current.",
+             is now current.{}",
             trained.version,
             trained.examples,
             trained.seconds,
             scored.scored,
-            scored.elapsed.as_secs_f64()
+            scored.elapsed.as_secs_f64(),
+            match scored.machine_accepted {
+                0 => String::new(),
+                n => format!(" The machine accepted {n} items at or above the auto-accept threshold."),
+            }
         ),
     );
     Ok(ExitCode::SUCCESS)
