@@ -326,3 +326,40 @@ fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_n
     assert_eq!(store.people_labelled_since(upto).unwrap(), 2);
     assert_eq!(store.people_labelled_since(0).unwrap(), 3);
 }
+
+#[test]
+fn training_learns_from_people_and_reference_labels_never_from_the_machines_accepts() {
+    let (_dir, mut store) = temp_store();
+    let labelled = |text: &str, line| NewItem::new(None, text.into(), None, Some(vec!["ham".into()]), line);
+    import(
+        &mut store,
+        &[item(None, "only the machine", 1), labelled("machine over a reference", 2), item(None, "person", 3)],
+    );
+    let labels = |l: &str| Some(vec![l.to_string()]);
+    for id in [1, 2] {
+        store
+            .record_decision(&NewDecision {
+                labels: labels("spam"),
+                ..NewDecision::new(id, MACHINE, DecisionAction::MachineAccept)
+            })
+            .unwrap();
+    }
+    store
+        .record_decision(&NewDecision { labels: labels("ham"), ..NewDecision::new(3, "ann", DecisionAction::Correct) })
+        .unwrap();
+    // A person overrules the machine on item 1: the person's label is what is learned, not a dispute.
+    store
+        .record_decision(&NewDecision { labels: labels("ham"), ..NewDecision::new(1, "ann", DecisionAction::Correct) })
+        .unwrap();
+
+    let learned = |store: &mut Store, source| -> Vec<(i64, Vec<String>)> {
+        store.training_examples(source).unwrap().into_iter().map(|e| (e.item_id, e.labels)).collect()
+    };
+    let ham = vec!["ham".to_string()];
+    assert_eq!(learned(&mut store, LabelSource::Decisions), vec![(1, ham.clone()), (3, ham.clone())]);
+    assert_eq!(
+        learned(&mut store, LabelSource::Combined),
+        vec![(1, ham.clone()), (2, ham.clone()), (3, ham.clone())],
+        "item 2 keeps its reference label though the machine accepted another"
+    );
+}

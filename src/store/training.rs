@@ -2,6 +2,8 @@
 //! correct is the person's choice, a binary reject the other label, an expert's ruling beats votes), or
 //! the reference labels an import brought, or both (people's decisions, and the reference labels of items
 //! no one has decided anything about). Skipped, disputed and escalated items are left out until settled.
+//! The machine's own accepts are never learned from: a model trained on what it already believed would
+//! only grow surer of its mistakes. An item only the machine decided counts as undecided here.
 
 use std::collections::HashSet;
 
@@ -50,8 +52,8 @@ impl Store {
             LabelSource::Combined => {
                 let mut examples = decided_examples(&tx)?;
                 let touched: HashSet<i64> = {
-                    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM decisions")?;
-                    let ids = stmt.query_map([], |r| r.get(0))?;
+                    let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM decisions WHERE annotator != ?1")?;
+                    let ids = stmt.query_map([super::MACHINE], |r| r.get(0))?;
                     ids.collect::<rusqlite::Result<_>>()?
                 };
                 examples.extend(reference_examples(&tx, &touched)?);
@@ -89,8 +91,8 @@ fn decided_examples(tx: &Transaction<'_>) -> Result<Vec<TrainingExample>> {
     };
     let mut decided = Vec::new();
     {
-        let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
-        let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
+        let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} WHERE annotator != ?1 ORDER BY item_id, id"))?;
+        let mut runs = DecisionRuns::new(stmt.query_map([super::MACHINE], row_to_raw)?);
         let mut group = Vec::new();
         while let Some(item_id) = runs.next_run(&mut group)? {
             if let ItemOutcome::Decided { labels } = outcome(&group, open.contains(&item_id)) {
