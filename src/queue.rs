@@ -288,11 +288,20 @@ fn route_row(
     if row.probabilities.len() != labels.len() {
         return Routed::People { audit: false };
     }
-    let predicted_labels = match predicted(row.probabilities, multi).1 {
-        Some(k) => vec![k],
-        None => at_least_half(row.probabilities),
+    // No allocation for a single label: this runs for every item of a pool that is read whole.
+    let one: [usize; 1];
+    let many: Vec<usize>;
+    let predicted_labels: &[usize] = match predicted(row.probabilities, multi).1 {
+        Some(k) => {
+            one = [k];
+            &one
+        }
+        None => {
+            many = at_least_half(row.probabilities);
+            &many
+        }
     };
-    match route(item_id, Some((scores.confidence, &predicted_labels)), rules) {
+    match route(item_id, Some((scores.confidence, predicted_labels)), rules) {
         Route::Machine => Routed::Machine(MachineAccept {
             item_id,
             labels: predicted_labels.iter().map(|&k| labels[k].clone()).collect(),
