@@ -14,7 +14,7 @@ use super::model::start_runtime;
 use super::triage::{add_example, predicted};
 use super::{Context, open_store};
 use crate::domain::access::Role;
-use crate::domain::guidelines::section;
+use crate::domain::guidelines::{reflow, section};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
 use crate::domain::{Decision, DecisionAction};
@@ -166,16 +166,19 @@ impl TriageWorker {
             wanted.push(label.clone());
         }
         wanted.extend(case.decisions.iter().filter_map(|d| d.labels.clone()).flatten());
-        let guideline = wanted.iter().find_map(|label| {
-            let display = self
-                .project
-                .config
-                .labels
-                .iter()
-                .find(|l| &l.name == label)
-                .map_or(label.as_str(), |l| l.display_name());
-            guidelines.iter().find_map(|text| section(text, &[label, display]))
-        });
+        let guideline = wanted
+            .iter()
+            .find_map(|label| {
+                let display = self
+                    .project
+                    .config
+                    .labels
+                    .iter()
+                    .find(|l| &l.name == label)
+                    .map_or(label.as_str(), |l| l.display_name());
+                guidelines.iter().find_map(|text| section(text, &[label, display]))
+            })
+            .map(|(heading, text)| (heading, reflow(&text)));
         TriageCard {
             item_id: case.item.id,
             ext_id: case.item.ext_id.clone(),

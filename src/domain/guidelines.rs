@@ -88,9 +88,74 @@ pub fn section(markdown: &str, headings: &[&str]) -> Option<(String, String)> {
     Some((heading, lines[start + 1..end].join("\n").trim().to_string()))
 }
 
+/// `markdown` with each paragraph, list item and quote on one line, so the screen can wrap it to its own
+/// width: the files are hard-wrapped for editors, and drawing their line breaks as they are leaves ragged
+/// half-lines. Headings, blank lines, tables, fenced and indented code, and hard breaks (two trailing
+/// spaces or a backslash) stay as written.
+pub fn reflow(markdown: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    // May the next line continue the last one written?
+    let mut open = false;
+    let mut fenced = false;
+    for line in markdown.lines() {
+        let trimmed = line.trim();
+        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        let indented_code = line.starts_with("    ") && !open;
+        // A rule or a setext heading's underline: `---`, `===`, `***`.
+        let rule = trimmed.len() >= 3 && trimmed.chars().all(|c| matches!(c, '-' | '=' | '*' | '_' | ' '));
+        if fence || fenced || trimmed.is_empty() || trimmed.starts_with('|') || indented_code || rule {
+            fenced ^= fence;
+            out.push(line.to_string());
+            open = false;
+            continue;
+        }
+        // A backslash hard break is markup, not text.
+        let text = trimmed.strip_suffix('\\').unwrap_or(trimmed).trim_end();
+        match out.last_mut() {
+            Some(last) if open && !starts_a_block(trimmed) => {
+                last.push(' ');
+                last.push_str(text);
+            }
+            _ => out.push(format!("{}{text}", &line[..line.len() - line.trim_start().len()])),
+        }
+        open = !trimmed.starts_with('#') && !line.ends_with("  ") && !trimmed.ends_with('\\');
+    }
+    let mut text = out.join("\n");
+    if markdown.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Does this (trimmed, non-empty) line start a heading, list item or quote?
+fn starts_a_block(trimmed: &str) -> bool {
+    let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+    let ordered = digits > 0 && (trimmed[digits..].starts_with(". ") || trimmed[digits..].starts_with(") "));
+    trimmed.starts_with('#')
+        || trimmed.starts_with('>')
+        || ["- ", "* ", "+ "].iter().any(|m| trimmed.starts_with(m))
+        || ordered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reflow_joins_hard_wrapped_paragraphs_and_list_items_and_keeps_the_rest() {
+        let source = "# Computers\n\nComputers, programming, and their\nculture (hackers, Unix).\n\n\
+                      - *\"Bus error\"* -> computers: the joke\n  needs the error.\n- Near miss: work.\n\n\
+                      > quoted\n> more\n\n| a | b |\n|---|---|\n\n```\ncode\nstays\n```\n\
+                      line one  \nline two\\\nline three\n";
+        let expected = "# Computers\n\nComputers, programming, and their culture (hackers, Unix).\n\n\
+                        - *\"Bus error\"* -> computers: the joke needs the error.\n- Near miss: work.\n\n\
+                        > quoted\n> more\n\n| a | b |\n|---|---|\n\n```\ncode\nstays\n```\n\
+                        line one\nline two\nline three\n";
+        assert_eq!(reflow(source), expected);
+        assert_eq!(reflow("Title\n=====\nText\n---\nmore"), "Title\n=====\nText\n---\nmore");
+        let flowed = expected.split("line one").next().unwrap();
+        assert_eq!(reflow(flowed), flowed, "reflowing flowed text changes nothing");
+    }
 
     const GUIDE: &str = "# Guide\n\nIntro.\n\n## Spam\n\nAds.\n\n### Edge cases\n\nSome.\n\n## Ham\n\nThe rest.\n";
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::keymap::{KeyMode, Keymap};
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
 use crate::domain::DecisionAction;
+use crate::domain::guidelines::reflow;
 
 /// A label as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,7 @@ impl Guidelines {
                 g.lines.push(String::new());
             }
             g.lines.push(format!("── {name} ──"));
-            for line in text.lines() {
+            for line in reflow(text).lines() {
                 if line.starts_with('#') {
                     g.sections.push((line.trim_start_matches('#').trim().to_lowercase(), g.lines.len()));
                 }

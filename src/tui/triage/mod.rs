@@ -79,6 +79,8 @@ pub enum TriageMode {
     },
     /// Typing a note for the annotators when sending back.
     SendBackNote(String),
+    /// Every key of the screen, over the case.
+    Help,
 }
 
 /// The workers' answers and the terminal's events.

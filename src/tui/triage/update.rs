@@ -97,18 +97,22 @@ fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
             _ => Vec::new(),
         },
         TriageMode::Browse => browse(app, key),
+        TriageMode::Help => {
+            if app.keymap.action(KeyMode::Help, key) == Some(Action::Close) {
+                app.mode = TriageMode::Browse;
+            }
+            Vec::new()
+        }
         TriageMode::ChooseLabel(purpose) => {
             if key == Key::Esc {
                 app.mode = TriageMode::Browse;
                 return Vec::new();
             }
-            if let Key::Char(c @ '1'..='9') = key {
-                let label = usize::from(c as u8 - b'1');
-                if label < app.config.labels.len() {
-                    app.mode = TriageMode::Rationale { purpose, label, text: String::new() };
-                    if purpose == Purpose::Gold {
-                        return finish(app, purpose, label, String::new());
-                    }
+            // The labels' keys as on the main screen: 1-9, and a label's own key from margin.toml.
+            if let Some(label) = app.keymap.label(key).filter(|&l| l < app.config.labels.len()) {
+                app.mode = TriageMode::Rationale { purpose, label, text: String::new() };
+                if purpose == Purpose::Gold {
+                    return finish(app, purpose, label, String::new());
                 }
             }
             Vec::new()
@@ -175,6 +179,10 @@ fn browse(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
         Action::PreviousCase => {
             app.position = app.position.saturating_sub(1);
             return explain_ahead(app);
+        }
+        Action::Help => {
+            app.mode = TriageMode::Help;
+            return Vec::new();
         }
         _ => {}
     }

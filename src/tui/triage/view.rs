@@ -5,12 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::{TriageApp, TriageCard, TriageMode};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMode;
-use crate::tui::text::{one_line, wrap};
+use crate::tui::text::{columns, one_line, wrap};
 
 /// Smaller than this, only a message fits.
 const MIN_SIZE: (u16, u16) = (60, 16);
@@ -38,6 +38,69 @@ pub fn render(app: &TriageApp, frame: &mut Frame) {
             .render_widget(Paragraph::new(Span::styled(one_line(&m.text, usize::from(message.width)), style)), message);
     }
     frame.render_widget(Paragraph::new(footer_line(app, footer.width)), footer);
+    match app.mode {
+        TriageMode::Help => render_help(app, frame, body),
+        TriageMode::ChooseLabel(purpose) => render_label_choice(app, frame, body, &purpose.prompt()),
+        _ => {}
+    }
+}
+
+/// The labels and their keys, over the bottom of the case, on as many lines as they need.
+fn render_label_choice(app: &TriageApp, frame: &mut Frame, area: Rect, prompt: &str) {
+    let width = usize::from(area.width.saturating_sub(2));
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = vec![Line::default()];
+    let mut used = 0;
+    for (label, keys) in app.config.labels.iter().zip(app.keymap.label_keys()) {
+        let Some(first) = keys.first() else { continue };
+        let (key, name) = (first.to_string(), one_line(&label.display, width.saturating_sub(6)));
+        let cells = columns(&key) + 1 + columns(&name) + 2;
+        if used > 0 && used + cells > width {
+            lines.push(Line::default());
+            used = 0;
+        }
+        if let Some(line) = lines.last_mut() {
+            line.spans.push(Span::styled(key, bold));
+            line.spans.push(Span::raw(format!(" {name}  ")));
+        }
+        used += cells;
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect { y: area.y + area.height - height, height, ..area };
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(format!(" {prompt} "));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Every key of the screen, from the keymap, over the case.
+fn render_help(app: &TriageApp, frame: &mut Frame, area: Rect) {
+    frame.render_widget(Clear, area);
+    let block = Block::default().borders(Borders::ALL).title(" keys ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let row = |keys: String, what: &str| {
+        Line::from(vec![Span::styled(format!("{:<19} ", one_line(&keys, 19)), bold), Span::raw(what.to_string())])
+    };
+    let mut lines: Vec<Line> = app
+        .keymap
+        .bindings(KeyMode::Triage)
+        .into_iter()
+        .map(|(action, keys)| {
+            row(keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), action.description())
+        })
+        .collect();
+    lines.push(row("1-9, label keys".into(), "choose the label, once a move asks for one"));
+    lines.push(row("Esc".into(), "cancel a move before it is made"));
+    lines.push(Line::default());
+    let close: Vec<String> = app.keymap.keys(KeyMode::Help, Action::Close).iter().map(ToString::to_string).collect();
+    lines.push(Line::from(format!(
+        "{} closes this. Keys can be changed in keys.toml or margin.toml.",
+        close.join(", ")
+    )));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn fg(app: &TriageApp, color: Color) -> Style {
@@ -143,10 +206,7 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
     };
     match &app.mode {
         TriageMode::ChooseLabel(purpose) => {
-            spans.push(Span::raw(format!("{} ", purpose.prompt())));
-            for (i, label) in app.config.labels.iter().enumerate().take(9) {
-                push(&mut spans, format!("{}", i + 1), label.display.clone());
-            }
+            spans.push(Span::raw(format!("{} a label's key (listed above)  ", purpose.prompt())));
             push(&mut spans, "Esc".into(), "cancel".into());
         }
         TriageMode::Rationale { label, text, .. } => {
@@ -160,7 +220,7 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
             push(&mut spans, "Enter".into(), "send back".into());
             push(&mut spans, "Esc".into(), "cancel".into());
         }
-        TriageMode::Loading | TriageMode::Browse => {
+        TriageMode::Loading | TriageMode::Browse | TriageMode::Help => {
             let revealable = app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed);
             for (action, keys) in app.keymap.bindings(KeyMode::Triage) {
                 if action == Action::Reveal && !revealable {
@@ -236,10 +296,42 @@ mod tests {
     fn choosing_a_label_and_typing_why() {
         let mut a = app();
         update(&mut a, TriageMsg::Key(Key::Enter));
-        assert!(screen(&a, 80, 24).lines().last().unwrap().starts_with("resolve as: 1 spam  2 ham  Esc cancel"));
+        let shown = screen(&a, 80, 24);
+        assert!(shown.lines().last().unwrap().starts_with("resolve as: a label's key (listed above)  Esc cancel"));
+        assert!(shown.contains("│1 spam  2 ham"), "{shown}");
         update(&mut a, TriageMsg::Key(Key::Char('2')));
         update(&mut a, TriageMsg::Key(Key::Char('q')));
         assert!(screen(&a, 80, 24).lines().last().unwrap().starts_with("ham, because: q▏"));
+    }
+
+    #[test]
+    fn help_lists_every_triage_key_from_the_keymap() {
+        let mut a = app();
+        update(&mut a, TriageMsg::Key(Key::Char('?')));
+        let shown = screen(&a, 80, 24);
+        for (action, _) in a.keymap.bindings(KeyMode::Triage) {
+            assert!(shown.contains(action.description()), "{} missing:\n{shown}", action.name());
+        }
+        assert!(shown.contains("1-9, label keys"));
+        update(&mut a, TriageMsg::Key(Key::Esc));
+        assert!(!screen(&a, 80, 24).contains("label keys"), "Esc closes the help");
+    }
+
+    #[test]
+    fn many_labels_wrap_onto_more_lines_when_one_is_chosen() {
+        let mut a = app();
+        a.config.labels = (1..=14)
+            .map(|i| LabelView { name: format!("l{i}"), display: format!("label number {i}"), color: None })
+            .collect();
+        let own: Vec<Option<String>> =
+            (1..=14).map(|i| (i > 9).then(|| char::from(b'A' + i as u8).to_string())).collect();
+        a.keymap = Keymap::build(&[], &own).unwrap();
+        update(&mut a, TriageMsg::Key(Key::Char('o')));
+        let shown = screen(&a, 60, 20);
+        for i in 1..=14 {
+            assert!(shown.contains(&format!("label number {i} ")), "label {i} missing:\n{shown}");
+        }
+        assert!(shown.contains("│K label number 10"), "{shown}");
     }
 
     #[test]

@@ -135,3 +135,18 @@ fn a_failed_reveal_does_not_free_a_ruling_in_flight() {
     assert_eq!(a.busy, Some(2), "the ruling is still being saved");
     assert!(press(&mut a, "\r").is_empty());
 }
+
+#[test]
+fn a_label_past_the_ninth_is_chosen_by_its_own_key() {
+    let labels: Vec<LabelView> =
+        (1..=11).map(|i| LabelView { name: format!("l{i}"), display: format!("l{i}"), color: None }).collect();
+    let own: Vec<Option<String>> = (1..=11).map(|i| if i == 11 { Some("z".into()) } else { None }).collect();
+    let config = TriageConfig { project: "p".into(), expert: "bob".into(), labels, can_reveal: true, color: false };
+    let mut a = TriageApp::new(config, Keymap::build(&[], &own).expect("keymap"));
+    update(&mut a, TriageMsg::Loaded(vec![TriageCard { item_id: 4, ..TriageCard::default() }]));
+    assert_eq!(press(&mut a, "oz"), vec![TriageEffect::MarkGold { item_id: 4, label: "l11".into() }]);
+    update(&mut a, TriageMsg::Done { item_id: 4, said: String::new(), leaves: false });
+    assert_eq!(press(&mut a, "o9"), vec![TriageEffect::MarkGold { item_id: 4, label: "l9".into() }]);
+    update(&mut a, TriageMsg::Done { item_id: 4, said: String::new(), leaves: false });
+    assert!(press(&mut a, "o0").is_empty(), "label 10 has no key: nothing chosen");
+}
