@@ -18,6 +18,10 @@ use crate::domain::{DecisionAction, ModelSnapshot, StoredItem};
 /// Labelling actions: a decision with one of these (not undone) counts toward an item's labels.
 const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
 
+/// Machine accepts per write transaction: about 30 ms of holding the write lock (800,000 accepts take 25 s;
+/// in one transaction, people's decisions meanwhile failed after the 10 s busy timeout).
+const MACHINE_ACCEPT_CHUNK: usize = 1_000;
+
 /// The current model's prediction for an item in the pool, as `scan_pool` shows it (borrowed: nothing
 /// is allocated per item).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -411,9 +415,34 @@ impl Store {
         Ok(n.unsigned_abs())
     }
 
-    /// Records the machine's own accepts in one transaction, each with its model snapshot and an audit
-    /// event; items settled meanwhile are left alone. Returns how many were recorded.
+    /// Records the machine's own accepts, each with its model snapshot and an audit event; items settled
+    /// meanwhile are left alone. Returns how many were recorded. Commits every `MACHINE_ACCEPT_CHUNK`
+    /// accepts, so people deciding on the same project wait for one chunk, not for the whole pool.
     pub fn record_machine_accepts(&mut self, model: i64, accepts: &[MachineAccept]) -> Result<u64> {
+        // A pause between chunks, long enough for a waiting writer (retrying every millisecond) to get in.
+        let mut pause = || std::thread::sleep(std::time::Duration::from_millis(3));
+        self.record_machine_accepts_in_chunks(model, accepts, MACHINE_ACCEPT_CHUNK, &mut pause)
+    }
+
+    /// `record_machine_accepts` with the chunk size given, calling `between` after each commit but the last.
+    pub(crate) fn record_machine_accepts_in_chunks(
+        &mut self,
+        model: i64,
+        accepts: &[MachineAccept],
+        chunk: usize,
+        between: &mut dyn FnMut(),
+    ) -> Result<u64> {
+        let mut recorded = 0;
+        for (i, part) in accepts.chunks(chunk.max(1)).enumerate() {
+            if i > 0 {
+                between();
+            }
+            recorded += self.record_machine_accepts_chunk(model, part)?;
+        }
+        Ok(recorded)
+    }
+
+    fn record_machine_accepts_chunk(&mut self, model: i64, accepts: &[MachineAccept]) -> Result<u64> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now_ms();
         let mut recorded = 0;

@@ -43,9 +43,27 @@ fn open_sets_wal_foreign_keys_and_the_latest_schema() {
     let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(count(&store, "PRAGMA foreign_keys"), 1);
-    assert_eq!(count(&store, "PRAGMA busy_timeout"), 10_000);
     assert_eq!(store.schema_version().unwrap(), schema::LATEST);
     assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_string()]);
+}
+
+#[test]
+fn a_writer_waits_for_another_connections_write_lock() {
+    let (dir, mut store) = temp_store();
+    let path = dir.path().join("margin.db");
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let other = Store::open(&path).unwrap();
+        other.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        other.conn.execute_batch("COMMIT").unwrap();
+    });
+    locked.recv().unwrap();
+    // The lock is held for 200 ms: this import waits for it instead of failing with "database is locked".
+    import(&mut store, &[item(None, "after the other writer", 1)]);
+    holder.join().unwrap();
+    assert_eq!(store.item_count().unwrap(), 1);
 }
 
 #[test]
@@ -362,4 +380,43 @@ fn training_learns_from_people_and_reference_labels_never_from_the_machines_acce
         vec![(1, ham.clone()), (2, ham.clone()), (3, ham.clone())],
         "item 2 keeps its reference label though the machine accepted another"
     );
+}
+
+#[test]
+fn machine_accepts_commit_in_chunks_so_a_person_can_decide_in_between() {
+    let (dir, mut store) = temp_store();
+    let texts: Vec<NewItem> = (1..=5).map(|i| item(None, &format!("item {i}"), i)).collect();
+    import(&mut store, &texts);
+    let accepts: Vec<MachineAccept> =
+        (1..=5).map(|item_id| MachineAccept { item_id, labels: vec!["spam".into()], confidence: 0.99 }).collect();
+    let model = NewModelVersion {
+        kind: "linear".into(),
+        path: "models/m.onnx".into(),
+        sha256: "x".into(),
+        labels: vec!["spam".into(), "ham".into()],
+        train_size: 1,
+        metrics: "null".into(),
+        trained_by: "t".into(),
+        trained_on: "reference".into(),
+        decisions_upto: None,
+    };
+    let model = store.register_model(&model, &[]).unwrap();
+    let mut person = Store::open(&dir.path().join("margin.db")).unwrap();
+    // No waiting: a write fails at once if the machine still held the write lock.
+    person.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let mut between = Vec::new();
+    let recorded = store
+        .record_machine_accepts_in_chunks(model, &accepts, 2, &mut || {
+            let done = person.record_decision(&NewDecision {
+                labels: Some(vec!["ham".into()]),
+                ..NewDecision::new(5, "ann", DecisionAction::Correct)
+            });
+            between.push(done.is_ok());
+        })
+        .unwrap();
+    assert_eq!(between, vec![true, true], "the person decided between chunks without waiting");
+    assert_eq!(recorded, 4, "item 5, decided by the person meanwhile, is left alone");
+    assert_eq!(count(&store, "SELECT count(*) FROM decisions WHERE action = 'machine_accept'"), 4);
+    assert_eq!(count(&store, "SELECT count(*) FROM decisions WHERE item_id = 5 AND annotator = 'margin'"), 0);
+    assert!(store.verify_events().unwrap().broken.is_none(), "the audit chain holds across chunks");
 }
