@@ -33,7 +33,8 @@ pub(crate) fn append(
     payload: &serde_json::Value,
 ) -> Result<i64> {
     let last: Option<(i64, Vec<u8>)> = tx
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, to_hash(&hash)?),
