@@ -18,11 +18,12 @@ use std::time::Duration;
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
+use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
 use crate::model::Runtime;
 use crate::queue::next_batch;
 use crate::retrain;
-use crate::store::{ModelVersion, NewDecision, ServedItem, Store};
+use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
 use crate::tui::msg::{BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome};
 
 /// How often the store thread looks at a running retrain.
@@ -229,6 +230,10 @@ impl StoreWorker {
                 });
             }
             Effect::BatchDone => self.retrain_if_due(),
+            Effect::LoadAllTime => {
+                let record = self.all_time().map_err(|e| e.to_string());
+                self.reply(Msg::AllTime(record));
+            }
             Effect::Reveal { item_id } => {
                 let msg = match self.reveal(item_id) {
                     Ok(text) => Msg::Revealed { item_id, text },
@@ -280,6 +285,13 @@ impl StoreWorker {
         self.store.log_item_event(&self.setup.user, "pii_reveal", item_id, &payload)?;
         let item = self.store.item(item_id)?;
         Ok(item.map(|i| i.text).unwrap_or_default())
+    }
+
+    /// This person's record over the whole project (`None` before their first label).
+    fn all_time(&self) -> Result<Option<Box<PersonStats>>, StoreError> {
+        let upto = self.store.current_model()?.and_then(|m| m.decisions_upto);
+        let report = people::report(&self.store.people_labels()?, upto);
+        Ok(report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new))
     }
 
     fn model_info(&self) -> ModelInfo {

@@ -38,6 +38,7 @@ fn every_command_checks_its_role() {
     let commands: Vec<(Vec<&str>, &str)> = vec![
         (vec!["annotate"], "annotator"),
         (vec!["status"], "annotator"),
+        (vec!["people"], "annotator"),
         (vec!["queue", "next", "--json"], "annotator"),
         (vec!["queue", "release"], "annotator"),
         (vec!["decide", "a", "--skip"], "annotator"),
@@ -189,4 +190,57 @@ fn nobody_makes_themselves_admin_by_editing_the_roles() {
     }
     std::fs::write(&path, &text).unwrap();
     assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+}
+
+#[test]
+fn people_shows_agreement_and_gold_and_an_annotator_sees_only_their_own_record() {
+    let sandbox = Sandbox::new();
+    let project = project_with_roles(&sandbox);
+    let decide = |user: &str, item: &str, label: &str| {
+        let out = run_as(&sandbox, user, &["decide", item, "--label", label, "--project", &project]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // Item a: carol and alice say spam, bob ham. Item b: carol and bob say ham, and it is made gold as ham.
+    decide("carol", "a", "spam");
+    decide("bob", "a", "ham");
+    decide("alice", "a", "spam");
+    decide("carol", "b", "spam");
+    decide("carol", "b", "ham");
+    decide("bob", "b", "ham");
+    assert!(
+        run_as(&sandbox, "bob", &["triage", "gold", "b", "--label", "ham", "--project", &project]).status.success()
+    );
+
+    let report = |user: &str| -> serde_json::Value {
+        let out = run_as(&sandbox, user, &["people", "--json", "--project", &project]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let all = report("bob");
+    let person =
+        |name: &str| all["people"].as_array().unwrap().iter().find(|p| p["annotator"] == name).unwrap().clone();
+    let carol = person("carol");
+    // carol's later label for b (ham) replaced her first (spam).
+    assert_eq!((carol["labelled"].as_u64(), carol["compared"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(carol["agreed_with_others"], 2);
+    assert_eq!((carol["gold"].as_u64(), carol["gold_right"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (person("bob")["agreed_with_others"].as_u64(), person("alice")["compared"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let agreement = &all["agreement"];
+    assert_eq!((agreement["items"].as_u64(), agreement["pairs"].as_u64()), (Some(2), Some(4)));
+    assert_eq!(agreement["agreed_pairs"], 2);
+    // Fleiss: per-item agreement 1/3 and 1; label shares spam 2/5, ham 3/5.
+    let expected = (2.0 / 3.0 - 0.52) / (1.0 - 0.52);
+    assert!((agreement["fleiss_kappa"].as_f64().unwrap() - expected).abs() < 1e-9, "{agreement}");
+
+    let own = report("carol");
+    let names: Vec<&str> = own["people"].as_array().unwrap().iter().map(|p| p["annotator"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["carol"], "an annotator sees their own record");
+    let out = run_as(&sandbox, "carol", &["people", "--annotator", "bob", "--project", &project]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only experts and admins"));
+    let table = String::from_utf8(run_as(&sandbox, "alice", &["people", "--project", &project]).stdout).unwrap();
+    assert!(table.contains("2 items labelled by two or more people: 2 of 4 pairs agree (50%)"), "{table}");
 }

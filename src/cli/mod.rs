@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod keys;
 mod model;
+mod people;
 mod queue;
 mod retrain;
 mod score;
@@ -79,6 +80,9 @@ pub enum Command {
     Simulate(simulate::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
+    /// How each person labels: agreement with the others (kappa), with the model and gold items, and what
+    /// the current model learned from them.
+    People(people::Args),
     /// Check the installation: ONNX Runtime, the project's settings and database.
     Doctor(doctor::Args),
     /// Set up the bundled demo project (first run) and open it.
@@ -128,6 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decide(args) => decide::run(&context, args),
         Command::Simulate(args) => simulate::run_command(&context, args),
         Command::Status(args) => status::run(&context, args),
+        Command::People(args) => people::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),

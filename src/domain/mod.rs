@@ -9,6 +9,7 @@ pub mod decision;
 pub mod guidelines;
 pub mod item;
 pub mod label;
+pub mod people;
 pub mod pii;
 pub mod prediction;
 pub mod queue;

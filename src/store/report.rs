@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
-use super::{Result, Store, StoreError, labels_from_json};
+use super::{MACHINE, Result, Store, StoreError, labels_from_json};
+use crate::domain::people::PersonLabel;
 use crate::domain::uncertainty::Uncertainty;
 use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, outcome};
 
@@ -129,6 +130,45 @@ impl Store {
             labels: in_label_order(label_order, per_label, true),
             reference_labels: in_label_order(label_order, reference, false),
         })
+    }
+
+    /// Each person's current label for each item they labelled: their latest accept, correction or reject
+    /// that is not undone (the machine's accepts and experts' rulings are not a person's labelling), with
+    /// the model's prediction they saw and the item's gold labels.
+    pub fn people_labels(&self) -> Result<Vec<PersonLabel>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT d.id, d.item_id, d.annotator, d.labels, d.predicted_labels,
+                    CASE WHEN i.gold = 1 THEN i.reference_labels END
+             FROM decisions d JOIN items i ON i.id = d.item_id
+             WHERE d.action IN ('accept', 'correct', 'reject') AND d.annotator <> '{MACHINE}'
+               AND d.labels IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
+             ORDER BY d.item_id, d.annotator, d.id"
+        ))?;
+        let key = |labels: Option<String>| -> Result<Option<String>> {
+            Ok(labels_from_json(labels)?.map(|mut l| {
+                l.sort();
+                l.join(", ")
+            }))
+        };
+        let mut out: Vec<PersonLabel> = Vec::new();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let label = PersonLabel {
+                decision_id: row.get(0)?,
+                item_id: row.get(1)?,
+                annotator: row.get(2)?,
+                labels: key(row.get(3)?)?.unwrap_or_default(),
+                predicted: key(row.get(4)?)?,
+                gold: key(row.get(5)?)?,
+            };
+            // Rows come by item, person and decision: a later label of the same person replaces the earlier.
+            match out.last_mut() {
+                Some(last) if last.item_id == label.item_id && last.annotator == label.annotator => *last = label,
+                _ => out.push(label),
+            }
+        }
+        Ok(out)
     }
 
     /// Calls `visit` for every item (oldest first) with its decisions, outcome and, if `model` is given,

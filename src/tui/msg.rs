@@ -4,6 +4,7 @@
 
 use super::keymap::Key;
 use crate::domain::DecisionAction;
+use crate::domain::people::PersonStats;
 
 /// One item to decide, as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +145,8 @@ pub enum Msg {
     },
     RevealFailed(String),
     Explained(Box<Explanation>),
+    /// This person's record over the whole project (`None`: nothing labelled yet), or why it is missing.
+    AllTime(Result<Option<Box<PersonStats>>, String>),
     Model(ModelInfo),
     Retrained(RetrainOutcome),
     /// SIGTERM or SIGHUP: finish up and leave.
@@ -162,6 +165,8 @@ pub enum Effect {
     },
     /// The batch is decided: retrain in the background if it is due.
     BatchDone,
+    /// Read this person's record over the whole project, for the statistics.
+    LoadAllTime,
     /// Explain these cards (the current one first), for the model in use. The worker reads their texts:
     /// the model sees the original, the screen only the masked one.
     Explain(Vec<i64>),

@@ -7,6 +7,7 @@ use super::keymap::{KeyMode, Keymap};
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
 use crate::domain::DecisionAction;
 use crate::domain::guidelines::reflow;
+use crate::domain::people::PersonStats;
 
 /// A label as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +175,8 @@ pub struct App {
     /// The model version and accuracy when the batch started, and what the retrain after it changed.
     pub batch_model_before: Option<f64>,
     pub retrain: Option<RetrainOutcome>,
+    /// This person's record over the whole project, as last read (the statistics ask for it).
+    pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
     pub quitting: bool,
 }
 
@@ -254,6 +257,7 @@ impl App {
             model: ModelInfo::default(),
             batch_model_before: None,
             retrain: None,
+            all_time: None,
             quitting: false,
         }
     }

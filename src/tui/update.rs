@@ -65,6 +65,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.model = info;
             Vec::new()
         }
+        Msg::AllTime(record) => {
+            app.all_time = Some(record);
+            Vec::new()
+        }
         Msg::Retrained(outcome) => {
             app.model.cv_accuracy = outcome.after;
             app.model.version = Some(outcome.version);
@@ -239,7 +243,11 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Quit => return quit(app),
         Action::Help => open_overlay(app, Mode::Help { scroll: 0 }),
-        Action::Stats => open_overlay(app, Mode::Stats),
+        Action::Stats => {
+            open_overlay(app, Mode::Stats);
+            // Read afresh each time: the numbers move with every decision, this person's and others'.
+            return vec![Effect::LoadAllTime];
+        }
         Action::Guidelines => {
             let label = app.card().and_then(|c| app.predicted(c)).and_then(|(l, _)| l.first().copied());
             let scroll = label.and_then(|k| app.guidelines.section_of(&app.config.labels[k])).unwrap_or(0);

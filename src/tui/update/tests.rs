@@ -251,8 +251,10 @@ fn help_stats_and_toggles_open_and_close_over_the_item() {
     assert!(press(&mut a, "a").is_empty(), "keys of the item mode do nothing under help");
     press(&mut a, "Esc");
     assert_eq!(a.mode, Mode::Item);
-    press(&mut a, "Tab");
+    assert_eq!(press(&mut a, "Tab"), vec![Effect::LoadAllTime], "the statistics read the person's record");
     assert_eq!(a.mode, Mode::Stats);
+    update(&mut a, Msg::AllTime(Ok(None)));
+    assert_eq!(a.all_time, Some(Ok(None)));
     press(&mut a, "Tab");
     assert_eq!(a.mode, Mode::Item);
     let (e, s) = (a.show_explanation, a.show_similar);

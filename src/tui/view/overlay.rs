@@ -128,15 +128,49 @@ fn minutes(ms: i64) -> String {
 }
 
 pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
-    let inner = popup(frame, area, 70, 16, "statistics");
-    let mut lines: Vec<Line> =
-        vec![Line::from(Span::styled("this session", Style::default().add_modifier(Modifier::BOLD)))];
+    let inner = popup(frame, area, 70, 22, "statistics");
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = vec![Line::from(Span::styled("this session", bold))];
     lines.extend(tally_lines(app, &app.session_tally()).into_iter().map(Line::from));
     if let Some(p) = app.pace_per_hour() {
         lines.push(Line::from(format!("pace: {p:.0} items per hour; undos: {}", app.undos)));
     }
     lines.push(Line::from(format!("items left to label: {}", app.pool_left)));
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("all your work on this project", bold)));
+    lines.extend(all_time_lines(app).into_iter().map(Line::from));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// This person's record over the whole project: agreement with others and the model, gold items, and what
+/// the current model learned from them.
+fn all_time_lines(app: &App) -> Vec<String> {
+    let share = |part: u64, whole: u64| format!("{part} of {whole} ({:.0}%)", 100.0 * part as f64 / whole as f64);
+    let p = match &app.all_time {
+        None => return vec!["reading...".into()],
+        Some(Err(e)) => return vec![format!("cannot read it: {e}")],
+        Some(Ok(None)) => return vec!["nothing labelled yet".into()],
+        Some(Ok(Some(p))) => p,
+    };
+    let mut out = vec![format!("labels: {}", p.labelled)];
+    if p.compared == 0 {
+        out.push("agreement with others: no item labelled by someone else too".into());
+    } else {
+        let kappa = p.kappa.map_or(String::new(), |k| format!("; kappa {k:.2}"));
+        out.push(format!("agreement with others: {}{kappa}", share(p.agreed_with_others, p.compared)));
+    }
+    if p.with_prediction > 0 {
+        out.push(format!("agreed with the model: {}", share(p.agreed_with_model, p.with_prediction)));
+    }
+    if p.gold > 0 {
+        out.push(format!("gold items right: {}", share(p.gold_right, p.gold)));
+    }
+    out.push(if p.learned == 0 {
+        "the current model has not learned from your labels yet".to_string()
+    } else {
+        format!("the model learned from {} of your labels; {} of them corrected it", p.learned, p.learned_corrections)
+    });
+    out
 }
 
 /// Between batches: what the batch did and what the retrain changed; or the break reminder.

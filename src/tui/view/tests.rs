@@ -124,3 +124,38 @@ fn no_color_draws_no_colour_but_keeps_emphasis() {
         "words toward the label are underlined"
     );
 }
+
+#[test]
+fn statistics_show_the_session_and_the_persons_whole_record() {
+    use crate::domain::people::PersonStats;
+    let mut a = app();
+    press(&mut a, "Tab");
+    assert!(screen(&a, 80, 30).contains("reading..."), "before the worker answers");
+    let record = PersonStats {
+        annotator: "ann".into(),
+        labelled: 120,
+        compared: 40,
+        agreed_with_others: 34,
+        kappa: Some(0.78),
+        with_prediction: 100,
+        agreed_with_model: 81,
+        gold: 10,
+        gold_right: 9,
+        learned: 90,
+        learned_corrections: 17,
+    };
+    update(&mut a, Msg::AllTime(Ok(Some(Box::new(record)))));
+    let shown = screen(&a, 80, 30);
+    for expected in [
+        "all your work on this project",
+        "labels: 120",
+        "agreement with others: 34 of 40 (85%); kappa 0.78",
+        "agreed with the model: 81 of 100 (81%)",
+        "gold items right: 9 of 10 (90%)",
+        "the model learned from 90 of your labels; 17 of them corrected it",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} missing:\n{shown}");
+    }
+    update(&mut a, Msg::AllTime(Err("disk I/O error".into())));
+    assert!(screen(&a, 80, 30).contains("cannot read it: disk I/O error"));
+}
