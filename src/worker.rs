@@ -288,9 +288,9 @@ impl StoreWorker {
     }
 
     /// This person's record over the whole project (`None` before their first label).
-    fn all_time(&self) -> Result<Option<Box<PersonStats>>, StoreError> {
-        let upto = self.store.current_model()?.and_then(|m| m.decisions_upto);
-        let report = people::report(&self.store.people_labels()?, upto);
+    fn all_time(&mut self) -> Result<Option<Box<PersonStats>>, StoreError> {
+        let learned = self.store.model_learned()?;
+        let report = people::report(&self.store.people_labels()?, learned.as_ref());
         Ok(report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new))
     }
 

@@ -35,9 +35,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         None if sees_everyone => None,
         None => Some(context.user.clone()),
     };
-    let store = open_store(&project)?;
+    let mut store = open_store(&project)?;
     let model = store.current_model()?;
-    let mut people = report(&store.people_labels()?, model.as_ref().and_then(|m| m.decisions_upto));
+    let learned = store.model_learned()?;
+    let mut people = report(&store.people_labels()?, learned.as_ref());
     if let Some(name) = &wanted {
         people.people.retain(|p| &p.annotator == name);
     }
@@ -69,10 +70,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let a = &people.agreement;
-    if a.items == 0 {
+    if a.items == 0 && project.config.sampling.overlap < 2 {
         println!(
             "No item has been labelled by two people yet: set sampling.overlap = 2 in margin.toml to measure agreement."
         );
+    } else if a.items == 0 {
+        println!("No item has been labelled by two people yet.");
     } else {
         println!(
             "{} items labelled by two or more people: {} of {} pairs agree ({}), Fleiss' kappa {}.",

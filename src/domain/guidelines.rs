@@ -88,10 +88,10 @@ pub fn section(markdown: &str, headings: &[&str]) -> Option<(String, String)> {
     Some((heading, lines[start + 1..end].join("\n").trim().to_string()))
 }
 
-/// `markdown` with each paragraph, list item and quote on one line, so the screen can wrap it to its own
+/// `markdown` with each paragraph and list item on one line, so a fixed panel can wrap it to its own
 /// width: the files are hard-wrapped for editors, and drawing their line breaks as they are leaves ragged
-/// half-lines. Headings, blank lines, tables, fenced and indented code, and hard breaks (two trailing
-/// spaces or a backslash) stay as written.
+/// half-lines. Headings, blank lines, quotes, table rows (any line with a `|`), fenced and indented code
+/// (four spaces or a tab), rules, and hard breaks (two trailing spaces or a backslash) stay as written.
 pub fn reflow(markdown: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     // May the next line continue the last one written?
@@ -100,10 +100,10 @@ pub fn reflow(markdown: &str) -> String {
     for line in markdown.lines() {
         let trimmed = line.trim();
         let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
-        let indented_code = line.starts_with("    ") && !open;
+        let indented_code = (line.starts_with("    ") || line.starts_with('\t')) && !open;
         // A rule or a setext heading's underline: `---`, `===`, `***`.
         let rule = trimmed.len() >= 3 && trimmed.chars().all(|c| matches!(c, '-' | '=' | '*' | '_' | ' '));
-        if fence || fenced || trimmed.is_empty() || trimmed.starts_with('|') || indented_code || rule {
+        if fence || fenced || trimmed.is_empty() || trimmed.contains('|') || indented_code || rule {
             fenced ^= fence;
             out.push(line.to_string());
             open = false;
@@ -153,6 +153,10 @@ mod tests {
                         line one\nline two\nline three\n";
         assert_eq!(reflow(source), expected);
         assert_eq!(reflow("Title\n=====\nText\n---\nmore"), "Title\n=====\nText\n---\nmore");
+        let table = "Label | Use\n--- | ---\nspam | ads\n";
+        assert_eq!(reflow(table), table, "a table without outer pipes stays as it is");
+        let code = "Run:\n\n\tfoo()\n\tbar()\n";
+        assert_eq!(reflow(code), code, "tab-indented code stays as it is");
         let flowed = expected.split("line one").next().unwrap();
         assert_eq!(reflow(flowed), flowed, "reflowing flowed text changes nothing");
     }

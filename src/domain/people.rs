@@ -4,7 +4,7 @@
 //! model has learned from. For the project, Fleiss' kappa over the items labelled more than once.
 //! Pure: a person's labels in, statistics out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -20,6 +20,15 @@ pub struct PersonLabel {
     pub predicted: Option<String>,
     /// The item's gold labels, when it is a gold item.
     pub gold: Option<String>,
+}
+
+/// What the current model learned from people: the last decision it saw, and the label it took for each
+/// item (settled items only: disputed and escalated items are left out of training).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelLearned {
+    pub upto: i64,
+    /// Item id to the learned labels, as a `PersonLabel::labels` key.
+    pub labels: HashMap<i64, String>,
 }
 
 /// One person's record.
@@ -39,8 +48,8 @@ pub struct PersonStats {
     /// Gold items labelled, and how many rightly.
     pub gold: u64,
     pub gold_right: u64,
-    /// Labels given before the current model was trained (it could learn from them), and of those, the
-    /// ones that corrected the model's prediction: the labels that taught it most.
+    /// Labels the current model learned (given before it was trained, on an item it learned with that
+    /// label), and of those, the ones that corrected the model's prediction: the labels that taught it most.
     pub learned: u64,
     pub learned_corrections: u64,
 }
@@ -63,9 +72,9 @@ pub struct PeopleReport {
     pub agreement: ProjectAgreement,
 }
 
-/// The report for `labels` (one per person and item). `learned_upto`: the last decision the current model
-/// learned from, if there is a model.
-pub fn report(labels: &[PersonLabel], learned_upto: Option<i64>) -> PeopleReport {
+/// The report for `labels` (one per person and item); `learned`: what the current model learned from
+/// people, if it learned from them at all.
+pub fn report(labels: &[PersonLabel], learned: Option<&ModelLearned>) -> PeopleReport {
     let mut by_item: BTreeMap<i64, Vec<&PersonLabel>> = BTreeMap::new();
     for label in labels {
         by_item.entry(label.item_id).or_default().push(label);
@@ -84,7 +93,7 @@ pub fn report(labels: &[PersonLabel], learned_upto: Option<i64>) -> PeopleReport
             stats.gold += 1;
             stats.gold_right += u64::from(*gold == label.labels);
         }
-        if learned_upto.is_some_and(|upto| label.decision_id <= upto) {
+        if learned.is_some_and(|m| label.decision_id <= m.upto && m.labels.get(&label.item_id) == Some(&label.labels)) {
             stats.learned += 1;
             stats.learned_corrections += u64::from(label.predicted.as_ref().is_some_and(|p| *p != label.labels));
         }
@@ -142,7 +151,8 @@ fn cohen_kappa(pairs: &[(&str, &str)]) -> Option<f64> {
     (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
 }
 
-/// Fleiss' kappa over the items labelled by two or more people, each item weighted by its pairs.
+/// Fleiss' kappa over the items labelled by two or more people (any number each): the mean of the items'
+/// agreement against the agreement the labels' overall shares give by chance.
 fn project_agreement(by_item: &BTreeMap<i64, Vec<&PersonLabel>>) -> ProjectAgreement {
     let (mut items, mut pairs, mut agreed) = (0u64, 0u64, 0u64);
     let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
@@ -226,11 +236,18 @@ mod tests {
         b.gold = Some("spam".into());
         let mut c = label(3, "ann", 30, "ham");
         c.predicted = Some("spam".into());
-        let r = report(&[a, b, c], Some(20));
+        let mut d = label(4, "ann", 15, "ham");
+        d.predicted = Some("spam".into());
+        // Item 4 is disputed, so the model did not learn it; item 3's label came after the model.
+        let learned = ModelLearned {
+            upto: 20,
+            labels: [(1, "spam"), (2, "ham"), (3, "ham")].into_iter().map(|(i, l)| (i, l.to_string())).collect(),
+        };
+        let r = report(&[a, b, c, d], Some(&learned));
         let ann = &r.people[0];
-        assert_eq!((ann.with_prediction, ann.agreed_with_model), (3, 1));
+        assert_eq!((ann.with_prediction, ann.agreed_with_model), (4, 1));
         assert_eq!((ann.gold, ann.gold_right), (2, 1));
-        assert_eq!((ann.learned, ann.learned_corrections), (2, 1), "decision 30 came after the model");
+        assert_eq!((ann.learned, ann.learned_corrections), (2, 1), "items 1 and 2; item 2 corrected the model");
         assert_eq!(r.agreement.fleiss_kappa, None, "no item labelled twice");
         assert_eq!(report(&[], None).people, Vec::new());
     }

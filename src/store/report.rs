@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
-use super::{MACHINE, Result, Store, StoreError, labels_from_json};
-use crate::domain::people::PersonLabel;
+use super::{LabelSource, MACHINE, Result, Store, StoreError, labels_from_json};
+use crate::domain::people::{ModelLearned, PersonLabel};
 use crate::domain::uncertainty::Uncertainty;
 use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, outcome};
 
@@ -169,6 +169,21 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// What the current model learned from people's decisions (`None`: no model, or one that learned from
+    /// reference labels only). The labels are today's settled outcomes of the items decided by then.
+    pub fn model_learned(&mut self) -> Result<Option<ModelLearned>> {
+        let Some(upto) = self.current_model()?.and_then(|m| m.decisions_upto) else { return Ok(None) };
+        let labels = self
+            .training_examples(LabelSource::Decisions)?
+            .into_iter()
+            .map(|mut e| {
+                e.labels.sort();
+                (e.item_id, e.labels.join(", "))
+            })
+            .collect();
+        Ok(Some(ModelLearned { upto, labels }))
     }
 
     /// Calls `visit` for every item (oldest first) with its decisions, outcome and, if `model` is given,

@@ -420,3 +420,42 @@ fn machine_accepts_commit_in_chunks_so_a_person_can_decide_in_between() {
     assert_eq!(count(&store, "SELECT count(*) FROM decisions WHERE item_id = 5 AND annotator = 'margin'"), 0);
     assert!(store.verify_events().unwrap().broken.is_none(), "the audit chain holds across chunks");
 }
+
+#[test]
+fn people_labels_and_what_the_model_learned_from_them() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "disputed", 1), item(None, "settled", 2), item(None, "after", 3)]);
+    let label = |store: &mut Store, item: i64, who: &str, l: &str| {
+        let d = NewDecision { labels: Some(vec![l.into()]), ..NewDecision::new(item, who, DecisionAction::Correct) };
+        store.record_decision(&d).unwrap()
+    };
+    label(&mut store, 1, "ann", "spam");
+    label(&mut store, 1, "bob", "ham");
+    label(&mut store, 2, "ann", "spam");
+    let upto = label(&mut store, 2, "ann", "ham");
+    assert_eq!(store.model_learned().unwrap(), None, "no model yet");
+    let model = NewModelVersion {
+        kind: "linear".into(),
+        path: "models/m.onnx".into(),
+        sha256: "x".into(),
+        labels: vec!["spam".into(), "ham".into()],
+        train_size: 1,
+        metrics: "null".into(),
+        trained_by: "t".into(),
+        trained_on: "decisions".into(),
+        decisions_upto: Some(upto),
+    };
+    store.add_model(&model, &[]).unwrap();
+    label(&mut store, 3, "ann", "ham");
+
+    let labels = store.people_labels().unwrap();
+    let seen: Vec<(i64, &str, &str)> =
+        labels.iter().map(|l| (l.item_id, l.annotator.as_str(), l.labels.as_str())).collect();
+    assert_eq!(seen, vec![(1, "ann", "spam"), (1, "bob", "ham"), (2, "ann", "ham"), (3, "ann", "ham")]);
+    let learned = store.model_learned().unwrap().expect("a model that learned from decisions");
+    assert_eq!(learned.upto, upto);
+    let report = crate::domain::people::report(&labels, Some(&learned));
+    let ann = report.people.iter().find(|p| p.annotator == "ann").unwrap();
+    // Item 1 is disputed (not learned), item 2 is learned with ann's later label, item 3 came after.
+    assert_eq!(ann.learned, 1);
+}

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use super::keymap::{KeyMode, Keymap};
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
 use crate::domain::DecisionAction;
-use crate::domain::guidelines::reflow;
 use crate::domain::people::PersonStats;
 
 /// A label as the screen shows it.
@@ -34,7 +33,7 @@ impl Guidelines {
                 g.lines.push(String::new());
             }
             g.lines.push(format!("── {name} ──"));
-            for line in reflow(text).lines() {
+            for line in text.lines() {
                 if line.starts_with('#') {
                     g.sections.push((line.trim_start_matches('#').trim().to_lowercase(), g.lines.len()));
                 }

@@ -246,6 +246,7 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Stats => {
             open_overlay(app, Mode::Stats);
             // Read afresh each time: the numbers move with every decision, this person's and others'.
+            app.all_time = None;
             return vec![Effect::LoadAllTime];
         }
         Action::Guidelines => {

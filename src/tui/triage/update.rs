@@ -100,6 +100,8 @@ fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
         TriageMode::Help => {
             if app.keymap.action(KeyMode::Help, key) == Some(Action::Close) {
                 app.mode = TriageMode::Browse;
+            } else if app.keymap.action(KeyMode::Triage, key) == Some(Action::Quit) {
+                return quit(app);
             }
             Vec::new()
         }

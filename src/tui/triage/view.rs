@@ -52,8 +52,9 @@ fn render_label_choice(app: &TriageApp, frame: &mut Frame, area: Rect, prompt: &
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0;
     for (label, keys) in app.config.labels.iter().zip(app.keymap.label_keys()) {
-        let Some(first) = keys.first() else { continue };
-        let (key, name) = (first.to_string(), one_line(&label.display, width.saturating_sub(6)));
+        // A label past the ninth without a key of its own in margin.toml cannot be chosen: say so.
+        let key = keys.first().map_or_else(|| "(no key)".to_string(), ToString::to_string);
+        let name = one_line(&label.display, width.saturating_sub(10));
         let cells = columns(&key) + 1 + columns(&name) + 2;
         if used > 0 && used + cells > width {
             lines.push(Line::default());
@@ -324,7 +325,7 @@ mod tests {
             .map(|i| LabelView { name: format!("l{i}"), display: format!("label number {i}"), color: None })
             .collect();
         let own: Vec<Option<String>> =
-            (1..=14).map(|i| (i > 9).then(|| char::from(b'A' + i as u8).to_string())).collect();
+            (1..=14).map(|i| (i > 9 && i < 14).then(|| char::from(b'A' + i as u8).to_string())).collect();
         a.keymap = Keymap::build(&[], &own).unwrap();
         update(&mut a, TriageMsg::Key(Key::Char('o')));
         let shown = screen(&a, 60, 20);
@@ -332,6 +333,7 @@ mod tests {
             assert!(shown.contains(&format!("label number {i} ")), "label {i} missing:\n{shown}");
         }
         assert!(shown.contains("│K label number 10"), "{shown}");
+        assert!(shown.contains("(no key) label number 14"), "a label that cannot be chosen says so:\n{shown}");
     }
 
     #[test]

@@ -90,7 +90,12 @@ fn gold_send_back_reveal_and_escape() {
     assert!(a.card().unwrap().revealed);
     assert!(press(&mut a, "\r1why\x1b").is_empty(), "Esc leaves the rationale");
     assert_eq!(a.mode, TriageMode::Browse);
-    assert_eq!(press(&mut a, "q"), vec![TriageEffect::Quit]);
+    assert_eq!(press(&mut a, "?"), Vec::new());
+    assert_eq!(a.mode, TriageMode::Help);
+    assert!(press(&mut a, "?").is_empty(), "? closes the help");
+    press(&mut a, "?");
+    let ctrl_c = update(&mut a, TriageMsg::Key(Key::Ctrl('c')));
+    assert_eq!(ctrl_c, vec![TriageEffect::Quit], "Ctrl-c quits from the help too");
     assert!(a.quitting);
 
     let mut annotator = app(false);
