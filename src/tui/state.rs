@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::keymap::{KeyMode, Keymap};
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
+use super::text::wrap;
 use crate::domain::DecisionAction;
+use crate::domain::guidelines::reflow;
 use crate::domain::people::PersonStats;
 
 /// A label as the screen shows it.
@@ -33,7 +35,8 @@ impl Guidelines {
                 g.lines.push(String::new());
             }
             g.lines.push(format!("── {name} ──"));
-            for line in text.lines() {
+            // One line per paragraph, so the overlay wraps it to the terminal (the files are hard-wrapped).
+            for line in reflow(text).lines() {
                 if line.starts_with('#') {
                     g.sections.push((line.trim_start_matches('#').trim().to_lowercase(), g.lines.len()));
                 }
@@ -41,6 +44,25 @@ impl Guidelines {
             }
         }
         g
+    }
+
+    /// How many lines, from `from` on (`forward`) or back from just before it, fill `rows` rows at `width`
+    /// columns, at least one: a page of the overlay, where a paragraph is one line of several rows.
+    pub fn lines_filling(&self, from: usize, rows: usize, width: usize, forward: bool) -> usize {
+        let lines: Box<dyn Iterator<Item = &String>> = if forward {
+            Box::new(self.lines.iter().skip(from))
+        } else {
+            Box::new(self.lines[..from.min(self.lines.len())].iter().rev())
+        };
+        let (mut used, mut count) = (0, 0);
+        for line in lines {
+            used += wrap(line, width.max(1)).len().max(1);
+            if used > rows && count > 0 {
+                break;
+            }
+            count += 1;
+        }
+        count.max(1)
     }
 
     /// The line where the section about `label` starts (a heading that is the label's name or display

@@ -551,7 +551,9 @@ fn find(app: &App, query: &str, from: usize) -> Option<usize> {
 
 fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String) {
     let last = app.guidelines.lines.len().saturating_sub(1);
-    let page = usize::from(app.size.1.saturating_sub(4)).max(1);
+    // The overlay's text area: the body less its borders and status line (see view::render).
+    let (rows, width) = (usize::from(app.size.1.saturating_sub(6)).max(1), usize::from(app.size.0.saturating_sub(2)));
+    let page = |forward| app.guidelines.lines_filling(scroll, rows, width, forward);
     let scroll = match action {
         Action::Close => return close_overlay(app),
         Action::Search => {
@@ -567,8 +569,8 @@ fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String
         },
         Action::ScrollDown => scroll + 1,
         Action::ScrollUp => scroll.saturating_sub(1),
-        Action::PageDown => scroll + page,
-        Action::PageUp => scroll.saturating_sub(page),
+        Action::PageDown => scroll + page(true),
+        Action::PageUp => scroll.saturating_sub(page(false)),
         _ => scroll,
     };
     app.mode = Mode::Guidelines { scroll: scroll.min(last), query, typing: false };

@@ -368,3 +368,46 @@ fn an_expert_reveals_masked_data_and_others_are_told_they_cannot() {
     update(&mut clean, Msg::RevealFailed("disk full".into()));
     assert!(clean.message.as_ref().is_some_and(|m| m.text.contains("disk full")));
 }
+
+#[test]
+fn paging_through_reflowed_guidelines_skips_no_paragraph() {
+    use crate::tui::state::Guidelines;
+    // Ten hard-wrapped paragraphs of about three rows each at 40 columns.
+    let text: String = (1..=10)
+        .map(|i| format!("Paragraph {i} starts here and goes on\nfor a while, wrapped by an editor at\nforty columns or so, then ends {i}.\n\n"))
+        .collect();
+    let mut a = app();
+    a.guidelines = Guidelines::from_markdown(&[("guide.md".into(), text)]);
+    assert!(a.guidelines.lines.iter().any(|l| l.starts_with("Paragraph 3 ") && l.ends_with("ends 3.")), "reflowed");
+    update(&mut a, Msg::Resize(42, 16));
+    press(&mut a, "g");
+    let rows = 16 - 6;
+    let mut tops = vec![guidelines_at(&a)];
+    loop {
+        press(&mut a, "PageDown");
+        let at = guidelines_at(&a);
+        if at == *tops.last().unwrap() {
+            break;
+        }
+        tops.push(at);
+    }
+    // Each page starts at the first line the page before did not show whole (the last page stops at the
+    // last line).
+    let rows_of =
+        |lines: &[String]| -> usize { lines.iter().map(|l| crate::tui::text::wrap(l, 40).len().max(1)).sum() };
+    let last = a.guidelines.lines.len() - 1;
+    assert_eq!(*tops.last().unwrap(), last, "the last line is reached");
+    for pair in tops.windows(2) {
+        let shown = rows_of(&a.guidelines.lines[pair[0]..pair[1]]);
+        assert!(shown <= rows, "page {pair:?} holds {shown} rows, more than the {rows} on screen");
+        if pair[1] < last {
+            let with_next = rows_of(&a.guidelines.lines[pair[0]..=pair[1]]);
+            assert!(with_next > rows, "page {pair:?} could have shown line {} too", pair[1]);
+        }
+    }
+    // PageUp goes back by the lines that fill one screen before the top.
+    press(&mut a, "PageUp");
+    let back = guidelines_at(&a);
+    assert!(back < last && rows_of(&a.guidelines.lines[back..last]) <= rows);
+    assert!(back == 0 || rows_of(&a.guidelines.lines[back - 1..last]) > rows);
+}
