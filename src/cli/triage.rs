@@ -192,7 +192,12 @@ fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) 
         println!("  model: {} {:.0}%", visible(&label), p * 100.0);
     }
     if let Some((label, given, p)) = &case.suggestion {
-        println!("  likely label error: the label has {:.0}%, {} {:.0}%", given * 100.0, visible(label), p * 100.0);
+        println!(
+            "  likely label error: trained without this label, the model gives it {:.0}% and {} {:.0}%",
+            given * 100.0,
+            visible(label),
+            p * 100.0
+        );
     }
 }
 

@@ -27,10 +27,24 @@ pub fn render(app: &TriageApp, frame: &mut Frame) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
     frame.render_widget(Paragraph::new(header_line(app, header.width)), header);
+    // While a label is chosen, the labels take the bottom of the body and the case and guidelines shrink
+    // above them: nothing the expert is reading is covered.
+    let choices = match app.mode {
+        TriageMode::ChooseLabel(_) => label_choice_lines(app, usize::from(body.width.saturating_sub(2))),
+        _ => Vec::new(),
+    };
+    let choices_height = if choices.is_empty() { 0 } else { (choices.len() as u16 + 2).min(body.height / 2) };
+    let [body, choice_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(choices_height)]).areas(body);
     match (&app.mode, app.card()) {
         (TriageMode::Loading, _) => centred(frame, body, "Loading the cases..."),
         (_, None) => centred(frame, body, "Nothing needs a ruling. q quits."),
         (_, Some(card)) => render_case(app, frame, body, card),
+    }
+    if let TriageMode::ChooseLabel(purpose) = app.mode {
+        let block = Block::default().borders(Borders::ALL).title(format!(" {} ", purpose.prompt()));
+        let inner = block.inner(choice_area);
+        frame.render_widget(block, choice_area);
+        frame.render_widget(Paragraph::new(choices), inner);
     }
     if let Some(m) = &app.message {
         let style = if m.error { fg(app, Color::Red) } else { fg(app, Color::Green) };
@@ -38,16 +52,13 @@ pub fn render(app: &TriageApp, frame: &mut Frame) {
             .render_widget(Paragraph::new(Span::styled(one_line(&m.text, usize::from(message.width)), style)), message);
     }
     frame.render_widget(Paragraph::new(footer_line(app, footer.width)), footer);
-    match app.mode {
-        TriageMode::Help => render_help(app, frame, body),
-        TriageMode::ChooseLabel(purpose) => render_label_choice(app, frame, body, &purpose.prompt()),
-        _ => {}
+    if app.mode == TriageMode::Help {
+        render_help(app, frame, body);
     }
 }
 
-/// The labels and their keys, over the bottom of the case, on as many lines as they need.
-fn render_label_choice(app: &TriageApp, frame: &mut Frame, area: Rect, prompt: &str) {
-    let width = usize::from(area.width.saturating_sub(2));
+/// The labels and their keys, `width` columns wide, on as many lines as they need.
+fn label_choice_lines(app: &TriageApp, width: usize) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = vec![Line::default()];
     let mut used = 0;
@@ -66,13 +77,7 @@ fn render_label_choice(app: &TriageApp, frame: &mut Frame, area: Rect, prompt: &
         }
         used += cells;
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let rect = Rect { y: area.y + area.height - height, height, ..area };
-    frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).title(format!(" {prompt} "));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }
 
 /// Every key of the screen, from the keymap, over the case.
@@ -176,10 +181,11 @@ fn render_case(app: &TriageApp, frame: &mut Frame, area: Rect, card: &TriageCard
         }
     }
     if let Some(s) = &card.suggestion {
-        lines.push(Line::styled(
-            one_line(&format!("likely label error: the model suggests {s}"), width),
-            fg(app, Color::Yellow),
-        ));
+        // Not the prediction above: that model learned this item's label; this one was trained without it.
+        let text = format!("likely label error: trained without this label, the model says {s}");
+        for line in wrap(&text, width) {
+            lines.push(Line::styled(line.into_iter().map(|p| p.text).collect::<String>(), fg(app, Color::Yellow)));
+        }
     }
     if card.history.is_empty() {
         lines.push(Line::styled("no decisions", dim));
@@ -300,6 +306,10 @@ mod tests {
         let shown = screen(&a, 80, 24);
         assert!(shown.lines().last().unwrap().starts_with("resolve as: a label's key (listed above)  Esc cancel"));
         assert!(shown.contains("│1 spam  2 ham"), "{shown}");
+        assert!(
+            shown.contains("is the prize draw") && shown.contains("guidelines: ham"),
+            "the case and its guidelines stay in view while a label is chosen:\n{shown}"
+        );
         update(&mut a, TriageMsg::Key(Key::Char('2')));
         update(&mut a, TriageMsg::Key(Key::Char('q')));
         assert!(screen(&a, 80, 24).lines().last().unwrap().starts_with("ham, because: q▏"));
