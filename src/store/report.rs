@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
-use super::{LabelSource, MACHINE, Result, Store, StoreError, labels_from_json};
+use super::{MACHINE, Result, Store, StoreError, labels_from_json};
 use crate::domain::people::{ModelLearned, PersonLabel};
 use crate::domain::uncertainty::Uncertainty;
 use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, outcome};
@@ -176,11 +176,11 @@ impl Store {
     pub fn model_learned(&mut self) -> Result<Option<ModelLearned>> {
         let Some(upto) = self.current_model()?.and_then(|m| m.decisions_upto) else { return Ok(None) };
         let labels = self
-            .training_examples(LabelSource::Decisions)?
+            .decided_labels()?
             .into_iter()
-            .map(|mut e| {
-                e.labels.sort();
-                (e.item_id, e.labels.join(", "))
+            .map(|(item_id, mut labels)| {
+                labels.sort();
+                (item_id, labels.join(", "))
             })
             .collect();
         Ok(Some(ModelLearned { upto, labels }))

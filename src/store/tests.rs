@@ -32,6 +32,21 @@ fn count(store: &Store, sql: &str) -> i64 {
     store.conn.query_row(sql, [], |row| row.get(0)).expect("count")
 }
 
+/// A spam/ham model version trained `on` a source, having seen decisions up to `upto`.
+fn spam_ham_model(trained_on: &str, upto: Option<i64>) -> NewModelVersion {
+    NewModelVersion {
+        kind: "linear".into(),
+        path: "models/m.onnx".into(),
+        sha256: "x".into(),
+        labels: vec!["spam".into(), "ham".into()],
+        train_size: 1,
+        metrics: "null".into(),
+        trained_by: "t".into(),
+        trained_on: trained_on.into(),
+        decisions_upto: upto,
+    }
+}
+
 #[test]
 fn migrations_validate() {
     schema::migrations().validate().expect("migrations are valid");
@@ -306,17 +321,7 @@ fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_n
         store.record_decision(&NewDecision { labels: labels(), ..NewDecision::new(1, "ann", DecisionAction::Correct) });
     let upto = store.last_decision_id().unwrap();
     assert_eq!(upto, first.unwrap());
-    let model = NewModelVersion {
-        kind: "linear".into(),
-        path: "models/m.onnx".into(),
-        sha256: "x".into(),
-        labels: vec!["spam".into(), "ham".into()],
-        train_size: 1,
-        metrics: "null".into(),
-        trained_by: "t".into(),
-        trained_on: "decisions+reference".into(),
-        decisions_upto: Some(upto),
-    };
+    let model = spam_ham_model("decisions+reference", Some(upto));
     let id = store.register_model(&model, &[]).unwrap();
     assert_eq!(store.current_model().unwrap(), None, "registered, not current");
     assert_eq!(store.model_version(id).unwrap().decisions_upto, Some(upto));
@@ -389,17 +394,7 @@ fn machine_accepts_commit_in_chunks_so_a_person_can_decide_in_between() {
     import(&mut store, &texts);
     let accepts: Vec<MachineAccept> =
         (1..=5).map(|item_id| MachineAccept { item_id, labels: vec!["spam".into()], confidence: 0.99 }).collect();
-    let model = NewModelVersion {
-        kind: "linear".into(),
-        path: "models/m.onnx".into(),
-        sha256: "x".into(),
-        labels: vec!["spam".into(), "ham".into()],
-        train_size: 1,
-        metrics: "null".into(),
-        trained_by: "t".into(),
-        trained_on: "reference".into(),
-        decisions_upto: None,
-    };
+    let model = spam_ham_model("reference", None);
     let model = store.register_model(&model, &[]).unwrap();
     let mut person = Store::open(&dir.path().join("margin.db")).unwrap();
     // No waiting: a write fails at once if the machine still held the write lock.
@@ -434,17 +429,7 @@ fn people_labels_and_what_the_model_learned_from_them() {
     label(&mut store, 2, "ann", "spam");
     let upto = label(&mut store, 2, "ann", "ham");
     assert_eq!(store.model_learned().unwrap(), None, "no model yet");
-    let model = NewModelVersion {
-        kind: "linear".into(),
-        path: "models/m.onnx".into(),
-        sha256: "x".into(),
-        labels: vec!["spam".into(), "ham".into()],
-        train_size: 1,
-        metrics: "null".into(),
-        trained_by: "t".into(),
-        trained_on: "decisions".into(),
-        decisions_upto: Some(upto),
-    };
+    let model = spam_ham_model("decisions", Some(upto));
     store.add_model(&model, &[]).unwrap();
     label(&mut store, 3, "ann", "ham");
 

@@ -63,6 +63,13 @@ impl Store {
         };
         Ok(examples)
     }
+
+    /// The items people's decisions have settled and their labels, as training would learn them, read
+    /// from one snapshot without the texts.
+    pub fn decided_labels(&mut self) -> Result<Vec<(i64, Vec<String>)>> {
+        let tx = self.conn.transaction()?;
+        decided_labels(&tx)
+    }
 }
 
 /// Items with reference labels, except those in `leave_out`.
@@ -84,6 +91,18 @@ fn reference_examples(tx: &Transaction<'_>, leave_out: &HashSet<i64>) -> Result<
 
 /// Items whose decisions have settled on labels.
 fn decided_examples(tx: &Transaction<'_>) -> Result<Vec<TrainingExample>> {
+    let decided = decided_labels(tx)?;
+    let mut text_of = tx.prepare("SELECT text FROM items WHERE id = ?1")?;
+    let mut examples = Vec::with_capacity(decided.len());
+    for (item_id, labels) in decided {
+        let text: String = text_of.query_row([item_id], |r| r.get(0))?;
+        examples.push(TrainingExample { item_id, text, labels });
+    }
+    Ok(examples)
+}
+
+/// The items people's decisions have settled, with their labels (what training learns, without texts).
+fn decided_labels(tx: &Transaction<'_>) -> Result<Vec<(i64, Vec<String>)>> {
     let open: HashSet<i64> = {
         let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM escalations WHERE closed_at_ms IS NULL")?;
         let ids = stmt.query_map([], |r| r.get(0))?;
@@ -100,11 +119,5 @@ fn decided_examples(tx: &Transaction<'_>) -> Result<Vec<TrainingExample>> {
             }
         }
     }
-    let mut text_of = tx.prepare("SELECT text FROM items WHERE id = ?1")?;
-    let mut examples = Vec::with_capacity(decided.len());
-    for (item_id, labels) in decided {
-        let text: String = text_of.query_row([item_id], |r| r.get(0))?;
-        examples.push(TrainingExample { item_id, text, labels });
-    }
-    Ok(examples)
+    Ok(decided)
 }
