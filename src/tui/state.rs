@@ -46,23 +46,22 @@ impl Guidelines {
         g
     }
 
-    /// How many lines, from `from` on (`forward`) or back from just before it, fill `rows` rows at `width`
-    /// columns, at least one: a page of the overlay, where a paragraph is one line of several rows.
-    pub fn lines_filling(&self, from: usize, rows: usize, width: usize, forward: bool) -> usize {
-        let lines: Box<dyn Iterator<Item = &String>> = if forward {
-            Box::new(self.lines.iter().skip(from))
-        } else {
-            Box::new(self.lines[..from.min(self.lines.len())].iter().rev())
-        };
-        let (mut used, mut count) = (0, 0);
-        for line in lines {
-            used += wrap(line, width.max(1)).len().max(1);
-            if used > rows && count > 0 {
-                break;
+    /// The guidelines as the overlay shows them at `width` columns: one row per screen line, each with the
+    /// line (paragraph) it wraps from. The overlay scrolls by these rows, so a paragraph taller than the
+    /// screen can be read to its end.
+    pub fn rows(&self, width: usize) -> Vec<GuidelineRow> {
+        let mut rows = Vec::new();
+        for (line, raw) in self.lines.iter().enumerate() {
+            for wrapped in wrap(raw, width.max(1)) {
+                rows.push(GuidelineRow { line, text: wrapped.iter().map(|p| p.text.as_str()).collect() });
             }
-            count += 1;
         }
-        count.max(1)
+        rows
+    }
+
+    /// The first row of `line` at `width` columns.
+    pub fn row_of(&self, line: usize, width: usize) -> usize {
+        self.lines.iter().take(line).map(|raw| wrap(raw, width.max(1)).len()).sum()
     }
 
     /// The line where the section about `label` starts (a heading that is the label's name or display
@@ -71,6 +70,14 @@ impl Guidelines {
         let names = [label.name.to_lowercase(), label.display.to_lowercase()];
         self.sections.iter().find(|(title, _)| names.contains(title)).map(|(_, line)| *line)
     }
+}
+
+/// One screen row of the guidelines overlay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuidelineRow {
+    /// The guidelines line (a whole paragraph once reflowed) this row wraps from.
+    pub line: usize,
+    pub text: String,
 }
 
 /// What the screen is showing.
@@ -83,6 +90,7 @@ pub enum Mode {
     /// Nothing left to label.
     Done,
     Guidelines {
+        /// The screen row at the top (see `Guidelines::rows`).
         scroll: usize,
         query: String,
         typing: bool,

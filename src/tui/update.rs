@@ -251,7 +251,8 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Guidelines => {
             let label = app.card().and_then(|c| app.predicted(c)).and_then(|(l, _)| l.first().copied());
-            let scroll = label.and_then(|k| app.guidelines.section_of(&app.config.labels[k])).unwrap_or(0);
+            let line = label.and_then(|k| app.guidelines.section_of(&app.config.labels[k])).unwrap_or(0);
+            let scroll = guidelines_row_of(app, line);
             open_overlay(app, Mode::Guidelines { scroll, query: String::new(), typing: false });
         }
         Action::Undo => return undo(app),
@@ -531,7 +532,7 @@ fn search_prompt(app: &mut App, key: Key, scroll: usize, query: String) -> Vec<E
     match key {
         Key::Esc => app.mode = Mode::Guidelines { scroll, query: String::new(), typing: false },
         Key::Enter => {
-            let scroll = find(app, &query, scroll).unwrap_or(scroll);
+            let scroll = find_from_row(app, &query, scroll, 0).unwrap_or(scroll);
             app.mode = Mode::Guidelines { scroll, query, typing: false };
         }
         k => app.mode = Mode::Guidelines { scroll, query: edit(query, k), typing: true },
@@ -549,19 +550,37 @@ fn find(app: &App, query: &str, from: usize) -> Option<usize> {
     (0..n).map(|i| (from + i) % n).find(|&i| app.guidelines.lines[i].to_lowercase().contains(&q))
 }
 
+/// The guidelines overlay's text area, rows by columns: the body less its borders and status line (see
+/// view::overlay::guidelines).
+fn guidelines_area(app: &App) -> (usize, usize) {
+    (usize::from(app.size.1.saturating_sub(6)).max(1), usize::from(app.size.0.saturating_sub(2)).max(1))
+}
+
+/// The guidelines row at the top of the overlay when it shows `line` first.
+fn guidelines_row_of(app: &App, line: usize) -> usize {
+    app.guidelines.row_of(line, guidelines_area(app).1)
+}
+
+/// The search from the screen row `scroll`: the row of the first matching line at or after the line
+/// `skip` lines past the one at the top.
+fn find_from_row(app: &App, query: &str, scroll: usize, skip: usize) -> Option<usize> {
+    let (_, width) = guidelines_area(app);
+    let top = app.guidelines.rows(width).get(scroll).map_or(0, |r| r.line);
+    find(app, query, top + skip).map(|line| app.guidelines.row_of(line, width))
+}
+
 fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String) {
-    let last = app.guidelines.lines.len().saturating_sub(1);
-    // The overlay's text area: the body less its borders and status line (see view::render).
-    let (rows, width) = (usize::from(app.size.1.saturating_sub(6)).max(1), usize::from(app.size.0.saturating_sub(2)));
-    let page = |forward| app.guidelines.lines_filling(scroll, rows, width, forward);
+    let (page, width) = guidelines_area(app);
+    let total = app.guidelines.rows(width).len();
+    let top = scroll;
     let scroll = match action {
         Action::Close => return close_overlay(app),
         Action::Search => {
             app.mode = Mode::Guidelines { scroll, query: String::new(), typing: true };
             return;
         }
-        Action::NextMatch => match find(app, &query, scroll + 1) {
-            Some(line) => line,
+        Action::NextMatch => match find_from_row(app, &query, scroll, 1) {
+            Some(row) => row,
             None => {
                 app.message = Some(Message { text: "No match.".into(), error: false });
                 scroll
@@ -569,11 +588,15 @@ fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String
         },
         Action::ScrollDown => scroll + 1,
         Action::ScrollUp => scroll.saturating_sub(1),
-        Action::PageDown => scroll + page(true),
-        Action::PageUp => scroll.saturating_sub(page(false)),
+        Action::PageDown => scroll + page,
+        Action::PageUp => scroll.saturating_sub(page),
         _ => scroll,
     };
-    app.mode = Mode::Guidelines { scroll: scroll.min(last), query, typing: false };
+    // Scrolling down stops once the last row is on screen (a jump to a heading near the end may have
+    // gone further; scrolling does not pull it back).
+    let scroll =
+        if matches!(action, Action::NextMatch) { scroll } else { scroll.min(total.saturating_sub(page).max(top)) };
+    app.mode = Mode::Guidelines { scroll, query, typing: false };
 }
 
 /// Typing into a one-line field.

@@ -227,17 +227,22 @@ fn multi_label_digits_toggle_and_enter_confirms() {
 #[test]
 fn guidelines_open_at_the_predicted_labels_section_scroll_and_search() {
     let mut a = app();
+    update(&mut a, Msg::Resize(80, 10)); // four rows of guidelines on screen, so they scroll
     press(&mut a, "g");
     let tech = a.guidelines.lines.iter().position(|l| l == "## tech").unwrap();
-    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech), "{:?}", a.mode);
+    let width = 78; // 80 columns less the overlay's borders
+    let tech_row = a.guidelines.row_of(tech, width);
+    assert!(tech_row > 0);
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech_row), "{:?}", a.mode);
     press(&mut a, "j");
-    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech + 1));
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == tech_row + 1));
     press(&mut a, "/");
     typed(&mut a, "GOVERN");
     press(&mut a, "Enter");
     let line = a.guidelines.lines.iter().position(|l| l.contains("Government")).unwrap();
+    let row = a.guidelines.row_of(line, width);
     assert!(
-        matches!(&a.mode, Mode::Guidelines { scroll, query, typing: false } if *scroll == line && query == "GOVERN")
+        matches!(&a.mode, Mode::Guidelines { scroll, query, typing: false } if *scroll == row && query == "GOVERN")
     );
     press(&mut a, "Esc");
     assert_eq!(a.mode, Mode::Item);
@@ -327,7 +332,34 @@ fn guidelines_page_and_jump_to_the_next_match() {
     press(&mut a, "n");
     let second = guidelines_at(&a);
     assert_ne!(first, second);
-    assert!(a.guidelines.lines[second].contains("##"));
+    assert!(a.guidelines.rows(78)[second].text.contains("##"), "n puts the next heading at the top");
+}
+
+#[test]
+fn a_paragraph_taller_than_the_overlay_scrolls_a_row_at_a_time_to_its_end() {
+    let long = "word ".repeat(400);
+    let guidelines =
+        crate::tui::state::Guidelines::from_markdown(&[("long.md".into(), format!("# Long\n\n{long}\n\nThe end.\n"))]);
+    let mut a = App::new(config(&["sport", "tech"], false), app().keymap, guidelines, (40, 12), T0);
+    press(&mut a, "g");
+    let width = 38;
+    let rows = a.guidelines.rows(width);
+    let paragraph = a.guidelines.lines.iter().position(|l| l.starts_with("word")).unwrap();
+    let paragraph_rows = rows.iter().filter(|r| r.line == paragraph).count();
+    assert!(paragraph_rows > 12, "the paragraph is taller than the screen: {paragraph_rows} rows");
+    // j moves one screen row, not one paragraph.
+    let start = guidelines_at(&a);
+    press(&mut a, "j");
+    assert_eq!(guidelines_at(&a), start + 1);
+    assert_eq!(a.guidelines.rows(width)[guidelines_at(&a)].line, rows[start + 1].line);
+    // Scrolling on reaches the last row, and stops with it at the bottom of the overlay's 6 text rows.
+    for _ in 0..rows.len() * 2 {
+        press(&mut a, "j");
+    }
+    assert_eq!(guidelines_at(&a), rows.len() - 6);
+    assert_eq!(rows.last().unwrap().text.trim(), "The end.");
+    press(&mut a, "PageUp");
+    assert_eq!(guidelines_at(&a), rows.len() - 12);
 }
 
 #[test]
@@ -391,23 +423,16 @@ fn paging_through_reflowed_guidelines_skips_no_paragraph() {
         }
         tops.push(at);
     }
-    // Each page starts at the first line the page before did not show whole (the last page stops at the
-    // last line).
-    let rows_of =
-        |lines: &[String]| -> usize { lines.iter().map(|l| crate::tui::text::wrap(l, 40).len().max(1)).sum() };
-    let last = a.guidelines.lines.len() - 1;
-    assert_eq!(*tops.last().unwrap(), last, "the last line is reached");
+    // Each page starts on the row after the page before (no row is skipped), and the last page ends at
+    // the last row.
+    let total = a.guidelines.rows(40).len();
+    assert!(total > 3 * rows, "{total} rows");
+    assert_eq!(tops[0], 0);
+    assert_eq!(*tops.last().unwrap(), total - rows, "the last row is reached");
     for pair in tops.windows(2) {
-        let shown = rows_of(&a.guidelines.lines[pair[0]..pair[1]]);
-        assert!(shown <= rows, "page {pair:?} holds {shown} rows, more than the {rows} on screen");
-        if pair[1] < last {
-            let with_next = rows_of(&a.guidelines.lines[pair[0]..=pair[1]]);
-            assert!(with_next > rows, "page {pair:?} could have shown line {} too", pair[1]);
-        }
+        assert!(pair[1] - pair[0] <= rows, "page {pair:?} skips rows");
     }
-    // PageUp goes back by the lines that fill one screen before the top.
+    assert!(tops.windows(2).rev().skip(1).all(|p| p[1] - p[0] == rows), "whole pages: {tops:?}");
     press(&mut a, "PageUp");
-    let back = guidelines_at(&a);
-    assert!(back < last && rows_of(&a.guidelines.lines[back..last]) <= rows);
-    assert!(back == 0 || rows_of(&a.guidelines.lines[back - 1..last]) > rows);
+    assert_eq!(guidelines_at(&a), total - 2 * rows);
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::fg;
 use crate::tui::keymap::KeyMode;
 use crate::tui::state::{App, Mode, Tally};
-use crate::tui::text::{one_line, wrap};
+use crate::tui::text::one_line;
 
 /// A bordered box over `area`, `width` and `height` at most, centred.
 fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
@@ -59,25 +59,18 @@ pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query
     let [text, bottom] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     let width = usize::from(text.width);
     let q = query.to_lowercase();
+    let rows = app.guidelines.rows(width);
     let mut lines: Vec<Line> = Vec::new();
-    for (i, raw) in app.guidelines.lines.iter().enumerate().skip(scroll) {
-        if lines.len() >= usize::from(text.height) {
-            break;
+    for row in rows.iter().skip(scroll).take(usize::from(text.height)) {
+        let raw = &app.guidelines.lines[row.line];
+        let mut style = Style::default();
+        if raw.starts_with('#') {
+            style = style.add_modifier(Modifier::BOLD).patch(fg(app, Color::Cyan));
         }
-        let heading = raw.starts_with('#');
-        let hit = !q.is_empty() && raw.to_lowercase().contains(&q);
-        for wrapped in wrap(raw, width) {
-            let s: String = wrapped.iter().map(|p| p.text.as_str()).collect();
-            let mut style = Style::default();
-            if heading {
-                style = style.add_modifier(Modifier::BOLD).patch(fg(app, Color::Cyan));
-            }
-            if hit {
-                style = style.add_modifier(Modifier::REVERSED);
-            }
-            lines.push(Line::from(Span::styled(s, style)));
+        if !q.is_empty() && raw.to_lowercase().contains(&q) {
+            style = style.add_modifier(Modifier::REVERSED);
         }
-        let _ = i;
+        lines.push(Line::from(Span::styled(row.text.clone(), style)));
     }
     if app.guidelines.lines.is_empty() {
         lines.push(Line::from("This project has no guidelines yet: add markdown files to its guidelines/ directory."));
@@ -86,7 +79,8 @@ pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query
     let status = if typing {
         format!("/{query}_")
     } else {
-        format!("line {} of {}", scroll + 1, app.guidelines.lines.len().max(1))
+        let shown_to = (scroll + usize::from(text.height)).min(rows.len());
+        format!("lines {}-{} of {}", (scroll + 1).min(shown_to), shown_to, rows.len())
     };
     frame.render_widget(Paragraph::new(one_line(&status, usize::from(bottom.width))), bottom);
 }
