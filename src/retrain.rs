@@ -1,6 +1,7 @@
-//! Keeping the model fresh while people label: once `sampling.retrain_every` decisions have come in since
-//! the current model learned, a new version is trained (on people's decisions plus the reference labels of
-//! items nobody has decided), scores the pending items through ONNX Runtime, and only then becomes current,
+//! Keeping the model fresh while people label: once people have made `sampling.retrain_every` decisions
+//! (at least one a label) since the current model learned, a new version is trained (on people's
+//! decisions plus the reference labels of items nobody has decided), scores the pending items through
+//! ONNX Runtime, and only then becomes current,
 //! so the queue never serves from a model that has not scored the pool. One retrain runs at a time per
 //! project, guarded by a lock file in `models/`. `margin queue next` starts `margin retrain --if-due` in the
 //! background when one is due; the screen's worker thread calls [`retrain`] itself. Wires `store`, `model`,
@@ -25,12 +26,16 @@ pub const LOCK_FILE: &str = "retrain.lock";
 /// been reused since.
 const STALE_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
 
-/// Whether a retrain is due.
+/// Whether a retrain is due: once people have made `sampling.retrain_every` decisions since the current
+/// model read its training data (skips and escalations count, as on the screen's batch summary, so a
+/// batch of that size is followed by a retrain), at least one of which labels an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
     /// Decisions by people since the current model read its training data (all of them if it learned
     /// from reference labels only, or there is no model).
     pub new_decisions: u64,
+    /// Those of them that change an item's labels: what a retrain would learn.
+    pub new_labels: u64,
     /// The project's `sampling.retrain_every`.
     pub every: u64,
     /// Why margin will not retrain at all, if it will not.
@@ -39,7 +44,16 @@ pub struct Due {
 
 impl Due {
     pub fn is_due(&self) -> bool {
-        self.never.is_none() && self.new_decisions >= self.every
+        self.never.is_none() && self.new_decisions >= self.every && self.new_labels > 0
+    }
+
+    /// Why it is not due, for people: how far along it is.
+    pub fn waiting_for(&self) -> String {
+        if self.new_decisions >= self.every && self.new_labels == 0 {
+            format!("{} decisions since the current model learned, none of them a label to learn", self.new_decisions)
+        } else {
+            format!("{} of {} decisions since the current model learned", self.new_decisions, self.every)
+        }
     }
 }
 
@@ -69,16 +83,17 @@ pub fn due(store: &Store, config: &ProjectConfig) -> Result<Due, StoreError> {
     let every = u64::from(config.sampling.retrain_every);
     if every == 0 {
         let never = "sampling.retrain_every is 0 in margin.toml: retraining is left to `margin train`";
-        return Ok(Due { new_decisions: 0, every, never: Some(never) });
+        return Ok(Due { new_decisions: 0, new_labels: 0, every, never: Some(never) });
     }
     let current = store.current_model()?;
     if current.as_ref().is_some_and(|m| m.kind == EXTERNAL) {
         let never = "the current model is a bring-your-own one (margin model use); margin does not replace it";
-        return Ok(Due { new_decisions: 0, every, never: Some(never) });
+        return Ok(Due { new_decisions: 0, new_labels: 0, every, never: Some(never) });
     }
     // A model for other labels than the project's (they were edited) has learned nothing that counts.
     let since = current.filter(|m| m.labels == config.label_names()).and_then(|m| m.decisions_upto).unwrap_or(0);
-    Ok(Due { new_decisions: store.people_labelled_since(since)?, every, never: None })
+    let since = store.people_decisions_since(since)?;
+    Ok(Due { new_decisions: since.all, new_labels: since.labelling, every, never: None })
 }
 
 /// Trains a new version, scores the pending items with it, and makes it current. Fails with
@@ -181,6 +196,19 @@ fn is_stale(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retrain_is_due_after_every_decisions_that_taught_something() {
+        let due = |new_decisions, new_labels| Due { new_decisions, new_labels, every: 20, never: None };
+        // A batch of 20 with a skip and an escalation in it is followed by a retrain.
+        assert!(due(20, 18).is_due());
+        assert!(!due(19, 19).is_due());
+        assert_eq!(due(19, 19).waiting_for(), "19 of 20 decisions since the current model learned");
+        // Twenty skips teach the model nothing.
+        assert!(!due(20, 0).is_due());
+        assert!(due(20, 0).waiting_for().contains("none of them a label"));
+        assert!(!Due { never: Some("off"), ..due(40, 40) }.is_due());
+    }
 
     #[test]
     fn one_lock_at_a_time_and_released_on_drop() {

@@ -307,8 +307,15 @@ impl StoreWorker {
 
     fn retrain_if_due(&mut self) {
         let Some(command) = &self.setup.retrain else { return };
-        let due = retrain::due(&self.store, &self.setup.config).map(|d| d.is_due()).unwrap_or(false);
-        if !due || retrain::is_running(&self.setup.dir) {
+        let why_not = match retrain::due(&self.store, &self.setup.config) {
+            Ok(due) if due.is_due() => {
+                retrain::is_running(&self.setup.dir).then(|| "someone else's retrain is running".to_string())
+            }
+            Ok(due) => Some(due.never.map_or_else(|| due.waiting_for(), str::to_string)),
+            Err(e) => Some(format!("cannot tell whether one is due ({e})")),
+        };
+        if let Some(why) = why_not {
+            self.reply(Msg::NotRetrained(why));
             return;
         }
         let before = self.store.current_model().ok().flatten();

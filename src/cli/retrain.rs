@@ -48,7 +48,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.if_due && !status.is_due() {
-        let why = format!("{} of {} decisions since the current model learned", status.new_decisions, status.every);
+        let why = status.waiting_for();
         say(serde_json::json!({"retrained": false, "why": why}), format!("Not due yet: {why}."));
         return Ok(ExitCode::SUCCESS);
     }

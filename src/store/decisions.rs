@@ -20,6 +20,15 @@ pub struct NewDecision {
     pub undoes: Option<i64>,
 }
 
+/// People's decisions since a point in the log (see [`Store::people_decisions_since`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecisionsSince {
+    /// Every decision by a person: labels, skips, escalations, undos.
+    pub all: u64,
+    /// Those that change what an item is labelled.
+    pub labelling: u64,
+}
+
 impl NewDecision {
     /// A decision with only the essentials set.
     pub fn new(item_id: i64, annotator: &str, action: DecisionAction) -> Self {
@@ -113,16 +122,18 @@ impl Store {
         rows.map(|r| r?.into_decision()).collect()
     }
 
-    /// How many decisions by people that change what an item is labelled (accept, correct, reject,
-    /// resolve, undo) came after decision `after`: what a retrain would learn that the model has not.
-    pub fn people_labelled_since(&self, after: i64) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM decisions WHERE id > ?1 AND annotator != ?2
-               AND action IN ('accept', 'correct', 'reject', 'resolve', 'undo')",
+    /// People's decisions after decision `after` (the machine's accepts left out): all of them, and those
+    /// that change what an item is labelled (accept, correct, reject, resolve, undo), which is what a
+    /// retrain would learn that the model has not.
+    pub fn people_decisions_since(&self, after: i64) -> Result<DecisionsSince> {
+        let (all, labelling): (i64, i64) = self.conn.query_row(
+            "SELECT count(*),
+                    coalesce(sum(action IN ('accept', 'correct', 'reject', 'resolve', 'undo')), 0)
+               FROM decisions WHERE id > ?1 AND annotator != ?2",
             params![after, super::MACHINE],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(DecisionsSince { all: u64::try_from(all).unwrap_or(0), labelling: u64::try_from(labelling).unwrap_or(0) })
     }
 }
 

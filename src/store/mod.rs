@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use decisions::NewDecision;
+pub use decisions::{DecisionsSince, NewDecision};
 pub use events::{Broken, BrokenEvent, ChainReport, EventFilter, StoredEvent};
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};

@@ -329,8 +329,9 @@ fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_n
     assert_eq!(store.current_model().unwrap().unwrap().id, id);
     assert_eq!(count(&store, "SELECT count(*) FROM events WHERE kind = 'current_model'"), 1);
 
-    // Decisions since: people's labels and undos count; skips and the machine's accepts do not.
-    assert_eq!(store.people_labelled_since(upto).unwrap(), 0);
+    // Decisions since: all of people's count, and their labels and undos as labelling; the machine's
+    // accepts do not count at all.
+    assert_eq!(store.people_decisions_since(upto).unwrap(), DecisionsSince { all: 0, labelling: 0 });
     let second =
         store.record_decision(&NewDecision { labels: labels(), ..NewDecision::new(2, "ann", DecisionAction::Correct) });
     store.record_decision(&NewDecision::new(3, "ann", DecisionAction::Skip)).unwrap();
@@ -346,8 +347,8 @@ fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_n
             ..NewDecision::new(2, "ann", DecisionAction::Undo)
         })
         .unwrap();
-    assert_eq!(store.people_labelled_since(upto).unwrap(), 2);
-    assert_eq!(store.people_labelled_since(0).unwrap(), 3);
+    assert_eq!(store.people_decisions_since(upto).unwrap(), DecisionsSince { all: 3, labelling: 2 });
+    assert_eq!(store.people_decisions_since(0).unwrap(), DecisionsSince { all: 4, labelling: 3 });
 }
 
 #[test]

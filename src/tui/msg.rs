@@ -149,6 +149,8 @@ pub enum Msg {
     AllTime(Result<Option<Box<PersonStats>>, String>),
     Model(ModelInfo),
     Retrained(RetrainOutcome),
+    /// The batch is done but no retrain follows it, and why ("12 of 20 decisions since ...").
+    NotRetrained(String),
     /// SIGTERM or SIGHUP: finish up and leave.
     Terminate,
 }

@@ -204,6 +204,8 @@ pub struct App {
     /// The model version and accuracy when the batch started, and what the retrain after it changed.
     pub batch_model_before: Option<f64>,
     pub retrain: Option<RetrainOutcome>,
+    /// Why no retrain follows this batch, when the worker says none does.
+    pub not_retrained: Option<String>,
     /// This person's record over the whole project, as last read (the statistics ask for it).
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
     pub quitting: bool,
@@ -286,6 +288,7 @@ impl App {
             model: ModelInfo::default(),
             batch_model_before: None,
             retrain: None,
+            not_retrained: None,
             all_time: None,
             quitting: false,
         }

@@ -76,6 +76,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.retrain = Some(outcome);
             Vec::new()
         }
+        Msg::NotRetrained(why) => {
+            app.not_retrained = Some(why);
+            Vec::new()
+        }
         Msg::Terminate => quit(app),
     }
 }
@@ -102,6 +106,7 @@ fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
     app.batch_cold_start = batch.cold_start;
     app.batch_model_before = app.model.cv_accuracy;
     app.retrain = None;
+    app.not_retrained = None;
     app.mode = Mode::Item;
     show_card(app)
 }

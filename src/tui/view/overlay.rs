@@ -202,7 +202,10 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
         None if app.model.activity == crate::tui::msg::ModelActivity::Retraining => {
             lines.push(Line::from("The model is retraining on your labels in the background..."));
         }
-        None => lines.push(Line::from("No retrain after this batch (not due yet).")),
+        None => lines.push(Line::from(match &app.not_retrained {
+            Some(why) => format!("No retrain after this batch: {why}."),
+            None => "No retrain after this batch (not due yet).".to_string(),
+        })),
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Enter: next batch · u: undo the last decision · q: quit", bold)));

@@ -82,6 +82,25 @@ fn batch_summary_with_what_the_retrain_changed() {
 }
 
 #[test]
+fn batch_summary_says_why_no_retrain_follows() {
+    let mut a = app();
+    for (i, key) in ["a", "3", "s"].into_iter().enumerate() {
+        press(&mut a, key);
+        let item_id = a.saving.unwrap();
+        update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
+    }
+    assert!(screen(&a, 80, 24).contains("not due yet"), "{}", screen(&a, 80, 24));
+    update(&mut a, Msg::NotRetrained("3 of 20 decisions since the current model learned".into()));
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("No retrain after this batch: 3 of 20 decisions since"), "{s}");
+    update(
+        &mut a,
+        Msg::Batch(crate::tui::msg::BatchLoaded { cards: fixtures::cards(), batch_id: 2, ..Default::default() }),
+    );
+    assert_eq!(a.not_retrained, None, "a new batch forgets the last one's reason");
+}
+
+#[test]
 fn prompts_for_escalation_and_override_reasons() {
     let mut a = app();
     press(&mut a, "e");
