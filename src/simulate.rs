@@ -150,7 +150,10 @@ pub fn full_accuracy(
     let options =
         TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into(), make_current: true };
     train_new_version(&dir, &config, &mut store, runtime, &options)?;
-    let point = evaluate(&dir, &store, runtime, dataset, test)?.expect("a model was just trained");
+    let point = evaluate(&dir, &store, runtime, dataset, test)?.ok_or_else(|| SimulateError::Io {
+        path: dir.clone(),
+        message: "the model trained on every pool label did not become current".into(),
+    })?;
     Ok(Point { labels: pool.len(), ..point })
 }
 
@@ -209,4 +212,44 @@ pub fn run(
 /// Labels needed to reach `target` accuracy: the first point at or above it.
 pub fn labels_to_target(curve: &[Point], target: f64) -> Option<usize> {
     curve.iter().find(|p| p.accuracy >= target).map(|p| p.labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(per_label: &[usize]) -> Dataset {
+        let mut gold = Vec::new();
+        for (label, &n) in per_label.iter().enumerate() {
+            gold.extend(std::iter::repeat_n(label, n));
+        }
+        let texts = (0..gold.len()).map(|i| format!("text {i}")).collect();
+        Dataset { texts, gold, labels: (0..per_label.len()).map(|l| format!("l{l}")).collect() }
+    }
+
+    #[test]
+    fn the_split_holds_out_a_share_of_each_label_and_is_the_same_for_the_same_seed() {
+        let data = dataset(&[50, 30, 20]);
+        let (test, pool) = split(&data, 0.2, 1);
+        let mut all: Vec<usize> = test.iter().chain(&pool).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>(), "every item once, in the test set or the pool");
+        for (label, held) in [(0, 10), (1, 6), (2, 4)] {
+            assert_eq!(test.iter().filter(|&&i| data.gold[i] == label).count(), held, "label {label}");
+        }
+        assert_eq!(split(&data, 0.2, 1), (test.clone(), pool), "same seed, same split");
+        assert_ne!(split(&data, 0.2, 2).0, test, "another seed, another split");
+    }
+
+    #[test]
+    fn labels_to_target_is_the_first_point_at_or_above_it() {
+        let curve: Vec<Point> = [(10, 0.5), (20, 0.9), (30, 0.85), (40, 0.95)]
+            .into_iter()
+            .map(|(labels, accuracy)| Point { labels, accuracy, macro_f1: accuracy })
+            .collect();
+        assert_eq!(labels_to_target(&curve, 0.9), Some(20));
+        assert_eq!(labels_to_target(&curve, 0.91), Some(40));
+        assert_eq!(labels_to_target(&curve, 0.96), None);
+        assert_eq!(labels_to_target(&[], 0.1), None);
+    }
 }

@@ -156,7 +156,9 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         let json = serde_json::json!({
             "data": args.data, "items": dataset.texts.len(), "labels": dataset.labels, "seeds": args.seeds,
             "budget": args.budget, "batch": args.batch, "error_rate": args.error_rate,
-            "mean_full_data_accuracy": mean_full, "strategies": summary, "out": out,
+            "mean_full_data_accuracy": mean_full,
+            "full_data_accuracy": targets.iter().map(|t| t.0).collect::<Vec<_>>(),
+            "strategies": summary, "out": out,
         });
         println!("{json}");
         return Ok(ExitCode::SUCCESS);
@@ -164,19 +166,38 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     println!("full-data accuracy (mean over seeds): {mean_full:.4}; target: 95% of it per seed");
     println!("{:<18} {:>22} {:>16}", "strategy", "labels to target (mean)", "final accuracy");
     for s in &summary {
-        let flag =
-            if s["all_seeds_reached_target"].as_bool() == Some(true) { "" } else { " (some seeds did not reach it)" };
+        let hits: Vec<Option<usize>> = s["labels_to_target"]
+            .as_array()
+            .map(|h| h.iter().map(|n| n.as_u64().map(|n| n as usize)).collect())
+            .unwrap_or_default();
         println!(
-            "{:<18} {:>22.1} {:>16.4}{flag}",
-            visible(s["strategy"].as_str().unwrap_or("")),
-            s["mean_labels_to_target"].as_f64().unwrap_or(0.0),
-            s["mean_final_accuracy"].as_f64().unwrap_or(0.0)
+            "{}",
+            summary_row(
+                &visible(s["strategy"].as_str().unwrap_or("")),
+                &hits,
+                s["mean_labels_to_target"].as_f64().unwrap_or(0.0),
+                s["mean_final_accuracy"].as_f64().unwrap_or(0.0),
+                args.budget
+            )
         );
     }
     println!();
     print!("{}", plot(&curves, args.budget));
     println!("curves: {}", out.join("curves.csv").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One strategy's row of the summary table. A seed that did not reach the target counts as the budget,
+/// so the mean is then a lower bound, and says so.
+fn summary_row(name: &str, hits: &[Option<usize>], mean: f64, final_accuracy: f64, budget: usize) -> String {
+    let missed = hits.iter().filter(|h| h.is_none()).count();
+    let (mean, flag) = if missed == 0 {
+        (format!("{mean:.1}"), String::new())
+    } else {
+        let seeds = if missed == 1 { "seed" } else { "seeds" };
+        (format!("at least {mean:.1}"), format!(" ({missed} {seeds} not there within {budget} labels)"))
+    };
+    format!("{name:<18} {mean:>22} {final_accuracy:>16.4}{flag}")
 }
 
 fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
@@ -269,4 +290,40 @@ fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>, budget: usize) -> String {
         means.iter().enumerate().map(|(s, (n, _))| format!("{} {n}", marks[s % marks.len()])).collect();
     out.push_str(&format!("        mean accuracy: {}\n", legend.join("   ")));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mean_with_a_seed_that_missed_the_target_is_shown_as_a_lower_bound() {
+        let all = summary_row("default", &[Some(40), Some(60)], 50.0, 0.9512, 100);
+        assert_eq!(all.split_whitespace().collect::<Vec<_>>(), ["default", "50.0", "0.9512"]);
+        let one = summary_row("random", &[Some(60), None], 80.0, 0.9, 100);
+        assert!(one.contains("at least 80.0") && one.ends_with("(1 seed not there within 100 labels)"), "{one}");
+        let two = summary_row("random", &[None, None], 100.0, 0.8, 100);
+        assert!(two.ends_with("(2 seeds not there within 100 labels)"), "{two}");
+    }
+
+    #[test]
+    fn the_plot_marks_each_strategys_mean_curve() {
+        let point = |labels, accuracy| Point { labels, accuracy, macro_f1: accuracy };
+        let mut curves = BTreeMap::new();
+        curves.insert(
+            "default".to_string(),
+            vec![vec![point(10, 0.5), point(20, 0.9)], vec![point(10, 0.7), point(20, 0.9)]],
+        );
+        curves.insert("random".to_string(), vec![vec![point(10, 0.5), point(20, 0.7)]]);
+        let drawn = plot(&curves, 20);
+        let rows: Vec<&str> = drawn.lines().collect();
+        // The top row is the best mean (default's 0.9 at 20 labels, the right edge); the bottom the worst
+        // (random's 0.5 at 10 labels, the middle column). Default's mean at 10 labels is 0.6, over seeds.
+        let column = |row: &str, c: char| row.split_once('|').and_then(|(_, plot)| plot.find(c));
+        assert!(rows[0].starts_with(" 0.900 |") && column(rows[0], '*') == Some(59), "{drawn}");
+        assert!(rows[13].starts_with(" 0.500 |") && column(rows[13], 'o') == Some(29), "{drawn}");
+        assert!(rows[10].starts_with(" 0.592 |") && column(rows[10], '*') == Some(29), "{drawn}");
+        assert!(drawn.contains("mean accuracy: * default   o random"), "{drawn}");
+        assert_eq!(drawn.matches('*').count(), 2 + 1, "two points and the legend: {drawn}");
+    }
 }
