@@ -75,12 +75,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             for s in &batch.items {
                 let flat: String = shown(&s.item.text).split_whitespace().collect::<Vec<_>>().join(" ");
                 let short: String = flat.chars().take(70).collect();
+                // The score as people read it: for margin, the gap between the top two labels.
+                let score = s.why.shown_score(s.score).map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
                 println!(
-                    "{:>3}. {:<18} {:<15} {:>6.3}{}  {}",
+                    "{:>3}. {:<18} {:<15} {:>6}{}  {}",
                     s.rank,
                     visible(&s.item.ext_id),
                     s.why.as_str(),
-                    s.score,
+                    score,
                     if s.audit { " audit" } else { "" },
                     visible(&short)
                 );

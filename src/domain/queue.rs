@@ -65,6 +65,32 @@ impl Why {
             .into_iter()
             .find(|w| w.as_str() == s)
     }
+
+    /// The ranking score as people read it: the gap between the top two labels (margin), the top
+    /// label's probability (least-confident), the entropy or vote entropy; none for diversity (a coverage
+    /// gain) and random picks. The queue ranks by 1 - gap and 1 - top so that higher is always first.
+    pub fn shown_score(self, score: f32) -> Option<f32> {
+        match self {
+            Why::Margin | Why::LeastConfident => Some(1.0 - score),
+            Why::Entropy | Why::Committee => Some(score),
+            Why::Diversity | Why::Random => None,
+        }
+    }
+
+    /// Why an item with this pick's `score` was chosen, in words, for the person looking at it.
+    pub fn describe(self, score: f32) -> String {
+        let shown = self.shown_score(score).unwrap_or(0.0);
+        match self {
+            Why::Margin => format!("its top two labels are only {shown:.2} apart (margin)"),
+            Why::LeastConfident => {
+                format!("the model is least sure: top label {:.0}% (least-confident)", shown * 100.0)
+            }
+            Why::Entropy => format!("the model's guess is spread over the labels: entropy {shown:.2}"),
+            Why::Committee => format!("the committee's models disagree: vote entropy {shown:.2}"),
+            Why::Diversity => "it is unlike what is labelled so far (diversity)".to_string(),
+            Why::Random => "at random, to check the model where it feels sure".to_string(),
+        }
+    }
 }
 
 /// One pick: the item, why, the score that ranked it (the measure's value; distance for diversity; 0

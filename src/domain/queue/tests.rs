@@ -192,3 +192,15 @@ fn random_picks_come_from_the_range_given_and_the_short_list_holds_the_best_of_e
     assert_eq!(sample.len(), 50);
     assert!(sample.iter().all(|i| !ranked.contains(i)), "the sample is besides the ranked ones");
 }
+
+#[test]
+fn why_a_pick_was_chosen_reads_in_the_scores_people_know() {
+    // The queue ranks by 1 - gap and 1 - top probability; people read the gap and the probability.
+    assert!((Why::Margin.shown_score(0.96).unwrap() - 0.04).abs() < 1e-6);
+    assert!(Why::Margin.describe(0.96).contains("only 0.04 apart"));
+    assert!(Why::LeastConfident.describe(0.72).contains("top label 28%"));
+    assert_eq!(Why::Entropy.shown_score(1.2), Some(1.2));
+    assert_eq!(Why::Diversity.shown_score(3.5), None);
+    assert!(!Why::Diversity.describe(3.5).contains("3.5"), "a coverage gain means nothing to a person");
+    assert!(Why::Random.describe(0.0).starts_with("at random"));
+}

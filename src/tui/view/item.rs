@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{fg, label_color};
+use crate::domain::queue::Why;
 use crate::tui::msg::{Card, Explanation};
 use crate::tui::state::App;
 use crate::tui::text::{one_line, wrap};
@@ -49,9 +50,8 @@ fn render_text(app: &App, frame: &mut Frame, area: Rect, card: &Card, explanatio
     let width = usize::from(area.width);
     let mut footer: Vec<Line> = Vec::new();
     let audit = if card.audit { " · audit of the machine" } else { "" };
-    // The queue ranks by 1 - margin; people think in the margin itself (the gap between the top two).
-    let score = if card.why == "margin" { 1.0 - card.score } else { card.score };
-    let why = format!("picked by {} {score:.2} · rank {} of {}{audit}", card.why, card.rank, card.batch_size);
+    let chosen = Why::parse(&card.why).map_or_else(|| card.why.clone(), |w| w.describe(card.score));
+    let why = format!("{} of {} · chosen: {chosen}{audit}", card.rank, card.batch_size);
     footer.push(Line::from(Span::styled(one_line(&why, width), fg(app, Color::DarkGray))));
     if !card.meta.is_empty() {
         let meta: Vec<String> = card.meta.iter().map(|(k, v)| format!("{k}: {v}")).collect();
