@@ -81,6 +81,7 @@ impl Why {
     pub fn describe(self, score: f32) -> String {
         let shown = self.shown_score(score).unwrap_or(0.0);
         match self {
+            Why::Margin if shown < 0.01 => "its top two labels are less than 0.01 apart (margin)".to_string(),
             Why::Margin => format!("its top two labels are only {shown:.2} apart (margin)"),
             Why::LeastConfident => {
                 format!("the model is least sure: top label {:.0}% (least-confident)", shown * 100.0)

@@ -198,6 +198,7 @@ fn why_a_pick_was_chosen_reads_in_the_scores_people_know() {
     // The queue ranks by 1 - gap and 1 - top probability; people read the gap and the probability.
     assert!((Why::Margin.shown_score(0.96).unwrap() - 0.04).abs() < 1e-6);
     assert!(Why::Margin.describe(0.96).contains("only 0.04 apart"));
+    assert!(Why::Margin.describe(0.999).contains("less than 0.01 apart"), "not '0.00 apart'");
     assert!(Why::LeastConfident.describe(0.72).contains("top label 28%"));
     assert_eq!(Why::Entropy.shown_score(1.2), Some(1.2));
     assert_eq!(Why::Diversity.shown_score(3.5), None);
