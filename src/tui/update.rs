@@ -8,6 +8,9 @@ use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg}
 use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
 
+mod guidelines;
+use guidelines::{guidelines_action, guidelines_row_of, search_prompt};
+
 /// How many cards ahead explanations are asked for.
 const EXPLAIN_AHEAD: usize = 3;
 
@@ -531,77 +534,6 @@ fn note_prompt(app: &mut App, key: Key, text: String) -> Vec<Effect> {
         k => app.mode = Mode::Note { text: edit(text, k) },
     }
     Vec::new()
-}
-
-fn search_prompt(app: &mut App, key: Key, scroll: usize, query: String) -> Vec<Effect> {
-    match key {
-        Key::Esc => app.mode = Mode::Guidelines { scroll, query: String::new(), typing: false },
-        Key::Enter => {
-            let scroll = find_from_row(app, &query, scroll, 0).unwrap_or(scroll);
-            app.mode = Mode::Guidelines { scroll, query, typing: false };
-        }
-        k => app.mode = Mode::Guidelines { scroll, query: edit(query, k), typing: true },
-    }
-    Vec::new()
-}
-
-/// The first guidelines line at or after `from` that contains `query` (case-insensitive), wrapping round.
-fn find(app: &App, query: &str, from: usize) -> Option<usize> {
-    let q = query.to_lowercase();
-    if q.is_empty() {
-        return None;
-    }
-    let n = app.guidelines.lines.len();
-    (0..n).map(|i| (from + i) % n).find(|&i| app.guidelines.lines[i].to_lowercase().contains(&q))
-}
-
-/// The guidelines overlay's text area, rows by columns: the body less its borders and status line (see
-/// view::overlay::guidelines).
-fn guidelines_area(app: &App) -> (usize, usize) {
-    (usize::from(app.size.1.saturating_sub(6)).max(1), usize::from(app.size.0.saturating_sub(2)).max(1))
-}
-
-/// The guidelines row at the top of the overlay when it shows `line` first.
-fn guidelines_row_of(app: &App, line: usize) -> usize {
-    app.guidelines.row_of(line, guidelines_area(app).1)
-}
-
-/// The search from the screen row `scroll`: the row of the first matching line at or after the line
-/// `skip` lines past the one at the top.
-fn find_from_row(app: &App, query: &str, scroll: usize, skip: usize) -> Option<usize> {
-    let (_, width) = guidelines_area(app);
-    let top = app.guidelines.rows(width).get(scroll).map_or(0, |r| r.line);
-    find(app, query, top + skip).map(|line| app.guidelines.row_of(line, width))
-}
-
-fn guidelines_action(app: &mut App, action: Action, scroll: usize, query: String) {
-    let (page, width) = guidelines_area(app);
-    let total = app.guidelines.rows(width).len();
-    let top = scroll;
-    let scroll = match action {
-        Action::Close => return close_overlay(app),
-        Action::Search => {
-            app.mode = Mode::Guidelines { scroll, query: String::new(), typing: true };
-            return;
-        }
-        Action::NextMatch => match find_from_row(app, &query, scroll, 1) {
-            Some(row) => row,
-            None => {
-                app.message = Some(Message { text: "No match.".into(), error: false });
-                scroll
-            }
-        },
-        Action::ScrollDown => scroll + 1,
-        Action::ScrollUp => scroll.saturating_sub(1),
-        Action::PageDown => scroll + page,
-        Action::PageUp => scroll.saturating_sub(page),
-        _ => scroll,
-    };
-    // Scrolling down stops once the last row is on screen (a jump to a heading near the end may have
-    // gone further; scrolling does not pull it back).
-    let scroll =
-        if matches!(action, Action::NextMatch) { scroll } else { scroll.min(total.saturating_sub(page).max(top)) };
-    app.mode = Mode::Guidelines { scroll, query, typing: false };
 }
 
 /// Typing into a one-line field.
