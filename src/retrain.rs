@@ -1,11 +1,10 @@
 //! Keeping the model fresh while people label: once people have made `sampling.retrain_every` decisions
 //! (at least one a label) since the current model learned, a new version is trained (on people's
 //! decisions plus the reference labels of items nobody has decided), scores the pending items through
-//! ONNX Runtime, and only then becomes current,
-//! so the queue never serves from a model that has not scored the pool. One retrain runs at a time per
-//! project, guarded by a lock file in `models/`. `margin queue next` starts `margin retrain --if-due` in the
-//! background when one is due; the screen's worker thread calls [`retrain`] itself. Wires `store`, `model`,
-//! `training` and `scoring`.
+//! ONNX Runtime, and only then becomes current, so the queue never serves from a model that has not
+//! scored the pool. One retrain runs at a time per project, guarded by a lock file in `models/`.
+//! `margin queue next` starts `margin retrain --if-due` in the background when one is due; the screen's
+//! worker thread calls [`retrain`] itself. Wires `store`, `model`, `training` and `scoring`.
 
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};

@@ -63,6 +63,8 @@ pub enum SimulateError {
     Retrain(#[from] RetrainError),
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
+    #[error("{}: the model trained on every pool label did not become current", .0.display())]
+    NoFullDataModel(PathBuf),
 }
 
 /// A stratified split: indices of the held-out test items and of the pool, by seed.
@@ -150,10 +152,8 @@ pub fn full_accuracy(
     let options =
         TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into(), make_current: true };
     train_new_version(&dir, &config, &mut store, runtime, &options)?;
-    let point = evaluate(&dir, &store, runtime, dataset, test)?.ok_or_else(|| SimulateError::Io {
-        path: dir.clone(),
-        message: "the model trained on every pool label did not become current".into(),
-    })?;
+    let point =
+        evaluate(&dir, &store, runtime, dataset, test)?.ok_or_else(|| SimulateError::NoFullDataModel(dir.clone()))?;
     Ok(Point { labels: pool.len(), ..point })
 }
 

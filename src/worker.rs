@@ -309,7 +309,11 @@ impl StoreWorker {
         let Some(command) = &self.setup.retrain else { return };
         let why_not = match retrain::due(&self.store, &self.setup.config) {
             Ok(due) if due.is_due() => {
-                retrain::is_running(&self.setup.dir).then(|| "someone else's retrain is running".to_string())
+                if self.retraining.is_some() {
+                    Some("the retrain after an earlier batch is still running".to_string())
+                } else {
+                    retrain::is_running(&self.setup.dir).then(|| "someone else's retrain is running".to_string())
+                }
             }
             Ok(due) => Some(due.never.map_or_else(|| due.waiting_for(), str::to_string)),
             Err(e) => Some(format!("cannot tell whether one is due ({e})")),
@@ -328,7 +332,10 @@ impl StoreWorker {
                 self.retraining = Some((Some(child), before));
                 self.reply(Msg::Model(ModelInfo { activity: ModelActivity::Retraining, ..self.model_info() }));
             }
-            Err(e) => tracing::warn!("cannot start a background retrain: {e}"),
+            Err(e) => {
+                tracing::warn!("cannot start a background retrain: {e}");
+                self.reply(Msg::NotRetrained(format!("cannot start one ({e})")));
+            }
         }
     }
 
@@ -354,7 +361,10 @@ impl StoreWorker {
                     changed_predictions: changed,
                 }));
             }
-            _ => self.reply(Msg::Model(self.model_info())),
+            _ => {
+                self.reply(Msg::NotRetrained("the retrain ended without a new model (the log says why)".into()));
+                self.reply(Msg::Model(self.model_info()));
+            }
         }
     }
 }

@@ -64,6 +64,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 println!("Nothing left to label for {}.", visible(&annotator));
                 return Ok(ExitCode::SUCCESS);
             }
+            let multi_label = project.config.task == crate::domain::TaskKind::MultiLabel;
             let how = if batch.resumed {
                 "resumed"
             } else if batch.cold_start {
@@ -76,7 +77,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 let flat: String = shown(&s.item.text).split_whitespace().collect::<Vec<_>>().join(" ");
                 let short: String = flat.chars().take(70).collect();
                 // The score as people read it: for margin, the gap between the top two labels.
-                let score = s.why.shown_score(s.score).map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+                let score =
+                    s.why.shown_score(s.score, multi_label).map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
                 println!(
                     "{:>3}. {:<18} {:<15} {:>6}{}  {}",
                     s.rank,

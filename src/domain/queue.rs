@@ -66,30 +66,37 @@ impl Why {
             .find(|w| w.as_str() == s)
     }
 
-    /// The ranking score as people read it: the gap between the top two labels (margin), the top
-    /// label's probability (least-confident), the entropy or vote entropy; none for diversity (a coverage
-    /// gain) and random picks. The queue ranks by 1 - gap and 1 - top so that higher is always first.
-    pub fn shown_score(self, score: f32) -> Option<f32> {
+    /// The ranking score as people read it: the gap between the top two labels (margin; multi-label:
+    /// between yes and no for the least sure label), the top label's probability (least-confident;
+    /// multi-label: the less likely side of the least sure label), the entropy or vote entropy; none for
+    /// diversity (a coverage gain) and random picks. The queue ranks so that higher is always first.
+    pub fn shown_score(self, score: f32, multi_label: bool) -> Option<f32> {
         match self {
-            Why::Margin | Why::LeastConfident => Some(1.0 - score),
+            Why::Margin => Some(1.0 - score),
+            Why::LeastConfident if multi_label => Some(score),
+            Why::LeastConfident => Some(1.0 - score),
             Why::Entropy | Why::Committee => Some(score),
             Why::Diversity | Why::Random => None,
         }
     }
 
     /// Why an item with this pick's `score` was chosen, in words, for the person looking at it.
-    pub fn describe(self, score: f32) -> String {
-        let shown = self.shown_score(score).unwrap_or(0.0);
+    pub fn describe(self, score: f32, multi_label: bool) -> String {
+        let shown = self.shown_score(score, multi_label).unwrap_or(0.0);
+        let gap = if shown < 0.01 { "less than 0.01".to_string() } else { format!("only {shown:.2}") };
         match self {
-            Why::Margin if shown < 0.01 => "its top two labels are less than 0.01 apart (margin)".to_string(),
-            Why::Margin => format!("its top two labels are only {shown:.2} apart (margin)"),
+            Why::Margin if multi_label => format!("for one label, yes and no are {gap} apart (margin)"),
+            Why::Margin => format!("its top two labels are {gap} apart (margin)"),
+            Why::LeastConfident if multi_label => {
+                format!("one label is nearly a toss-up: {:.0}% against (least-confident)", shown * 100.0)
+            }
             Why::LeastConfident => {
                 format!("the model is least sure: top label {:.0}% (least-confident)", shown * 100.0)
             }
-            Why::Entropy => format!("the model's guess is spread over the labels: entropy {shown:.2}"),
+            Why::Entropy => format!("the model's guess is spread out: entropy {shown:.2}"),
             Why::Committee => format!("the committee's models disagree: vote entropy {shown:.2}"),
             Why::Diversity => "it is unlike what is labelled so far (diversity)".to_string(),
-            Why::Random => "at random, to check the model where it feels sure".to_string(),
+            Why::Random => "at random, so no part of the pool goes unseen".to_string(),
         }
     }
 }

@@ -123,13 +123,15 @@ impl Store {
     }
 
     /// People's decisions after decision `after` (the machine's accepts left out): all of them, and those
-    /// that change what an item is labelled (accept, correct, reject, resolve, undo), which is what a
-    /// retrain would learn that the model has not.
+    /// that change what an item is labelled (accept, correct, reject, resolve, and the undo of one of
+    /// those), which is what a retrain would learn that the model has not.
     pub fn people_decisions_since(&self, after: i64) -> Result<DecisionsSince> {
         let (all, labelling): (i64, i64) = self.conn.query_row(
             "SELECT count(*),
-                    coalesce(sum(action IN ('accept', 'correct', 'reject', 'resolve', 'undo')), 0)
-               FROM decisions WHERE id > ?1 AND annotator != ?2",
+                    coalesce(sum(d.action IN ('accept', 'correct', 'reject', 'resolve')
+                                 OR (d.action = 'undo' AND u.action IN ('accept', 'correct', 'reject', 'resolve'))), 0)
+               FROM decisions d LEFT JOIN decisions u ON u.id = d.undoes
+              WHERE d.id > ?1 AND d.annotator != ?2",
             params![after, super::MACHINE],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

@@ -349,6 +349,14 @@ fn a_registered_model_becomes_current_only_when_made_so_and_counts_what_it_has_n
         .unwrap();
     assert_eq!(store.people_decisions_since(upto).unwrap(), DecisionsSince { all: 3, labelling: 2 });
     assert_eq!(store.people_decisions_since(0).unwrap(), DecisionsSince { all: 4, labelling: 3 });
+    // Undoing a skip changes no label: it counts as a decision, not as something to learn.
+    let skipped = &store.decisions_for(3).unwrap()[0];
+    assert_eq!(skipped.action, DecisionAction::Skip);
+    let skip = skipped.id;
+    store
+        .record_decision(&NewDecision { undoes: Some(skip), ..NewDecision::new(3, "ann", DecisionAction::Undo) })
+        .unwrap();
+    assert_eq!(store.people_decisions_since(upto).unwrap(), DecisionsSince { all: 4, labelling: 2 });
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
 
 mod guidelines;
-use guidelines::{guidelines_action, guidelines_row_of, search_prompt};
+use guidelines::{guidelines_action, guidelines_row_at, guidelines_row_of, guidelines_top, search_prompt};
 
 /// How many cards ahead explanations are asked for.
 const EXPLAIN_AHEAD: usize = 3;
@@ -19,7 +19,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => key_pressed(app, key),
         Msg::Resize(w, h) => {
+            let top = guidelines_top(app);
             app.size = (w, h);
+            // The guidelines' rows depend on the width: keep the same text at the top.
+            if let Some(top) = top {
+                let row = guidelines_row_at(app, top);
+                if let Mode::Guidelines { scroll, .. } = &mut app.mode {
+                    *scroll = row;
+                }
+            }
             Vec::new()
         }
         Msg::Tick(now) => {
@@ -147,6 +155,8 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
     app.explanations.retain(|id, _| *id != item_id);
     if app.position >= app.cards.len() {
         app.mode = Mode::Summary;
+        // The worker says afresh why no retrain follows (after an undo, the batch ends again).
+        app.not_retrained = None;
         return vec![Effect::BatchDone];
     }
     if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {

@@ -196,12 +196,15 @@ fn random_picks_come_from_the_range_given_and_the_short_list_holds_the_best_of_e
 #[test]
 fn why_a_pick_was_chosen_reads_in_the_scores_people_know() {
     // The queue ranks by 1 - gap and 1 - top probability; people read the gap and the probability.
-    assert!((Why::Margin.shown_score(0.96).unwrap() - 0.04).abs() < 1e-6);
-    assert!(Why::Margin.describe(0.96).contains("only 0.04 apart"));
-    assert!(Why::Margin.describe(0.999).contains("less than 0.01 apart"), "not '0.00 apart'");
-    assert!(Why::LeastConfident.describe(0.72).contains("top label 28%"));
-    assert_eq!(Why::Entropy.shown_score(1.2), Some(1.2));
-    assert_eq!(Why::Diversity.shown_score(3.5), None);
-    assert!(!Why::Diversity.describe(3.5).contains("3.5"), "a coverage gain means nothing to a person");
-    assert!(Why::Random.describe(0.0).starts_with("at random"));
+    assert!((Why::Margin.shown_score(0.96, false).unwrap() - 0.04).abs() < 1e-6);
+    assert!(Why::Margin.describe(0.96, false).contains("top two labels are only 0.04 apart"));
+    assert!(Why::Margin.describe(0.999, false).contains("less than 0.01 apart"), "not '0.00 apart'");
+    assert!(Why::LeastConfident.describe(0.72, false).contains("top label 28%"));
+    // Multi-label: each label is a yes/no question; the measures are about the least sure one.
+    assert!(Why::Margin.describe(0.9, true).contains("yes and no are only 0.10 apart"));
+    assert!(Why::LeastConfident.describe(0.45, true).contains("45% against"));
+    assert_eq!(Why::Entropy.shown_score(1.2, false), Some(1.2));
+    assert_eq!(Why::Diversity.shown_score(3.5, false), None);
+    assert!(!Why::Diversity.describe(3.5, false).contains("3.5"), "a coverage gain means nothing to a person");
+    assert!(Why::Random.describe(0.0, false).starts_with("at random"));
 }

@@ -40,6 +40,31 @@ pub(super) fn guidelines_row_of(app: &App, line: usize) -> usize {
     app.guidelines.row_of(line, guidelines_area(app).1)
 }
 
+/// Where the overlay's top row is, independent of the width: its line (paragraph) and how many
+/// characters of that line come before it. `None` when the overlay is not open.
+pub(super) fn guidelines_top(app: &App) -> Option<(usize, usize)> {
+    let Mode::Guidelines { scroll, .. } = app.mode else { return None };
+    let rows = app.guidelines.rows(guidelines_area(app).1);
+    let top = scroll.min(rows.len().checked_sub(1)?);
+    let line = rows[top].line;
+    let before = rows[..top].iter().rev().take_while(|r| r.line == line).map(|r| r.text.chars().count()).sum();
+    Some((line, before))
+}
+
+/// The row at the current width that holds character `before` of `line` (as [`guidelines_top`] gave it).
+pub(super) fn guidelines_row_at(app: &App, (line, before): (usize, usize)) -> usize {
+    let rows = app.guidelines.rows(guidelines_area(app).1);
+    let first = app.guidelines.row_of(line, guidelines_area(app).1);
+    let mut seen = 0;
+    for (i, row) in rows.iter().enumerate().skip(first).take_while(|(_, r)| r.line == line) {
+        seen += row.text.chars().count();
+        if seen > before {
+            return i;
+        }
+    }
+    first
+}
+
 /// The search from the screen row `scroll`: the row of the first matching line at or after the line
 /// `skip` lines past the one at the top.
 fn find_from_row(app: &App, query: &str, scroll: usize, skip: usize) -> Option<usize> {

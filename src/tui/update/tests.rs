@@ -227,7 +227,9 @@ fn multi_label_digits_toggle_and_enter_confirms() {
 #[test]
 fn guidelines_open_at_the_predicted_labels_section_scroll_and_search() {
     let mut a = app();
-    update(&mut a, Msg::Resize(80, 10)); // four rows of guidelines on screen, so they scroll
+    // Four rows of guidelines, so they scroll. The view draws nothing below 60x16 ("too small"), but the
+    // overlay's arithmetic is the same at any size.
+    update(&mut a, Msg::Resize(80, 10));
     press(&mut a, "g");
     let tech = a.guidelines.lines.iter().position(|l| l == "## tech").unwrap();
     let width = 78; // 80 columns less the overlay's borders
@@ -337,29 +339,48 @@ fn guidelines_page_and_jump_to_the_next_match() {
 
 #[test]
 fn a_paragraph_taller_than_the_overlay_scrolls_a_row_at_a_time_to_its_end() {
-    let long = "word ".repeat(400);
+    let long: String = (1..=600).map(|i| format!("w{i} ")).collect();
     let guidelines =
         crate::tui::state::Guidelines::from_markdown(&[("long.md".into(), format!("# Long\n\n{long}\n\nThe end.\n"))]);
-    let mut a = App::new(config(&["sport", "tech"], false), app().keymap, guidelines, (40, 12), T0);
+    // The smallest screen margin draws (60x16): ten rows of guidelines, 58 columns.
+    let mut a = App::new(config(&["sport", "tech"], false), app().keymap, guidelines, (60, 16), T0);
     press(&mut a, "g");
-    let width = 38;
+    let width = 58;
     let rows = a.guidelines.rows(width);
-    let paragraph = a.guidelines.lines.iter().position(|l| l.starts_with("word")).unwrap();
+    let paragraph = a.guidelines.lines.iter().position(|l| l.starts_with("w1 ")).unwrap();
     let paragraph_rows = rows.iter().filter(|r| r.line == paragraph).count();
-    assert!(paragraph_rows > 12, "the paragraph is taller than the screen: {paragraph_rows} rows");
-    // j moves one screen row, not one paragraph.
+    assert!(paragraph_rows > 16, "the paragraph is taller than the screen: {paragraph_rows} rows");
+    // j moves one screen row, not one paragraph: the row now at the top is the one that was second.
     let start = guidelines_at(&a);
     press(&mut a, "j");
     assert_eq!(guidelines_at(&a), start + 1);
-    assert_eq!(a.guidelines.rows(width)[guidelines_at(&a)].line, rows[start + 1].line);
-    // Scrolling on reaches the last row, and stops with it at the bottom of the overlay's 6 text rows.
+    let top = &a.guidelines.rows(width)[guidelines_at(&a)];
+    assert_eq!((top.line, top.text.as_str()), (rows[start + 1].line, rows[start + 1].text.as_str()));
+    // Scrolling on reaches the last row, and stops with it at the bottom of the overlay's 10 text rows.
     for _ in 0..rows.len() * 2 {
         press(&mut a, "j");
     }
-    assert_eq!(guidelines_at(&a), rows.len() - 6);
+    assert_eq!(guidelines_at(&a), rows.len() - 10);
     assert_eq!(rows.last().unwrap().text.trim(), "The end.");
     press(&mut a, "PageUp");
-    assert_eq!(guidelines_at(&a), rows.len() - 12);
+    assert_eq!(guidelines_at(&a), rows.len() - 20);
+
+    // Resized, the paragraph row at the top stays in view: the same words lead the top row.
+    let words_at_top = |a: &App, width: usize| -> String {
+        a.guidelines.rows(width)[guidelines_at(a)].text.split_whitespace().next().unwrap_or("").to_string()
+    };
+    let before = words_at_top(&a, width);
+    update(&mut a, Msg::Resize(120, 30));
+    let wide = a.guidelines.rows(118);
+    let top = &wide[guidelines_at(&a)];
+    assert_eq!(top.line, paragraph, "still in the long paragraph");
+    assert!(!top.text.starts_with("w1 "), "not back at the paragraph's start: {}", top.text);
+    assert!(top.text.split_whitespace().any(|w| w == before), "{before} is on the top row: {}", top.text);
+    // And back: the narrow row at the top holds the first word of the wide one.
+    let wide_first = top.text.split_whitespace().next().unwrap().to_string();
+    update(&mut a, Msg::Resize(60, 16));
+    let narrow = &a.guidelines.rows(width)[guidelines_at(&a)];
+    assert!(narrow.text.split_whitespace().any(|w| w == wide_first), "{wide_first} on {}", narrow.text);
 }
 
 #[test]

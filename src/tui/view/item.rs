@@ -50,7 +50,8 @@ fn render_text(app: &App, frame: &mut Frame, area: Rect, card: &Card, explanatio
     let width = usize::from(area.width);
     let mut footer: Vec<Line> = Vec::new();
     let audit = if card.audit { " · audit of the machine" } else { "" };
-    let chosen = Why::parse(&card.why).map_or_else(|| card.why.clone(), |w| w.describe(card.score));
+    let chosen =
+        Why::parse(&card.why).map_or_else(|| card.why.clone(), |w| w.describe(card.score, app.config.multi_label));
     let why = format!("{} of {} · chosen: {chosen}{audit}", card.rank, card.batch_size);
     footer.push(Line::from(Span::styled(one_line(&why, width), fg(app, Color::DarkGray))));
     if !card.meta.is_empty() {

@@ -61,6 +61,8 @@ pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query
     let q = query.to_lowercase();
     let rows = app.guidelines.rows(width);
     let mut lines: Vec<Line> = Vec::new();
+    // Never past the last row, whatever the width did to the count.
+    let scroll = scroll.min(rows.len().saturating_sub(1));
     for row in rows.iter().skip(scroll).take(usize::from(text.height)) {
         let raw = &app.guidelines.lines[row.line];
         let mut style = Style::default();
@@ -78,6 +80,8 @@ pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query
     frame.render_widget(Paragraph::new(lines), text);
     let status = if typing {
         format!("/{query}_")
+    } else if rows.is_empty() {
+        String::new()
     } else {
         let shown_to = (scroll + usize::from(text.height)).min(rows.len());
         format!("lines {}-{} of {}", (scroll + 1).min(shown_to), shown_to, rows.len())
