@@ -141,8 +141,9 @@ struct StoreWorker {
     setup: Setup,
     store: Store,
     replies: Outbox,
-    /// A retrain this screen started, and the model that was current then.
-    retraining: Option<(Option<Child>, Option<ModelVersion>)>,
+    /// A retrain this screen started, the model that was current then, and the batch whose end
+    /// started it.
+    retraining: Option<(Option<Child>, Option<ModelVersion>, i64)>,
 }
 
 impl StoreWorker {
@@ -168,7 +169,7 @@ impl StoreWorker {
             tracing::warn!("cannot give back the reserved items: {e}");
         }
         // A retrain this screen started goes on alone; reap it if it is done.
-        if let Some((Some(mut child), _)) = self.retraining.take() {
+        if let Some((Some(mut child), _, _)) = self.retraining.take() {
             let _ = child.try_wait();
         }
     }
@@ -229,7 +230,7 @@ impl StoreWorker {
                     Err(e) => Msg::UndoFailed(e.to_string()),
                 });
             }
-            Effect::BatchDone => self.retrain_if_due(),
+            Effect::BatchDone { batch_id } => self.retrain_if_due(batch_id),
             Effect::LoadAllTime => {
                 let record = self.all_time().map_err(|e| e.to_string());
                 self.reply(Msg::AllTime(record));
@@ -305,7 +306,7 @@ impl StoreWorker {
         }
     }
 
-    fn retrain_if_due(&mut self) {
+    fn retrain_if_due(&mut self, batch_id: i64) {
         let Some(command) = &self.setup.retrain else { return };
         let why_not = match retrain::due(&self.store, &self.setup.config) {
             Ok(due) if due.is_due() => {
@@ -319,7 +320,7 @@ impl StoreWorker {
             Err(e) => Some(format!("cannot tell whether one is due ({e})")),
         };
         if let Some(why) = why_not {
-            self.reply(Msg::NotRetrained(why));
+            self.reply(Msg::NotRetrained { after_batch: batch_id, why });
             return;
         }
         let before = self.store.current_model().ok().flatten();
@@ -329,19 +330,19 @@ impl StoreWorker {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         match cmd.spawn() {
             Ok(child) => {
-                self.retraining = Some((Some(child), before));
+                self.retraining = Some((Some(child), before, batch_id));
                 self.reply(Msg::Model(ModelInfo { activity: ModelActivity::Retraining, ..self.model_info() }));
             }
             Err(e) => {
                 tracing::warn!("cannot start a background retrain: {e}");
-                self.reply(Msg::NotRetrained(format!("cannot start one ({e})")));
+                self.reply(Msg::NotRetrained { after_batch: batch_id, why: format!("cannot start one ({e})") });
             }
         }
     }
 
     /// When the retrain this screen started is over, says what it changed.
     fn watch_retrain(&mut self) {
-        let Some((child, _)) = &mut self.retraining else { return };
+        let Some((child, _, _)) = &mut self.retraining else { return };
         let running = match child {
             Some(c) => matches!(c.try_wait(), Ok(None)),
             None => retrain::is_running(&self.setup.dir),
@@ -349,12 +350,13 @@ impl StoreWorker {
         if running {
             return;
         }
-        let Some((_, before)) = self.retraining.take() else { return };
+        let Some((_, before, after_batch)) = self.retraining.take() else { return };
         let after = self.store.current_model().ok().flatten();
         match (&before, &after) {
             (b, Some(a)) if b.as_ref().map(|b| b.id) != Some(a.id) => {
                 let changed = b.as_ref().and_then(|b| self.store.changed_predictions(b.id, a.id).ok()).unwrap_or(0);
                 self.reply(Msg::Retrained(RetrainOutcome {
+                    after_batch,
                     before: b.as_ref().and_then(accuracy),
                     after: accuracy(a),
                     version: a.id,
@@ -362,7 +364,8 @@ impl StoreWorker {
                 }));
             }
             _ => {
-                self.reply(Msg::NotRetrained("the retrain ended without a new model (the log says why)".into()));
+                let why = "the retrain ended without a new model (the log says why)".to_string();
+                self.reply(Msg::NotRetrained { after_batch, why });
                 self.reply(Msg::Model(self.model_info()));
             }
         }

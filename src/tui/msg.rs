@@ -93,6 +93,8 @@ pub struct BatchLoaded {
 /// What a retrain changed, for the batch summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrainOutcome {
+    /// The batch whose end started it.
+    pub after_batch: i64,
     pub before: Option<f64>,
     pub after: Option<f64>,
     pub version: i64,
@@ -149,8 +151,11 @@ pub enum Msg {
     AllTime(Result<Option<Box<PersonStats>>, String>),
     Model(ModelInfo),
     Retrained(RetrainOutcome),
-    /// The batch is done but no retrain follows it, and why ("12 of 20 decisions since ...").
-    NotRetrained(String),
+    /// Batch `after_batch` is done but no retrain follows it, and why ("12 of 20 decisions since ...").
+    NotRetrained {
+        after_batch: i64,
+        why: String,
+    },
     /// SIGTERM or SIGHUP: finish up and leave.
     Terminate,
 }
@@ -165,8 +170,10 @@ pub enum Effect {
         decision_id: i64,
         card: Box<Card>,
     },
-    /// The batch is decided: retrain in the background if it is due.
-    BatchDone,
+    /// Batch `batch_id` is decided: retrain in the background if it is due.
+    BatchDone {
+        batch_id: i64,
+    },
     /// Read this person's record over the whole project, for the statistics.
     LoadAllTime,
     /// Explain these cards (the current one first), for the model in use. The worker reads their texts:

@@ -84,11 +84,25 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.model.cv_accuracy = outcome.after;
             app.model.version = Some(outcome.version);
             app.model.activity = ModelActivity::Idle;
-            app.retrain = Some(outcome);
+            if outcome.after_batch == app.batch_id {
+                app.retrain = Some(outcome);
+            } else {
+                // It finished after the next batch began: say so now, not on that batch's summary.
+                let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
+                let text = format!(
+                    "Model v{} is ready (cross-validated accuracy {} -> {}).",
+                    outcome.version,
+                    pct(outcome.before),
+                    pct(outcome.after)
+                );
+                app.message = Some(Message { text, error: false });
+            }
             Vec::new()
         }
-        Msg::NotRetrained(why) => {
-            app.not_retrained = Some(why);
+        Msg::NotRetrained { after_batch, why } => {
+            if after_batch == app.batch_id {
+                app.not_retrained = Some(why);
+            }
             Vec::new()
         }
         Msg::Terminate => quit(app),
@@ -157,7 +171,7 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
         app.mode = Mode::Summary;
         // The worker says afresh why no retrain follows (after an undo, the batch ends again).
         app.not_retrained = None;
-        return vec![Effect::BatchDone];
+        return vec![Effect::BatchDone { batch_id: app.batch_id }];
     }
     if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {
         app.mode = Mode::Break;

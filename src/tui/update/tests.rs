@@ -178,17 +178,30 @@ fn the_end_of_a_batch_shows_its_summary_and_asks_for_a_retrain_then_enter_serves
         press(&mut a, key);
         let effects = saved(&mut a, i as i64 + 1);
         if i == 2 {
-            assert_eq!(effects, vec![Effect::BatchDone]);
+            assert_eq!(effects, vec![Effect::BatchDone { batch_id: a.batch_id }]);
         }
     }
     assert_eq!(a.mode, Mode::Summary);
     let t = a.batch_tally();
     assert_eq!((t.decided, t.with_prediction, t.agreed), (3, 2, 1));
-    update(
-        &mut a,
-        Msg::Retrained(RetrainOutcome { before: Some(0.87), after: Some(0.9), version: 5, changed_predictions: 12 }),
+    let outcome = |after_batch| RetrainOutcome {
+        after_batch,
+        before: Some(0.87),
+        after: Some(0.9),
+        version: 5,
+        changed_predictions: 12,
+    };
+    // A retrain started by an earlier batch is news, not this batch's result.
+    let batch = a.batch_id;
+    update(&mut a, Msg::Retrained(outcome(batch - 1)));
+    assert_eq!((a.model.version, a.retrain.is_none()), (Some(5), true));
+    assert!(
+        a.message.as_ref().is_some_and(|m| m.text == "Model v5 is ready (cross-validated accuracy 87.0% -> 90.0%).")
     );
-    assert_eq!(a.model.version, Some(5));
+    update(&mut a, Msg::NotRetrained { after_batch: batch - 1, why: "old".into() });
+    assert_eq!(a.not_retrained, None);
+    update(&mut a, Msg::Retrained(outcome(batch)));
+    assert_eq!(a.retrain.as_ref().map(|r| r.version), Some(5));
     assert_eq!(press(&mut a, "Enter"), vec![Effect::NextBatch]);
     assert_eq!(a.mode, Mode::Loading);
     update(&mut a, Msg::Batch(BatchLoaded::default()));

@@ -74,9 +74,16 @@ fn batch_summary_with_what_the_retrain_changed() {
         let item_id = a.saving.unwrap();
         update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
     }
+    let after_batch = a.batch_id;
     update(
         &mut a,
-        Msg::Retrained(RetrainOutcome { before: Some(0.871), after: Some(0.894), version: 5, changed_predictions: 12 }),
+        Msg::Retrained(RetrainOutcome {
+            after_batch,
+            before: Some(0.871),
+            after: Some(0.894),
+            version: 5,
+            changed_predictions: 12,
+        }),
     );
     insta::assert_snapshot!(screen(&a, 80, 24));
 }
@@ -90,7 +97,9 @@ fn batch_summary_says_why_no_retrain_follows() {
         update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
     }
     assert!(screen(&a, 80, 24).contains("not due yet"), "{}", screen(&a, 80, 24));
-    update(&mut a, Msg::NotRetrained("3 of 20 decisions since the current model learned".into()));
+    let why = "3 of 20 decisions since the current model learned".to_string();
+    let after_batch = a.batch_id;
+    update(&mut a, Msg::NotRetrained { after_batch, why });
     let s = screen(&a, 80, 24);
     assert!(s.contains("No retrain after this batch: 3 of 20 decisions since"), "{s}");
     update(
