@@ -144,11 +144,13 @@ struct StoreWorker {
     /// A retrain this screen started, the model that was current then, and the batch whose end
     /// started it.
     retraining: Option<(Option<Child>, Option<ModelVersion>, i64)>,
+    /// A batch whose due retrain waits for that one to finish; it starts as soon as it has.
+    held_back: Option<i64>,
 }
 
 impl StoreWorker {
     fn new(setup: Setup, store: Store, replies: Outbox) -> StoreWorker {
-        StoreWorker { setup, store, replies, retraining: None }
+        StoreWorker { setup, store, replies, retraining: None, held_back: None }
     }
 
     fn reply(&self, msg: Msg) {
@@ -311,7 +313,10 @@ impl StoreWorker {
         let why_not = match retrain::due(&self.store, &self.setup.config) {
             Ok(due) if due.is_due() => {
                 if self.retraining.is_some() {
-                    Some("the retrain after an earlier batch is still running".to_string())
+                    self.held_back = Some(batch_id);
+                    Some(
+                        "the retrain after an earlier batch is still running; this one starts when it ends".to_string(),
+                    )
                 } else {
                     retrain::is_running(&self.setup.dir).then(|| "someone else's retrain is running".to_string())
                 }
@@ -368,6 +373,10 @@ impl StoreWorker {
                 self.reply(Msg::NotRetrained { after_batch, why });
                 self.reply(Msg::Model(self.model_info()));
             }
+        }
+        // The retrain held back for this one can start now, on everything decided since.
+        if let Some(batch_id) = self.held_back.take() {
+            self.retrain_if_due(batch_id);
         }
     }
 }
