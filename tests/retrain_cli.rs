@@ -120,6 +120,11 @@ fn a_batch_of_decisions_starts_a_background_retrain_and_the_next_batch_uses_its_
     assert_eq!(second.len(), 5);
     assert!(second.iter().all(|i| i["model_version"].as_i64() == Some(model)), "{second:?}");
     assert!(second.iter().any(|i| i["why"] == "margin"), "uncertainty picks once a model scores: {second:?}");
+    // Each says why in the screen's words: for a margin pick, how far apart its top two labels are.
+    for item in second.iter().filter(|i| i["why"] == "margin") {
+        let chosen = item["chosen"].as_str().unwrap();
+        assert!(chosen.starts_with("its top two labels are") && chosen.ends_with("apart (margin)"), "{chosen}");
+    }
 
     // Nothing new is learned until five more decisions.
     let not_due: serde_json::Value =

@@ -49,11 +49,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let batch = next_batch(&mut store, &project.config, &annotator)?;
             // Retrain in the background when enough decisions have come in; this batch is already served.
             let retraining = due(&store, &project.config)?.is_due() && start_in_background(context, &project)?;
+            let multi_label = project.config.task == crate::domain::TaskKind::MultiLabel;
             if json {
                 for s in &batch.items {
                     let line = serde_json::json!({
                         "id": s.item.ext_id, "text": shown(&s.item.text), "batch": s.batch_id, "rank": s.rank,
-                        "why": s.why, "score": s.score, "audit": s.audit, "model_version": s.model,
+                        "why": s.why, "score": s.score, "chosen": s.why.describe(s.score, multi_label),
+                        "audit": s.audit, "model_version": s.model,
                         "expires": crate::formats::export::rfc3339(s.expires_at_ms),
                     });
                     println!("{line}");
@@ -64,7 +66,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 println!("Nothing left to label for {}.", visible(&annotator));
                 return Ok(ExitCode::SUCCESS);
             }
-            let multi_label = project.config.task == crate::domain::TaskKind::MultiLabel;
             let how = if batch.resumed {
                 "resumed"
             } else if batch.cold_start {
