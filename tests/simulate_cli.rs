@@ -37,11 +37,25 @@ fn data(sandbox: &Sandbox) -> String {
     sandbox.write("labelled.jsonl", lines.join("\n") + "\n")
 }
 
+/// `margin simulate` on `file` with the topic as the gold label: `strategy`, `seeds`, `budget` labels in
+/// batches of `batch`, writing to `out`; then `extra`.
+fn simulate_args<'a>(
+    file: &'a str,
+    out: &'a str,
+    strategy: &'a str,
+    sizes: [&'a str; 3],
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let [seeds, budget, batch] = sizes;
+    let mut args = vec!["simulate", "--data", file, "--gold-key", "topic", "--strategy", strategy, "--seeds", seeds];
+    args.extend(["--budget", budget, "--batch", batch, "--out", out]);
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Default against random, two seeds, 30 labels in batches of 10, with the JSON summary.
 fn simulate(sandbox: &Sandbox, file: &str, out: &str) -> serde_json::Value {
-    #[rustfmt::skip]
-    let args = ["simulate", "--data", file, "--gold-key", "topic", "--strategy", "default,random", "--seeds", "2",
-        "--budget", "30", "--batch", "10", "--out", out, "--json"];
+    let args = simulate_args(file, out, "default,random", ["2", "30", "10"], &["--json"]);
     serde_json::from_str(&sandbox.ok(&args)).expect("one JSON summary")
 }
 
@@ -150,26 +164,7 @@ fn simulate_writes_curves_that_agree_with_its_summary_and_a_seed_repeats_exactly
 
     // With an error rate, about that share of the simulated labels are wrong.
     let noisy = sandbox.join("noisy").to_str().unwrap().to_string();
-    sandbox.ok(&[
-        "simulate",
-        "--data",
-        &file,
-        "--gold-key",
-        "topic",
-        "--strategy",
-        "random",
-        "--seeds",
-        "1",
-        "--budget",
-        "30",
-        "--batch",
-        "10",
-        "--out",
-        &noisy,
-        "--json",
-        "--error-rate",
-        "0.3",
-    ]);
+    sandbox.ok(&simulate_args(&file, &noisy, "random", ["1", "30", "10"], &["--json", "--error-rate", "0.3"]));
     let (differ, total) = wrong(&Connection::open(format!("{noisy}/work/random-1/margin.db")).unwrap());
     assert_eq!(total, 30);
     assert!((3..=15).contains(&differ), "{differ} of 30 wrong at an error rate of 0.3");
@@ -180,23 +175,7 @@ fn simulate_prints_a_table_and_a_plot() {
     let sandbox = Sandbox::new();
     let file = data(&sandbox);
     let out = sandbox.join("run").to_str().unwrap().to_string();
-    let run = sandbox.run(&[
-        "simulate",
-        "--data",
-        &file,
-        "--gold-key",
-        "topic",
-        "--strategy",
-        "margin,random",
-        "--seeds",
-        "1",
-        "--budget",
-        "10",
-        "--batch",
-        "5",
-        "--out",
-        &out,
-    ]);
+    let run = sandbox.run(&simulate_args(&file, &out, "margin,random", ["1", "10", "5"], &[]));
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
     let stderr = String::from_utf8(run.stderr).unwrap();

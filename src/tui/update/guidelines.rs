@@ -54,7 +54,7 @@ pub(super) fn guidelines_top(app: &App) -> Option<(usize, usize)> {
 /// The row at the current width that holds character `before` of `line` (as [`guidelines_top`] gave it).
 pub(super) fn guidelines_row_at(app: &App, (line, before): (usize, usize)) -> usize {
     let rows = app.guidelines.rows(guidelines_area(app).1);
-    let first = app.guidelines.row_of(line, guidelines_area(app).1);
+    let first = rows.iter().position(|r| r.line == line).unwrap_or(0);
     let mut seen = 0;
     for (i, row) in rows.iter().enumerate().skip(first).take_while(|(_, r)| r.line == line) {
         seen += row.text.chars().count();
