@@ -208,7 +208,7 @@ fn simulate_refuses_bad_input_naming_the_file_and_line() {
     assert!(err.contains("one.jsonl: the data needs at least two labels"), "{err}");
 
     let err = sandbox.fails(&["simulate", "--data", &bad_json, "--strategy", "default,psychic"]);
-    assert!(err.contains("unknown strategy \"psychic\""), "{err}");
+    assert!(err.contains("unknown strategy \"psychic\"; use default or one of hybrid, least-confident"), "{err}");
     let err = sandbox.fails(&["simulate", "--data", &bad_json, "--error-rate", "1.5"]);
     assert!(err.contains("--error-rate must be in [0, 1)"), "{err}");
     let err = sandbox.fails(&["simulate", "--data", &sandbox.join("missing.jsonl").to_string_lossy()]);

@@ -63,9 +63,11 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|name| {
             let strategy = match name.as_str() {
-                "default" | "hybrid" => Strategy::Hybrid,
-                other => serde_json::from_value(serde_json::Value::String(other.into()))
-                    .map_err(|_| anyhow!("--strategy: unknown strategy {other:?}"))?,
+                "default" => Strategy::Hybrid,
+                other => Strategy::from_name(other).ok_or_else(|| {
+                    let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.as_str()).collect();
+                    anyhow!("--strategy: unknown strategy {other:?}; use default or one of {}", known.join(", "))
+                })?,
             };
             Ok((name.clone(), strategy))
         })
