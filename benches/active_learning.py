@@ -12,6 +12,7 @@ Needs `cargo build --release` and scikit-learn (installed into bench-data/python
 """
 import argparse
 import csv
+import importlib
 import json
 import pathlib
 import subprocess
@@ -26,13 +27,15 @@ RESULTS = TOP / "benches" / "results"
 
 
 def ensure_sklearn():
+    # Look in bench-data/python first, so an earlier run's install is used rather than made again.
+    target = bench_data.DATA / "python"
+    sys.path.insert(0, str(target))
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        target = bench_data.DATA / "python"
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), "numpy",
                         "scikit-learn"], check=True)
-        sys.path.insert(0, str(target))
+        importlib.invalidate_caches()
     import sklearn  # noqa: F401,F811
     return [p for p in sys.path if "bench-data/python" in p]
 
