@@ -29,7 +29,7 @@ impl Strategy {
         Strategy::Random,
     ];
 
-    /// The strategy a name in margin.toml or on the command line stands for.
+    /// The strategy a name stands for: the names margin.toml's `sampling.strategy` takes.
     pub fn from_name(name: &str) -> Option<Strategy> {
         Strategy::ALL.into_iter().find(|strategy| strategy.as_str() == name)
     }
