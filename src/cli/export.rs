@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use super::output::{OutputTarget, check_target};
 use super::{Context, open_store, persist, temp_file_beside};
 use crate::domain::access::Role;
 use crate::domain::pii::Masker;
+use crate::domain::text::visible;
 use crate::domain::{Decision, ItemOutcome, ItemView, StoredItem, TaskKind};
 use crate::formats::export::ExportError;
 use crate::formats::{ExportFormat, ExportWriter};
@@ -51,7 +53,15 @@ pub struct Args {
     /// expert to export.
     #[arg(long)]
     pub mask: bool,
+
+    /// Replace the output file even if it is not an earlier export of this project (never one of the
+    /// project's own files).
+    #[arg(long)]
+    pub force: bool,
 }
+
+/// The audit event an export records; its `to` is the resolved path, so the next export may replace it.
+const EXPORT_EVENT: &str = "export";
 
 /// Errors while walking the store and writing: either side can fail.
 #[derive(Debug, thiserror::Error)]
@@ -77,11 +87,24 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let labels = project.config.labels.iter().map(|l| (l.name.clone(), l.display_name().to_string())).collect();
     let multi_label = project.config.task == TaskKind::MultiLabel;
 
-    let (out, tmp): (Box<dyn Write>, _) = match &args.output {
-        Some(path) => {
+    let target = match &args.output {
+        Some(path) => Some(check_target(&project, path, "an export", args.force, |resolved| {
+            Ok(store.wrote_to(EXPORT_EVENT, &resolved.display().to_string())?)
+        })?),
+        None => None,
+    };
+    let (out, tmp): (Box<dyn Write>, _) = match &target {
+        Some(OutputTarget::File(path)) => {
             let tmp = temp_file_beside(path)?;
             let file = tmp.reopen().with_context(|| format!("{}: cannot write", path.display()))?;
             (Box::new(BufWriter::with_capacity(1 << 20, file)), Some(tmp))
+        }
+        Some(OutputTarget::Stream(path)) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            (Box::new(BufWriter::with_capacity(1 << 20, file)), None)
         }
         None => (Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())), None),
     };
@@ -114,18 +137,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let what = if args.output.is_some() { "export failed; no file was written" } else { "export failed" };
     walked.map_err(anyhow::Error::from).and_then(|()| Ok(writer.finish()?)).context(what)?;
     if let (Some(path), Some(tmp)) = (&args.output, tmp) {
-        persist(tmp, path)?;
-        eprintln!("Wrote {written} items to {}.", path.display());
+        persist(tmp, target.as_ref().map_or(path.as_path(), OutputTarget::path))?;
+        eprintln!("Wrote {written} items to {}.", visible(&path.display().to_string()));
     }
     store.log_event(
         &context.user,
-        "export",
+        EXPORT_EVENT,
         &serde_json::json!({
             "format": format.as_str(),
             "only": if args.only == Only::Decided { "decided" } else { "all" },
             "items": written,
             "masked": args.mask,
-            "to": args.output.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string()),
+            "to": target.as_ref().map_or_else(|| "-".to_string(), |t| t.path().display().to_string()),
         }),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod keys;
 mod model;
+mod output;
 mod people;
 mod queue;
 mod retrain;

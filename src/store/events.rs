@@ -304,6 +304,16 @@ impl Store {
             .optional()?)
     }
 
+    /// Whether an event of `kind` records writing to `path` (its payload's `to`): an earlier export or
+    /// backup there, which the next one may replace.
+    pub fn wrote_to(&self, kind: &str, path: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE kind = ?1 AND json_extract(payload, '$.to') = ?2)",
+            [kind, path],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records an event about one item (a reveal of its masked text); returns its sequence number.
     pub fn log_item_event(
         &mut self,

@@ -1,0 +1,7 @@
+//! Issue 14's defects, each as a careless or hostile user meets them: the real binary on a real SQLite
+//! file (and a pseudo-terminal where a terminal is involved). Each module holds the tests of one defect.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod export_guard;
