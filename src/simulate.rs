@@ -101,7 +101,7 @@ fn project(dir: &Path, dataset: &Dataset, settings: &RunSettings) -> Result<(Pro
         .replace("keep_versions = 3", "keep_versions = 1");
     let path = dir.join(crate::config::FILE_NAME);
     let config = ProjectConfig::parse(&text, &path).map_err(|e| SimulateError::Io { path, message: e.to_string() })?;
-    let store = Store::open(&dir.join(crate::project::DB_FILE))?;
+    let store = Store::create(&dir.join(crate::project::DB_FILE))?;
     Ok((config, store))
 }
 

@@ -19,7 +19,7 @@ fn config(overlap: u32, batch: u32, seed: u64) -> ProjectConfig {
 }
 
 fn store_with_items(dir: &Path, n: usize) -> Store {
-    let mut store = Store::open(&dir.join("margin.db")).expect("store");
+    let mut store = Store::create(&dir.join("margin.db")).expect("store");
     store
         .import_items("items", "text", "test", |sink| -> Result<ImportEnd, margin::store::StoreError> {
             for i in 0..n {

@@ -16,7 +16,7 @@ use crate::project::Project;
 use crate::store::Store;
 
 /// The audit event that records the admin-only settings.
-const SETTINGS_EVENT: &str = "settings";
+pub(super) const SETTINGS_EVENT: &str = "settings";
 
 /// A project opened by someone allowed to run the command.
 pub(super) struct Opened {

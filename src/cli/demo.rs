@@ -88,7 +88,7 @@ fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
 
     let project = Project { dir: root.to_path_buf(), config };
     {
-        let mut store = Store::open(&project.db_path())?;
+        let mut store = Store::create(&project.db_path())?;
         let options = project_read_options(&project);
         let input = Cursor::new(DEMO_ITEMS.as_bytes());
         import(

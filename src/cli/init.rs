@@ -11,14 +11,22 @@ use crate::domain::TaskKind;
 use crate::project::{self, Project};
 use crate::store::Store;
 
+/// The audit event that records a new project's name, task and labels.
+const PROJECT_CREATED: &str = "project_created";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to create the project. Default: --project, else the default project directory.
     pub dir: Option<PathBuf>,
 
     /// The labels, comma-separated, in the order the digit keys and the model use.
-    #[arg(long, value_delimiter = ',', required = true, value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', required_unless_present = "restore_settings", value_name = "A,B,...")]
     pub labels: Vec<String>,
+
+    /// Write a lost margin.toml back from the settings an admin last confirmed, as the project's database
+    /// records them (the directory must hold margin.db and no margin.toml).
+    #[arg(long, conflicts_with_all = ["labels", "name", "multi_label"])]
+    pub restore_settings: bool,
 
     /// The project's name. Default: the directory's name.
     #[arg(long)]
@@ -34,6 +42,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Some(dir) => dir,
         None => project::default_project_dir()?,
     };
+    if args.restore_settings {
+        return restore_settings(&dir, &context.user);
+    }
     let project = create(&dir, args.name.as_deref(), &args.labels, args.multi_label, &context.user)?;
     println!(
         "Created project {:?} in {} with labels {}.",
@@ -64,14 +75,21 @@ pub(super) fn create(
     if config_path.exists() {
         bail!("{}: a project already exists there", dir.display());
     }
+    let db_path = dir.join(project::DB_FILE);
+    if db_path.exists() {
+        // The settings file of a project was lost or removed: starting afresh on its data would throw away
+        // the roles and settings its admins confirmed.
+        bail!(
+            "{}: this directory holds a project's database but no margin.toml; margin will not make a new \
+             project over it. Put margin.toml back (from a backup or version control), or run `margin init {} \
+             --restore-settings` to write it from the settings an admin last confirmed",
+            db_path.display(),
+            dir.display()
+        );
+    }
     let name = match name {
         Some(n) => n.to_string(),
-        None => dir
-            .canonicalize()
-            .ok()
-            .or_else(|| std::path::absolute(dir).ok())
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "margin".to_string()),
+        None => dir_name(dir),
     };
     let task = if multi_label { TaskKind::MultiLabel } else { TaskKind::SingleLabel };
     let text = ProjectConfig::render_new(&name, task, &labels);
@@ -86,16 +104,64 @@ pub(super) fn create(
     }
     let project = Project { dir: dir.to_path_buf(), config };
     create_shared(&project.db_path())?;
-    let mut store = Store::open(&project.db_path())?;
+    let mut store = Store::create(&project.db_path())?;
     store.log_event(
         user,
-        "project_created",
+        PROJECT_CREATED,
         &serde_json::json!({ "name": name, "task": task.as_str(), "labels": labels }),
     )?;
     super::access::record_settings(&mut store, user, &project, &[])?;
     // margin.toml last: until it exists the directory is not a project, so a failure above can be retried.
     write_atomically(&config_path, text.as_bytes())?;
     Ok(project)
+}
+
+/// Writes margin.toml for the project database in `dir` from the newest settings its audit trail records
+/// (the tables only an admin may change; the rest at their defaults), and records that it did.
+fn restore_settings(dir: &Path, user: &str) -> anyhow::Result<ExitCode> {
+    let config_path = dir.join(config::FILE_NAME);
+    if config_path.exists() {
+        bail!("{}: already there; --restore-settings only writes a missing margin.toml", config_path.display());
+    }
+    let mut store = Store::open(&dir.join(project::DB_FILE))?;
+    let (seq, settings) = store.newest_event(super::access::SETTINGS_EVENT)?.with_context(|| {
+        format!("{}: the database records no settings to restore from", dir.join(project::DB_FILE).display())
+    })?;
+    let mut table = serde_json::from_str::<serde_json::Value>(&settings)
+        .ok()
+        .and_then(|p| p.get("settings").and_then(|s| s.as_object().cloned()))
+        .with_context(|| format!("audit event {seq}: the recorded settings cannot be read"))?;
+    let name = store
+        .newest_event(PROJECT_CREATED)?
+        .and_then(|(_, p)| serde_json::from_str::<serde_json::Value>(&p).ok())
+        .and_then(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .unwrap_or_else(|| dir_name(dir));
+    table.insert("name".into(), name.into());
+    table.retain(|_, value| !value.is_null());
+    let config: ProjectConfig = serde_json::from_value(serde_json::Value::Object(table))
+        .with_context(|| format!("audit event {seq}: the recorded settings do not make a margin.toml"))?;
+    let text = format!(
+        "# Written by `margin init --restore-settings` from the settings an admin last confirmed (audit event\n\
+         # {seq}). The tables only an admin may change are as recorded; the others are at their defaults.\n\n{}",
+        toml::to_string(&config).context("cannot write the restored settings as TOML")?
+    );
+    // What is written must read back as the same settings.
+    let reread = ProjectConfig::parse(&text, &config_path)?;
+    if reread.governed() != config.governed() {
+        bail!("the restored settings do not read back as recorded; margin.toml was not written");
+    }
+    store.log_event(user, "settings_restored", &serde_json::json!({ "from_event": seq }))?;
+    write_atomically(&config_path, text.as_bytes())?;
+    println!("Restored {} from audit event {seq}.", config_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dir_name(dir: &Path) -> String {
+    dir.canonicalize()
+        .ok()
+        .or_else(|| std::path::absolute(dir).ok())
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "margin".to_string())
 }
 
 /// Creates the empty database file with the permissions the umask gives new files (SQLite alone would make

@@ -4,6 +4,7 @@
 mod access;
 mod annotate;
 mod audit;
+mod backup;
 mod decide;
 mod demo;
 mod doctor;
@@ -90,6 +91,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Verify the audit trail's hash chain, or print its events.
     Audit(audit::Args),
+    /// Copy the project's database to FILE, safely while others work, and check the copy.
+    Backup(backup::Args),
     /// The expert's queue: escalations, disagreements, overridden confident predictions, likely label errors.
     Triage(triage::Args),
 }
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
+        Command::Backup(args) => backup::run(&context, args),
         Command::Triage(args) => triage::run(&context, args),
     }
 }

@@ -304,6 +304,16 @@ impl Store {
             .optional()?)
     }
 
+    /// The sequence number and payload of the newest event of `kind`, if any.
+    pub fn newest_event(&self, kind: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq, payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1", [kind], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
     /// Whether an event of `kind` records writing to `path` (its payload's `to`): an earlier export or
     /// backup there, which the next one may replace.
     pub fn wrote_to(&self, kind: &str, path: &str) -> Result<bool> {

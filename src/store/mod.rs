@@ -70,6 +70,20 @@ pub enum StoreError {
     #[error("{}: cannot open the database: {source}", path.display())]
     Open { path: PathBuf, source: rusqlite::Error },
     #[error(
+        "{}: the database is missing, and with it the project's items and decisions (margin.toml is still \
+         there). Restore it from a backup (`margin backup FILE` makes one): copy the backup to this path",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    #[error(
+        "{}: the database is empty: the project's items and decisions are gone. Restore it from a backup \
+         (`margin backup FILE` makes one): copy the backup over this file",
+        .0.display()
+    )]
+    Empty(PathBuf),
+    #[error("{}: a database is already there; margin will not make a new one over it", .0.display())]
+    Exists(PathBuf),
+    #[error(
         "{}: this database has schema version {found}, but this margin knows only up to {known}; upgrade margin",
         path.display()
     )]
@@ -95,15 +109,35 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the database at `path`, creating it if it does not exist, and brings its schema up to date.
+    /// Opens the project database at `path`, which must exist and be a margin database, and brings its
+    /// schema up to date. A missing or emptied file is an error (only [`Store::create`] makes a database),
+    /// so a lost database is never silently replaced by an empty one.
     pub fn open(path: &Path) -> Result<Store> {
+        check_present(path)?;
+        Self::open_with(path, false)
+    }
+
+    /// Creates a new project database at `path` (absent, or an empty file made with the right
+    /// permissions); refuses one that already holds data.
+    pub fn create(path: &Path) -> Result<Store> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::Exists(path.to_path_buf()));
+        }
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, new: bool) -> Result<Store> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+        let create = if new { OpenFlags::SQLITE_OPEN_CREATE } else { OpenFlags::empty() };
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_handler(Some(wait_for_lock)).map_err(open_err)?;
+        // A file with no margin schema is no project's database: say so before changing anything in it.
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(open_err)?;
+        if !new && version == 0 {
+            return Err(StoreError::Empty(path.to_path_buf()));
+        }
         // Takes effect only when the file is new; 16 KiB pages make bulk imports about 10% faster.
         conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE}")).map_err(open_err)?;
         // journal_mode answers with a row; the other PRAGMAs do not.
@@ -125,6 +159,7 @@ impl Store {
     /// Opens an existing database without changing it: no migration, no PRAGMA that writes. For looking
     /// at a project as it is (`margin doctor`).
     pub fn open_read_only(path: &Path) -> Result<Store> {
+        check_present(path)?;
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
@@ -163,11 +198,36 @@ impl Store {
         schema::LATEST
     }
 
+    /// Copies the whole database to `dest` (a new or empty file) with SQLite's online backup API, as one
+    /// consistent snapshot: other connections go on reading and writing meanwhile. Returns the copy's
+    /// `PRAGMA integrity_check`.
+    pub fn backup_to(&self, dest: &Path) -> Result<Vec<String>> {
+        let mut copy =
+            Connection::open(dest).map_err(|source| StoreError::Open { path: dest.to_path_buf(), source })?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)?;
+            // All pages in one step: one read transaction, so the copy is one moment of the database.
+            backup.step(-1)?;
+        }
+        let copied = Store { conn: copy, path: dest.to_path_buf() };
+        copied.integrity_check()
+    }
+
     /// `PRAGMA integrity_check`: `["ok"]` when the file is sound, otherwise what SQLite found.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Refuses a database file that is gone or was emptied, before SQLite would take it for a new database.
+fn check_present(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() == 0 => Err(StoreError::Empty(path.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Missing(path.to_path_buf())),
+        // Anything else SQLite reports itself when it tries.
+        _ => Ok(()),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::domain::{DecisionAction, ItemOutcome, NewItem, derived_item_id};
 
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("margin.db")).expect("open");
+    let store = Store::create(&dir.path().join("margin.db")).expect("create");
     (dir, store)
 }
 
@@ -109,6 +109,40 @@ fn a_file_that_is_not_a_database_is_refused() {
     std::fs::write(&path, "this is not SQLite, just text long enough to fill a header page....").unwrap();
     let err = Store::open(&path).err().expect("refused");
     assert!(matches!(err, StoreError::Open { .. }), "{err}");
+}
+
+#[test]
+fn only_create_makes_a_database_and_a_lost_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("margin.db");
+    assert!(matches!(Store::open(&path), Err(StoreError::Missing(_))));
+    assert!(!path.exists(), "open created a file");
+    std::fs::write(&path, b"").unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::Empty(_))));
+    assert!(matches!(Store::open_read_only(&path), Err(StoreError::Empty(_))));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "open wrote into the empty file");
+    // Another program's SQLite file is not taken over either.
+    std::fs::remove_file(&path).unwrap();
+    rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::Empty(_))));
+    assert!(matches!(Store::create(&path), Err(StoreError::Exists(_))));
+    std::fs::remove_file(&path).unwrap();
+    let mut store = Store::create(&path).unwrap();
+    import(&mut store, &[item(None, "kept", 1)]);
+    drop(store);
+    assert!(matches!(Store::create(&path), Err(StoreError::Exists(_))));
+    assert_eq!(Store::open(&path).unwrap().item_count().unwrap(), 1);
+}
+
+#[test]
+fn a_backup_is_a_whole_checked_copy() {
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "one", 1), item(None, "two", 2)]);
+    let copy = dir.path().join("copy.db");
+    assert_eq!(store.backup_to(&copy).unwrap(), vec!["ok".to_string()]);
+    let copied = Store::open(&copy).unwrap();
+    assert_eq!(copied.item_count().unwrap(), 2);
+    assert!(copied.verify_events().unwrap().broken.is_none());
 }
 
 #[test]

@@ -6,7 +6,8 @@ use crate::common::Sandbox;
 
 fn project(sandbox: &Sandbox) -> String {
     let project = sandbox.project("p", "spam,ham");
-    let file = sandbox.write("items.jsonl", "{\"id\":\"a\",\"text\":\"win money\"}\n{\"id\":\"b\",\"text\":\"lunch?\"}\n");
+    let file =
+        sandbox.write("items.jsonl", "{\"id\":\"a\",\"text\":\"win money\"}\n{\"id\":\"b\",\"text\":\"lunch?\"}\n");
     sandbox.ok(&["import", &file, "--project", &project]);
     project
 }

@@ -5,3 +5,4 @@
 mod common;
 
 mod export_guard;
+mod lost_database;
