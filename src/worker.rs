@@ -45,7 +45,7 @@ pub struct Setup {
     pub dir: PathBuf,
     pub config: ProjectConfig,
     pub annotator: String,
-    /// The OS user: who reveals masked data, in the audit trail.
+    /// The person at the screen (the annotator): who reveals masked data, in the audit trail.
     pub user: String,
     /// Masks personal data before a text reaches the screen; `None`: the project shows texts as they are.
     pub masker: Option<Masker>,

@@ -98,16 +98,17 @@ fn thirty_demo_items_labelled_through_the_real_screen_land_in_the_database() {
     );
 
     let db = demo_db(&sandbox);
-    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // `{me}` stands for the account running the tests: the person margin records.
+    let count = |sql: &str| -> i64 { db.query_row(&sql.replace("{me}", &common::me()), [], |r| r.get(0)).unwrap() };
     assert_eq!(
-        count("SELECT count(*) FROM decisions WHERE annotator = 'tester' AND action <> 'undo'"),
+        count("SELECT count(*) FROM decisions WHERE annotator = '{me}' AND action <> 'undo'"),
         31,
         "30 + the one undone"
     );
     assert_eq!(count("SELECT count(*) FROM decisions WHERE action = 'undo'"), 1);
     assert_eq!(
         count(
-            "SELECT count(*) FROM decisions d WHERE annotator = 'tester' AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) AND action <> 'undo'"
+            "SELECT count(*) FROM decisions d WHERE annotator = '{me}' AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) AND action <> 'undo'"
         ),
         30
     );
@@ -129,13 +130,11 @@ fn thirty_demo_items_labelled_through_the_real_screen_land_in_the_database() {
         "every override asked for a reason (threshold 0)"
     );
     assert_eq!(
-        count(
-            "SELECT count(*) FROM decisions WHERE annotator = 'tester' AND action <> 'undo' AND time_spent_ms IS NULL"
-        ),
+        count("SELECT count(*) FROM decisions WHERE annotator = '{me}' AND action <> 'undo' AND time_spent_ms IS NULL"),
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM leases WHERE annotator = 'tester'"),
+        count("SELECT count(*) FROM leases WHERE annotator = '{me}'"),
         0,
         "quitting gave the reserved items back"
     );
@@ -220,7 +219,7 @@ fn sigkill_at_random_moments_loses_no_decision_that_was_shown_as_made() {
         pty.wait_exit();
         let db = demo_db(&sandbox);
         let stored: i64 =
-            db.query_row("SELECT count(*) FROM decisions WHERE annotator = 'tester'", [], |r| r.get(0)).unwrap();
+            db.query_row("SELECT count(*) FROM decisions WHERE annotator = ?1", [common::me()], |r| r.get(0)).unwrap();
         assert!(stored >= seen_total, "run {run}: {stored} decisions stored, {seen_total} were shown as made");
         assert!(stored <= seen_total + 1, "run {run}: at most the one decision in flight is stored unseen");
         seen_total = stored;

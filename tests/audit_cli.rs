@@ -6,6 +6,10 @@ mod common;
 use common::Sandbox;
 use rusqlite::Connection;
 
+/// Two people, as real accounts (see `Sandbox::command_as`).
+const ANN: &str = "daemon";
+const BOB: &str = "bin";
+
 /// A project with three items and five decisions by two people (plus the init and import events).
 fn labelled_project(sandbox: &Sandbox) -> String {
     let project = sandbox.project("p", "spam,ham");
@@ -16,9 +20,9 @@ fn labelled_project(sandbox: &Sandbox) -> String {
     );
     sandbox.ok(&["import", &file, "--project", &project]);
     for (item, who, how) in
-        [("a", "ann", "spam"), ("b", "ann", "ham"), ("a", "bob", "ham"), ("c", "bob", "spam"), ("b", "bob", "ham")]
+        [("a", ANN, "spam"), ("b", ANN, "ham"), ("a", BOB, "ham"), ("c", BOB, "spam"), ("b", BOB, "ham")]
     {
-        sandbox.ok(&["decide", item, "--label", how, "--annotator", who, "--project", &project]);
+        sandbox.ok_as(who, &["decide", item, "--label", how, "--project", &project]);
     }
     project
 }
@@ -70,14 +74,14 @@ fn an_edited_event_is_named() {
     let sandbox = Sandbox::new();
     let project = labelled_project(&sandbox);
     // Bob's first decision said ham; make it say spam.
-    let bobs = seq_where(&project, "actor = 'bob'");
+    let bobs = seq_where(&project, &format!("actor = '{BOB}'"));
     tamper(
         &project,
         &format!("UPDATE events SET payload = replace(payload, '\"ham\"', '\"spam\"') WHERE seq = {bobs}"),
     );
     let err = sandbox.fails(&["audit", "verify", "--project", &project]);
     assert!(err.contains(&format!("broken at event {bobs}: event {bobs} was changed")), "{err}");
-    assert!(err.contains("decision by bob"), "the row is described: {err}");
+    assert!(err.contains(&format!("decision by {BOB}")), "the row is described: {err}");
     assert!(err.contains(&format!("{} events before it hold", bobs - 1)), "{err}");
 
     // A hash rewritten as text, as a careless sqlite3 session might: named, not an error.
@@ -91,7 +95,7 @@ fn an_edited_event_is_named() {
     let sandbox = Sandbox::new();
     let project = labelled_project(&sandbox);
     let last = event_count(&project);
-    tamper(&project, &format!("UPDATE events SET actor = 'ann' WHERE seq = {last}"));
+    tamper(&project, &format!("UPDATE events SET actor = '{ANN}' WHERE seq = {last}"));
     let err = sandbox.fails(&["audit", "verify", "--project", &project]);
     assert!(err.contains(&format!("broken at event {last}: event {last} was changed")), "{err}");
 }
@@ -140,11 +144,11 @@ fn the_log_filters_by_item_user_action_and_time() {
     assert_eq!(about_a.len(), 2);
     assert!(about_a.iter().all(|e| e["item"] == "a" && e["kind"] == "decision"));
 
-    let bobs = lines(&["--user", "bob"]);
+    let bobs = lines(&["--user", BOB]);
     assert_eq!(bobs.len(), 3);
     assert_eq!(bobs[0]["payload"]["labels"], serde_json::json!(["ham"]));
 
-    assert_eq!(lines(&["--action", "correct", "--user", "ann"]).len(), 2);
+    assert_eq!(lines(&["--action", "correct", "--user", ANN]).len(), 2);
     assert_eq!(lines(&["--action", "import"]).len(), 1);
     assert_eq!(lines(&["--since", "2h"]).len(), everything.len());
     assert_eq!(lines(&["--until", "2000-01-01"]).len(), 0);

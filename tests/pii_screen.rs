@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::Sandbox;
 use common::pty::Pty;
+use common::{ALICE, BOB, CAROL, Sandbox};
 use rusqlite::Connection;
 
 const EMAIL: &str = "jo.smith@example.com";
@@ -24,17 +24,16 @@ fn project(sandbox: &Sandbox) -> String {
         .replace("[pii.patterns]\n", "[pii.patterns]\nemployee = 'EMP-\\d{6}'\n");
     std::fs::write(
         &path,
-        format!("{settings}\n[roles]\nadmin = [\"alice\"]\nexpert = [\"bob\"]\nannotator = [\"carol\"]\n"),
+        format!("{settings}\n[roles]\nadmin = [\"{ALICE}\"]\nexpert = [\"{BOB}\"]\nannotator = [\"{CAROL}\"]\n"),
     )
     .unwrap();
-    let confirmed = sandbox.command(&["status", "--project", &project]).env("USER", "alice").output().unwrap();
+    let confirmed = sandbox.run_as(ALICE, &["status", "--project", &project]);
     assert!(confirmed.status.success(), "{}", String::from_utf8_lossy(&confirmed.stderr));
     project
 }
 
 fn screen_as(sandbox: &Sandbox, project: &str, user: &str) -> Pty {
-    let mut command = sandbox.command(&["annotate", "--project", project]);
-    command.env("USER", user);
+    let command = sandbox.command_as(user, &["annotate", "--project", project]);
     let pty = Pty::spawn(command, 100, 30);
     pty.wait_for("the item", |s| s.contains("Please call me"));
     pty
@@ -45,7 +44,7 @@ fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
     let sandbox = Sandbox::new();
     let project = project(&sandbox);
 
-    let mut carol = screen_as(&sandbox, &project, "carol");
+    let mut carol = screen_as(&sandbox, &project, CAROL);
     let screen = carol.contents();
     assert!(screen.contains("<phone>") && screen.contains("<email>") && screen.contains("<employee>"), "{screen}");
     assert!(!screen.contains("example.com") && !screen.contains("7946") && !screen.contains("123456"), "{screen}");
@@ -56,7 +55,7 @@ fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
     carol.send("q");
     carol.wait_exit();
 
-    let mut bob = screen_as(&sandbox, &project, "bob");
+    let mut bob = screen_as(&sandbox, &project, BOB);
     assert!(bob.contents().contains("r reveal"), "{}", bob.contents());
     bob.send("r");
     let screen = bob.wait_for("the original", |s| s.contains(EMAIL));
@@ -73,8 +72,8 @@ fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(reveals.len(), 1, "only bob's reveal: {reveals:?}");
-    assert_eq!(reveals[0].0, "bob");
-    sandbox.command(&["audit", "verify", "--project", &project]).env("USER", "bob").output().unwrap();
+    assert_eq!(reveals[0].0, BOB);
+    assert!(sandbox.run_as(BOB, &["audit", "verify", "--project", &project]).status.success());
 }
 
 #[test]
@@ -84,23 +83,23 @@ fn a_masked_export_holds_no_personal_data_and_an_unmasked_one_needs_an_expert() 
     let run = |user: &str, args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--project", project.as_str()]);
-        sandbox.command(&all).env("USER", user).output().unwrap()
+        sandbox.run_as(user, &all)
     };
-    let masked = run("carol", &["export", "--mask"]);
+    let masked = run(CAROL, &["export", "--mask"]);
     assert!(masked.status.success(), "{}", String::from_utf8_lossy(&masked.stderr));
     let out = String::from_utf8(masked.stdout).unwrap();
     assert!(out.contains("<email>") && out.contains("<phone>") && out.contains("<employee>"), "{out}");
     assert!(!out.contains("example.com") && !out.contains("7946"), "metadata masked too: {out}");
 
-    let queued = run("carol", &["queue", "next", "--json"]);
+    let queued = run(CAROL, &["queue", "next", "--json"]);
     let queued = String::from_utf8(queued.stdout).unwrap();
     assert!(queued.contains("<email>") && !queued.contains("example.com"), "the queue masks for annotators: {queued}");
-    assert!(run("carol", &["queue", "release"]).status.success());
-    let queued = String::from_utf8(run("bob", &["queue", "next", "--json"]).stdout).unwrap();
+    assert!(run(CAROL, &["queue", "release"]).status.success());
+    let queued = String::from_utf8(run(BOB, &["queue", "next", "--json"]).stdout).unwrap();
     assert!(queued.contains("example.com"), "and not for experts: {queued}");
 
-    let refused = run("carol", &["export"]);
+    let refused = run(CAROL, &["export"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("needs the expert role"));
-    let full = run("bob", &["export"]);
+    let full = run(BOB, &["export"]);
     assert!(String::from_utf8_lossy(&full.stdout).contains(EMAIL));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::Sandbox;
+use common::{Sandbox, shared};
 
 #[test]
 fn eight_processes_label_one_project_and_no_decision_is_lost_or_doubled() {
@@ -14,6 +14,8 @@ fn eight_processes_label_one_project_and_no_decision_is_lost_or_doubled() {
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap().replace("batch_size = 20", "batch_size = 5");
     std::fs::write(&path, text).unwrap();
+    // Eight people on one shared account, each naming themselves with --annotator.
+    sandbox.share_account(&project);
     let items = 160;
     let lines: String = (0..items)
         .map(|i| format!("{{\"id\": \"i{i:03}\", \"text\": \"item {i} says {}\"}}\n", ["yes", "no"][i % 2]))
@@ -110,6 +112,7 @@ fn scored_project(
     let project = sandbox.project("routed", "yes,no");
     sandbox.set(&project, &[("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 0")]);
     sandbox.set(&project, settings);
+    sandbox.share_account(&project);
     let lines: String = (0..40)
         .map(|i| {
             let (text, label) = item(i);
@@ -192,7 +195,7 @@ fn confident_items_are_accepted_by_the_machine_except_audits_and_high_stakes_lab
     let audits = served.iter().filter(|i| i["audit"] == true).count();
     assert!(audits > 0, "a share of the acceptable items went to people as an audit");
     assert_eq!(machine.len() + audits, 20, "every yes item was either accepted by the machine or audited");
-    let people: Vec<_> = decisions.iter().filter(|d| d.1 == "ann").collect();
+    let people: Vec<_> = decisions.iter().filter(|d| d.1 == shared("ann")).collect();
     assert_eq!(people.len(), served.len());
     for i in (1..40).step_by(2) {
         let id = format!("i{i:03}");

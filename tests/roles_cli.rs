@@ -4,9 +4,12 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{ALICE, BOB, CAROL, DAVE, Sandbox};
 
-const ROLES: &str = "[roles]\nadmin = [\"alice\"]\nexpert = [\"bob\"]\nannotator = [\"carol\"]\n";
+/// alice is the admin, bob an expert, carol an annotator, dave has no role (each a real account).
+fn roles() -> String {
+    format!("[roles]\nadmin = [\"{ALICE}\"]\nexpert = [\"{BOB}\"]\nannotator = [\"{CAROL}\"]\n")
+}
 
 /// A project with two items and [roles]; returns its directory.
 fn project_with_roles(sandbox: &Sandbox) -> String {
@@ -16,14 +19,14 @@ fn project_with_roles(sandbox: &Sandbox) -> String {
     sandbox.ok(&["import", &file, "--project", &project]);
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, format!("{text}\n{ROLES}")).unwrap();
+    std::fs::write(&path, format!("{text}\n{}", roles())).unwrap();
     // The roles are new since the import recorded the settings: an admin confirms them.
-    assert!(run_as(sandbox, "alice", &["status", "--project", &project]).status.success());
+    assert!(run_as(sandbox, ALICE, &["status", "--project", &project]).status.success());
     project
 }
 
 fn run_as(sandbox: &Sandbox, user: &str, args: &[&str]) -> std::process::Output {
-    sandbox.command(args).env("USER", user).output().expect("run margin")
+    sandbox.run_as(user, args)
 }
 
 const LEVELS: [&str; 3] = ["annotator", "expert", "admin"];
@@ -66,14 +69,14 @@ fn every_command_checks_its_role() {
         let mut args = command.clone();
         args.extend(["--project", project.as_str()]);
         let needed_level = LEVELS.iter().position(|l| l == needed).unwrap();
-        for (user, level) in [("dave", None), ("carol", Some(0)), ("bob", Some(1)), ("alice", Some(2))] {
+        for (user, level) in [(DAVE, None), (CAROL, Some(0)), (BOB, Some(1)), (ALICE, Some(2))] {
             let out = run_as(&sandbox, user, &args);
             let err = String::from_utf8_lossy(&out.stderr);
             match level {
                 None => {
                     assert!(!out.status.success(), "{user} {command:?} should be refused");
-                    assert!(err.contains("dave has no role in project p"), "{command:?}: {err}");
-                    assert!(err.contains("Ask an admin (alice)"), "{err}");
+                    assert!(err.contains(&format!("{DAVE} has no role in project p")), "{command:?}: {err}");
+                    assert!(err.contains(&format!("Ask an admin ({ALICE})")), "{err}");
                 }
                 Some(l) if l < needed_level => {
                     assert!(!out.status.success(), "{user} {command:?} should be refused");
@@ -98,8 +101,8 @@ fn a_unix_group_gives_its_members_the_role() {
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     // root is in the root group on every Linux system.
-    std::fs::write(&path, format!("{text}\n[roles]\nadmin = [\"alice\"]\nexpert = [\"group:root\"]\n")).unwrap();
-    assert!(run_as(&sandbox, "alice", &["status", "--project", &project]).status.success());
+    std::fs::write(&path, format!("{text}\n[roles]\nadmin = [\"{ALICE}\"]\nexpert = [\"group:root\"]\n")).unwrap();
+    assert!(run_as(&sandbox, ALICE, &["status", "--project", &project]).status.success());
     let out = run_as(&sandbox, "root", &["audit", "log", "--project", &project]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run_as(&sandbox, "root", &["train", "--project", &project]);
@@ -110,31 +113,31 @@ fn a_unix_group_gives_its_members_the_role() {
 fn only_an_admin_changes_the_governed_settings_and_the_change_is_audited() {
     let sandbox = Sandbox::new();
     let project = project_with_roles(&sandbox);
-    let out = run_as(&sandbox, "carol", &["status", "--project", &project]);
+    let out = run_as(&sandbox, CAROL, &["status", "--project", &project]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
-    let out = run_as(&sandbox, "carol", &["status", "--project", &project]);
+    let out = run_as(&sandbox, CAROL, &["status", "--project", &project]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("[thresholds] changed since an admin last confirmed the settings"), "{err}");
-    assert!(err.contains("carol is an annotator"), "{err}");
+    assert!(err.contains(&format!("{CAROL} is an annotator")), "{err}");
     // Screen keys are not governed: anyone may change them.
     sandbox.set(&project, &[("expert = 0.2", "expert = 0.0")]);
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("break_after_minutes = 50", "break_after_minutes = 20")).unwrap();
-    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+    assert!(run_as(&sandbox, CAROL, &["status", "--project", &project]).status.success());
 
     sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
-    assert!(run_as(&sandbox, "alice", &["status", "--project", &project]).status.success());
-    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
-    let log = run_as(&sandbox, "bob", &["audit", "log", "--action", "settings", "--project", &project]);
+    assert!(run_as(&sandbox, ALICE, &["status", "--project", &project]).status.success());
+    assert!(run_as(&sandbox, CAROL, &["status", "--project", &project]).status.success());
+    let log = run_as(&sandbox, BOB, &["audit", "log", "--action", "settings", "--project", &project]);
     let events: Vec<serde_json::Value> =
         String::from_utf8_lossy(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     // The import recorded the first settings, alice confirmed the roles, then the threshold.
     assert_eq!(events.len(), 3, "{events:?}");
     assert_eq!(events[1]["payload"]["changed"], serde_json::json!(["roles"]));
-    assert_eq!(events[2]["actor"], "alice");
+    assert_eq!(events[2]["actor"], ALICE);
     assert_eq!(events[2]["payload"]["changed"], serde_json::json!(["thresholds"]));
     assert_eq!(events[2]["payload"]["settings"]["thresholds"]["expert"], 0.2);
 }
@@ -178,18 +181,21 @@ fn nobody_makes_themselves_admin_by_editing_the_roles() {
     let project = project_with_roles(&sandbox);
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    for edited in [text.replace("admin = [\"alice\"]", "admin = [\"alice\", \"carol\"]"), text.replace(ROLES, "")] {
+    let admin = format!("admin = [\"{ALICE}\"]");
+    let both = format!("admin = [\"{ALICE}\", \"{CAROL}\"]");
+    for edited in [text.replace(&admin, &both), text.replace(&roles(), "")] {
         std::fs::write(&path, edited).unwrap();
-        let out = run_as(&sandbox, "carol", &["train", "--project", &project]);
+        let out = run_as(&sandbox, CAROL, &["train", "--project", &project]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
         assert!(
-            err.contains("[roles] changed since an admin last confirmed") && err.contains("carol is an annotator"),
+            err.contains("[roles] changed since an admin last confirmed")
+                && err.contains(&format!("{CAROL} is an annotator")),
             "{err}"
         );
     }
     std::fs::write(&path, &text).unwrap();
-    assert!(run_as(&sandbox, "carol", &["status", "--project", &project]).status.success());
+    assert!(run_as(&sandbox, CAROL, &["status", "--project", &project]).status.success());
 }
 
 #[test]
@@ -201,33 +207,28 @@ fn people_shows_agreement_and_gold_and_an_annotator_sees_only_their_own_record()
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     // Item a: carol and alice say spam, bob ham. Item b: carol and bob say ham, and it is made gold as ham.
-    decide("carol", "a", "spam");
-    decide("bob", "a", "ham");
-    decide("alice", "a", "spam");
-    decide("carol", "b", "spam");
-    decide("carol", "b", "ham");
-    decide("bob", "b", "ham");
-    assert!(
-        run_as(&sandbox, "bob", &["triage", "gold", "b", "--label", "ham", "--project", &project]).status.success()
-    );
+    decide(CAROL, "a", "spam");
+    decide(BOB, "a", "ham");
+    decide(ALICE, "a", "spam");
+    decide(CAROL, "b", "spam");
+    decide(CAROL, "b", "ham");
+    decide(BOB, "b", "ham");
+    assert!(run_as(&sandbox, BOB, &["triage", "gold", "b", "--label", "ham", "--project", &project]).status.success());
 
     let report = |user: &str| -> serde_json::Value {
         let out = run_as(&sandbox, user, &["people", "--json", "--project", &project]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let all = report("bob");
+    let all = report(BOB);
     let person =
         |name: &str| all["people"].as_array().unwrap().iter().find(|p| p["annotator"] == name).unwrap().clone();
-    let carol = person("carol");
+    let carol = person(CAROL);
     // carol's later label for b (ham) replaced her first (spam).
     assert_eq!((carol["labelled"].as_u64(), carol["compared"].as_u64()), (Some(2), Some(3)));
     assert_eq!(carol["agreed_with_others"], 2);
     assert_eq!((carol["gold"].as_u64(), carol["gold_right"].as_u64()), (Some(1), Some(1)));
-    assert_eq!(
-        (person("bob")["agreed_with_others"].as_u64(), person("alice")["compared"].as_u64()),
-        (Some(1), Some(2))
-    );
+    assert_eq!((person(BOB)["agreed_with_others"].as_u64(), person(ALICE)["compared"].as_u64()), (Some(1), Some(2)));
     let agreement = &all["agreement"];
     assert_eq!((agreement["items"].as_u64(), agreement["pairs"].as_u64()), (Some(2), Some(4)));
     assert_eq!(agreement["agreed_pairs"], 2);
@@ -235,12 +236,12 @@ fn people_shows_agreement_and_gold_and_an_annotator_sees_only_their_own_record()
     let expected = (2.0 / 3.0 - 0.52) / (1.0 - 0.52);
     assert!((agreement["fleiss_kappa"].as_f64().unwrap() - expected).abs() < 1e-9, "{agreement}");
 
-    let own = report("carol");
+    let own = report(CAROL);
     let names: Vec<&str> = own["people"].as_array().unwrap().iter().map(|p| p["annotator"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["carol"], "an annotator sees their own record");
-    let out = run_as(&sandbox, "carol", &["people", "--annotator", "bob", "--project", &project]);
+    assert_eq!(names, vec![CAROL], "an annotator sees their own record");
+    let out = run_as(&sandbox, CAROL, &["people", "--annotator", BOB, "--project", &project]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only experts and admins"));
-    let table = String::from_utf8(run_as(&sandbox, "alice", &["people", "--project", &project]).stdout).unwrap();
+    let table = String::from_utf8(run_as(&sandbox, ALICE, &["people", "--project", &project]).stdout).unwrap();
     assert!(table.contains("2 items labelled by two or more people: 2 of 4 pairs agree (50%)"), "{table}");
 }

@@ -3,17 +3,16 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{ALICE, BOB, Sandbox, me};
 use rusqlite::Connection;
 
+/// Runs as `user`, a real account, or as the tests' own account for `me()`.
 fn as_user(sandbox: &Sandbox, user: &str, args: &[&str]) -> String {
-    let out = sandbox.command(args).env("USER", user).output().expect("run margin");
-    assert!(out.status.success(), "{user} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    if user == me() { sandbox.ok(args) } else { sandbox.ok_as(user, args) }
 }
 
 fn cases(sandbox: &Sandbox, project: &str) -> Vec<serde_json::Value> {
-    as_user(sandbox, "tester", &["triage", "list", "--json", "--project", project])
+    as_user(sandbox, &me(), &["triage", "list", "--json", "--project", project])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -44,12 +43,12 @@ fn escalations_disagreements_and_likely_label_errors_are_triaged_and_ruled_on() 
     };
     for i in 0..15 {
         // s3 is labelled ham by mistake.
-        decide("ann", &format!("s{i}"), &["--label", if i == 3 { "ham" } else { "spam" }]);
-        decide("ann", &format!("h{i}"), &["--label", "ham"]);
+        decide(ALICE, &format!("s{i}"), &["--label", if i == 3 { "ham" } else { "spam" }]);
+        decide(ALICE, &format!("h{i}"), &["--label", "ham"]);
     }
-    decide("ann", "x", &["--label", "spam"]);
-    decide("bob", "x", &["--label", "ham"]);
-    decide("ann", "h5", &["--escalate", "unclear guideline", "--note", "a meeting about a prize?"]);
+    decide(ALICE, "x", &["--label", "spam"]);
+    decide(BOB, "x", &["--label", "ham"]);
+    decide(ALICE, "h5", &["--escalate", "unclear guideline", "--note", "a meeting about a prize?"]);
     sandbox.ok(&["train", "--project", &project]);
 
     let all = cases(&sandbox, &project);
@@ -69,12 +68,12 @@ fn escalations_disagreements_and_likely_label_errors_are_triaged_and_ruled_on() 
     // Rule on the disagreement and add it to the guidelines; make the label error right and gold.
     as_user(
         &sandbox,
-        "tester",
+        &me(),
         &["triage", "resolve", "x", "--label", "ham", "--rationale", "a meeting", "--project", &project],
     );
     as_user(
         &sandbox,
-        "tester",
+        &me(),
         &[
             "triage",
             "example",
@@ -87,9 +86,9 @@ fn escalations_disagreements_and_likely_label_errors_are_triaged_and_ruled_on() 
             &project,
         ],
     );
-    as_user(&sandbox, "tester", &["triage", "resolve", "s3", "--label", "spam", "--project", &project]);
-    as_user(&sandbox, "tester", &["triage", "gold", "s3", "--label", "spam", "--project", &project]);
-    as_user(&sandbox, "tester", &["triage", "send-back", "h5", "--project", &project]);
+    as_user(&sandbox, &me(), &["triage", "resolve", "s3", "--label", "spam", "--project", &project]);
+    as_user(&sandbox, &me(), &["triage", "gold", "s3", "--label", "spam", "--project", &project]);
+    as_user(&sandbox, &me(), &["triage", "send-back", "h5", "--project", &project]);
     let left = cases(&sandbox, &project);
     assert!(left.iter().all(|c| c["id"] != "x" && c["id"] != "s3" && c["id"] != "h5"), "{left:?}");
 
@@ -108,7 +107,7 @@ fn escalations_disagreements_and_likely_label_errors_are_triaged_and_ruled_on() 
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((action.as_str(), by.as_str()), ("resolve", "tester"));
+    assert_eq!((action.as_str(), by.as_str()), ("resolve", me().as_str()));
     let (gold, reference): (bool, String) = db
         .query_row("SELECT gold, reference_labels FROM items WHERE ext_id = 's3'", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::Sandbox;
 use common::pty::Pty;
+use common::{ALICE, BOB, ERIN, Sandbox};
 use rusqlite::Connection;
 
 #[test]
@@ -23,16 +23,15 @@ fn an_expert_resolves_an_escalation_and_a_disagreement_and_adds_a_guideline_exam
         let mut all = vec!["decide"];
         all.extend_from_slice(args);
         all.extend(["--project", project.as_str()]);
-        let out = sandbox.command(&all).env("USER", user).output().unwrap();
+        let out = sandbox.run_as(user, &all);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
-    decide("ann", &["pills", "--escalate", "unclear guideline", "--note", "an ad, or advice?"]);
-    decide("ann", &["prize", "--label", "spam"]);
-    decide("bob", &["prize", "--label", "ham"]);
-    decide("ann", &["lunch", "--label", "ham"]);
+    decide(ALICE, &["pills", "--escalate", "unclear guideline", "--note", "an ad, or advice?"]);
+    decide(ALICE, &["prize", "--label", "spam"]);
+    decide(BOB, &["prize", "--label", "ham"]);
+    decide(ALICE, &["lunch", "--label", "ham"]);
 
-    let mut command = sandbox.command(&["triage", "--project", &project]);
-    command.env("USER", "erin");
+    let command = sandbox.command_as(ERIN, &["triage", "--project", &project]);
     let mut pty = Pty::spawn(command, 100, 30);
     let screen = pty.wait_for("the escalation", |s| s.contains("item pills"));
     assert!(screen.contains("case 1/2") && screen.contains("escalated"), "{screen}");
@@ -47,7 +46,9 @@ fn an_expert_resolves_an_escalation_and_a_disagreement_and_adds_a_guideline_exam
     pty.send("\r");
     let screen = pty.wait_for("the disagreement", |s| s.contains("item prize") && s.contains("1 settled"));
     assert!(
-        screen.contains("disagreement") && screen.contains("ann: correct spam") && screen.contains("bob: correct ham")
+        screen.contains("disagreement")
+            && screen.contains(&format!("{ALICE}: correct spam"))
+            && screen.contains(&format!("{BOB}: correct ham"))
     );
     assert!(screen.contains("<email>") && !screen.contains("jo@example.com"), "masked: {screen}");
 
@@ -72,10 +73,10 @@ fn an_expert_resolves_an_escalation_and_a_disagreement_and_adds_a_guideline_exam
     let rulings: Vec<(String, String, Option<String>)> = db
         .prepare(
             "SELECT i.ext_id, d.labels, d.note FROM decisions d JOIN items i ON i.id = d.item_id
-             WHERE d.action = 'resolve' AND d.annotator = 'erin' ORDER BY d.id",
+             WHERE d.action = 'resolve' AND d.annotator = ?1 ORDER BY d.id",
         )
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([ERIN], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -88,18 +89,18 @@ fn an_expert_resolves_an_escalation_and_a_disagreement_and_adds_a_guideline_exam
     );
     let closed: String =
         db.query_row("SELECT closed_as || ' by ' || closed_by FROM escalations", [], |r| r.get(0)).unwrap();
-    assert_eq!(closed, "resolved by erin");
+    assert_eq!(closed, format!("resolved by {ERIN}"));
 
     let guidelines = std::fs::read_to_string(format!("{project}/guidelines/guidelines.md")).unwrap();
     let ham = &guidelines[guidelines.find("## ham").expect("ham's section")..];
-    assert!(ham.contains("**Example** (item `prize`, erin on"), "{ham}");
+    assert!(ham.contains(&format!("**Example** (item `prize`, {ERIN} on")), "{ham}");
     assert!(ham.contains("> is the prize draw at the meeting? mail <email>"), "masked in the guidelines: {ham}");
     assert!(ham.contains("a question about an event, not an offer"), "{ham}");
 
     let kinds: Vec<(String, String)> = db
-        .prepare("SELECT kind, actor FROM events WHERE actor = 'erin' ORDER BY seq")
+        .prepare("SELECT kind, actor FROM events WHERE actor = ?1 ORDER BY seq")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map([ERIN], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();

@@ -4,12 +4,11 @@
 //! last recorded in the audit trail, an admin's next command records the change; anyone else is refused
 //! until the file is put back or an admin confirms it.
 
-use std::ffi::{CStr, CString};
-
 use anyhow::bail;
 
+use super::identity::unix_groups;
 use super::{Context, open_store};
-use crate::config::GOVERNED;
+use crate::config::{GOVERNED, ProjectConfig};
 use crate::domain::access::{Role, Roles, role_in};
 use crate::domain::text::visible;
 use crate::project::Project;
@@ -79,7 +78,13 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
         .and_then(|p| p.get("settings").and_then(|s| s.as_object().cloned()));
     let changed: Vec<&str> = match &recorded {
         None => Vec::new(),
-        Some(before) => GOVERNED.into_iter().filter(|table| differs(before.get(*table), current.get(*table))).collect(),
+        Some(before) => {
+            let defaults = ProjectConfig::governed_defaults();
+            GOVERNED
+                .into_iter()
+                .filter(|table| differs(before.get(*table), current.get(*table), defaults.get(*table)))
+                .collect()
+        }
     };
     if recorded.is_some() && changed.is_empty() {
         return Ok(());
@@ -119,11 +124,19 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
 }
 
 /// Whether a table of settings changed since it was recorded. A setting the record does not have is one a
-/// newer margin added, at its default: upgrading margin is no change of settings.
-fn differs(before: Option<&serde_json::Value>, now: Option<&serde_json::Value>) -> bool {
+/// newer margin added: upgrading margin is no change of settings while it keeps its default (`default` is
+/// the table at its defaults), and setting it is one.
+fn differs(
+    before: Option<&serde_json::Value>,
+    now: Option<&serde_json::Value>,
+    default: Option<&serde_json::Value>,
+) -> bool {
     match (before, now) {
         (Some(serde_json::Value::Object(before)), Some(serde_json::Value::Object(now))) => {
-            before.len() > now.len() || before.iter().any(|(key, value)| now.get(key) != Some(value))
+            let added_at_default =
+                |key: &String, value: &serde_json::Value| default.and_then(|d| d.get(key)).is_some_and(|d| d == value);
+            before.iter().any(|(key, value)| now.get(key) != Some(value))
+                || now.iter().any(|(key, value)| !before.contains_key(key) && !added_at_default(key, value))
         }
         (before, now) => before != now,
     }
@@ -141,85 +154,23 @@ pub(super) fn record_settings(
     Ok(())
 }
 
-/// The names of the Unix groups `user` belongs to (primary and supplementary); none when the system does
-/// not know the user.
-pub fn unix_groups(user: &str) -> Vec<String> {
-    let Ok(name) = CString::new(user) else { return Vec::new() };
-    // SAFETY (both calls): passwd and result are valid out-pointers; the buffer outlives the call and its
-    // length is given; the gid is copied out before the buffer is used again.
-    let primary = with_buffer(|buffer| unsafe {
-        let mut passwd: libc::passwd = std::mem::zeroed();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(name.as_ptr(), &mut passwd, buffer.as_mut_ptr().cast(), buffer.len(), &mut result);
-        (rc, (!result.is_null()).then_some(passwd.pw_gid))
-    });
-    let Some(primary) = primary else { return Vec::new() };
-    let mut gids: Vec<libc::gid_t> = vec![0; 64];
-    let mut count = gids.len() as libc::c_int;
-    loop {
-        // SAFETY: gids has room for `count` entries; getgrouplist writes at most that many and sets count.
-        let rc = unsafe { libc::getgrouplist(name.as_ptr(), primary, gids.as_mut_ptr(), &mut count) };
-        if rc >= 0 {
-            gids.truncate(count.max(0) as usize);
-            break;
-        }
-        if gids.len() >= 65_536 {
-            gids.truncate(0);
-            break;
-        }
-        gids.resize((count.max(0) as usize).max(gids.len() * 2), 0);
-        count = gids.len() as libc::c_int;
-    }
-    gids.into_iter().filter_map(group_name).collect()
-}
-
-fn group_name(gid: libc::gid_t) -> Option<String> {
-    // SAFETY: group and result are valid out-pointers; the buffer outlives the call and its length is given;
-    // the name is copied out before the buffer goes.
-    with_buffer(|buffer| unsafe {
-        let mut group: libc::group = std::mem::zeroed();
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let rc = libc::getgrgid_r(gid, &mut group, buffer.as_mut_ptr().cast(), buffer.len(), &mut result);
-        let name = (!result.is_null() && !group.gr_name.is_null())
-            .then(|| CStr::from_ptr(group.gr_name).to_string_lossy().into_owned());
-        (rc, name)
-    })
-}
-
-/// Calls a `get*_r` lookup with a buffer, growing it while the entry does not fit (a group with many members,
-/// as directory services have) and retrying when interrupted; `None` when there is no such entry.
-fn with_buffer<T>(mut lookup: impl FnMut(&mut [u8]) -> (libc::c_int, Option<T>)) -> Option<T> {
-    let mut buffer = vec![0u8; 16 * 1024];
-    loop {
-        match lookup(&mut buffer) {
-            (0, found) => return found,
-            (libc::ERANGE, _) if buffer.len() < (16 << 20) => buffer.resize(buffer.len() * 2, 0),
-            (libc::EINTR, _) => {}
-            _ => return None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_setting_a_newer_margin_added_is_no_change() {
+    fn a_setting_a_newer_margin_added_is_no_change_until_it_is_set() {
         let v = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
         let recorded = v(r#"{"expert": 0.5, "auto_accept": 0.9}"#);
-        assert!(!differs(Some(&recorded), Some(&v(r#"{"expert": 0.5, "auto_accept": 0.9, "new": 1}"#))));
-        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.4, "auto_accept": 0.9}"#))));
-        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.5}"#))));
-        assert!(differs(Some(&v("null")), Some(&v(r#"{"admin": ["alice"]}"#))), "roles added");
-        assert!(differs(Some(&v(r#"[{"name": "a"}]"#)), Some(&v(r#"[{"name": "b"}]"#))), "labels compared whole");
-        assert!(!differs(None, None));
-    }
-
-    #[test]
-    fn root_is_in_the_root_group_and_strangers_in_none() {
-        assert!(unix_groups("root").iter().any(|g| g == "root"), "{:?}", unix_groups("root"));
-        assert!(unix_groups("no-such-user-margin").is_empty());
-        assert!(unix_groups("nul\0byte").is_empty());
+        let default = v(r#"{"expert": 0.0, "auto_accept": 0.97, "new": 1}"#);
+        let d = Some(&default);
+        assert!(!differs(Some(&recorded), Some(&v(r#"{"expert": 0.5, "auto_accept": 0.9, "new": 1}"#)), d));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.5, "auto_accept": 0.9, "new": 2}"#)), d));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.5, "auto_accept": 0.9, "other": 1}"#)), d));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.4, "auto_accept": 0.9}"#)), d));
+        assert!(differs(Some(&recorded), Some(&v(r#"{"expert": 0.5}"#)), d));
+        assert!(differs(Some(&v("null")), Some(&v(r#"{"admin": ["alice"]}"#)), None), "roles added");
+        assert!(differs(Some(&v(r#"[{"name": "a"}]"#)), Some(&v(r#"[{"name": "b"}]"#)), None), "labels whole");
+        assert!(!differs(None, None, None));
     }
 }

@@ -21,14 +21,15 @@ const USER_KEYS: &str = "keys.toml";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Who is labelling (default: the OS user); for shared accounts. Recorded as given.
-    #[arg(long)]
+    /// Who is labelling, on an account margin.toml lists under [roles] shared_accounts (recorded as
+    /// ACCOUNT:NAME). Default: the account running margin.
+    #[arg(long, value_name = "NAME")]
     pub annotator: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let opened = context.open_project_as(Role::Annotator, "annotate")?;
-    let annotator = args.annotator.unwrap_or_else(|| context.user.clone());
+    let annotator = context.person(&opened.project, args.annotator.as_deref())?;
     open_screen(context, &opened.project, &annotator, opened.role)
 }
 
@@ -61,7 +62,7 @@ pub(super) fn open_screen(
             dir: project.dir.clone(),
             config: project.config.clone(),
             annotator: annotator.to_string(),
-            user: context.user.clone(),
+            user: annotator.to_string(),
             masker,
             runtime,
             retrain: retrain_command(context, project),

@@ -37,8 +37,9 @@ pub struct Args {
     /// The reason for overriding a confident prediction.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Who decides (default: the OS user).
-    #[arg(long)]
+    /// Who decides, on an account margin.toml lists under [roles] shared_accounts (recorded as
+    /// ACCOUNT:NAME). Default: the account running margin.
+    #[arg(long, value_name = "NAME")]
     pub annotator: Option<String>,
     /// How long the decision took, in milliseconds.
     #[arg(long, value_name = "MS")]
@@ -81,7 +82,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         bail!("say what the decision is: --label, --accept, --reject, --skip or --escalate");
     };
-    let annotator = args.annotator.unwrap_or_else(|| context.user.clone());
+    let annotator = context.person(&project, args.annotator.as_deref())?;
     let decision = NewDecision {
         labels: chosen,
         reason: args.escalate.or(args.reason),

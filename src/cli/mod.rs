@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod explain;
 mod export;
+mod identity;
 mod import;
 mod init;
 mod keys;
@@ -102,7 +103,8 @@ pub enum Command {
 pub struct Context {
     pub project_flag: Option<PathBuf>,
     pub ort_lib: Option<PathBuf>,
-    /// Who is running margin: recorded on every decision and event.
+    /// The account running margin (see `identity`): whose role counts, and who is recorded unless a shared
+    /// account names the person at the keyboard.
     pub user: String,
 }
 
@@ -119,7 +121,7 @@ fn open_store(project: &Project) -> anyhow::Result<Store> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: current_user() };
+    let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: identity::current_account() };
     tracing::info!(command = ?cli.command, user = %context.user, "start");
     match cli.command {
         Command::Annotate(args) => annotate::run(&context, args),
@@ -143,33 +145,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => backup::run(&context, args),
         Command::Triage(args) => triage::run(&context, args),
     }
-}
-
-/// The OS user running margin: $USER, then $LOGNAME, then the name /etc/passwd gives this process's uid,
-/// then `uid-N`.
-pub fn current_user() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(name) = std::env::var(var) {
-            if !name.trim().is_empty() {
-                return name;
-            }
-        }
-    }
-    use std::os::unix::fs::MetadataExt;
-    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
-        return "unknown".into();
-    };
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    passwd
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split(':');
-            let name = fields.next()?;
-            let id = fields.nth(1)?.parse::<u32>().ok()?;
-            (id == uid).then(|| name.to_string())
-        })
-        .next()
-        .unwrap_or_else(|| format!("uid-{uid}"))
 }
 
 /// Gives the terminal back to the shell if a screen had taken it (raw mode on): leaves raw mode and the

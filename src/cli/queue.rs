@@ -21,8 +21,9 @@ pub struct Args {
 pub enum QueueCommand {
     /// Serve the next batch (or the unfinished one) and reserve its items for the annotator.
     Next {
-        /// Who the items are for (default: the OS user).
-        #[arg(long)]
+        /// Who the items are for, on a shared account (see `margin decide --annotator`). Default: the
+        /// account running margin.
+        #[arg(long, value_name = "NAME")]
         annotator: Option<String>,
         /// Print one JSON object per item.
         #[arg(long)]
@@ -30,7 +31,8 @@ pub enum QueueCommand {
     },
     /// Give back every item reserved for the annotator.
     Release {
-        #[arg(long)]
+        /// Whose items to give back, on a shared account. Default: the account running margin.
+        #[arg(long, value_name = "NAME")]
         annotator: Option<String>,
     },
 }
@@ -45,7 +47,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut store = open_store(&project)?;
     match args.command {
         QueueCommand::Next { annotator, json } => {
-            let annotator = annotator.unwrap_or_else(|| context.user.clone());
+            let annotator = context.person(&project, annotator.as_deref())?;
             let batch = next_batch(&mut store, &project.config, &annotator)?;
             // Retrain in the background when enough decisions have come in; this batch is already served.
             let retraining = due(&store, &project.config)?.is_due() && start_in_background(context, &project)?;
@@ -102,7 +104,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         QueueCommand::Release { annotator } => {
-            let annotator = annotator.unwrap_or_else(|| context.user.clone());
+            let annotator = context.person(&project, annotator.as_deref())?;
             let n = store.release_leases(&annotator)?;
             println!("Released {n} items reserved for {}.", visible(&annotator));
             Ok(ExitCode::SUCCESS)

@@ -334,6 +334,23 @@ impl ProjectConfig {
         all
     }
 
+    /// The admin-only tables at their defaults, as [`ProjectConfig::governed`] writes them: a setting a
+    /// newer margin adds is no change of settings while it has its default value.
+    pub fn governed_defaults() -> serde_json::Map<String, serde_json::Value> {
+        let value = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
+        [
+            ("task", value(serde_json::to_value(TaskKind::default()))),
+            ("thresholds", value(serde_json::to_value(Thresholds::default()))),
+            ("sampling", value(serde_json::to_value(Sampling::default()))),
+            ("model", value(serde_json::to_value(ModelSettings::default()))),
+            ("roles", value(serde_json::to_value(Roles::default()))),
+            ("pii", value(serde_json::to_value(PiiSettings::default()))),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
     fn validate(&self) -> Result<(), Problem> {
         let key = |k: &str| vec![PathSeg::Key(k.to_string())];
         let sub = |table: &str, k: &str| vec![PathSeg::Key(table.to_string()), PathSeg::Key(k.to_string())];
@@ -465,10 +482,8 @@ impl ProjectConfig {
 
         if let Some(roles) = &self.roles {
             roles.check().map_err(|(role, i, message)| {
-                Problem::new(
-                    vec![PathSeg::Key("roles".into()), PathSeg::Key(role.as_str().into()), PathSeg::Index(i)],
-                    message,
-                )
+                let list = role.map_or("shared_accounts", |r| r.as_str());
+                Problem::new(vec![PathSeg::Key("roles".into()), PathSeg::Key(list.into()), PathSeg::Index(i)], message)
             })?;
             if roles.admin.is_empty() {
                 return Err(Problem::new(

@@ -1,6 +1,7 @@
 //! Roles: who may do what in a project. margin.toml's `[roles]` lists, per role, OS user names, `group:NAME`
 //! for members of a Unix group, or `*` for everyone. Roles nest: an admin may do what an expert may, an
 //! expert what an annotator may. A project without `[roles]` is a project of one: everyone is an admin.
+//! `shared_accounts` lists accounts several people use; there `--annotator NAME` names the person.
 //!
 //! This is the workflow's guard, not the data's: who can read or write the project at all is decided by
 //! the database file's permissions.
@@ -43,6 +44,9 @@ pub struct Roles {
     pub admin: Vec<String>,
     pub expert: Vec<String>,
     pub annotator: Vec<String>,
+    /// Accounts several people share, where `--annotator NAME` says who is working (plain account names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_accounts: Vec<String>,
 }
 
 /// Everyone.
@@ -77,20 +81,30 @@ impl Roles {
         who
     }
 
-    /// The first entry that is not a user name, `group:NAME` or `*`: (role, index, why).
-    pub fn check(&self) -> Result<(), (Role, usize, String)> {
+    /// The first entry that is not a user name, `group:NAME` or `*` (`None` for the role: a shared account
+    /// that is not a plain account name): (role, index, why).
+    pub fn check(&self) -> Result<(), (Option<Role>, usize, String)> {
         for (role, entries) in
             [(Role::Admin, &self.admin), (Role::Expert, &self.expert), (Role::Annotator, &self.annotator)]
         {
             for (i, entry) in entries.iter().enumerate() {
                 let name = entry.strip_prefix(GROUP_PREFIX).unwrap_or(entry);
-                if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
-                    return Err((role, i, format!("{entry:?} is not a user name, group:NAME or *")));
+                if !is_account_name(name) {
+                    return Err((Some(role), i, format!("{entry:?} is not a user name, group:NAME or *")));
                 }
+            }
+        }
+        for (i, entry) in self.shared_accounts.iter().enumerate() {
+            if !is_account_name(entry) || entry == EVERYONE {
+                return Err((None, i, format!("{entry:?} is not an account name (groups and * cannot be shared)")));
             }
         }
         Ok(())
     }
+}
+
+fn is_account_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':')
 }
 
 /// The role a project's settings give `user`: with no `[roles]`, everyone is an admin.
@@ -110,6 +124,7 @@ mod tests {
             admin: vec!["alice".into()],
             expert: vec!["bob".into(), "group:clinicians".into()],
             annotator: vec!["carol".into(), "group:labellers".into()],
+            shared_accounts: vec![],
         }
     }
 
@@ -145,9 +160,13 @@ mod tests {
     fn bad_entries_are_found() {
         assert_eq!(roles().check(), Ok(()));
         let bad = Roles { expert: vec!["bob".into(), "group:".into()], ..roles() };
-        assert_eq!(bad.check().unwrap_err().0, Role::Expert);
+        assert_eq!(bad.check().unwrap_err().0, Some(Role::Expert));
         assert_eq!(bad.check().unwrap_err().1, 1);
         let spaced = Roles { admin: vec!["al ice".into()], ..roles() };
         assert!(spaced.check().is_err());
+        let shared = Roles { shared_accounts: vec!["labelling".into(), "group:staff".into()], ..roles() };
+        assert_eq!(shared.check().unwrap_err().0, None);
+        assert_eq!(shared.check().unwrap_err().1, 1);
+        assert!(Roles { shared_accounts: vec!["*".into()], ..roles() }.check().is_err());
     }
 }

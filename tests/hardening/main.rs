@@ -5,4 +5,5 @@
 mod common;
 
 mod export_guard;
+mod identity;
 mod lost_database;
