@@ -9,7 +9,7 @@ use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::domain::{DecisionAction, ModelSnapshot};
-use crate::store::NewDecision;
+use crate::store::{NewDecision, StoreError};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["label", "accept", "reject", "skip", "escalate"])))]
@@ -47,7 +47,8 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = context.open_project_as(Role::Annotator, "decide")?.project;
+    let opened = context.open_project_as(Role::Annotator, "decide")?;
+    let project = opened.project;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
     let labels = project.config.label_set();
@@ -91,7 +92,29 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         model: snapshot,
         ..NewDecision::new(item.id, &annotator, action)
     };
-    let id = store.record_decision(&decision)?;
-    println!("Recorded {} of {} by {} (decision {id}).", action.as_str(), visible(&item.ext_id), visible(&annotator));
+    // The queue reserved the item for someone else: an expert may decide it anyway, and that is recorded.
+    let reserved = store.reserved_for_another(item.id, &annotator)?;
+    let decision = NewDecision { override_lease: opened.role >= Role::Expert, ..decision };
+    let id = match store.record_decision(&decision) {
+        Err(e @ StoreError::Reserved { .. }) => bail!(
+            "item {}: {}; they were served it in a batch. Let them decide it, or wait until the reservation ends \
+             (an expert may decide it anyway)",
+            visible(&item.ext_id),
+            visible(&e.to_string())
+        ),
+        other => other?,
+    };
+    let overridden = match &reserved {
+        Some(r) => {
+            format!(" It was reserved for {}: overridden as {}, and recorded.", visible(&r.annotator), opened.role)
+        }
+        None => String::new(),
+    };
+    println!(
+        "Recorded {} of {} by {} (decision {id}).{overridden}",
+        action.as_str(),
+        visible(&item.ext_id),
+        visible(&annotator)
+    );
     Ok(ExitCode::SUCCESS)
 }

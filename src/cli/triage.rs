@@ -101,6 +101,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let decision = NewDecision {
                 labels: Some(label.clone()),
                 note: rationale,
+                // An expert's ruling stands whoever the queue reserved the item for.
+                override_lease: true,
                 ..NewDecision::new(item.id, &context.user, DecisionAction::Resolve)
             };
             store.record_decision(&decision)?;

@@ -249,6 +249,8 @@ impl TriageWorker {
                 let decision = NewDecision {
                     labels: Some(vec![label.clone()]),
                     note: (!rationale.is_empty()).then_some(rationale),
+                    // An expert's ruling stands whoever the queue reserved the item for.
+                    override_lease: true,
                     ..NewDecision::new(item_id, &self.user, DecisionAction::Resolve)
                 };
                 self.store.record_decision(&decision)?;

@@ -18,6 +18,8 @@ pub struct NewDecision {
     pub time_spent_ms: Option<i64>,
     pub model: Option<ModelSnapshot>,
     pub undoes: Option<i64>,
+    /// Decide even if the item is reserved for someone else (an expert may); recorded when it was.
+    pub override_lease: bool,
 }
 
 /// People's decisions since a point in the log (see [`Store::people_decisions_since`]).
@@ -42,13 +44,24 @@ impl NewDecision {
             time_spent_ms: None,
             model: None,
             undoes: None,
+            override_lease: false,
         }
     }
 }
 
+/// A reservation that keeps others from deciding an item: whose it is and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub annotator: String,
+    pub expires_at_ms: i64,
+}
+
 impl Store {
     /// Records a decision durably (the transaction is committed with `synchronous = FULL` before this
-    /// returns) and returns its id.
+    /// returns) and returns its id. An item reserved for someone else (by the queue) is refused with
+    /// [`StoreError::Reserved`] unless `override_lease`, unless the person holds a reservation of their
+    /// own. A labelling decision by someone who already labelled the item replaces theirs: the earlier one
+    /// is taken back by an undo in the same transaction, so a person has one vote.
     pub fn record_decision(&mut self, d: &NewDecision) -> Result<i64> {
         check_shape(d)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -56,63 +69,41 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NoSuchItem(d.item_id));
         }
-        let undone_action = match d.undoes {
-            Some(target) => Some(check_undo_target(&tx, d.item_id, target)?),
-            None => None,
-        };
         let at_ms = now_ms();
-        tx.execute(
-            "INSERT INTO decisions (item_id, annotator, action, labels, reason, note, time_spent_ms,
-                 model_version_id, predicted_labels, predicted_confidence, undoes, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                d.item_id,
-                d.annotator,
-                d.action.as_str(),
-                d.labels.as_deref().map(labels_to_json),
-                d.reason,
-                d.note,
-                d.time_spent_ms,
-                d.model.as_ref().map(|m| m.version),
-                d.model.as_ref().map(|m| labels_to_json(&m.predicted)),
-                d.model.as_ref().map(|m| m.confidence),
-                d.undoes,
-                at_ms,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        // A decision ends the person's reservation of the item.
-        tx.execute("DELETE FROM leases WHERE item_id = ?1 AND annotator = ?2", params![d.item_id, d.annotator])?;
-        match (d.action, undone_action) {
-            (DecisionAction::Escalate, _) => {
-                tx.execute(
-                    "INSERT INTO escalations (item_id, decision_id, reason, note, opened_by, opened_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![d.item_id, id, d.reason, d.note, d.annotator, at_ms],
-                )?;
+        let reserved = reservation_by_another(&tx, d.item_id, &d.annotator, at_ms)?;
+        if let Some(r) = &reserved {
+            if !d.override_lease {
+                return Err(StoreError::Reserved { annotator: r.annotator.clone(), until_ms: r.expires_at_ms });
             }
-            (DecisionAction::Resolve, _) => close_escalations(&tx, d.item_id, &d.annotator, at_ms, "resolved")?,
-            (DecisionAction::Undo, Some(DecisionAction::Escalate)) => {
-                tx.execute(
-                    "UPDATE escalations SET closed_by = ?1, closed_at_ms = ?2, closed_as = 'undone'
-                     WHERE decision_id = ?3 AND closed_at_ms IS NULL",
-                    params![d.annotator, at_ms, d.undoes],
-                )?;
-            }
-            _ => {}
         }
-        let payload = serde_json::json!({
-            "decision_id": id,
-            "action": d.action.as_str(),
-            "labels": d.labels,
-            "reason": d.reason,
-            "note": d.note,
-            "undoes": d.undoes,
-            "model": d.model,
-        });
-        events::append(&tx, at_ms, &d.annotator, "decision", Some(d.item_id), &payload)?;
+        let replaced = if d.action.assigns_labels() && d.action != DecisionAction::Resolve {
+            own_labels(&tx, d.item_id, &d.annotator)?
+        } else {
+            Vec::new()
+        };
+        for earlier in &replaced {
+            let undo = NewDecision {
+                undoes: Some(*earlier),
+                note: Some("changed their mind: replaced by their next decision".into()),
+                ..NewDecision::new(d.item_id, &d.annotator, DecisionAction::Undo)
+            };
+            insert(&tx, &undo, at_ms, serde_json::Map::new())?;
+        }
+        let mut extra = serde_json::Map::new();
+        if !replaced.is_empty() {
+            extra.insert("replaces".into(), replaced.into());
+        }
+        if let Some(r) = reserved {
+            extra.insert("lease_overridden".into(), r.annotator.into());
+        }
+        let id = insert(&tx, d, at_ms, extra)?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Who else holds a live reservation of the item, if anyone does and `annotator` holds none.
+    pub fn reserved_for_another(&self, item_id: i64, annotator: &str) -> Result<Option<Reservation>> {
+        reservation_by_another(&self.conn, item_id, annotator, now_ms())
     }
 
     /// All decisions about one item, oldest first.
@@ -137,6 +128,104 @@ impl Store {
         )?;
         Ok(DecisionsSince { all: u64::try_from(all).unwrap_or(0), labelling: u64::try_from(labelling).unwrap_or(0) })
     }
+}
+
+/// Inserts one decision with what it implies (its reservation ended, an escalation opened or closed) and
+/// its audit event, whose payload gets `extra` too; returns its id.
+fn insert(
+    tx: &Transaction<'_>,
+    d: &NewDecision,
+    at_ms: i64,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<i64> {
+    let undone_action = match d.undoes {
+        Some(target) => Some(check_undo_target(tx, d.item_id, target)?),
+        None => None,
+    };
+    tx.prepare_cached(
+        "INSERT INTO decisions (item_id, annotator, action, labels, reason, note, time_spent_ms,
+             model_version_id, predicted_labels, predicted_confidence, undoes, at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        d.item_id,
+        d.annotator,
+        d.action.as_str(),
+        d.labels.as_deref().map(labels_to_json),
+        d.reason,
+        d.note,
+        d.time_spent_ms,
+        d.model.as_ref().map(|m| m.version),
+        d.model.as_ref().map(|m| labels_to_json(&m.predicted)),
+        d.model.as_ref().map(|m| m.confidence),
+        d.undoes,
+        at_ms,
+    ])?;
+    let id = tx.last_insert_rowid();
+    // A decision ends the person's reservation of the item.
+    tx.execute("DELETE FROM leases WHERE item_id = ?1 AND annotator = ?2", params![d.item_id, d.annotator])?;
+    match (d.action, undone_action) {
+        (DecisionAction::Escalate, _) => {
+            tx.execute(
+                "INSERT INTO escalations (item_id, decision_id, reason, note, opened_by, opened_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![d.item_id, id, d.reason, d.note, d.annotator, at_ms],
+            )?;
+        }
+        (DecisionAction::Resolve, _) => close_escalations(tx, d.item_id, &d.annotator, at_ms, "resolved")?,
+        (DecisionAction::Undo, Some(DecisionAction::Escalate)) => {
+            tx.execute(
+                "UPDATE escalations SET closed_by = ?1, closed_at_ms = ?2, closed_as = 'undone'
+                 WHERE decision_id = ?3 AND closed_at_ms IS NULL",
+                params![d.annotator, at_ms, d.undoes],
+            )?;
+        }
+        _ => {}
+    }
+    let mut payload = serde_json::json!({
+        "decision_id": id,
+        "action": d.action.as_str(),
+        "labels": d.labels,
+        "reason": d.reason,
+        "note": d.note,
+        "undoes": d.undoes,
+        "model": d.model,
+    });
+    if let Some(object) = payload.as_object_mut() {
+        object.extend(extra);
+    }
+    events::append(tx, at_ms, &d.annotator, "decision", Some(d.item_id), &payload)?;
+    Ok(id)
+}
+
+/// A live reservation of `item_id` held by someone other than `annotator`, when `annotator` holds none.
+fn reservation_by_another(
+    conn: &rusqlite::Connection,
+    item_id: i64,
+    annotator: &str,
+    now: i64,
+) -> Result<Option<Reservation>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT annotator, expires_at_ms FROM leases WHERE item_id = ?1 AND expires_at_ms >= ?2 ORDER BY expires_at_ms",
+    )?;
+    let holders: Vec<Reservation> = stmt
+        .query_map(params![item_id, now], |r| Ok(Reservation { annotator: r.get(0)?, expires_at_ms: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    if holders.iter().any(|h| h.annotator == annotator) {
+        return Ok(None);
+    }
+    Ok(holders.into_iter().next())
+}
+
+/// The labelling decisions (accept, correct, reject) `annotator` made on the item that stand: not undone.
+fn own_labels(tx: &Transaction<'_>, item_id: i64, annotator: &str) -> Result<Vec<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT d.id FROM decisions d WHERE d.item_id = ?1 AND d.annotator = ?2
+            AND d.action IN ('accept', 'correct', 'reject')
+            AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) ORDER BY d.id",
+    )?;
+    let ids = stmt.query_map(params![item_id, annotator], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
 }
 
 fn check_shape(d: &NewDecision) -> Result<()> {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use decisions::{DecisionsSince, NewDecision};
+pub use decisions::{DecisionsSince, NewDecision, Reservation};
 pub use events::{Broken, BrokenEvent, ChainReport, EventFilter, StoredEvent};
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
 pub use models::{ModelVersion, NewModelVersion};
@@ -92,6 +92,9 @@ pub enum StoreError {
     Migrate { path: PathBuf, message: String },
     #[error("item {0} does not exist")]
     NoSuchItem(i64),
+    /// The item is reserved for someone else by the queue until `until_ms`.
+    #[error("the item is reserved for {annotator} until {}", utc(*until_ms))]
+    Reserved { annotator: String, until_ms: i64 },
     #[error("{0}")]
     Rejected(String),
     #[error("database error: {0}")]
@@ -219,6 +222,12 @@ impl Store {
         let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// A time in milliseconds since the epoch as RFC 3339 UTC, to the second, for messages.
+fn utc(at_ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 /// Refuses a database file that is gone or was emptied, before SQLite would take it for a new database.

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod decide_rules;
 mod export_guard;
 mod identity;
 mod lost_database;
