@@ -68,6 +68,7 @@ pub fn train_new_version(
 ) -> Result<Trained, TrainError> {
     let started = Instant::now();
     // Read before the examples: a decision made meanwhile counts as not yet learned.
+    let data_as_of = store.last_event_seq()?;
     let decisions_upto = match options.source {
         LabelSource::Reference => None,
         LabelSource::Decisions | LabelSource::Combined => Some(store.last_decision_id()?),
@@ -124,6 +125,7 @@ pub fn train_new_version(
             trained_by: options.user.clone(),
             trained_on: options.source.as_str().into(),
             decisions_upto,
+            data_as_of: Some(data_as_of),
         })
     };
     let main = write(&fitted.model, &fitted.card, "")?;

@@ -67,6 +67,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     trained_by: context.user.clone(),
                     trained_on: EXTERNAL.into(),
                     decisions_upto: None,
+                    data_as_of: None,
                 },
                 &[],
             )?;

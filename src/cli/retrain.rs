@@ -13,6 +13,7 @@ use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::project::Project;
 use crate::retrain::{RetrainError, due, is_running, retrain};
+use crate::store::StoreError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,6 +59,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Err(RetrainError::Busy(_)) if args.if_due => {
             let why = "another retrain is running";
             say(serde_json::json!({"retrained": false, "why": why}), format!("Not retraining: {why}."));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(RetrainError::Store(e @ StoreError::Superseded { .. })) if args.if_due => {
+            let why = e.to_string();
+            say(serde_json::json!({"retrained": false, "why": why}), format!("Not made current: {why}."));
             return Ok(ExitCode::SUCCESS);
         }
         Err(e) => return Err(e.into()),

@@ -11,8 +11,9 @@ use crate::domain::TaskKind;
 use crate::domain::access::Role;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
+use crate::retrain::{RetrainError, RetrainLock};
 use crate::store::LabelSource;
-use crate::training::{TrainOptions, train_new_version};
+use crate::training::{MODELS_DIR, TrainOptions, train_new_version};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,6 +41,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("--committee: a committee needs at least 2 members (or 0 for none)");
     }
     let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
+    // One training at a time: a retrain running now finishes first, then this one reads the data it left.
+    let _lock = wait_for_lock(&project.dir, args.quiet || args.json)?;
     let options = TrainOptions {
         source,
         committee: args.committee.map(|k| k as usize),
@@ -99,4 +102,22 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("  file: {}", trained.path);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Takes the lock `retrain` takes, waiting (and saying so once, unless `quiet`) while a retrain holds it.
+fn wait_for_lock(dir: &std::path::Path, quiet: bool) -> anyhow::Result<RetrainLock> {
+    let mut said = false;
+    loop {
+        match RetrainLock::acquire(&dir.join(MODELS_DIR)) {
+            Ok(lock) => return Ok(lock),
+            Err(RetrainError::Busy(path)) => {
+                if !said && !quiet {
+                    eprintln!("Waiting for the retrain that is running to finish ({})...", path.display());
+                }
+                said = true;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }

@@ -97,6 +97,11 @@ pub enum StoreError {
     Reserved { annotator: String, until_ms: i64 },
     #[error("{0}")]
     Rejected(String),
+    #[error(
+        "model version {version} was not made current: the current model, version {current}, learned from newer \
+         data (it was trained while this one was)"
+    )]
+    Superseded { version: i64, current: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is damaged: {0}")]

@@ -22,6 +22,9 @@ pub struct NewModelVersion {
     pub trained_on: String,
     /// The newest decision (by id) there was when its training data was read.
     pub decisions_upto: Option<i64>,
+    /// The newest audit event when its training data was read ([`Store::last_event_seq`]); `None`: now
+    /// (a model that did not learn from the project, such as a bring-your-own one).
+    pub data_as_of: Option<i64>,
 }
 
 /// A registered model.
@@ -101,7 +104,8 @@ fn to_version(row: Row) -> Result<ModelVersion> {
 
 impl Store {
     /// Registers a model and its committee members (whose parent it becomes) in one transaction, makes it
-    /// the current model, and records both in the audit trail. Returns the model's id.
+    /// the current model (see [`Store::make_current`]), and records both in the audit trail. Returns the
+    /// model's id.
     pub fn add_model(&mut self, model: &NewModelVersion, members: &[NewModelVersion]) -> Result<i64> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = insert_model(&tx, model, members)?;
@@ -119,7 +123,14 @@ impl Store {
         Ok(id)
     }
 
-    /// Makes a registered model the current one, recording who and what it replaced.
+    /// The sequence number of the newest audit event (0 when there is none): read before a model's training
+    /// data, it says how new that data is.
+    pub fn last_event_seq(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Makes a registered model the current one, recording who and what it replaced; refuses with
+    /// [`StoreError::Superseded`] when the current model read its training data later than this one did.
     pub fn make_current(&mut self, id: i64, by: &str) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         set_current(&tx, id, by)?;
@@ -219,8 +230,9 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
     let insert = |m: &NewModelVersion, parent: Option<i64>| -> Result<i64> {
         tx.execute(
             "INSERT INTO model_versions (created_at_ms, kind, path, sha256, labels, train_size, metrics,
-                 parent_id, trained_by, trained_on, decisions_upto)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 parent_id, trained_by, trained_on, decisions_upto, data_as_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                     coalesce(?12, (SELECT coalesce(max(seq), 0) FROM events)))",
             params![
                 at,
                 m.kind,
@@ -232,7 +244,8 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
                 parent,
                 m.trained_by,
                 m.trained_on,
-                m.decisions_upto
+                m.decisions_upto,
+                m.data_as_of
             ],
         )?;
         Ok(tx.last_insert_rowid())
@@ -256,10 +269,23 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
     Ok(id)
 }
 
-/// Points `current_model` at `id` and records the change in the audit trail.
+/// Points `current_model` at `id` and records the change in the audit trail. The pointer never moves to a
+/// model whose training data was read before the current one's: a retrain that started before a train and
+/// ended after it keeps its version, not current.
 fn set_current(tx: &Transaction<'_>, id: i64, by: &str) -> Result<()> {
     let previous: Option<String> =
         tx.query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |r| r.get(0)).optional()?;
+    if let Some(current) = previous.as_deref().and_then(|p| p.parse::<i64>().ok()) {
+        let as_of = |id: i64| -> Result<Option<i64>> {
+            Ok(tx
+                .query_row("SELECT data_as_of FROM model_versions WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .flatten())
+        };
+        if current != id && as_of(id)?.unwrap_or(0) < as_of(current)?.unwrap_or(0) {
+            return Err(StoreError::Superseded { version: id, current });
+        }
+    }
     tx.execute(
         "INSERT INTO project_state (key, value) VALUES ('current_model', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -44,6 +44,7 @@ fn spam_ham_model(trained_on: &str, upto: Option<i64>) -> NewModelVersion {
         trained_by: "t".into(),
         trained_on: trained_on.into(),
         decisions_upto: upto,
+        data_as_of: None,
     }
 }
 
@@ -335,6 +336,7 @@ fn pruning_keeps_files_that_a_kept_version_shares() {
         trained_by: "t".into(),
         trained_on: "reference".into(),
         decisions_upto: None,
+        data_as_of: None,
     };
     store.add_model(&version("models/same.onnx"), &[]).unwrap();
     store.add_model(&version("models/old.onnx"), &[version("models/old-c1.onnx")]).unwrap();
@@ -486,4 +488,28 @@ fn people_labels_and_what_the_model_learned_from_them() {
     let ann = report.people.iter().find(|p| p.annotator == "ann").unwrap();
     // Item 1 is disputed (not learned), item 2 is learned with ann's later label, item 3 came after.
     assert_eq!(ann.learned, 1);
+}
+
+#[test]
+fn the_current_model_never_moves_to_one_that_read_older_data() {
+    let (_dir, mut store) = temp_store();
+    let as_of = |seq| NewModelVersion { data_as_of: Some(seq), ..spam_ham_model("reference", None) };
+    // Two trainings read their data in turn, with an event between them; the later one is current first.
+    let first_read = store.last_event_seq().unwrap();
+    store.log_event("t", "something", &serde_json::json!({})).unwrap();
+    let second_read = store.last_event_seq().unwrap();
+    let older = store.register_model(&as_of(first_read), &[]).unwrap();
+    let newer = store.add_model(&as_of(second_read), &[]).unwrap();
+    match store.make_current(older, "t") {
+        Err(StoreError::Superseded { version, current }) => assert_eq!((version, current), (older, newer)),
+        other => panic!("the older model became current: {other:?}"),
+    }
+    assert_eq!(store.current_model().unwrap().unwrap().id, newer);
+    // Same data, or newer: it moves.
+    let same = store.register_model(&as_of(second_read), &[]).unwrap();
+    store.make_current(same, "t").unwrap();
+    // A model that did not learn from the project (brought by its admin) is taken as of now.
+    let brought =
+        store.add_model(&NewModelVersion { kind: "external".into(), ..spam_ham_model("external", None) }, &[]);
+    assert_eq!(store.current_model().unwrap().unwrap().id, brought.unwrap());
 }

@@ -8,3 +8,4 @@ mod decide_rules;
 mod export_guard;
 mod identity;
 mod lost_database;
+mod model_pointer;
