@@ -61,10 +61,10 @@ pub fn load_engines(
     runtime: &Runtime,
     model: &ModelVersion,
 ) -> Result<(Engine, Vec<Engine>), ScoreError> {
-    let labels = config.label_names();
     let multi = config.task == TaskKind::MultiLabel;
     let load = |version: &ModelVersion| {
         let path = dir.join(&version.path);
+        let labels = names_in_file(&config.label_names(), version);
         let engine = if version.kind == EXTERNAL {
             ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
         } else {
@@ -75,6 +75,19 @@ pub fn load_engines(
     let engine = load(model)?;
     let members = store.committee(model.id)?.iter().map(load).collect::<Result<_, _>>()?;
     Ok((engine, members))
+}
+
+/// The project's labels as `version`'s file names them (a label renamed since it was trained keeps its old
+/// name there), in the project's order; a label the model does not know keeps its own name, so loading
+/// refuses it with both lists named.
+fn names_in_file(labels: &[String], version: &ModelVersion) -> Vec<String> {
+    labels
+        .iter()
+        .map(|label| match version.labels.iter().position(|l| l == label) {
+            Some(i) => version.file_labels.get(i).unwrap_or(label).clone(),
+            None => label.clone(),
+        })
+        .collect()
 }
 
 /// Scores, with `model` of the project at `dir`, the pending items it has not scored (every item it has

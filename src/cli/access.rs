@@ -89,6 +89,9 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
     if recorded.is_some() && changed.is_empty() {
         return Ok(());
     }
+    if let (Some(before), true) = (&recorded, changed.contains(&"labels")) {
+        refuse_orphaning_labels(&store, project, before)?;
+    }
     // Who may confirm is decided by the roles as recorded: editing [roles] makes nobody an admin.
     let confirming = match &recorded {
         Some(before) if changed.contains(&"roles") => {
@@ -119,6 +122,46 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
     record_settings(&mut store, &context.user, project, &changed)?;
     if !changed.is_empty() {
         tracing::info!(user = %context.user, ?changed, "settings change recorded");
+    }
+    Ok(())
+}
+
+/// Refuses, for everyone, a margin.toml that no longer lists a label the project's data uses: the items
+/// using it would be orphaned (and a retrain would learn the other labels only).
+fn refuse_orphaning_labels(
+    store: &crate::store::Store,
+    project: &Project,
+    recorded: &serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<()> {
+    let names = |labels: Option<&serde_json::Value>| -> Vec<String> {
+        labels
+            .and_then(|l| l.as_array())
+            .map(|l| l.iter().filter_map(|e| e.get("name")?.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let before = names(recorded.get("labels"));
+    let now = project.config.label_names();
+    let gone: Vec<&String> = before.iter().filter(|l| !now.contains(l)).collect();
+    let new: Vec<&String> = now.iter().filter(|l| !before.contains(l)).collect();
+    for label in &gone {
+        let used = store.label_use(label)?;
+        if used == 0 {
+            continue;
+        }
+        let fix = match new.as_slice() {
+            [renamed] if gone.len() == 1 => format!(
+                "to rename it, put it back and run `margin labels rename {} {}`",
+                visible(label),
+                visible(renamed)
+            ),
+            _ => format!("to rename it, put it back and run `margin labels rename {} NEW`", visible(label)),
+        };
+        bail!(
+            "{}: label `{}` is used by {used} items (in their reference labels or people's decisions) but is no \
+             longer listed; that would orphan them. {fix}",
+            project.config_path().display(),
+            visible(label),
+        );
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod identity;
 mod import;
 mod init;
 mod keys;
+mod labels;
 mod model;
 mod output;
 mod people;
@@ -61,6 +62,8 @@ pub enum Command {
     Keys,
     /// Create a project: a directory with margin.toml, margin.db and guidelines/.
     Init(init::Args),
+    /// Rename, add or remove labels without orphaning the data that uses them.
+    Labels(labels::Args),
     /// Add items from a JSONL, CSV, TSV or plain-text file (or - for standard input).
     Import(import::Args),
     /// Write items, their labels and every decision as JSONL, CSV or Prodigy-style JSONL.
@@ -128,6 +131,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys => keys::run(&context),
         Command::Init(args) => init::run(&context, args),
         Command::Import(args) => import::run(&context, args),
+        Command::Labels(args) => labels::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Train(args) => train::run(&context, args),
         Command::Retrain(args) => retrain::run(&context, args),

@@ -3,6 +3,7 @@
 //! Owns parsing and validating the file and writing a new one from the compiled-in template. Every problem
 //! is reported as `FILE:LINE: key: what is wrong`. Imports only `domain`.
 
+pub mod edit;
 mod locate;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ pub const COLOR_NAMES: [&str; 16] = [
 pub const GOVERNED: [&str; 7] = ["task", "labels", "thresholds", "sampling", "model", "roles", "pii"];
 
 /// Colours handed out to new labels in turn: ones that read well on dark and light backgrounds.
-const LABEL_PALETTE: [&str; 6] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
+pub const LABEL_PALETTE: [&str; 6] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

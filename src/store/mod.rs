@@ -8,6 +8,7 @@
 mod decisions;
 mod events;
 mod items;
+mod labels;
 mod models;
 mod predictions;
 mod queue;
@@ -24,6 +25,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use decisions::{DecisionsSince, NewDecision, Reservation};
 pub use events::{Broken, BrokenEvent, ChainReport, EventFilter, StoredEvent};
 pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
+pub use labels::Renamed;
 pub use models::{ModelVersion, NewModelVersion};
 pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, ShortlistScan};
 pub use report::{LabelCount, StatusReport};

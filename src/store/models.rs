@@ -43,13 +43,30 @@ pub struct ModelVersion {
     pub trained_on: String,
     pub pruned: bool,
     pub decisions_upto: Option<i64>,
+    /// The label names in the model's file, in `labels`' order: the same unless a label was renamed since
+    /// it was trained.
+    pub file_labels: Vec<String>,
 }
 
 const COLUMNS: &str = "id, created_at_ms, kind, path, sha256, labels, train_size, metrics, parent_id, trained_by, \
-                       trained_on, pruned_at_ms, decisions_upto";
+                       trained_on, pruned_at_ms, decisions_upto, file_labels";
 
-type Row =
-    (i64, i64, String, String, String, String, i64, String, Option<i64>, String, String, Option<i64>, Option<i64>);
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -66,6 +83,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         row.get(10)?,
         row.get(11)?,
         row.get(12)?,
+        row.get(13)?,
     ))
 }
 
@@ -84,14 +102,17 @@ fn to_version(row: Row) -> Result<ModelVersion> {
         trained_on,
         pruned,
         decisions_upto,
+        file_labels,
     ) = row;
+    let labels = labels_from_json(Some(labels))?.unwrap_or_default();
     Ok(ModelVersion {
         id,
         created_at_ms,
         kind,
         path,
         sha256,
-        labels: labels_from_json(Some(labels))?.unwrap_or_default(),
+        file_labels: labels_from_json(file_labels)?.unwrap_or_else(|| labels.clone()),
+        labels,
         train_size: usize::try_from(train_size).unwrap_or(0),
         metrics,
         parent_id,

@@ -18,6 +18,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0008_triage.sql"),
     include_str!("migrations/0009_shortlist_routing.sql"),
     include_str!("migrations/0010_model_data_as_of.sql"),
+    include_str!("migrations/0011_model_file_labels.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

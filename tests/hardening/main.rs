@@ -7,5 +7,6 @@ mod common;
 mod decide_rules;
 mod export_guard;
 mod identity;
+mod labels;
 mod lost_database;
 mod model_pointer;
