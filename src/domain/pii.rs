@@ -346,17 +346,15 @@ impl Masker {
         let mut spans = Vec::new();
         for m in self.phone_run.find_iter(text) {
             // `089 / 1234567` is one number; `020 7946 0958 / 07700 900123` is two.
-            match phone::phone_in(text, m.start(), m.end()) {
-                Some(end) if end == m.end() || !m.as_str().contains(" / ") => spans.push((m.start(), end)),
-                _ => {
-                    let mut part_start = m.start();
-                    for part in m.as_str().split(" / ") {
-                        spans.extend(
-                            phone::phone_in(text, part_start, part_start + part.len()).map(|end| (part_start, end)),
-                        );
-                        part_start += part.len() + " / ".len();
-                    }
-                }
+            let whole = phone::phones_in(text, m.start(), m.end());
+            if whole.last().is_some_and(|&(_, end)| end == m.end()) || !m.as_str().contains(" / ") {
+                spans.extend(whole);
+                continue;
+            }
+            let mut part_start = m.start();
+            for part in m.as_str().split(" / ") {
+                spans.extend(phone::phones_in(text, part_start, part_start + part.len()));
+                part_start += part.len() + " / ".len();
             }
         }
         spans
