@@ -44,10 +44,11 @@ const ID_WORDS: &str = "no nr number id ref reference order invoice account acct
 /// [`phone_in`]), then any that start at a later group after a space, as the module doc says.
 pub(super) fn phones_in(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = phone_in(text, start, end).map(|e| (start, e)).into_iter().collect();
-    if marked_as_other(text, start) {
+    let mut cursor = spans.last().map_or(start, |&(_, e)| e);
+    // Most runs hold one group or one number: read the words before the run only when there is more.
+    if next_group_start(text, cursor, end).is_none() || marked_as_other(text, start, &words_before(text, start)) {
         return spans;
     }
-    let mut cursor = spans.last().map_or(start, |&(_, e)| e);
     while let Some(from) = next_group_start(text, cursor, end) {
         cursor = from;
         let Some(number_end) = phone_in(text, from, end) else { continue };
@@ -77,12 +78,9 @@ fn is_zip_code(digits: &str) -> bool {
 
 /// Whether a sign or the words before `start` mark the digits there as an amount or identifier, not a phone:
 /// `#`, `$`, `@`, `Order no.`, `ISBN` (a phone word before them wins: `Tel. 612 345 678`).
-fn marked_as_other(text: &str, start: usize) -> bool {
-    if char_before(text, start).is_some_and(|c| "#$€£¥@№".contains(c)) {
-        return true;
-    }
-    let words = words_before(text, start);
-    !labels_phone(&words) && (labels_identifier(&words) || words.first().is_some_and(|w| in_list(CODE_WORDS, w)))
+fn marked_as_other(text: &str, start: usize, words: &[String]) -> bool {
+    char_before(text, start).is_some_and(|c| "#$€£¥@№".contains(c))
+        || (!labels_phone(words) && (labels_identifier(words) || words.first().is_some_and(|w| in_list(CODE_WORDS, w))))
 }
 
 /// The end of the phone number that starts at `start` and ends at `end` or earlier (at a space or slash:
@@ -90,10 +88,9 @@ fn marked_as_other(text: &str, start: usize) -> bool {
 /// (`24hrs`) are not part of it.
 fn phone_in(text: &str, start: usize, end: usize) -> Option<usize> {
     let symbol_after = char_after(text, end).is_some_and(|c| "%$€£¥".contains(c));
-    if symbol_after || is_glued_before(text, start, "-/_", ".,:") || marked_as_other(text, start) {
+    if symbol_after || is_glued_before(text, start, "-/_", ".,:") {
         return None;
     }
-    let labelled = labels_phone(&words_before(text, start));
     let run = &text[start..end];
     let whole = (!is_glued_after(text, end, "-/_", ".,:")).then_some(run.len());
     let ends: Vec<usize> = whole
@@ -101,6 +98,15 @@ fn phone_in(text: &str, start: usize, end: usize) -> Option<usize> {
         .chain(run.rmatch_indices([' ', '/']).map(|(i, _)| i))
         .filter(|&len| run[..len].ends_with(|c: char| c.is_ascii_digit() || c == ')'))
         .collect();
+    // Times, versions and other glued tokens end here, before the words before them are read.
+    if ends.is_empty() {
+        return None;
+    }
+    let words = words_before(text, start);
+    if marked_as_other(text, start, &words) {
+        return None;
+    }
+    let labelled = labels_phone(&words);
     let longest = |plain: bool| {
         ends.iter().copied().find(|&len| {
             parse_number_run(&run[..len]).is_some_and(|n| if plain { n.is_plain_number() } else { n.is_phone() })
