@@ -1,7 +1,8 @@
 //! PII masking: finds e-mail addresses, phone numbers, card numbers, IBANs, IPv4 and IPv6 addresses and the
 //! project's own patterns in a text, and replaces each with a typed placeholder such as `<email>` before the
 //! text reaches an annotator's screen (the model still sees the original). Pure: no I/O, and it imports
-//! nothing else from this crate. Checksums live in [`checks`], the grammar of phone numbers in [`phone`].
+//! nothing else from this crate. Checksums live in [`checks`], the grammar of phone numbers in [`phone`],
+//! addresses written out in [`spelled`].
 //!
 //! A detector finds candidates with a regex built once in [`Masker::new`], then keeps those that pass a
 //! checksum or grammar and stand alone: a candidate touching a letter or digit, or joined to one by `-`, `/`
@@ -12,7 +13,8 @@
 //! Rules for cases that could go either way (phones: see [`phone`]):
 //! - E-mail: `local@domain.tld` with letters of any script, a letter-only TLD of two or more; an apostrophe
 //!   or dot only inside the local part (`j.o'brien@…`). `icon@2x.png` is a file name; `user@host` without a
-//!   TLD is left alone.
+//!   TLD is left alone. Addresses written out (`first.last at company.com`, `jsmith [at] example [dot] org`)
+//!   are e-mail addresses too, where they can be told from prose: see [`spelled`].
 //! - Cards: 13–19 digits, unbroken or in groups of four (a last group of 1–3 allowed) or 4-6-4/4-6-5, joined
 //!   by single spaces or dashes, with a valid Luhn digit and a known issuer prefix and length. So Luhn-valid
 //!   IMEIs (15 digits, TAC 35…) and EAN-13 barcodes are not cards; neither are legacy 13-digit Visa numbers.
@@ -32,6 +34,7 @@
 mod checks;
 mod masked;
 mod phone;
+mod spelled;
 
 pub use masked::Masked;
 
@@ -111,6 +114,7 @@ pub struct Masker {
     iban_start: Regex,
     dotted_run: Regex,
     colon_run: Regex,
+    spelled_email: spelled::SpelledEmails,
     custom: Vec<(PiiKind, Regex)>,
 }
 
@@ -147,6 +151,7 @@ impl Masker {
             iban_start: built_in(r"[A-Za-z]{2}[0-9]{2}"),
             dotted_run: built_in(r"[0-9]+(?:\.[0-9]+)+"),
             colon_run: built_in(r"[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*"),
+            spelled_email: spelled::SpelledEmails::new(),
             custom,
         })
     }
@@ -202,8 +207,9 @@ impl Masker {
 
     /// Fast path: true when the text has no PII (used to avoid allocating).
     pub fn is_clean(&self, text: &str) -> bool {
-        // Every built-in kind needs an ASCII digit or an `@`.
-        if self.custom.is_empty() && !text.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+        // Every built-in kind needs an ASCII digit or an `@`, but an address written out (`jane at example.com`).
+        let may_hold_pii = text.bytes().any(|b| b.is_ascii_digit() || b == b'@') || spelled::may_hold(text);
+        if self.custom.is_empty() && !may_hold_pii {
             return true;
         }
         self.find(text).is_empty()
@@ -219,6 +225,7 @@ impl Masker {
             }
             spans.push((m.start(), m.end()));
         }
+        spans.extend(self.spelled_email.find(text));
         spans
     }
 
