@@ -25,9 +25,13 @@ fn main() -> ExitCode {
     match margin::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            tracing::error!("{err:#}");
-            // Messages can quote data (an id, a label, a column name): never let it steer the terminal.
-            eprintln!("margin: {}", margin::domain::text::visible(&format!("{err:#}")));
+            let message = margin::cli::describe(&err);
+            // Messages can quote data: the log gets them masked, the terminal with nothing that steers it.
+            match margin::domain::pii::Masker::new(&[]) {
+                Ok(masker) => tracing::error!("{}", masker.mask(&message)),
+                Err(_) => tracing::error!("the command failed (its message is not logged: it could not be masked)"),
+            }
+            eprintln!("margin: {}", margin::domain::text::visible(&message));
             ExitCode::FAILURE
         }
     }

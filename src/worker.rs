@@ -51,7 +51,8 @@ pub struct Setup {
     pub masker: Option<Masker>,
     /// Starts ONNX Runtime for the explanation thread (on that thread, so loading the library never
     /// delays the first item); `None` from it: no explanations.
-    pub runtime: Box<dyn FnOnce() -> Option<&'static Runtime> + Send>,
+    /// Starts ONNX Runtime for the explanations, or says why it cannot (shown on the screen).
+    pub runtime: Box<dyn FnOnce() -> Result<&'static Runtime, String> + Send>,
     /// `None`: never retrain from the screen.
     pub retrain: Option<RetrainCommand>,
 }
@@ -74,13 +75,16 @@ impl Workers {
         let dir = setup.dir.clone();
         let config = setup.config.clone();
         let masker = setup.masker.clone();
-        let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| None));
+        let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| Err(String::new())));
         let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
-            .spawn(move || {
-                if let Some(runtime) = start_runtime() {
+            .spawn(move || match start_runtime() {
+                Ok(runtime) => {
                     let model = ModelThread { dir, config, masker, store: explain_store, runtime };
                     model.run(explain_rx, explain_replies);
+                }
+                Err(why) => {
+                    explain_replies.send(Msg::NoExplanations(why));
                 }
             })
             .ok();

@@ -192,6 +192,10 @@ pub(super) fn record_settings(
     project: &Project,
     changed: &[&str],
 ) -> anyhow::Result<()> {
+    if store.is_read_only() {
+        // Nothing can be recorded in a project this user cannot write; reading it changes nothing.
+        return Ok(());
+    }
     let payload = serde_json::json!({ "changed": changed, "settings": project.config.governed() });
     store.log_event(user, SETTINGS_EVENT, &payload)?;
     Ok(())

@@ -12,7 +12,7 @@ use super::{Context, open_store};
 use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
 use crate::project::{self, Project};
-use crate::tui::keymap::{Keymap, KeymapError};
+use crate::tui::keymap::{KeySource, Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 use crate::worker::{Finished, RetrainCommand, Setup, Workers};
 
@@ -45,10 +45,12 @@ pub(super) fn open_screen(
     let explain_store = open_store(project)?;
     let runtime_context = context.clone();
     let runtime = Box::new(move || match start_runtime(&runtime_context) {
-        Ok(r) => Some(r),
+        Ok(r) => Ok(r),
         Err(e) => {
             tracing::warn!("no explanations: {e:#}");
-            None
+            Err("no explanations: no ONNX Runtime (run scripts/setup, or give its library with --ort-lib or \
+                 ORT_DYLIB_PATH; `margin doctor` checks it)"
+                .to_string())
         }
     });
     let mut screen = screen_config(project, annotator);
@@ -169,15 +171,15 @@ pub(super) fn load_keymap(project: Option<&Project>) -> anyhow::Result<Keymap> {
     let label_keys: Vec<Option<String>> =
         project.map(|p| p.config.labels.iter().map(|l| l.key.clone()).collect()).unwrap_or_default();
     Keymap::build(&[(&user, &[]), (project_keys, &["keys"])], &label_keys).map_err(|e: KeymapError| {
-        // Which file: the project's if the path is under [keys] and it says so, else the user's.
-        let (path, text) = match (e.path.first().map(String::as_str), project) {
-            (Some("keys"), Some(p)) => {
+        // The user's keys.toml is override 0; the project's [keys] (override 1) and labels are margin.toml.
+        let (path, text) = match (e.origin, project) {
+            (KeySource::Override(1) | KeySource::Label(_), Some(p)) => {
                 (p.dir.join(config::FILE_NAME), std::fs::read_to_string(p.dir.join(config::FILE_NAME)).ok())
             }
+            (KeySource::BuiltIn, _) => ("the built-in keymap (assets/keymap.toml)".into(), None),
             _ => (user_path.clone().unwrap_or_default(), user_text.clone()),
         };
-        let at: Vec<&str> = e.path.iter().map(String::as_str).collect();
-        let line = text.as_deref().and_then(|t| config::line_of(t, &at)).unwrap_or(1);
+        let line = text.as_deref().and_then(|t| config::line_of_path(t, &e.path)).unwrap_or(1);
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message)
     })
 }

@@ -9,7 +9,7 @@ use std::io::{Cursor, IsTerminal};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 
 use super::import::{Progress, import, project_read_options};
 use super::{Context, annotate, score, status, train, write_atomically};
@@ -27,15 +27,24 @@ const DEMO_LICENSE: &str = include_str!("../../assets/demo/LICENSE-fortunes");
 /// The demo always lives in margin's data directory; `--project` does not move it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Delete the demo project and set it up afresh.
+    /// Set the demo project up afresh; the old one is kept beside it (asks first on a terminal).
     #[arg(long)]
     pub reset: bool,
+
+    /// With --reset: do not ask.
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let dir = project::demo_project_dir()?;
     if args.reset && dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("{}: cannot remove the demo project", dir.display()))?;
+        if !args.yes && !confirm_reset(&dir)? {
+            println!("Nothing changed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let kept = set_aside(&dir)?;
+        println!("The old demo, with its decisions and guidelines, is kept in {}.", kept.display());
     }
     let demo =
         Context { project_flag: Some(dir.clone()), ort_lib: context.ort_lib.clone(), user: context.user.clone() };
@@ -65,6 +74,38 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     status::run(&demo, status::Args { json: false })?;
     println!("Run `margin demo` in a terminal to label the demo's items.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal whether to reset the demo; without a terminal, refuses (a script says --yes).
+fn confirm_reset(dir: &Path) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Write};
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        bail!(
+            "--reset starts the demo afresh, setting its decisions and guideline edits aside; there is no terminal to \
+             ask on, so pass --yes as well to do it"
+        );
+    }
+    eprint!(
+        "Start the demo afresh? Its decisions and guideline edits will be set aside (kept beside {}). [y/N] ",
+        dir.display()
+    );
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("cannot read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// Moves the demo project aside to `demo-before-reset-TIME` beside it; returns where it went.
+fn set_aside(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let name = format!("demo-before-reset-{stamp}");
+    let kept = dir.with_file_name(name);
+    std::fs::rename(dir, &kept).with_context(|| format!("{}: cannot set the old demo aside", dir.display()))?;
+    Ok(kept)
 }
 
 /// Builds the demo project in a sibling temporary directory and renames it to `dir`.
@@ -97,7 +138,7 @@ fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
             "assets/demo/fortunes.jsonl",
             InputFormat::Jsonl,
             options,
-            false,
+            super::import::Choices::default(),
             user,
             &Progress::hidden(),
         )?;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Context;
+use crate::domain::text::visible;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
 use crate::project::{self, Location, Project};
@@ -32,8 +33,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Ok(dir) = project::state_dir() {
         checks.push(Check { name: "log file", ok: true, detail: dir.join("margin.log").display().to_string() });
     }
-    runtime_checks(context, &mut checks);
-    project_checks(context, &mut checks);
+    let runtime = runtime_checks(context, &mut checks);
+    project_checks(context, runtime, &mut checks);
 
     let healthy = checks.iter().all(|c| c.ok);
     if args.json {
@@ -41,13 +42,15 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         for check in &checks {
             let mark = if check.ok { "ok " } else { "BAD" };
-            println!("{mark} {:<18} {}", check.name, check.detail);
+            // Details quote the project's name and paths, which anyone who can edit margin.toml chooses.
+            println!("{mark} {:<18} {}", check.name, visible(&check.detail));
         }
     }
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn runtime_checks(context: &Context, checks: &mut Vec<Check>) {
+/// Checks ONNX Runtime; returns it when it works.
+fn runtime_checks(context: &Context, checks: &mut Vec<Check>) -> Option<&'static Runtime> {
     let places = SearchPlaces::from_environment(context.ort_lib.as_deref());
     match Runtime::start(&places) {
         Ok(runtime) => {
@@ -63,20 +66,63 @@ fn runtime_checks(context: &Context, checks: &mut Vec<Check>) {
                 format!("{version} (margin is tested with {})", crate::model::runtime::EXPECTED_VERSION)
             };
             checks.push(Check { name: "runtime version", ok: true, detail });
-            checks.push(match runtime.self_test() {
-                Ok(p) => Check {
-                    name: "runtime self-test",
-                    ok: true,
-                    detail: format!("softmax model ran: [1, 2, 3] -> [{:.4}, {:.4}, {:.4}]", p[0], p[1], p[2]),
-                },
-                Err(e) => Check { name: "runtime self-test", ok: false, detail: e.to_string() },
-            });
+            match runtime.self_test() {
+                Ok(p) => {
+                    checks.push(Check {
+                        name: "runtime self-test",
+                        ok: true,
+                        detail: format!("softmax model ran: [1, 2, 3] -> [{:.4}, {:.4}, {:.4}]", p[0], p[1], p[2]),
+                    });
+                    Some(runtime)
+                }
+                Err(e) => {
+                    checks.push(Check { name: "runtime self-test", ok: false, detail: e.to_string() });
+                    None
+                }
+            }
         }
-        Err(e) => checks.push(Check { name: "onnx runtime", ok: false, detail: e.to_string() }),
+        Err(e) => {
+            checks.push(Check { name: "onnx runtime", ok: false, detail: e.to_string() });
+            None
+        }
     }
 }
 
-fn project_checks(context: &Context, checks: &mut Vec<Check>) {
+/// The current model: its file is there, is the file that was registered (SHA-256), and loads through
+/// ONNX Runtime with its committee, checked against the project's labels.
+fn model_check(project: &Project, store: &Store, runtime: Option<&'static Runtime>) -> Option<Check> {
+    let name = "current model";
+    let model = match store.current_model() {
+        Ok(Some(model)) => model,
+        Ok(None) => return None,
+        Err(e) => return Some(Check { name, ok: false, detail: e.to_string() }),
+    };
+    let path = project.dir.join(&model.path);
+    let bad = |detail: String| Some(Check { name, ok: false, detail: format!("version {}: {detail}", model.id) });
+    match crate::model::files::sha256_of(&path) {
+        Ok(sum) if sum == model.sha256 => {}
+        Ok(_) => return bad(format!("{}: the file changed since it was registered (SHA-256 differs)", path.display())),
+        Err(e) => return bad(e.to_string()),
+    }
+    let Some(runtime) = runtime else {
+        return Some(Check { name, ok: true, detail: format!("version {} (not loaded: no ONNX Runtime)", model.id) });
+    };
+    match crate::scoring::load_engines(&project.dir, &project.config, store, runtime, &model) {
+        Ok((_, members)) => Some(Check {
+            name,
+            ok: true,
+            detail: format!(
+                "version {} loads ({}{})",
+                model.id,
+                visible(&model.path),
+                if members.is_empty() { String::new() } else { format!(", {} committee members", members.len()) }
+            ),
+        }),
+        Err(e) => bad(crate::cli::describe(&anyhow::Error::from(e))),
+    }
+}
+
+fn project_checks(context: &Context, runtime: Option<&'static Runtime>, checks: &mut Vec<Check>) {
     let location = match project::locate(context.project_flag.as_deref()) {
         Ok(location) => location,
         Err(e) => {
@@ -142,4 +188,5 @@ fn project_checks(context: &Context, checks: &mut Vec<Check>) {
         Ok(lines) => Check { name: "integrity check", ok: lines == ["ok"], detail: lines.join("; ") },
         Err(e) => Check { name: "integrity check", ok: false, detail: e.to_string() },
     });
+    checks.extend(model_check(&project, &store, runtime));
 }

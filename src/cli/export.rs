@@ -140,6 +140,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         persist(tmp, target.as_ref().map_or(path.as_path(), OutputTarget::path))?;
         eprintln!("Wrote {written} items to {}.", visible(&path.display().to_string()));
     }
+    if store.is_read_only() {
+        return Ok(ExitCode::SUCCESS);
+    }
     store.log_event(
         &context.user,
         EXPORT_EVENT,

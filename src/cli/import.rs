@@ -20,7 +20,7 @@ use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
 use crate::project::Project;
-use crate::store::{AddOutcome, ImportEnd, Store};
+use crate::store::{AddOutcome, ImportCounts, ImportEnd, Store};
 
 /// At most this many bad records are listed; the rest are counted.
 const MAX_LISTED: u64 = 100;
@@ -77,6 +77,20 @@ pub struct Args {
     /// Import the good records and report the bad ones, instead of importing nothing.
     #[arg(long)]
     pub skip_bad: bool,
+
+    /// For items already in the project whose reference labels in the file differ, take the file's
+    /// (recorded in the audit trail item by item; gold items keep the labels an expert gave them).
+    #[arg(long)]
+    pub update_labels: bool,
+}
+
+/// How an import treats what it meets besides good new records.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Choices {
+    /// Import the good records and report the bad ones, instead of importing nothing.
+    pub skip_bad: bool,
+    /// Replace differing reference labels of items already there.
+    pub update_labels: bool,
 }
 
 /// What an import did.
@@ -86,6 +100,7 @@ pub struct ImportReport {
     pub duplicates: u64,
     pub bad: u64,
     pub blank_lines: u64,
+    pub counts: ImportCounts,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -95,20 +110,39 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let Input { reader, name, format, total_bytes } = open_input(&args, &bytes_read)?;
     let mut store = open_store(&project)?;
     let progress = Progress::new(total_bytes, bytes_read);
-    let report = import(&mut store, reader, &name, format, options, args.skip_bad, &context.user, &progress);
+    let choices = Choices { skip_bad: args.skip_bad, update_labels: args.update_labels };
+    let report = import(&mut store, reader, &name, format, options, choices, &context.user, &progress);
     progress.bar.finish_and_clear();
     let report = report?;
-    let notes: Vec<String> = [
-        (report.duplicates, "duplicate texts skipped"),
-        (report.bad, "bad records skipped"),
-        (report.blank_lines, "blank lines passed over"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
-    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
-    println!("Imported {} items from {name}{notes}.", report.added);
+    let counts = &report.counts;
+    let mut notes: Vec<String> = Vec::new();
+    if report.duplicates > 0 {
+        let differ = match (counts.labels_differ, args.update_labels) {
+            (0, _) => String::new(),
+            (n, false) => format!(
+                ", {n} of them with different reference labels in the file: kept the project's; --update-labels takes \
+                 the file's"
+            ),
+            (n, true) => format!(", {n} of them with different reference labels"),
+        };
+        notes.push(format!("{} duplicate texts skipped{differ}", report.duplicates));
+    }
+    for (n, what) in [(report.bad, "bad records skipped"), (report.blank_lines, "blank lines passed over")] {
+        if n > 0 {
+            notes.push(format!("{n} {what}"));
+        }
+    }
+    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+    println!("Imported {} items from {}{notes}.", report.added, visible(&name));
+    if counts.labels_updated > 0 {
+        println!("Updated the reference labels of {} items (recorded in the audit trail).", counts.labels_updated);
+    }
+    if counts.gold_kept > 0 {
+        println!("{} gold items kept the labels an expert gave them.", counts.gold_kept);
+    }
+    if counts.interrupted_removed > 0 {
+        println!("Removed {} items an interrupted import had left unfinished.", counts.interrupted_removed);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -191,10 +225,11 @@ pub(super) fn import(
     name: &str,
     format: InputFormat,
     options: ReadOptions,
-    skip_bad: bool,
+    choices: Choices,
     user: &str,
     progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
+    let skip_bad = choices.skip_bad;
     let mut reader = formats::reader(format, input, options).map_err(|p| problem_error(name, p))?;
     let (sender, batches) = sync_channel::<Vec<Result<NewItem, ReadProblem>>>(8);
     std::thread::scope(|scope| {
@@ -221,6 +256,7 @@ pub(super) fn import(
             }
         };
         let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {
+            sink.update_labels(choices.update_labels);
             let mut seen = 0u64;
             for next in batches.iter().flatten() {
                 seen += 1;
@@ -268,7 +304,7 @@ pub(super) fn import(
                 if bad == 1 { "it" } else { "them" }
             );
         }
-        Ok(ImportReport { added: counts.added, duplicates: counts.duplicates, bad, blank_lines })
+        Ok(ImportReport { added: counts.added, duplicates: counts.duplicates, bad, blank_lines, counts })
     })
 }
 

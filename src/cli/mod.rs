@@ -101,6 +101,56 @@ pub enum Command {
     Triage(triage::Args),
 }
 
+impl Command {
+    /// The subcommand's name as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Annotate(_) => "annotate",
+            Command::Keys => "keys",
+            Command::Init(_) => "init",
+            Command::Labels(_) => "labels",
+            Command::Import(_) => "import",
+            Command::Export(_) => "export",
+            Command::Train(_) => "train",
+            Command::Retrain(_) => "retrain",
+            Command::Score(_) => "score",
+            Command::Queue(_) => "queue",
+            Command::Decide(_) => "decide",
+            Command::Model(_) => "model",
+            Command::Explain(_) => "explain",
+            Command::Simulate(_) => "simulate",
+            Command::Status(_) => "status",
+            Command::People(_) => "people",
+            Command::Doctor(_) => "doctor",
+            Command::Demo(_) => "demo",
+            Command::Audit(_) => "audit",
+            Command::Backup(_) => "backup",
+            Command::Triage(_) => "triage",
+        }
+    }
+}
+
+/// An error and its causes as one line, each said once: a cause whose message the line already holds (a
+/// wrapped error that quotes its source), or that only restates the cause before it (SQLite's "Error code
+/// 11: database disk image is malformed" after "database disk image is malformed"), is left out.
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut previous = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        let restates = !previous.is_empty() && message.contains(&previous);
+        previous.clone_from(&message);
+        if message.is_empty() || line.contains(&message) || restates {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&message);
+    }
+    line
+}
+
 /// What every subcommand may need besides its own arguments.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -118,14 +168,25 @@ impl Context {
     }
 }
 
-/// Opens a project's database.
+/// Opens a project's database. A project this user cannot write is opened for reading, and said once.
 fn open_store(project: &Project) -> anyhow::Result<Store> {
-    Ok(Store::open(&project.db_path())?)
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let store = Store::open(&project.db_path())?;
+    if store.is_read_only() {
+        SAID.call_once(|| {
+            eprintln!(
+                "margin: {} is read-only for you: reading it as it is; nothing this command does is recorded.",
+                crate::domain::text::visible(&project.dir.display().to_string())
+            );
+        });
+    }
+    Ok(store)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: identity::current_account() };
-    tracing::info!(command = ?cli.command, user = %context.user, "start");
+    // The command's name only: its arguments can hold notes, reasons and texts with personal data.
+    tracing::info!(command = cli.command.name(), user = %context.user, "start");
     match cli.command {
         Command::Annotate(args) => annotate::run(&context, args),
         Command::Keys => keys::run(&context),

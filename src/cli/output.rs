@@ -13,6 +13,7 @@ use anyhow::{Context as _, bail};
 
 use crate::config;
 use crate::project::{DB_FILE, GUIDELINES_DIR, Project};
+use crate::store::IMPORT_LOCK_SUFFIX;
 use crate::training::MODELS_DIR;
 
 /// How many symlinks a path may pass through before it is taken to be a loop (Linux's own limit).
@@ -112,11 +113,12 @@ fn resolve_dir(given: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
 /// Which of the project's own files `resolved` is, if any.
 fn own_file(project: &Project, resolved: &Path) -> anyhow::Result<Option<&'static str>> {
     let dir = project.dir.canonicalize().with_context(|| format!("{}: cannot resolve", project.dir.display()))?;
-    let files: [(PathBuf, &str); 5] = [
+    let files: [(PathBuf, &str); 6] = [
         (dir.join(DB_FILE), "database"),
         (dir.join(format!("{DB_FILE}-wal")), "database log (-wal)"),
         (dir.join(format!("{DB_FILE}-shm")), "database index (-shm)"),
         (dir.join(format!("{DB_FILE}-journal")), "database journal"),
+        (dir.join(format!("{DB_FILE}{IMPORT_LOCK_SUFFIX}")), "import lock"),
         (dir.join(config::FILE_NAME), "settings file (margin.toml)"),
     ];
     let dirs: [(PathBuf, &str); 2] = [(dir.join(GUIDELINES_DIR), "guidelines"), (dir.join(MODELS_DIR), "models")];

@@ -527,6 +527,13 @@ pub fn line_of(text: &str, path: &[&str]) -> Option<usize> {
     line_of_key(text, &path)
 }
 
+/// The 1-based line of a value at a path whose numeric steps are array indices (`["labels", "2", "key"]`).
+pub fn line_of_path(text: &str, path: &[String]) -> Option<usize> {
+    let path: Vec<PathSeg> =
+        path.iter().map(|k| k.parse::<usize>().map_or_else(|_| PathSeg::Key(k.clone()), PathSeg::Index)).collect();
+    line_of_key(text, &path)
+}
+
 /// Checks a label name as given in margin.toml or `--labels`.
 pub fn check_label_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::{Decision, DecisionAction, ModelSnapshot};
 
@@ -65,7 +66,9 @@ impl Store {
     pub fn record_decision(&mut self, d: &NewDecision) -> Result<i64> {
         check_shape(d)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists = tx.query_row("SELECT 1 FROM items WHERE id = ?1", [d.item_id], |_| Ok(())).optional()?;
+        let exists = tx
+            .query_row(&format!("SELECT 1 FROM items WHERE id = ?1 AND id < {HIDDEN_FROM}"), [d.item_id], |_| Ok(()))
+            .optional()?;
         if exists.is_none() {
             return Err(StoreError::NoSuchItem(d.item_id));
         }

@@ -2,7 +2,7 @@
 //! lands, or not, together with the change it records), walking the chain to verify it, and reading
 //! events by item, actor, action and time.
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::audit::{BrokenLink, ChainWalk, EventHash, EventRecord, GENESIS, chain_hash};
@@ -24,8 +24,9 @@ impl Store {
 }
 
 /// Appends one event and returns its sequence number. `payload` is serialised compactly and hashed as stored.
+/// `tx` is the caller's open write transaction (a `Transaction`, or a connection inside `BEGIN IMMEDIATE`).
 pub(crate) fn append(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     at_ms: i64,
     actor: &str,
     kind: &str,

@@ -1,10 +1,38 @@
-//! Items: importing them in one transaction, with duplicates detected by content key and id.
+//! Items: importing them, with duplicates detected by content key and id, and finding them.
+//!
+//! An import commits in chunks of about a tenth of a second, so people deciding on the same project wait
+//! for one chunk at most, never for the whole import; yet it stays all-or-nothing. Its items are hidden from
+//! every reader (the queue, status, export, training, scoring) until it completes: they get ids from
+//! `import_hidden_from` (in `project_state`) upwards, and readers keep `i.id < HIDDEN_FROM`. Completing is
+//! one small transaction that removes the key; an import that fails, is refused or was killed has its
+//! items removed (the next import removes a killed one's). One import runs at a time, under a lock file
+//! beside the database that the system releases if its process dies.
 
-use rusqlite::{OptionalExtension, Statement, TransactionBehavior, params};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{CACHE_KIB, IMPORT_CACHE_KIB, Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::item::key_of_derived_id;
-use crate::domain::{ContentKey, NewItem, StoredItem, derived_item_id};
+use crate::domain::{NewItem, StoredItem, derived_item_id};
+
+/// SQL for the first id of the items an unfinished import holds: readers see only `id < HIDDEN_FROM`.
+pub(crate) const HIDDEN_FROM: &str = "(SELECT coalesce((SELECT CAST(value AS INTEGER) FROM project_state \
+     WHERE key = 'import_hidden_from'), 9223372036854775807))";
+
+/// How long one import chunk holds the write lock before it commits.
+const CHUNK: Duration = Duration::from_millis(100);
+
+/// A pause after each chunk, long enough for a waiting writer (retrying every millisecond) to get in.
+const BETWEEN_CHUNKS: Duration = Duration::from_millis(2);
+
+/// Rows removed per transaction when an import's hidden items are taken out.
+const REMOVE_CHUNK: i64 = 20_000;
+
+/// The lock file beside the database that keeps imports one at a time.
+pub const IMPORT_LOCK_SUFFIX: &str = "-import.lock";
 
 /// What happened to one item offered to an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,17 +61,25 @@ pub enum ImportEnd {
     RollBack,
 }
 
-/// What an import added.
+/// What an import added, and what it found about the items it already had.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportCounts {
     pub added: u64,
     pub duplicates: u64,
+    /// Duplicates whose reference labels in the file differ from the stored ones.
+    pub labels_differ: u64,
+    /// Of those, the ones whose stored reference labels were replaced (`update_labels`).
+    pub labels_updated: u64,
+    /// Of those, gold items, whose labels an expert set and an import never replaces.
+    pub gold_kept: u64,
+    /// Items a killed import had left hidden, removed before this one began.
+    pub interrupted_removed: u64,
 }
 
 impl Store {
-    /// Runs one import from `source` (a path, or `-`) as one transaction: `fill` adds items through the
-    /// sink and says whether to commit. The write lock is taken at once and held until the end, so other
-    /// writers wait (up to the busy timeout) while readers go on seeing the project as it was.
+    /// Runs one import from `source` (a path, or `-`): `fill` adds items through the sink and says whether
+    /// to commit. All or nothing: the items are hidden until the end commits them at once, and removed if
+    /// `fill` fails or asks to roll back. Waits while another import of the project runs.
     pub fn import_items<E: From<StoreError>>(
         &mut self,
         source: &str,
@@ -51,52 +87,142 @@ impl Store {
         actor: &str,
         fill: impl FnOnce(&mut ImportSink<'_>) -> std::result::Result<ImportEnd, E>,
     ) -> std::result::Result<ImportCounts, E> {
+        let _lock = ImportLock::acquire(&self.path)?;
         self.conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}")).map_err(StoreError::from)?;
-        let result = self.import_in_transaction(source, format, actor, fill);
+        let result = self.import_in_chunks(source, format, actor, fill);
         self.conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}")).map_err(StoreError::from)?;
         result
     }
 
-    fn import_in_transaction<E: From<StoreError>>(
+    fn import_in_chunks<E: From<StoreError>>(
         &mut self,
         source: &str,
         format: &str,
         actor: &str,
         fill: impl FnOnce(&mut ImportSink<'_>) -> std::result::Result<ImportEnd, E>,
     ) -> std::result::Result<ImportCounts, E> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let (end, counts, import_id) = {
-            let mut sink = ImportSink::new(&tx, source, format, actor)?;
-            let end = fill(&mut sink)?;
-            (end, sink.counts, sink.import_id)
+        let interrupted_removed = self.remove_hidden_items()?;
+        let import_id = self.begin_import(source, format, actor)?;
+        let mut sink = ImportSink::new(&self.conn, import_id, actor)?;
+        let end = fill(&mut sink);
+        let closed = sink.close(matches!(end, Ok(ImportEnd::Commit { .. })));
+        let counts = ImportCounts { interrupted_removed, ..sink.counts };
+        match (end, closed) {
+            (Ok(ImportEnd::Commit { rejected }), Ok(())) => {
+                self.finish_import(import_id, source, format, actor, &counts, rejected)?;
+                Ok(counts)
+            }
+            (Ok(ImportEnd::RollBack), Ok(())) => {
+                self.remove_hidden_items()?;
+                Ok(counts)
+            }
+            (Err(e), _) => {
+                self.remove_hidden_items()?;
+                Err(e)
+            }
+            (Ok(_), Err(e)) => {
+                self.remove_hidden_items()?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Records the import and marks where its (hidden) items begin.
+    fn begin_import(&mut self, source: &str, format: &str, actor: &str) -> Result<i64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO imports (source, format, imported_by, started_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![source, format, actor, now_ms()],
+        )?;
+        let import_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO project_state (key, value)
+             SELECT 'import_hidden_from', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM items",
+            [],
+        )?;
+        tx.execute("INSERT INTO project_state (key, value) VALUES ('import_running', ?1)", [import_id.to_string()])?;
+        tx.commit()?;
+        Ok(import_id)
+    }
+
+    /// Makes the import's items visible, with its counts and audit event, in one transaction.
+    fn finish_import(
+        &mut self,
+        import_id: i64,
+        source: &str,
+        format: &str,
+        actor: &str,
+        counts: &ImportCounts,
+        rejected: u64,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE imports SET added = ?1, duplicates = ?2, rejected = ?3 WHERE id = ?4",
+            params![to_i64(counts.added), to_i64(counts.duplicates), to_i64(rejected), import_id],
+        )?;
+        let payload = serde_json::json!({
+            "import_id": import_id,
+            "source": source,
+            "format": format,
+            "added": counts.added,
+            "duplicates": counts.duplicates,
+            "rejected": rejected,
+            "reference_labels_updated": counts.labels_updated,
+        });
+        events::append(&tx, now_ms(), actor, "import", None, &payload)?;
+        tx.execute("DELETE FROM project_state WHERE key IN ('import_hidden_from', 'import_running')", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the items an unfinished import holds (this one's, or a killed one's) and its record, in
+    /// chunks; returns how many there were. The caller holds the import lock.
+    fn remove_hidden_items(&mut self) -> Result<u64> {
+        let state = |conn: &Connection, key: &str| -> Result<Option<i64>> {
+            let value: Option<String> =
+                conn.query_row("SELECT value FROM project_state WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            Ok(value.and_then(|v| v.parse().ok()))
         };
-        let ImportEnd::Commit { rejected } = end else {
-            return Ok(counts);
-        };
-        let update = || -> Result<()> {
-            tx.execute(
-                "UPDATE imports SET added = ?1, duplicates = ?2, rejected = ?3 WHERE id = ?4",
-                params![to_i64(counts.added), to_i64(counts.duplicates), to_i64(rejected), import_id],
+        let Some(from) = state(&self.conn, "import_hidden_from")? else { return Ok(0) };
+        // Hidden items have nothing referring to them (no reader ever saw them), and checking each deleted
+        // row's references would scan the predictions table once per row.
+        self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        let removed = self.remove_items_from(from, &state);
+        self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        removed
+    }
+
+    fn remove_items_from(
+        &mut self,
+        from: i64,
+        state: &dyn Fn(&Connection, &str) -> Result<Option<i64>>,
+    ) -> Result<u64> {
+        let mut removed = 0u64;
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "DELETE FROM items WHERE id IN (SELECT id FROM items WHERE id >= ?1 ORDER BY id DESC LIMIT ?2)",
+                params![from, REMOVE_CHUNK],
             )?;
-            let payload = serde_json::json!({
-                "import_id": import_id,
-                "source": source,
-                "format": format,
-                "added": counts.added,
-                "duplicates": counts.duplicates,
-                "rejected": rejected,
-            });
-            events::append(&tx, now_ms(), actor, "import", None, &payload)?;
-            Ok(())
-        };
-        update()?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(counts)
+            removed += n as u64;
+            if n == 0 {
+                if let Some(import_id) = state(&tx, "import_running")? {
+                    tx.execute("DELETE FROM imports WHERE id = ?1", [import_id])?;
+                }
+                tx.execute("DELETE FROM project_state WHERE key IN ('import_hidden_from', 'import_running')", [])?;
+                tx.commit()?;
+                return Ok(removed);
+            }
+            tx.commit()?;
+            std::thread::sleep(BETWEEN_CHUNKS);
+        }
     }
 
     /// How many items the project holds.
     pub fn item_count(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM items", [], |row| row.get(0))?;
+        let n: i64 =
+            self.conn
+                .query_row(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"), [], |row| row.get(0))?;
         Ok(n.unsigned_abs())
     }
 
@@ -137,14 +263,15 @@ pub(super) fn stored_item(row: &rusqlite::Row<'_>) -> Result<StoredItem> {
     })
 }
 
-/// The item matching `condition` (with `?1` bound to `value`), on any connection or transaction.
+/// The visible item matching `condition` (with `?1` bound to `value`), on any connection or transaction.
 pub(super) fn item_where(
     conn: &rusqlite::Connection,
     condition: &str,
     value: impl rusqlite::ToSql,
 ) -> Result<Option<StoredItem>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items i JOIN imports im ON im.id = i.import_id WHERE {condition}"
+        "SELECT {ITEM_COLUMNS} FROM items i JOIN imports im ON im.id = i.import_id
+         WHERE {condition} AND i.id < {HIDDEN_FROM}"
     ))?;
     let mut rows = stmt.query([value])?;
     match rows.next()? {
@@ -153,66 +280,111 @@ pub(super) fn item_where(
     }
 }
 
-/// Adds items to an import in progress, with its statements prepared once.
-pub struct ImportSink<'t> {
+/// Adds items to an import in progress, committing every [`CHUNK`]. Its checks see every item, the hidden
+/// ones of this import included.
+pub struct ImportSink<'c> {
+    conn: &'c Connection,
     import_id: i64,
-    insert: Statement<'t>,
-    by_key: Statement<'t>,
-    by_explicit_id: Statement<'t>,
-    by_derived_id: Statement<'t>,
+    actor: String,
+    /// When the open chunk's transaction began, if one is open.
+    chunk_started: Option<Instant>,
     /// Whether some item was given an explicit id that looks like a derived one; only then can an item
     /// without an id clash with an explicit id, so only then is that checked.
     hex_like_ids: bool,
+    /// Replace the stored reference labels of duplicates whose file labels differ (gold items excepted).
+    update_labels: bool,
     counts: ImportCounts,
 }
 
 /// SQLite's test for "16 lowercase hex digits", the form of a derived id.
 const HEX_LIKE: &str = "length(ext_id) = 16 AND ext_id NOT GLOB '*[^0-9a-f]*'";
 
-impl<'t> ImportSink<'t> {
-    fn new(tx: &'t rusqlite::Transaction<'_>, source: &str, format: &str, actor: &str) -> Result<Self> {
-        tx.execute(
-            "INSERT INTO imports (source, format, imported_by, started_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![source, format, actor, now_ms()],
-        )?;
-        let import_id = tx.last_insert_rowid();
+const INSERT: &str = "INSERT INTO items (ext_id, text, meta, content_key, import_id, source_line, reference_labels)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+
+impl<'c> ImportSink<'c> {
+    fn new(conn: &'c Connection, import_id: i64, actor: &str) -> Result<Self> {
         let hex_like_ids =
-            tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM items WHERE {HEX_LIKE})"), [], |row| row.get(0))?;
+            conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM items WHERE {HEX_LIKE})"), [], |row| row.get(0))?;
         Ok(ImportSink {
+            conn,
             import_id,
-            insert: tx.prepare(
-                "INSERT INTO items (ext_id, text, meta, content_key, import_id, source_line, reference_labels)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-            )?,
-            by_key: tx.prepare("SELECT ext_id, text FROM items WHERE content_key = ?1")?,
-            by_explicit_id: tx.prepare("SELECT text FROM items WHERE ext_id = ?1")?,
-            by_derived_id: tx.prepare("SELECT text FROM items WHERE content_key = ?1 AND ext_id IS NULL")?,
+            actor: actor.to_string(),
+            chunk_started: None,
             hex_like_ids,
+            update_labels: false,
             counts: ImportCounts::default(),
         })
     }
 
+    /// Whether duplicates bring their file's reference labels (audited, item by item; gold items keep theirs).
+    pub fn update_labels(&mut self, yes: bool) {
+        self.update_labels = yes;
+    }
+
     /// Adds one item unless its text or id is already taken.
     pub fn add(&mut self, item: &NewItem) -> Result<AddOutcome> {
+        self.open_chunk()?;
+        let outcome = self.add_in_chunk(item)?;
+        if self.chunk_started.is_some_and(|t| t.elapsed() >= CHUNK) {
+            self.conn.execute_batch("COMMIT")?;
+            self.chunk_started = None;
+            std::thread::sleep(BETWEEN_CHUNKS);
+        }
+        Ok(outcome)
+    }
+
+    pub fn counts(&self) -> ImportCounts {
+        self.counts
+    }
+
+    fn open_chunk(&mut self) -> Result<()> {
+        if self.chunk_started.is_none() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.chunk_started = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Ends the open chunk: commits it when the import is to be kept, rolls it back otherwise.
+    fn close(&mut self, keep: bool) -> Result<()> {
+        if self.chunk_started.take().is_some() {
+            self.conn.execute_batch(if keep { "COMMIT" } else { "ROLLBACK" })?;
+        }
+        Ok(())
+    }
+
+    fn add_in_chunk(&mut self, item: &NewItem) -> Result<AddOutcome> {
         let key = item.content_key;
         // Explicit ids and ids derived from text share one namespace: neither may shadow the other.
         let shadowed = match &item.ext_id {
             None if self.hex_like_ids => self.explicit_id_text(&derived_item_id(key))?,
             None => None,
             Some(id) => match key_of_derived_id(id) {
-                Some(other_key) if other_key != key => query_text(&mut self.by_derived_id, other_key)?,
+                Some(other_key) if other_key != key => self
+                    .conn
+                    .prepare_cached("SELECT text FROM items WHERE content_key = ?1 AND ext_id IS NULL")?
+                    .query_row([other_key], |row| row.get(0))
+                    .optional()?,
                 _ => None,
             },
         };
-        if shadowed.is_some_and(|text| text != item.text) {
+        if shadowed.is_some_and(|text: String| text != item.text) {
             let id = item.ext_id.clone().unwrap_or_else(|| derived_item_id(key));
             return Ok(AddOutcome::IdTaken { id });
         }
 
         let labels = item.reference_labels.as_deref().map(labels_to_json);
         let line = to_i64(item.line);
-        let inserted =
-            self.insert.execute(params![item.ext_id, item.text, item.meta, key, self.import_id, line, labels])?;
+        let inserted = self.conn.prepare_cached(INSERT)?.execute(params![
+            item.ext_id,
+            item.text,
+            item.meta,
+            key,
+            self.import_id,
+            line,
+            labels
+        ])?;
         if inserted == 1 {
             self.counts.added += 1;
             if item.ext_id.as_deref().is_some_and(|id| key_of_derived_id(id).is_some()) {
@@ -222,9 +394,12 @@ impl<'t> ImportSink<'t> {
         }
 
         // Something was in the way: the same text, or the same id with another text.
-        let same_key: Option<(Option<String>, String)> =
-            self.by_key.query_row([key], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
-        let Some((existing_ext, existing_text)) = same_key else {
+        let same_key: Option<(i64, Option<String>, String, Option<String>, bool)> = self
+            .conn
+            .prepare_cached("SELECT id, ext_id, text, reference_labels, gold FROM items WHERE content_key = ?1")?
+            .query_row([key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
+            .optional()?;
+        let Some((existing, existing_ext, existing_text, stored_labels, gold)) = same_key else {
             return Ok(AddOutcome::IdTaken { id: item.ext_id.clone().unwrap_or_else(|| derived_item_id(key)) });
         };
         let existing_id = existing_ext.unwrap_or_else(|| derived_item_id(key));
@@ -237,21 +412,66 @@ impl<'t> ImportSink<'t> {
             }
         }
         self.counts.duplicates += 1;
+        let stored = labels_from_json(stored_labels)?;
+        if let Some(given) = item.reference_labels.as_ref().filter(|given| stored.as_ref() != Some(*given)) {
+            self.counts.labels_differ += 1;
+            if gold {
+                self.counts.gold_kept += 1;
+            } else if self.update_labels {
+                self.replace_labels(existing, stored.as_deref(), given)?;
+            }
+        }
         Ok(AddOutcome::DuplicateText { existing_id })
     }
 
-    pub fn counts(&self) -> ImportCounts {
-        self.counts
+    /// Gives an item the reference labels its file now carries, with an audit event saying what they were.
+    fn replace_labels(&mut self, item_id: i64, before: Option<&[String]>, after: &[String]) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE items SET reference_labels = ?1 WHERE id = ?2")?
+            .execute(params![labels_to_json(after), item_id])?;
+        let payload = serde_json::json!({ "import_id": self.import_id, "before": before, "after": after });
+        // In the chunk's transaction, with the change it records.
+        events::append(self.conn, now_ms(), &self.actor, "reference_labels", Some(item_id), &payload)?;
+        self.counts.labels_updated += 1;
+        Ok(())
     }
 
     /// The text of the item that was given `id` explicitly, if any.
     fn explicit_id_text(&mut self, id: &str) -> Result<Option<String>> {
-        Ok(self.by_explicit_id.query_row([id], |row| row.get(0)).optional()?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT text FROM items WHERE ext_id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?)
     }
 }
 
-fn query_text(stmt: &mut Statement<'_>, key: ContentKey) -> Result<Option<String>> {
-    Ok(stmt.query_row([key], |row| row.get(0)).optional()?)
+/// The lock that keeps one import at a time: an exclusive `flock` on a file beside the database, released
+/// by the system when its process ends, however it ends.
+struct ImportLock {
+    _file: std::fs::File,
+}
+
+impl ImportLock {
+    /// Takes the lock, waiting for an import that holds it.
+    fn acquire(db: &Path) -> Result<ImportLock> {
+        let mut name = db.as_os_str().to_os_string();
+        name.push(IMPORT_LOCK_SUFFIX);
+        let path = PathBuf::from(name);
+        let failed =
+            |e: std::io::Error| StoreError::Rejected(format!("{}: cannot take the import lock: {e}", path.display()));
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(failed)?;
+        loop {
+            // SAFETY: flock on a descriptor this function owns.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(ImportLock { _file: file });
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(failed(e));
+            }
+        }
+    }
 }
 
 fn to_i64(n: u64) -> i64 {

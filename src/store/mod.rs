@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use decisions::{DecisionsSince, NewDecision, Reservation};
 pub use events::{Broken, BrokenEvent, ChainReport, EventFilter, StoredEvent};
-pub use items::{AddOutcome, ImportCounts, ImportEnd, ImportSink};
+pub use items::{AddOutcome, IMPORT_LOCK_SUFFIX, ImportCounts, ImportEnd, ImportSink};
 pub use labels::Renamed;
 pub use models::{ModelVersion, NewModelVersion};
 pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, ShortlistScan};
@@ -105,9 +105,29 @@ pub enum StoreError {
     )]
     Superseded { version: i64, current: i64 },
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
+    #[error(
+        "the project's database is read-only for you (no permission to write margin.db or its directory); this \
+         command needs to write to it: ask its owner, or work on a copy (`margin backup`)"
+    )]
+    ReadOnly,
+    #[error(
+        "the database file is damaged ({0}); run `margin doctor` for what SQLite finds, and restore it from a backup \
+         (`margin backup FILE` makes one)"
+    )]
+    Damaged(#[source] rusqlite::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly,
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => StoreError::Damaged(e),
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -116,6 +136,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Opened for reading only: the file or its directory is not writable by this user.
+    read_only: bool,
 }
 
 impl Store {
@@ -124,7 +146,35 @@ impl Store {
     /// so a lost database is never silently replaced by an empty one.
     pub fn open(path: &Path) -> Result<Store> {
         check_present(path)?;
+        if !writable(path) {
+            return Self::open_for_reading(path);
+        }
         Self::open_with(path, false)
+    }
+
+    /// Whether this connection only reads (see [`Store::open`]): writes fail with [`StoreError::ReadOnly`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Opens a database this user cannot write, at the schema this margin reads.
+    fn open_for_reading(path: &Path) -> Result<Store> {
+        let store = Self::open_read_only(path)?;
+        let version = store.schema_version()?;
+        if version == 0 {
+            return Err(StoreError::Empty(path.to_path_buf()));
+        }
+        if version != schema::LATEST {
+            return Err(StoreError::Migrate {
+                path: path.to_path_buf(),
+                message: format!(
+                    "it is at schema version {version} and this margin reads {}, but it is read-only for you; \
+                     someone who may write it runs any margin command once to bring it up to date",
+                    schema::LATEST
+                ),
+            });
+        }
+        Ok(store)
     }
 
     /// Creates a new project database at `path` (absent, or an empty file made with the right
@@ -163,18 +213,31 @@ impl Store {
         ))
         .map_err(open_err)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store { conn, path: path.to_path_buf(), read_only: false })
     }
 
     /// Opens an existing database without changing it: no migration, no PRAGMA that writes. For looking
     /// at a project as it is (`margin doctor`).
+    /// A database in WAL mode is read through its -shm file; when that is missing and cannot be made (a
+    /// read-only directory), the file is read as it is on disk.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         check_present(path)?;
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_handler(Some(wait_for_lock)).map_err(open_err)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        let store = Store { conn, path: path.to_path_buf(), read_only: true };
+        match store.schema_version() {
+            // SQLite could not set up the -shm file it reads a WAL database through.
+            Err(StoreError::ReadOnly) | Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(_, _))) => {
+                drop(store);
+                let flags =
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+                let conn = Connection::open_with_flags(immutable_uri(path), flags).map_err(open_err)?;
+                Ok(Store { conn, path: path.to_path_buf(), read_only: true })
+            }
+            _ => Ok(store),
+        }
     }
 
     /// Tunes this connection for one pass over much of the database (scoring reads every pending item):
@@ -219,7 +282,7 @@ impl Store {
             // All pages in one step: one read transaction, so the copy is one moment of the database.
             backup.step(-1)?;
         }
-        let copied = Store { conn: copy, path: dest.to_path_buf() };
+        let copied = Store { conn: copy, path: dest.to_path_buf(), read_only: false };
         copied.integrity_check()
     }
 
@@ -235,6 +298,32 @@ impl Store {
 fn utc(at_ms: i64) -> String {
     let at = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
     humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// Whether this user may write the database file and make files beside it (SQLite's -wal and -shm).
+fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let may_write = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            // SAFETY: a valid NUL-terminated path; access only reads it.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    may_write(path) && may_write(dir)
+}
+
+/// An SQLite URI that reads `path` as immutable: no locks, no -shm (for a database nobody can write here).
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for byte in absolute.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'/' | b'-' | b'_' | b'.' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' => uri.push(char::from(*byte)),
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Refuses a database file that is gone or was emptied, before SQLite would take it for a new database.

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::Prediction;
 use crate::domain::uncertainty::Uncertainty;
@@ -133,6 +134,7 @@ fn items_to_score_sql(all: bool) -> String {
     format!(
         "SELECT i.id, i.text FROM items i
          WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)
+           AND i.id < {HIDDEN_FROM}
          {pending}
          ORDER BY i.id"
     )

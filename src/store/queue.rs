@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use super::items::HIDDEN_FROM;
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
 use crate::domain::queue::{Pick, Why};
@@ -124,13 +125,15 @@ impl Store {
                 visited += 1;
             }
         }
-        let items: i64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        let items: i64 =
+            tx.query_row(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"), [], |r| r.get(0))?;
         if items as u64 > scored {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare(&format!(
                 "SELECT i.id FROM items i
                  WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)
-                 ORDER BY i.id",
-            )?;
+                   AND i.id < {HIDDEN_FROM}
+                 ORDER BY i.id"
+            ))?;
             let ids = stmt.query_map([model.unwrap_or(-1)], |r| r.get::<_, i64>(0))?;
             for id in ids {
                 let id = id?;
@@ -216,7 +219,8 @@ impl Store {
             let prediction = pool_row(row, &mut probabilities)?;
             visit(item_id, &prediction, random);
         }
-        let items: i64 = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        let items: i64 =
+            tx.query_row(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"), [], |r| r.get(0))?;
         Ok(Some(ShortlistScan {
             pool: (items as u64).saturating_sub(out_of_pool.len() as u64),
             for_experts: for_experts as u64,

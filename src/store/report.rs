@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
+use super::items::HIDDEN_FROM;
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
 use super::{MACHINE, Result, Store, StoreError, labels_from_json};
@@ -49,11 +50,15 @@ impl Store {
         let tx = self.conn.transaction()?;
         let count =
             |sql: &str| -> Result<u64> { Ok(tx.query_row(sql, [], |row| row.get::<_, i64>(0))?.unsigned_abs()) };
-        let items = count("SELECT count(*) FROM items")?;
-        let gold = count("SELECT count(*) FROM items WHERE gold = 1")?;
+        let items = count(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"))?;
+        let gold = count(&format!("SELECT count(*) FROM items WHERE gold = 1 AND id < {HIDDEN_FROM}"))?;
         let decisions = count("SELECT count(*) FROM decisions")?;
         let annotators = count("SELECT count(DISTINCT annotator) FROM decisions")?;
-        let imports = count("SELECT count(*) FROM imports")?;
+        // An import still running is not one yet.
+        let imports = count(
+            "SELECT count(*) FROM imports WHERE id NOT IN
+               (SELECT CAST(value AS INTEGER) FROM project_state WHERE key = 'import_running')",
+        )?;
         let models = count("SELECT count(*) FROM model_versions")?;
         let current_model: Option<i64> = tx
             .query_row("SELECT value FROM project_state WHERE key = 'current_model'", [], |row| row.get::<_, String>(0))
@@ -101,8 +106,10 @@ impl Store {
         drop(stmt);
 
         let mut reference: BTreeMap<String, u64> = BTreeMap::new();
-        let mut stmt =
-            tx.prepare("SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL GROUP BY 1")?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL AND id < {HIDDEN_FROM}
+                 GROUP BY 1"
+        ))?;
         let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?;
         for row in rows {
             let (labels, n) = row?;
@@ -202,6 +209,7 @@ impl Store {
                             p.kl_divergence
                      FROM items i JOIN imports im ON im.id = i.import_id
                      LEFT JOIN predictions p ON p.model_version_id = ?1 AND p.item_id = i.id
+                     WHERE i.id < {HIDDEN_FROM}
                      ORDER BY i.id"
             ))
             .map_err(StoreError::from)?;

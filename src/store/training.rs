@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use rusqlite::Transaction;
 
 use super::decisions::{DECISION_COLUMNS, row_to_raw};
+use super::items::HIDDEN_FROM;
 use super::report::DecisionRuns;
 use super::{Result, Store, labels_from_json};
 use crate::domain::{ItemOutcome, outcome};
@@ -74,8 +75,10 @@ impl Store {
 
 /// Items with reference labels, except those in `leave_out`.
 fn reference_examples(tx: &Transaction<'_>, leave_out: &HashSet<i64>) -> Result<Vec<TrainingExample>> {
-    let mut stmt =
-        tx.prepare("SELECT id, text, reference_labels FROM items WHERE reference_labels IS NOT NULL ORDER BY id")?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT id, text, reference_labels FROM items WHERE reference_labels IS NOT NULL AND id < {HIDDEN_FROM}
+         ORDER BY id"
+    ))?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let mut examples = Vec::new();
     for row in rows {

@@ -141,9 +141,22 @@ impl KeyMode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct KeymapError {
-    /// `["keys", "item", "accept"]`-style path of the offending entry, for finding its line.
+    /// Which file holds the offending entry.
+    pub origin: KeySource,
+    /// `["keys", "item", "accept"]`-style path of the offending entry in that file, for finding its line.
     pub path: Vec<String>,
     pub message: String,
+}
+
+/// Where a key binding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeySource {
+    /// The built-in keymap, or a label's digit.
+    BuiltIn,
+    /// A label's own key (margin.toml's `[[labels]]`).
+    Label(usize),
+    /// The override table at this index of those given to [`Keymap::build`].
+    Override(usize),
 }
 
 /// The keys of every mode, and of the labels.
@@ -160,15 +173,21 @@ impl Keymap {
     /// `label_keys` are the labels' own keys from margin.toml.
     pub fn build(overrides: &[(&KeyOverrides, &[&str])], label_keys: &[Option<String>]) -> Result<Keymap, KeymapError> {
         let defaults: KeyOverrides = toml::from_str(DEFAULT_KEYMAP).map_err(|e| KeymapError {
+            origin: KeySource::BuiltIn,
             path: Vec::new(),
             message: format!("the built-in keymap does not parse: {}", e.message()),
         })?;
         let mut bindings: BTreeMap<KeyMode, BTreeMap<Action, Vec<Key>>> = BTreeMap::new();
-        for (table, prefix) in std::iter::once((&defaults, &[][..])).chain(overrides.iter().map(|(t, p)| (*t, *p))) {
+        // Where each binding was last set, so a clash is reported in the file that made it.
+        let mut sources: BTreeMap<(KeyMode, Action), (KeySource, Vec<String>)> = BTreeMap::new();
+        let layers = std::iter::once((&defaults, &[][..], KeySource::BuiltIn))
+            .chain(overrides.iter().enumerate().map(|(i, (t, p))| (*t, *p, KeySource::Override(i))));
+        for (table, prefix, source) in layers {
             for (mode_name, actions) in table {
                 let at =
                     |more: &[&str]| -> Vec<String> { prefix.iter().chain(more).map(|s| (*s).to_string()).collect() };
                 let mode = KeyMode::parse(mode_name).ok_or_else(|| KeymapError {
+                    origin: source,
                     path: at(&[mode_name]),
                     message: format!(
                         "unknown mode `{mode_name}`; the modes are {}",
@@ -178,6 +197,7 @@ impl Keymap {
                 for (action_name, keys) in actions {
                     let action =
                         Action::ALL.into_iter().find(|a| a.name() == action_name).ok_or_else(|| KeymapError {
+                            origin: source,
                             path: at(&[mode_name, action_name]),
                             message: format!("unknown action `{action_name}`; `margin keys` lists them"),
                         })?;
@@ -185,6 +205,7 @@ impl Keymap {
                         .iter()
                         .map(|k| {
                             Key::parse(k).ok_or_else(|| KeymapError {
+                                origin: source,
                                 path: at(&[mode_name, action_name]),
                                 message: format!(
                                     "{k:?} is not a key; write a character, a name such as Enter or PageDown, \
@@ -194,6 +215,7 @@ impl Keymap {
                         })
                         .collect::<Result<Vec<Key>, _>>()?;
                     bindings.entry(mode).or_default().insert(action, parsed);
+                    sources.insert((mode, action), (source, at(&[mode_name, action_name])));
                 }
             }
         }
@@ -214,28 +236,43 @@ impl Keymap {
             })
             .collect();
         let keymap = Keymap { bindings, labels };
-        keymap.check()?;
+        keymap.check(&sources)?;
         Ok(keymap)
     }
 
-    /// No key does two things in one mode (label keys count in the item mode).
-    fn check(&self) -> Result<(), KeymapError> {
+    /// No key does two things in one mode (label keys count in the item mode). A clash is reported where
+    /// the later of its two bindings was made (an override over the built-in keys, a label's own key).
+    fn check(&self, sources: &BTreeMap<(KeyMode, Action), (KeySource, Vec<String>)>) -> Result<(), KeymapError> {
+        let built_in = (KeySource::BuiltIn, Vec::new());
         for (mode, actions) in &self.bindings {
-            let mut seen: BTreeMap<Key, String> = BTreeMap::new();
+            let mut seen: BTreeMap<Key, (String, (KeySource, Vec<String>))> = BTreeMap::new();
+            let mut bind = |key: Key, name: String, from: (KeySource, Vec<String>)| match seen.get(&key) {
+                Some((before, earlier)) => {
+                    let blamed = if from.0 >= earlier.0 { from } else { earlier.clone() };
+                    Err(clash(*mode, before, &name, key, blamed))
+                }
+                None => {
+                    seen.insert(key, (name, from));
+                    Ok(())
+                }
+            };
             if *mode == KeyMode::Item {
                 for (i, keys) in self.labels.iter().enumerate() {
-                    for k in keys {
-                        if let Some(before) = seen.insert(*k, format!("label {}", i + 1)) {
-                            return Err(clash(*mode, &before, &format!("label {}", i + 1), *k));
-                        }
+                    for (j, k) in keys.iter().enumerate() {
+                        // A label's digit is built in; a key after it is the label's own, from margin.toml.
+                        let from = if j == 0 && i < 9 {
+                            built_in.clone()
+                        } else {
+                            (KeySource::Label(i), vec!["labels".into(), i.to_string(), "key".into()])
+                        };
+                        bind(*k, format!("label {}", i + 1), from)?;
                     }
                 }
             }
             for (action, keys) in actions {
+                let from = sources.get(&(*mode, *action)).cloned().unwrap_or_else(|| built_in.clone());
                 for k in keys {
-                    if let Some(before) = seen.insert(*k, action.name().to_string()) {
-                        return Err(clash(*mode, &before, action.name(), *k));
-                    }
+                    bind(*k, action.name().to_string(), from.clone())?;
                 }
             }
         }
@@ -293,9 +330,10 @@ impl Keymap {
     }
 }
 
-fn clash(mode: KeyMode, first: &str, second: &str, key: Key) -> KeymapError {
+fn clash(mode: KeyMode, first: &str, second: &str, key: Key, at: (KeySource, Vec<String>)) -> KeymapError {
     KeymapError {
-        path: vec!["keys".into(), mode.name().into()],
+        origin: at.0,
+        path: at.1,
         message: format!(
             "key {key} is bound to both {first} and {second} in {} mode; give one of them another key",
             mode.name()

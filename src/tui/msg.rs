@@ -147,6 +147,8 @@ pub enum Msg {
     },
     RevealFailed(String),
     Explained(Box<Explanation>),
+    /// The model thread cannot explain anything (no ONNX Runtime, a model that does not load), and why.
+    NoExplanations(String),
     /// This person's record over the whole project (`None`: nothing labelled yet), or why it is missing.
     AllTime(Result<Option<Box<PersonStats>>, String>),
     Model(ModelInfo),

@@ -187,6 +187,8 @@ pub struct App {
     pub show_explanation: bool,
     pub show_similar: bool,
     pub explanations: HashMap<i64, Explanation>,
+    /// Why no explanation will come (shown instead of "explaining..."), if none will.
+    pub no_explanations: Option<String>,
 
     /// The item whose decision is being written; nothing else is decided until it is.
     pub saving: Option<i64>,
@@ -277,6 +279,7 @@ impl App {
             show_explanation: true,
             show_similar: false,
             explanations: HashMap::new(),
+            no_explanations: None,
             saving: None,
             pending_done: None,
             undoing: false,

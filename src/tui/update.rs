@@ -69,7 +69,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Explained(e) => {
+            app.no_explanations = None;
             app.explanations.insert(e.item_id, *e);
+            Vec::new()
+        }
+        Msg::NoExplanations(why) => {
+            app.no_explanations = Some(why);
             Vec::new()
         }
         Msg::Model(info) => {

@@ -72,6 +72,10 @@ impl ModelThread {
                     Ok(m) => m,
                     Err(e) => {
                         tracing::warn!("cannot load the model to explain: {e}");
+                        let why = "no explanations: the current model does not load (`margin doctor` says why)";
+                        if !replies.send(Msg::NoExplanations(why.into())) {
+                            return;
+                        }
                         None
                     }
                 };

@@ -7,6 +7,8 @@ mod common;
 mod decide_rules;
 mod export_guard;
 mod identity;
+mod import_chunks;
 mod labels;
 mod lost_database;
 mod model_pointer;
+mod small;

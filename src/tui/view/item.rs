@@ -155,6 +155,8 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
             }
             if let Some(hint) = explanation.and_then(|e| e.counterfactual.as_ref()) {
                 lines.push(Line::from(Span::styled(one_line(hint, width), fg(app, Color::Yellow))));
+            } else if let (None, Some(why)) = (explanation, &app.no_explanations) {
+                lines.push(Line::from(Span::styled(one_line(why, width), fg(app, Color::Yellow))));
             } else if explanation.is_none() {
                 lines.push(Line::from(Span::styled("explaining...", fg(app, Color::DarkGray))));
             }
