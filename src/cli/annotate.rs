@@ -79,7 +79,7 @@ pub(super) fn open_screen(
         Ok(app) => app,
         Err(e) if finished == Finished::ModelThreadBusy => {
             // As below: no exit handlers under a thread inside ONNX Runtime.
-            eprintln!("margin: {}", crate::domain::text::visible(&e.to_string()));
+            tell!("margin: {}", crate::domain::text::visible(&e.to_string()));
             // SAFETY: ends the process; nothing after this runs.
             unsafe { libc::_exit(1) };
         }
@@ -91,7 +91,7 @@ pub(super) fn open_screen(
         std::io::stdout(),
         "{decided} decisions by {} this session, all saved in {}.",
         crate::domain::text::visible(annotator),
-        project.db_path().display()
+        crate::domain::text::visible(&project.db_path().display().to_string())
     );
     if finished == Finished::ModelThreadBusy {
         // Every decision is committed and the leases are given back; only the model thread is left, inside

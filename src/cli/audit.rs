@@ -10,7 +10,7 @@ use anyhow::{Context as _, anyhow, bail};
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::audit::to_hex;
-use crate::domain::text::visible;
+use crate::domain::text::{json_for_terminal as visible_json, visible};
 use crate::store::{EventFilter, StoredEvent};
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +62,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 let head = report.head.map_or("no events yet".to_string(), |(seq, hash)| {
                     format!("up to event {seq}, head {}", to_hex(&hash))
                 });
-                println!("audit trail holds: {} events checked, {head}", report.held);
+                say!("audit trail holds: {} events checked, {head}", report.held);
                 return Ok(ExitCode::SUCCESS);
             };
             let mut found = format!("audit trail broken at event {}: {}", broken.problem.seq(), broken.problem);
@@ -74,7 +74,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     format_time(at_ms)
                 ));
             }
-            eprintln!("margin: {}: {found}; {} events before it hold", project.db_path().display(), report.held);
+            tell!("margin: {}: {found}; {} events before it hold", project.db_path().display(), report.held);
             Ok(ExitCode::FAILURE)
         }
         AuditCommand::Log(log) => {
@@ -90,7 +90,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 until_ms: log.until.as_deref().map(|t| parse_time(t, "--until")).transpose()?,
             };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written = store.visit_events(&filter, |event| writeln!(out, "{}", event_json(&event)))?;
+            let written = store
+                .visit_events(&filter, |event| writeln!(out, "{}", visible_json(&event_json(&event).to_string())))?;
             written.and_then(|()| out.flush()).context("cannot write the log")?;
             Ok(ExitCode::SUCCESS)
         }

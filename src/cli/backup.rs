@@ -53,7 +53,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         BACKUP_EVENT,
         &serde_json::json!({ "to": path.display().to_string(), "bytes": bytes }),
     )?;
-    println!(
+    say!(
         "Backed up {} to {} ({:.1} MB); integrity check: ok.",
         visible(&project.db_path().display().to_string()),
         visible(&args.file.display().to_string()),

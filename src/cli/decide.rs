@@ -110,7 +110,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         None => String::new(),
     };
-    println!(
+    say!(
         "Recorded {} of {} by {} (decision {id}).{overridden}",
         action.as_str(),
         visible(&item.ext_id),

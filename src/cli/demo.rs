@@ -40,22 +40,22 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let dir = project::demo_project_dir()?;
     if args.reset && dir.exists() {
         if !args.yes && !confirm_reset(&dir)? {
-            println!("Nothing changed.");
+            say!("Nothing changed.");
             return Ok(ExitCode::SUCCESS);
         }
         let kept = set_aside(&dir)?;
-        println!("The old demo, with its decisions and guidelines, is kept in {}.", kept.display());
+        say!("The old demo, with its decisions and guidelines, is kept in {}.", kept.display());
     }
     let demo =
         Context { project_flag: Some(dir.clone()), ort_lib: context.ort_lib.clone(), user: context.user.clone() };
     if !dir.join(config::FILE_NAME).is_file() {
-        eprintln!("Setting up the demo project in {} ...", dir.display());
+        tell!("Setting up the demo project in {} ...", dir.display());
         set_up(&dir, &context.user)?;
         // The demo model: trained on the 30% of items that come labelled, then scoring the rest. Without
         // ONNX Runtime the demo still opens, without predictions, and says how to get them.
         let quiet = |what: &str, result: anyhow::Result<ExitCode>| {
             if let Err(e) = result {
-                eprintln!("The demo has no {what} yet: {e:#}");
+                tell!("The demo has no {what} yet: {e:#}");
             }
         };
         let trained = train::run(&demo, train::Args { reference: true, committee: None, json: false, quiet: true });
@@ -72,7 +72,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return annotate::open_screen(&demo, &project, &context.user, role);
     }
     status::run(&demo, status::Args { json: false })?;
-    println!("Run `margin demo` in a terminal to label the demo's items.");
+    say!("Run `margin demo` in a terminal to label the demo's items.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -85,7 +85,7 @@ fn confirm_reset(dir: &Path) -> anyhow::Result<bool> {
              ask on, so pass --yes as well to do it"
         );
     }
-    eprint!(
+    tell_part!(
         "Start the demo afresh? Its decisions and guideline edits will be set aside (kept beside {}). [y/N] ",
         dir.display()
     );

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Context;
+use super::terminal::print_json;
 use crate::domain::text::visible;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
@@ -38,12 +39,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let healthy = checks.iter().all(|c| c.ok);
     if args.json {
-        println!("{}", serde_json::json!({ "ok": healthy, "checks": checks }));
+        print_json(&serde_json::json!({ "ok": healthy, "checks": checks }));
     } else {
         for check in &checks {
             let mark = if check.ok { "ok " } else { "BAD" };
             // Details quote the project's name and paths, which anyone who can edit margin.toml chooses.
-            println!("{mark} {:<18} {}", check.name, visible(&check.detail));
+            say!("{mark} {:<18} {}", check.name, visible(&check.detail));
         }
     }
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::anyhow;
 
 use super::model::{label_names, start_runtime};
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
@@ -81,44 +82,44 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "similar_from": neighbours_from.as_str(),
             "milliseconds": explained_in.as_secs_f64() * 1000.0,
         });
-        println!("{json}");
+        print_json(&json);
         return Ok(ExitCode::SUCCESS);
     }
 
-    println!("item {}: {}", visible(&item.ext_id), visible(&preview(&item.text, 100)));
+    say!("item {}: {}", visible(&item.ext_id), visible(&preview(&item.text, 100)));
     let mut ranked: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     let others: Vec<String> =
         ranked.iter().skip(1).take(3).map(|(k, p)| format!("{} {:.0}%", visible(&labels[*k]), p * 100.0)).collect();
-    println!(
+    say!(
         "predicted {} {:.0}% (model version {}); then {}",
         visible(&labels[predicted]),
         probabilities[predicted] * 100.0,
         model.id,
         others.join(", ")
     );
-    println!("  toward:  {}", strongest(&words, true));
-    println!("  against: {}", strongest(&words, false));
+    say!("  toward:  {}", strongest(&words, true));
+    say!("  against: {}", strongest(&words, false));
     match &hint {
-        Some(h) => println!(
+        Some(h) => say!(
             "  without {} the model would say {} ({:.0}%)",
             h.removed.iter().map(|w| format!("\"{}\"", visible(w))).collect::<Vec<_>>().join(", "),
             visible(&h.label),
             h.probability * 100.0
         ),
-        None => println!(
+        None => say!(
             "  no change of prediction by removing up to {} words",
             crate::model::explain::MAX_COUNTERFACTUAL_WORDS
         ),
     }
     if similar.is_empty() {
-        println!("  no similar labelled items yet");
+        say!("  no similar labelled items yet");
     } else {
         let from = if neighbours_from == LabelSource::Reference { " (reference labels)" } else { "" };
-        println!("  similar labelled items{from}:");
+        say!("  similar labelled items{from}:");
         for s in &similar {
             let (id, text) = ext_of(s.item_id);
-            println!(
+            say!(
                 "    {:.2}  {} [{}] {}",
                 s.similarity,
                 visible(&id),

@@ -1,13 +1,14 @@
 //! `margin export`: writes items with their outcome and every decision, to a file or standard output.
 //! A file is written through a temporary file and renamed into place, so it is never half-written.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
 use super::output::{OutputTarget, check_target};
+use super::terminal::TerminalSafe;
 use super::{Context, open_store, persist, temp_file_beside};
 use crate::domain::access::Role;
 use crate::domain::pii::Masker;
@@ -104,9 +105,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 .write(true)
                 .open(path)
                 .with_context(|| format!("{}: cannot write", path.display()))?;
-            (Box::new(BufWriter::with_capacity(1 << 20, file)), None)
+            let terminal = file.is_terminal();
+            (for_terminal(BufWriter::with_capacity(1 << 20, file), terminal, format), None)
         }
-        None => (Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())), None),
+        None => {
+            let terminal = std::io::stdout().is_terminal();
+            (for_terminal(BufWriter::with_capacity(1 << 20, std::io::stdout().lock()), terminal, format), None)
+        }
     };
     let model = store.current_model()?.map(|m| m.id);
     let mut writer = ExportWriter::new(format, out, multi_label, labels, model)?;
@@ -138,7 +143,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     walked.map_err(anyhow::Error::from).and_then(|()| Ok(writer.finish()?)).context(what)?;
     if let (Some(path), Some(tmp)) = (&args.output, tmp) {
         persist(tmp, target.as_ref().map_or(path.as_path(), OutputTarget::path))?;
-        eprintln!("Wrote {written} items to {}.", visible(&path.display().to_string()));
+        tell!("Wrote {written} items to {}.", visible(&path.display().to_string()));
     }
     if store.is_read_only() {
         return Ok(ExitCode::SUCCESS);
@@ -155,6 +160,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `out` as is, or, when it is a terminal, escaping what could steer it (files keep the data as it is).
+fn for_terminal<'a>(out: impl Write + 'a, terminal: bool, format: ExportFormat) -> Box<dyn Write + 'a> {
+    if terminal { Box::new(TerminalSafe::new(out, format != ExportFormat::Csv)) } else { Box::new(out) }
 }
 
 /// A metadata object with every string value in it masked (keys and other values as they were).

@@ -133,15 +133,15 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
-    println!("Imported {} items from {}{notes}.", report.added, visible(&name));
+    say!("Imported {} items from {}{notes}.", report.added, visible(&name));
     if counts.labels_updated > 0 {
-        println!("Updated the reference labels of {} items (recorded in the audit trail).", counts.labels_updated);
+        say!("Updated the reference labels of {} items (recorded in the audit trail).", counts.labels_updated);
     }
     if counts.gold_kept > 0 {
-        println!("{} gold items kept the labels an expert gave them.", counts.gold_kept);
+        say!("{} gold items kept the labels an expert gave them.", counts.gold_kept);
     }
     if counts.interrupted_removed > 0 {
-        println!("Removed {} items an interrupted import had left unfinished.", counts.interrupted_removed);
+        say!("Removed {} items an interrupted import had left unfinished.", counts.interrupted_removed);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -252,7 +252,7 @@ pub(super) fn import(
             *bad += 1;
             if *bad <= MAX_LISTED {
                 let message = visible(&record.message);
-                progress.bar.suspend(|| eprintln!("{}:{}: {message}", visible(name), record.line));
+                progress.bar.suspend(|| tell!("{}:{}: {message}", visible(name), record.line));
             }
         };
         let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {
@@ -295,7 +295,7 @@ pub(super) fn import(
         let blank_lines = reading.join().map_err(|_| anyhow!("{name}: the reading thread failed"))?;
         let counts = counts?;
         if bad > MAX_LISTED {
-            eprintln!("{name}: ... and {} more bad records", bad - MAX_LISTED);
+            tell!("{name}: ... and {} more bad records", bad - MAX_LISTED);
         }
         if bad > 0 && !skip_bad {
             bail!(

@@ -46,13 +46,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return restore_settings(&dir, &context.user);
     }
     let project = create(&dir, args.name.as_deref(), &args.labels, args.multi_label, &context.user)?;
-    println!(
+    say!(
         "Created project {:?} in {} with labels {}.",
         project.config.name,
         dir.display(),
         project.config.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
     );
-    println!("Next: margin import FILE --project {}", dir.display());
+    say!("Next: margin import FILE --project {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -152,7 +152,7 @@ fn restore_settings(dir: &Path, user: &str) -> anyhow::Result<ExitCode> {
     }
     store.log_event(user, "settings_restored", &serde_json::json!({ "from_event": seq }))?;
     write_atomically(&config_path, text.as_bytes())?;
-    println!("Restored {} from audit event {seq}.", config_path.display());
+    say!("Restored {} from audit event {seq}.", config_path.display());
     Ok(ExitCode::SUCCESS)
 }
 

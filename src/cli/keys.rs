@@ -9,6 +9,6 @@ use super::annotate::load_keymap;
 pub fn run(context: &Context) -> anyhow::Result<ExitCode> {
     let project = context.open_project().ok();
     let keymap = load_keymap(project.as_ref())?;
-    print!("{}", keymap.markdown());
+    say_part!("{}", keymap.markdown());
     Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             write_atomically(&project.config_path(), text.as_bytes()).with_context(|| {
                 format!("the database now calls the label `{}`; rename it in margin.toml by hand", visible(&new))
             })?;
-            println!(
+            say!(
                 "Renamed `{}` to `{}`: {} items' reference labels, {} decisions and {} model versions, and margin.toml.",
                 visible(&old),
                 visible(&new),
@@ -68,7 +68,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let color = color.unwrap_or_else(|| LABEL_PALETTE[names.len() % LABEL_PALETTE.len()].to_string());
             let (text, config) = edited(&project, edit::add_label(&text, &name, key.as_deref(), &color))?;
             commit(context, &mut store, &project, &config, &text)?;
-            println!(
+            say!(
                 "Added `{}`{}. The current model knows only the labels it was trained on: retrain to predict it.",
                 visible(&name),
                 key.map_or(String::new(), |k| format!(" (key {})", visible(&k)))
@@ -89,7 +89,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
             let (text, config) = edited(&project, edit::remove_label(&text, &name))?;
             commit(context, &mut store, &project, &config, &text)?;
-            println!("Removed `{}`.", visible(&name));
+            say!("Removed `{}`.", visible(&name));
         }
     }
     Ok(ExitCode::SUCCESS)

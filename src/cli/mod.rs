@@ -1,6 +1,9 @@
 //! The command line: clap definitions, one file per subcommand, and the wiring between project, store,
 //! formats and model. Raw flags become validated arguments here; anyhow is used from here outwards.
 
+#[macro_use]
+mod terminal;
+
 mod access;
 mod annotate;
 mod audit;
@@ -174,7 +177,7 @@ fn open_store(project: &Project) -> anyhow::Result<Store> {
     let store = Store::open(&project.db_path())?;
     if store.is_read_only() {
         SAID.call_once(|| {
-            eprintln!(
+            tell!(
                 "margin: {} is read-only for you: reading it as it is; nothing this command does is recorded.",
                 crate::domain::text::visible(&project.dir.display().to_string())
             );

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
@@ -71,8 +72,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 },
                 &[],
             )?;
-            println!("Model version {version} is now {} (from {}).", model_file.display(), manifest.display());
-            println!("Next: margin score --project {}", project.dir.display());
+            say!("Model version {version} is now {} (from {}).", model_file.display(), manifest.display());
+            say!("Next: margin score --project {}", project.dir.display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -93,11 +94,11 @@ fn list(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
                 "committee_of": v.parent_id, "pruned": v.pruned,
                 "created": crate::formats::export::rfc3339(v.created_at_ms),
             });
-            println!("{line}");
+            print_json(&line);
             continue;
         }
         let accuracy = metrics.get("accuracy").and_then(serde_json::Value::as_f64);
-        println!(
+        say!(
             "{} {:>4}  {:<17} {}  {}{}{}",
             if current == Some(v.id) { "*" } else { " " },
             v.id,

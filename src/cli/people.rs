@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::people::{PersonStats, report};
@@ -49,35 +50,41 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "people": people.people,
             "agreement": people.agreement,
         });
-        println!("{json}");
+        print_json(&json);
         return Ok(ExitCode::SUCCESS);
     }
     let model_name = model.as_ref().map_or("no model yet".to_string(), |m| format!("model v{}", m.id));
-    println!("{}: how people label ({model_name})", visible(&project.config.name));
+    say!("{}: how people label ({model_name})", visible(&project.config.name));
     if people.people.is_empty() {
         match &wanted {
-            Some(name) => println!("{} has labelled nothing yet.", visible(name)),
-            None => println!("Nobody has labelled anything yet."),
+            Some(name) => say!("{} has labelled nothing yet.", visible(name)),
+            None => say!("Nobody has labelled anything yet."),
         }
     } else {
         let width = people.people.iter().map(|p| visible(&p.annotator).chars().count()).max().unwrap_or(6).max(6);
-        println!(
+        say!(
             "{:width$}  {:>6}  {:>16}  {:>5}  {:>16}  {:>12}  {:>22}",
-            "person", "labels", "agree w/ others", "kappa", "agree w/ model", "gold right", "learned (corrections)"
+            "person",
+            "labels",
+            "agree w/ others",
+            "kappa",
+            "agree w/ model",
+            "gold right",
+            "learned (corrections)"
         );
         for p in &people.people {
-            println!("{}", row(p, width));
+            say!("{}", row(p, width));
         }
     }
     let a = &people.agreement;
     if a.items == 0 && project.config.sampling.overlap < 2 {
-        println!(
+        say!(
             "No item has been labelled by two people yet: set sampling.overlap = 2 in margin.toml to measure agreement."
         );
     } else if a.items == 0 {
-        println!("No item has been labelled by two people yet.");
+        say!("No item has been labelled by two people yet.");
     } else {
-        println!(
+        say!(
             "{} items labelled by two or more people: {} of {} pairs agree ({}), Fleiss' kappa {}.",
             a.items,
             a.agreed_pairs,

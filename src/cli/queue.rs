@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use super::retrain::start_in_background;
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
@@ -60,12 +61,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                         "audit": s.audit, "model_version": s.model,
                         "expires": crate::formats::export::rfc3339(s.expires_at_ms),
                     });
-                    println!("{line}");
+                    print_json(&line);
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             if batch.items.is_empty() {
-                println!("Nothing left to label for {}.", visible(&annotator));
+                say!("Nothing left to label for {}.", visible(&annotator));
                 return Ok(ExitCode::SUCCESS);
             }
             let how = if batch.resumed {
@@ -75,14 +76,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 "new"
             };
-            println!("Batch {} for {} ({how}):", batch.items[0].batch_id, visible(&annotator));
+            say!("Batch {} for {} ({how}):", batch.items[0].batch_id, visible(&annotator));
             for s in &batch.items {
                 let flat: String = shown(&s.item.text).split_whitespace().collect::<Vec<_>>().join(" ");
                 let short: String = flat.chars().take(70).collect();
                 // The score as people read it: for margin, the gap between the top two labels.
                 let score =
                     s.why.shown_score(s.score, multi_label).map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
-                println!(
+                say!(
                     "{:>3}. {:<18} {:<15} {:>6}{}  {}",
                     s.rank,
                     visible(&s.item.ext_id),
@@ -93,20 +94,20 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
             if batch.machine_accepted > 0 {
-                println!("The machine accepted {} confident items while routing.", batch.machine_accepted);
+                say!("The machine accepted {} confident items while routing.", batch.machine_accepted);
             }
             if batch.for_experts > 0 {
-                println!("{} items wait for an expert (confidence below the expert threshold).", batch.for_experts);
+                say!("{} items wait for an expert (confidence below the expert threshold).", batch.for_experts);
             }
             if retraining {
-                println!("The model is retraining in the background; the next batch will use it once it is ready.");
+                say!("The model is retraining in the background; the next batch will use it once it is ready.");
             }
             Ok(ExitCode::SUCCESS)
         }
         QueueCommand::Release { annotator } => {
             let annotator = context.person(&project, annotator.as_deref())?;
             let n = store.release_leases(&annotator)?;
-            println!("Released {n} items reserved for {}.", visible(&annotator));
+            say!("Released {n} items reserved for {}.", visible(&annotator));
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -9,6 +9,7 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context as _, bail};
 
 use super::model::start_runtime;
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::project::Project;
@@ -36,9 +37,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let status = due(&store, &project.config)?;
     let say = |json: serde_json::Value, line: String| {
         if args.json {
-            println!("{json}");
+            print_json(&json);
         } else if !args.quiet {
-            println!("{line}");
+            say!("{line}");
         }
     };
     if let Some(never) = status.never {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::model::load_current;
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::scoring::{ScoreJob, score_items};
@@ -75,14 +76,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 "store": report.write.as_secs_f64(),
             },
         });
-        println!("{json}");
+        print_json(&json);
     } else {
-        println!(
-            "Scored {} items with model version {} in {seconds:.1} s ({rate:.0} items/s).",
-            report.scored, model.id
-        );
+        say!("Scored {} items with model version {} in {seconds:.1} s ({rate:.0} items/s).", report.scored, model.id);
         if accepted > 0 {
-            println!("The machine accepted {accepted} items at or above the auto-accept threshold.");
+            say!("The machine accepted {accepted} items at or above the auto-accept threshold.");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 
 use super::Context;
+use super::terminal::print_json;
 use crate::domain::Strategy;
 use crate::domain::text::visible;
 use crate::model::Runtime;
@@ -85,7 +86,7 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(out.join("splits")).with_context(|| format!("{}: cannot create", out.display()))?;
     write_dataset(&out, &dataset)?;
     if !args.json {
-        eprintln!(
+        tell!(
             "{} items, {} labels; {} seeds; budget {} in batches of {}; strategies {}",
             dataset.texts.len(),
             dataset.labels.len(),
@@ -124,7 +125,7 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
             let hit = labels_to_target(&curve, target);
             if !args.json {
-                eprintln!(
+                tell!(
                     "seed {seed} {name}: full-data accuracy {:.4}, target {target:.4}, reached at {}, final {:.4}",
                     full.accuracy,
                     hit.map_or_else(|| format!("more than {}", args.budget), |n| n.to_string()),
@@ -162,17 +163,17 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "full_data_accuracy": targets.iter().map(|t| t.0).collect::<Vec<_>>(),
             "strategies": summary, "out": out,
         });
-        println!("{json}");
+        print_json(&json);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("full-data accuracy (mean over seeds): {mean_full:.4}; target: 95% of it per seed");
-    println!("{:<18} {:>22} {:>16}", "strategy", "labels to target (mean)", "final accuracy");
+    say!("full-data accuracy (mean over seeds): {mean_full:.4}; target: 95% of it per seed");
+    say!("{:<18} {:>22} {:>16}", "strategy", "labels to target (mean)", "final accuracy");
     for s in &summary {
         let hits: Vec<Option<usize>> = s["labels_to_target"]
             .as_array()
             .map(|h| h.iter().map(|n| n.as_u64().map(|n| n as usize)).collect())
             .unwrap_or_default();
-        println!(
+        say!(
             "{}",
             summary_row(
                 &visible(s["strategy"].as_str().unwrap_or("")),
@@ -183,9 +184,9 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             )
         );
     }
-    println!();
-    print!("{}", plot(&curves, args.budget));
-    println!("curves: {}", out.join("curves.csv").display());
+    say!();
+    say_part!("{}", plot(&curves, args.budget));
+    say!("curves: {}", out.join("curves.csv").display());
     Ok(ExitCode::SUCCESS)
 }
 

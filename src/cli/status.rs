@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
@@ -25,23 +26,28 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "task": project.config.task.as_str(),
             "status": report,
         });
-        println!("{json}");
+        print_json(&json);
         return Ok(ExitCode::SUCCESS);
     }
     let config = &project.config;
-    println!("{}  ({}, {})", visible(&config.name), visible(&project.dir.display().to_string()), config.task.as_str());
-    println!(
+    say!("{}  ({}, {})", visible(&config.name), visible(&project.dir.display().to_string()), config.task.as_str());
+    say!(
         "items {}   pending {}   decided {}   disputed {}   escalated {}   gold {}",
-        report.items, report.pending, report.decided, report.disputed, report.escalated, report.gold
+        report.items,
+        report.pending,
+        report.decided,
+        report.disputed,
+        report.escalated,
+        report.gold
     );
     let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
-    println!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
+    say!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
     for count in &report.labels {
         let reference = report.reference_labels.iter().find(|r| r.label == count.label).map_or(0, |r| r.count);
-        println!("{:width$}  {:>8}  {:>9}", visible(&count.label), count.count, reference);
+        say!("{:width$}  {:>8}  {:>9}", visible(&count.label), count.count, reference);
     }
     for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {
-        println!("{:width$}  {:>8}  {:>9}", visible(&extra.label), "-", extra.count);
+        say!("{:width$}  {:>8}  {:>9}", visible(&extra.label), "-", extra.count);
     }
     let model = match report.current_model {
         None => "none yet (margin train)".to_string(),
@@ -52,9 +58,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             format!("version {m}{accuracy}, {} items scored", report.scored)
         }
     };
-    println!(
+    say!(
         "{} decisions by {} annotators · {} imports · model: {model}",
-        report.decisions, report.annotators, report.imports
+        report.decisions,
+        report.annotators,
+        report.imports
     );
     Ok(ExitCode::SUCCESS)
 }

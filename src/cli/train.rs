@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
+use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
@@ -68,7 +69,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "metrics": metrics,
             "seconds": seconds,
         });
-        println!("{json}");
+        print_json(&json);
         return Ok(ExitCode::SUCCESS);
     }
     let what = match source {
@@ -76,14 +77,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         LabelSource::Reference => "items with reference labels",
         LabelSource::Combined => "decided items and items with reference labels",
     };
-    println!(
+    say!(
         "Trained model version {version} on {} {what} ({} labels{}) in {seconds:.1} s.",
         trained.examples,
         label_names.len(),
         if project.config.task == TaskKind::MultiLabel { ", multi-label" } else { "" }
     );
     match metrics {
-        Some(m) => println!(
+        Some(m) => say!(
             "  cross-validated ({} folds): accuracy {:.1}%, macro-F1 {:.3}, calibration error {:.3} ({:.3} before; temperature {:.2})",
             m.folds,
             m.accuracy * 100.0,
@@ -92,15 +93,15 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             m.ece_uncalibrated,
             m.temperature
         ),
-        None => println!("  too few examples per label to cross-validate; confidence is not calibrated yet"),
+        None => say!("  too few examples per label to cross-validate; confidence is not calibrated yet"),
     }
     if trained.skipped > 0 {
-        println!("  {} items were left out: their labels are no longer in margin.toml", trained.skipped);
+        say!("  {} items were left out: their labels are no longer in margin.toml", trained.skipped);
     }
     if trained.committee > 0 {
-        println!("  committee: {} members trained on bootstrap resamples", trained.committee);
+        say!("  committee: {} members trained on bootstrap resamples", trained.committee);
     }
-    println!("  file: {}", trained.path);
+    say!("  file: {}", trained.path);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,7 +113,7 @@ fn wait_for_lock(dir: &std::path::Path, quiet: bool) -> anyhow::Result<RetrainLo
             Ok(lock) => return Ok(lock),
             Err(RetrainError::Busy(path)) => {
                 if !said && !quiet {
-                    eprintln!("Waiting for the retrain that is running to finish ({})...", path.display());
+                    tell!("Waiting for the retrain that is running to finish ({})...", path.display());
                 }
                 said = true;
                 std::thread::sleep(std::time::Duration::from_millis(100));

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
 
+use super::terminal::print_json;
 use super::{Context, open_store, write_atomically};
 use crate::config::ProjectConfig;
 use crate::domain::access::Role;
@@ -86,13 +87,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     None => None,
                 };
                 if json {
-                    println!("{}", case_json(case, &shown(&case.item.text), prediction));
+                    print_json(&case_json(case, &shown(&case.item.text), prediction));
                 } else {
                     print_case(case, &shown(&case.item.text), prediction);
                 }
             }
             if !json {
-                eprintln!("{} items need a ruling.", cases.len());
+                tell!("{} items need a ruling.", cases.len());
             }
         }
         TriageCommand::Resolve { item, label, rationale } => {
@@ -106,32 +107,32 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 ..NewDecision::new(item.id, &context.user, DecisionAction::Resolve)
             };
             store.record_decision(&decision)?;
-            println!("{} resolved as {}.", visible(&item.ext_id), visible(&label.join(", ")));
+            say!("{} resolved as {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
         TriageCommand::SendBack { item, note } => {
             let item = find(&store, &item)?;
             if !store.send_back(item.id, &context.user, note.as_deref())? {
                 bail!("{} has no open escalation to send back", visible(&item.ext_id));
             }
-            println!("{} is back with the annotators.", visible(&item.ext_id));
+            say!("{} is back with the annotators.", visible(&item.ext_id));
         }
         TriageCommand::Example { item, label, rationale } => {
             let item = find(&store, &item)?;
             check_labels(config, std::slice::from_ref(&label))?;
             let file = add_example(&project, &mut store, &context.user, &item, &label, &rationale, &shown)?;
-            println!("{} added under {} in {}.", visible(&item.ext_id), visible(&label), file.display());
+            say!("{} added under {} in {}.", visible(&item.ext_id), visible(&label), file.display());
         }
         TriageCommand::Gold { item, label } => {
             let item = find(&store, &item)?;
             check_labels(config, &label)?;
             store.mark_gold(item.id, &label, &context.user)?;
-            println!("{} is a gold item: {}.", visible(&item.ext_id), visible(&label.join(", ")));
+            say!("{} is a gold item: {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
         TriageCommand::Reveal { item } => {
             let item = find(&store, &item)?;
             let payload = serde_json::json!({ "from": "triage" });
             store.log_item_event(&context.user, "pii_reveal", item.id, &payload)?;
-            println!("{}", visible(&item.text));
+            say!("{}", visible(&item.text));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -179,22 +180,22 @@ fn case_json(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) -
 
 fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) {
     let why: Vec<&str> = case.kinds.iter().map(|k| k.as_str()).collect();
-    println!("{}  [{}]", visible(&case.item.ext_id), why.join(", "));
-    println!("  {}", visible(text));
+    say!("{}  [{}]", visible(&case.item.ext_id), why.join(", "));
+    say!("  {}", visible(text));
     if let Some((reason, by, note)) = &case.escalation {
         let note = note.as_deref().map(|n| format!(" - {}", visible(n))).unwrap_or_default();
-        println!("  escalated by {}: {}{note}", visible(by), visible(reason));
+        say!("  escalated by {}: {}{note}", visible(by), visible(reason));
     }
     for d in &case.decisions {
         let labels = d.labels.as_ref().map(|l| format!(" {}", l.join(", "))).unwrap_or_default();
         let reason = d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        println!("  {} {}{}{}", visible(&d.annotator), d.action.as_str(), visible(&labels), visible(&reason));
+        say!("  {} {}{}{}", visible(&d.annotator), d.action.as_str(), visible(&labels), visible(&reason));
     }
     if let Some((label, p)) = prediction {
-        println!("  model: {} {:.0}%", visible(&label), p * 100.0);
+        say!("  model: {} {:.0}%", visible(&label), p * 100.0);
     }
     if let Some((label, given, p)) = &case.suggestion {
-        println!(
+        say!(
             "  likely label error: trained without this label, the model gives it {:.0}% and {} {:.0}%",
             given * 100.0,
             visible(label),

@@ -14,21 +14,24 @@ pub struct Example<'a> {
 }
 
 impl Example<'_> {
-    /// The example as markdown: a quoted text (one line, at most 600 characters) and the ruling.
+    /// The example as markdown: a quoted text (one line, at most 600 characters) and the ruling. People
+    /// `cat` guideline files: every character from data that could steer a terminal is written as a
+    /// visible escape.
     pub fn markdown(&self) -> String {
-        let flat: String = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let safe = |s: &str| super::text::visible(s).into_owned();
+        let flat: String = safe(&self.text.split_whitespace().collect::<Vec<_>>().join(" "));
         let quoted: String = if flat.chars().count() > 600 {
             format!("{}...", flat.chars().take(600).collect::<String>())
         } else {
             flat
         };
-        let rationale = self.rationale.split_whitespace().collect::<Vec<_>>().join(" ");
+        let rationale = safe(&self.rationale.split_whitespace().collect::<Vec<_>>().join(" "));
         format!(
             "**Example** (item `{}`, {} on {}): **{}**\n\n> {}\n\n{}\n",
-            self.item.replace('`', "'"),
-            self.by,
-            self.date,
-            self.label,
+            safe(&self.item.replace('`', "'")),
+            safe(self.by),
+            safe(self.date),
+            safe(self.label),
             quoted,
             if rationale.is_empty() { "(no rationale given)".to_string() } else { rationale }
         )
