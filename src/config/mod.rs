@@ -3,6 +3,7 @@
 //! Owns parsing and validating the file and writing a new one from the compiled-in template. Every problem
 //! is reported as `FILE:LINE: key: what is wrong`. Imports only `domain`.
 
+mod keys;
 mod locate;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::Roles;
 use crate::domain::pii::{Masker, PiiError};
 use crate::domain::{LabelSet, Strategy, TaskKind};
+pub use keys::{KEYS_FILE_NAME, parse_keys};
 use locate::{PathSeg, line_of_key, line_of_offset};
 
 /// The file name of a project's settings inside its directory.
