@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::locate::line_of_offset;
 use super::{ConfigError, KeyOverrides};
+use crate::domain::text::visible;
 
 /// The file name of the user's key overrides, in margin's config directory.
 pub const KEYS_FILE_NAME: &str = "keys.toml";
@@ -13,11 +14,12 @@ pub const KEYS_FILE_NAME: &str = "keys.toml";
 /// Parses keys.toml text; `path` only names the file in messages. A problem is one line,
 /// `FILE:LINE: key `MODE.action`: what is wrong`.
 pub fn parse_keys(text: &str, path: &Path) -> Result<KeyOverrides, ConfigError> {
+    // What the file says (a mode or action name) is escaped: the message stays one line, safe to print.
     let invalid = |line: usize, key: String, message: &str| ConfigError::Invalid {
         path: path.to_path_buf(),
         line,
-        key,
-        message: message.trim().to_string(),
+        key: visible(&key).into_owned(),
+        message: visible(message.trim()).into_owned(),
     };
     let deserializer = toml::de::Deserializer::parse(text).map_err(|e| {
         let line = e.span().map_or(1, |s| line_of_offset(text, s.start));

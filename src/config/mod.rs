@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Roles;
 use crate::domain::pii::{Masker, PiiError};
+use crate::domain::text::visible;
 use crate::domain::{LabelSet, Strategy, TaskKind};
 pub use keys::{KEYS_FILE_NAME, parse_keys};
 use locate::{PathSeg, line_of_key, line_of_offset};
@@ -274,11 +275,12 @@ impl ProjectConfig {
 
     /// Parses and validates settings text; `path` only names the file in messages.
     pub fn parse(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> {
+        // What the file says (a key, a label) is escaped: the message stays one line, safe to print.
         let invalid = |line: usize, key: String, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
-            key,
-            message,
+            key: visible(&key).into_owned(),
+            message: visible(&message).into_owned(),
         };
         let deserializer = toml::de::Deserializer::parse(text).map_err(|e| {
             let line = e.span().map_or(1, |s| line_of_offset(text, s.start));

@@ -113,11 +113,12 @@ impl Manifest {
     }
 
     /// Parses manifest text; `path` only names the file in messages. A problem is one line,
-    /// `FILE:LINE: what is wrong`.
+    /// `FILE:LINE: what is wrong`, with what the file says (an unknown key, say) escaped.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ModelError> {
         toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            ModelError::Invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
+            let message = crate::domain::text::visible(e.message().trim()).into_owned();
+            ModelError::Invalid(format!("{}:{line}: {message}", path.display()))
         })
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use super::action::Action;
 use crate::config::KeyOverrides;
+use crate::domain::text::visible;
 
 /// The compiled-in default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
@@ -171,7 +172,8 @@ impl Keymap {
                 let mode = KeyMode::parse(mode_name).ok_or_else(|| KeymapError {
                     path: at(&[mode_name]),
                     message: format!(
-                        "unknown mode `{mode_name}`; the modes are {}",
+                        "unknown mode `{}`; the modes are {}",
+                        visible(mode_name),
                         KeyMode::ALL.map(KeyMode::name).join(", ")
                     ),
                 })?;
@@ -179,7 +181,7 @@ impl Keymap {
                     let action =
                         Action::ALL.into_iter().find(|a| a.name() == action_name).ok_or_else(|| KeymapError {
                             path: at(&[mode_name, action_name]),
-                            message: format!("unknown action `{action_name}`; `margin keys` lists them"),
+                            message: format!("unknown action `{}`; `margin keys` lists them", visible(action_name)),
                         })?;
                     let parsed = keys
                         .iter()
