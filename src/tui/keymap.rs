@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::action::Action;
 use crate::config::KeyOverrides;
-use crate::domain::text::visible;
+use crate::domain::text::{is_unsafe_for_terminal, visible};
 
 /// The compiled-in default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
@@ -35,11 +35,13 @@ pub enum Key {
 }
 
 impl Key {
-    /// Parses a key as keymap files write it: "a", "?", "Enter", "Ctrl-c", "Space", "F1".
+    /// Parses a key as keymap files write it: "a", "?", "Enter", "Ctrl-c", "Space", "F1". A character
+    /// the terminal cannot show as it is (a control, a bidi override, a zero-width space) is no key: the
+    /// help screen and `margin keys` print every key.
     pub fn parse(s: &str) -> Option<Key> {
         let mut chars = s.chars();
         if let (Some(c), None) = (chars.next(), chars.next()) {
-            return (!c.is_control()).then_some(Key::Char(c));
+            return (!is_unsafe_for_terminal(c)).then_some(Key::Char(c));
         }
         if let Some(rest) = s.strip_prefix("Ctrl-").or_else(|| s.strip_prefix("ctrl-")) {
             let mut chars = rest.chars();
