@@ -145,7 +145,19 @@ fn margin_toml(data: &[u8]) -> Result<(), String> {
             config.pii.masker().map_err(|e| format!("an accepted file's PII patterns do not build: {e}"))?;
             let _ = config.governed();
             let label_keys: Vec<Option<String>> = config.labels.iter().map(|l| l.key.clone()).collect();
-            check_keymap(Keymap::build(&[(&config.keys, &["keys"])], &label_keys), text)
+            let built = Keymap::build(&[(&config.keys, &["keys"])], &label_keys);
+            if let Ok(keymap) = &built {
+                // A label key the file was accepted with must be bound, not dropped on the way.
+                for (i, key) in label_keys.iter().enumerate() {
+                    let bound = keymap.label_keys().get(i).is_some_and(|keys| {
+                        key.as_deref().is_none_or(|k| keys.iter().any(|b| Key::parse(k) == Some(*b)))
+                    });
+                    if !bound {
+                        return Err(format!("label {} was accepted with key {key:?}, which is not bound", i + 1));
+                    }
+                }
+            }
+            check_keymap(built, text)
         }
     }
 }

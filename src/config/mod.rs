@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Roles;
 use crate::domain::pii::{Masker, PiiError};
-use crate::domain::text::visible;
+use crate::domain::text::{is_unsafe_for_terminal, visible};
 use crate::domain::{LabelSet, Strategy, TaskKind};
 pub use keys::{KEYS_FILE_NAME, parse_keys};
 use locate::{PathSeg, line_of_key, line_of_offset};
@@ -358,7 +358,7 @@ impl ProjectConfig {
                 return Err(Problem::new(at("name"), format!("label `{}` is listed twice", label.name)));
             }
             if let Some(k) = &label.key {
-                if k.chars().count() != 1 || k.chars().any(char::is_control) || k == " " {
+                if k.chars().count() != 1 || k.chars().any(is_unsafe_for_terminal) || k == " " {
                     return Err(Problem::new(at("key"), format!("must be a single key, not {k:?}")));
                 }
                 if let Some(other) = self.labels[..i].iter().find(|l| l.key.as_ref() == Some(k)) {
