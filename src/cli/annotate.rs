@@ -16,9 +16,6 @@ use crate::tui::keymap::{KeySource, Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 use crate::worker::{Finished, RetrainCommand, Setup, Workers};
 
-/// The user's keys file, in margin's config directory.
-const USER_KEYS: &str = "keys.toml";
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Who is labelling, on an account margin.toml lists under [roles] shared_accounts (recorded as
@@ -158,12 +155,10 @@ fn retrain_command(context: &Context, project: &Project) -> Option<RetrainComman
 /// The keymap: built in, then the user's keys.toml, then the project's `[keys]`. A mistake names the file
 /// and line.
 pub(super) fn load_keymap(project: Option<&Project>) -> anyhow::Result<Keymap> {
-    let user_path = project::config_dir().ok().map(|d| d.join(USER_KEYS));
+    let user_path = project::config_dir().ok().map(|d| d.join(config::KEYS_FILE_NAME));
     let user_text = user_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
     let user: KeyOverrides = match (&user_path, &user_text) {
-        (Some(path), Some(text)) => {
-            toml::from_str(text).with_context(|| format!("{}: not a keys file", path.display()))?
-        }
+        (Some(path), Some(text)) => config::parse_keys(text, path)?,
         _ => KeyOverrides::new(),
     };
     let empty = KeyOverrides::new();

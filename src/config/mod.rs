@@ -4,6 +4,7 @@
 //! is reported as `FILE:LINE: key: what is wrong`. Imports only `domain`.
 
 pub mod edit;
+mod keys;
 mod locate;
 
 use std::path::{Path, PathBuf};
@@ -12,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Roles;
 use crate::domain::pii::{Masker, PiiError};
+use crate::domain::text::{is_unsafe_for_terminal, visible};
 use crate::domain::{LabelSet, Strategy, TaskKind};
+pub use keys::{KEYS_FILE_NAME, parse_keys};
 use locate::{PathSeg, line_of_key, line_of_offset};
 
 /// The file name of a project's settings inside its directory.
@@ -273,11 +276,12 @@ impl ProjectConfig {
 
     /// Parses and validates settings text; `path` only names the file in messages.
     pub fn parse(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> {
+        // What the file says (a key, a label) is escaped: the message stays one line, safe to print.
         let invalid = |line: usize, key: String, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
-            key,
-            message,
+            key: visible(&key).into_owned(),
+            message: visible(&message).into_owned(),
         };
         let deserializer = toml::de::Deserializer::parse(text).map_err(|e| {
             let line = e.span().map_or(1, |s| line_of_offset(text, s.start));
@@ -372,7 +376,7 @@ impl ProjectConfig {
                 return Err(Problem::new(at("name"), format!("label `{}` is listed twice", label.name)));
             }
             if let Some(k) = &label.key {
-                if k.chars().count() != 1 || k.chars().any(char::is_control) || k == " " {
+                if k.chars().count() != 1 || k.chars().any(is_unsafe_for_terminal) || k == " " {
                     return Err(Problem::new(at("key"), format!("must be a single key, not {k:?}")));
                 }
                 if let Some(other) = self.labels[..i].iter().find(|l| l.key.as_ref() == Some(k)) {

@@ -1,6 +1,7 @@
 //! Making text from data safe to print in a terminal: characters that could move the cursor, recolour or
-//! clear the screen, reorder what is shown (bidi controls) or hide text (zero-width characters) are
-//! written as visible escapes such as `\u{1b}`. Ordinary text, tabs included, passes through unchanged.
+//! clear the screen, reorder what is shown (bidi controls), hide text (zero-width characters) or break a
+//! line where a reader does not expect it (the Unicode line and paragraph separators) are written as
+//! visible escapes such as `\u{1b}`. Ordinary text, tabs included, passes through unchanged.
 
 use std::borrow::Cow;
 
@@ -9,7 +10,11 @@ pub fn is_unsafe_for_terminal(c: char) -> bool {
     (c.is_control() && c != '\t')
         || matches!(
             c,
-            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
         )
 }
 
@@ -78,6 +83,7 @@ mod tests {
         assert_eq!(visible("abc\u{202e}def"), "abc\\u{202e}def");
         assert_eq!(visible("zero\u{200b}width\u{feff}"), "zero\\u{200b}width\\u{feff}");
         assert_eq!(visible("line\nbreak"), "line\\u{a}break");
+        assert_eq!(visible("line\u{2028}para\u{2029}"), "line\\u{2028}para\\u{2029}");
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl<R: Read> DelimitedReader<R> {
             .has_headers(true)
             .flexible(false)
             .from_reader(input);
-        let fatal = |message: String| ReadProblem::Fatal(BadRecord { line: 1, message });
+        let fatal = |message: String| ReadProblem::Fatal(BadRecord::new(1, &message));
         let header = match reader.byte_headers() {
             Ok(header) => header.clone(),
             Err(e) => {
@@ -116,17 +116,17 @@ impl<R: Read> ItemReader for DelimitedReader<R> {
             Ok(false) => None,
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line());
-                Some(self.item_from_record(line).map_err(|message| ReadProblem::Bad(BadRecord { line, message })))
+                Some(self.item_from_record(line).map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))))
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 Some(Err(match e.into_kind() {
                     ErrorKind::Io(io) => ReadProblem::Io(io),
-                    ErrorKind::UnequalLengths { expected_len, len, .. } => ReadProblem::Bad(BadRecord {
+                    ErrorKind::UnequalLengths { expected_len, len, .. } => ReadProblem::Bad(BadRecord::new(
                         line,
-                        message: format!("{len} fields, but the header has {expected_len}"),
-                    }),
-                    other => ReadProblem::Bad(BadRecord { line, message: format!("{other:?}") }),
+                        &format!("{len} fields, but the header has {expected_len}"),
+                    )),
+                    other => ReadProblem::Bad(BadRecord::new(line, &format!("{other:?}"))),
                 }))
             }
         }

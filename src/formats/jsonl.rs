@@ -47,7 +47,7 @@ impl<R: BufRead> ItemReader for JsonlReader<R> {
             }
             let line = self.line;
             let parsed = utf8_or_message(&self.buf).and_then(|text| parse_object(text, line, &self.options));
-            return Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord { line, message })));
+            return Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))));
         }
     }
 

@@ -66,6 +66,14 @@ pub struct BadRecord {
     pub message: String,
 }
 
+impl BadRecord {
+    /// A bad record at `line`. Data quoted in `message` (a field or column name, a label) is escaped as
+    /// `\u{..}`, so the message stays one line that is safe to print as it is.
+    pub fn new(line: u64, message: &str) -> BadRecord {
+        BadRecord { line, message: crate::domain::text::visible(message).into_owned() }
+    }
+}
+
 /// Why reading stopped or skipped a record.
 #[derive(Debug)]
 pub enum ReadProblem {

@@ -37,7 +37,7 @@ impl<R: BufRead> ItemReader for TextReader<R> {
                 continue;
             }
             let line = self.line;
-            let bad = |message: String| Some(Err(ReadProblem::Bad(BadRecord { line, message })));
+            let bad = |message: String| Some(Err(ReadProblem::Bad(BadRecord::new(line, &message))));
             let text = match utf8_or_message(&self.buf) {
                 Ok(text) => text,
                 Err(message) => return bad(message),

@@ -109,9 +109,16 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, ModelError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ModelError::Invalid(format!("{}: cannot read the manifest: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| {
+        Self::parse(&text, path)
+    }
+
+    /// Parses manifest text; `path` only names the file in messages. A problem is one line,
+    /// `FILE:LINE: what is wrong`, with what the file says (an unknown key, say) escaped.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ModelError> {
+        toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            ModelError::Invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
+            let message = crate::domain::text::visible(e.message().trim()).into_owned();
+            ModelError::Invalid(format!("{}:{line}: {message}", path.display()))
         })
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use super::action::Action;
 use crate::config::KeyOverrides;
+use crate::domain::text::{is_unsafe_for_terminal, visible};
 
 /// The compiled-in default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
@@ -34,11 +35,13 @@ pub enum Key {
 }
 
 impl Key {
-    /// Parses a key as keymap files write it: "a", "?", "Enter", "Ctrl-c", "Space", "F1".
+    /// Parses a key as keymap files write it: "a", "?", "Enter", "Ctrl-c", "Space", "F1". A character
+    /// the terminal cannot show as it is (a control, a bidi override, a zero-width space) is no key: the
+    /// help screen and `margin keys` print every key.
     pub fn parse(s: &str) -> Option<Key> {
         let mut chars = s.chars();
         if let (Some(c), None) = (chars.next(), chars.next()) {
-            return (!c.is_control()).then_some(Key::Char(c));
+            return (!is_unsafe_for_terminal(c)).then_some(Key::Char(c));
         }
         if let Some(rest) = s.strip_prefix("Ctrl-").or_else(|| s.strip_prefix("ctrl-")) {
             let mut chars = rest.chars();
@@ -190,7 +193,8 @@ impl Keymap {
                     origin: source,
                     path: at(&[mode_name]),
                     message: format!(
-                        "unknown mode `{mode_name}`; the modes are {}",
+                        "unknown mode `{}`; the modes are {}",
+                        visible(mode_name),
                         KeyMode::ALL.map(KeyMode::name).join(", ")
                     ),
                 })?;
@@ -199,7 +203,7 @@ impl Keymap {
                         Action::ALL.into_iter().find(|a| a.name() == action_name).ok_or_else(|| KeymapError {
                             origin: source,
                             path: at(&[mode_name, action_name]),
-                            message: format!("unknown action `{action_name}`; `margin keys` lists them"),
+                            message: format!("unknown action `{}`; `margin keys` lists them", visible(action_name)),
                         })?;
                     let parsed = keys
                         .iter()

@@ -94,7 +94,8 @@ struct Wrapper {
 
 impl Wrapper {
     fn push(&mut self, piece: Piece, w: usize) {
-        if self.used + w > self.width && !self.line.is_empty() {
+        // Breaking at the last space may leave too much on the line for `piece`; then break again, before it.
+        while self.used + w > self.width && !self.line.is_empty() {
             match self.last_space.take() {
                 Some((cut, cols)) if cut < self.line.len() => {
                     let rest = self.line.split_off(cut);

@@ -104,3 +104,13 @@ fn the_markdown_table_lists_every_binding() {
     }
     assert!(table.contains("| item | `Enter`, `a` | accept |"), "{table}");
 }
+
+#[test]
+fn a_character_the_terminal_cannot_show_is_no_key() {
+    // Caught by the fuzz harness (fuzz/corpus/keys_toml/found-bidi-override-as-key): a bidi override bound
+    // as a key reached the terminal in the help table and `margin keys`.
+    for hostile in ["\u{202e}", "\u{200b}", "\u{1b}", "\u{9b}"] {
+        assert_eq!(Key::parse(hostile), None, "{hostile:?}");
+    }
+    assert_eq!(Key::parse("é"), Some(Key::Char('é')));
+}

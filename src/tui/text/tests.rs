@@ -49,3 +49,10 @@ fn one_line_cuts_with_an_ellipsis() {
     assert_eq!(one_line("two\nlines", 20), "two lines");
     assert!(columns(&one_line("漢字漢字漢字漢字", 7)) <= 7);
 }
+
+#[test]
+fn breaking_at_a_space_never_leaves_a_line_wider_than_the_width() {
+    // Caught by the fuzz harness (fuzz/corpus/sanitiser/found-wide-line-wider-than-width): after the break
+    // at the space, "漢漢" and the next "漢" made 6 columns in 5.
+    assert_eq!(drawn(&wrap(" 漢漢漢", 5)), vec![" ", "漢漢", "漢"]);
+}

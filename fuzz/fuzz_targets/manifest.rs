@@ -1,0 +1,12 @@
+//! libFuzzer target: a bring-your-own model's manifest. The properties are in ../targets.rs.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(broken) = targets::run("manifest", data) {
+        panic!("property broken: {broken}");
+    }
+});
