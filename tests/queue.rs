@@ -234,6 +234,7 @@ fn scored_store(dir: &Path, n: usize) -> (Store, i64) {
                 trained_by: "test".into(),
                 trained_on: "reference".into(),
                 decisions_upto: None,
+                data_as_of: None,
             },
             &[],
         )

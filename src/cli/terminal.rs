@@ -62,7 +62,9 @@ impl<W: std::io::Write> std::io::Write for TerminalSafe<W> {
         };
         let text = String::from_utf8_lossy(&self.carry[..complete]).into_owned();
         let safe = if self.json {
-            crate::domain::text::json_for_terminal(&text).into_owned()
+            // One JSON record per line: the line breaks between records stay.
+            let lines: Vec<_> = text.split('\n').map(crate::domain::text::json_for_terminal).collect();
+            lines.join("\n")
         } else {
             crate::domain::text::visible_lines(&text).into_owned()
         };

@@ -102,77 +102,23 @@ impl Store {
         fill: impl FnOnce(&mut ImportSink<'_>) -> std::result::Result<ImportEnd, E>,
     ) -> std::result::Result<ImportCounts, E> {
         let interrupted_removed = self.remove_hidden_items()?;
-        let import_id = self.begin_import(source, format, actor)?;
-        let mut sink = ImportSink::new(&self.conn, import_id, actor)?;
+        let mut sink = ImportSink::new(&self.conn, source, format, actor)?;
         let end = fill(&mut sink);
-        let closed = sink.close(matches!(end, Ok(ImportEnd::Commit { .. })));
+        let (closed, committed_any) = match end {
+            Ok(ImportEnd::Commit { rejected }) => (sink.finish(rejected), sink.committed_any),
+            _ => (sink.abandon(), sink.committed_any),
+        };
         let counts = ImportCounts { interrupted_removed, ..sink.counts };
-        match (end, closed) {
-            (Ok(ImportEnd::Commit { rejected }), Ok(())) => {
-                self.finish_import(import_id, source, format, actor, &counts, rejected)?;
-                Ok(counts)
-            }
-            (Ok(ImportEnd::RollBack), Ok(())) => {
-                self.remove_hidden_items()?;
-                Ok(counts)
-            }
-            (Err(e), _) => {
-                self.remove_hidden_items()?;
-                Err(e)
-            }
-            (Ok(_), Err(e)) => {
-                self.remove_hidden_items()?;
-                Err(e.into())
-            }
+        let kept = matches!((&end, &closed), (Ok(ImportEnd::Commit { .. }), Ok(())));
+        // Chunks already committed stay hidden until removed: by this import now, or by the next one.
+        if !kept && committed_any {
+            self.remove_hidden_items()?;
         }
-    }
-
-    /// Records the import and marks where its (hidden) items begin.
-    fn begin_import(&mut self, source: &str, format: &str, actor: &str) -> Result<i64> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO imports (source, format, imported_by, started_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![source, format, actor, now_ms()],
-        )?;
-        let import_id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO project_state (key, value)
-             SELECT 'import_hidden_from', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM items",
-            [],
-        )?;
-        tx.execute("INSERT INTO project_state (key, value) VALUES ('import_running', ?1)", [import_id.to_string()])?;
-        tx.commit()?;
-        Ok(import_id)
-    }
-
-    /// Makes the import's items visible, with its counts and audit event, in one transaction.
-    fn finish_import(
-        &mut self,
-        import_id: i64,
-        source: &str,
-        format: &str,
-        actor: &str,
-        counts: &ImportCounts,
-        rejected: u64,
-    ) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE imports SET added = ?1, duplicates = ?2, rejected = ?3 WHERE id = ?4",
-            params![to_i64(counts.added), to_i64(counts.duplicates), to_i64(rejected), import_id],
-        )?;
-        let payload = serde_json::json!({
-            "import_id": import_id,
-            "source": source,
-            "format": format,
-            "added": counts.added,
-            "duplicates": counts.duplicates,
-            "rejected": rejected,
-            "reference_labels_updated": counts.labels_updated,
-        });
-        events::append(&tx, now_ms(), actor, "import", None, &payload)?;
-        tx.execute("DELETE FROM project_state WHERE key IN ('import_hidden_from', 'import_running')", [])?;
-        tx.commit()?;
-        Ok(())
+        match (end, closed) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Ok(_), Ok(())) => Ok(counts),
+        }
     }
 
     /// Removes the items an unfinished import holds (this one's, or a killed one's) and its record, in
@@ -284,8 +230,13 @@ pub(super) fn item_where(
 /// ones of this import included.
 pub struct ImportSink<'c> {
     conn: &'c Connection,
-    import_id: i64,
+    source: String,
+    format: String,
     actor: String,
+    /// The import's row, once its first chunk has begun (rolled back with it, if that one is).
+    import_id: Option<i64>,
+    /// Whether a chunk was committed: then the import's items are in the database, hidden.
+    committed_any: bool,
     /// When the open chunk's transaction began, if one is open.
     chunk_started: Option<Instant>,
     /// Whether some item was given an explicit id that looks like a derived one; only then can an item
@@ -303,13 +254,16 @@ const INSERT: &str = "INSERT INTO items (ext_id, text, meta, content_key, import
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 
 impl<'c> ImportSink<'c> {
-    fn new(conn: &'c Connection, import_id: i64, actor: &str) -> Result<Self> {
+    fn new(conn: &'c Connection, source: &str, format: &str, actor: &str) -> Result<Self> {
         let hex_like_ids =
             conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM items WHERE {HEX_LIKE})"), [], |row| row.get(0))?;
         Ok(ImportSink {
             conn,
-            import_id,
+            source: source.to_string(),
+            format: format.to_string(),
             actor: actor.to_string(),
+            import_id: None,
+            committed_any: false,
             chunk_started: None,
             hex_like_ids,
             update_labels: false,
@@ -329,6 +283,7 @@ impl<'c> ImportSink<'c> {
         if self.chunk_started.is_some_and(|t| t.elapsed() >= CHUNK) {
             self.conn.execute_batch("COMMIT")?;
             self.chunk_started = None;
+            self.committed_any = true;
             std::thread::sleep(BETWEEN_CHUNKS);
         }
         Ok(outcome)
@@ -338,18 +293,75 @@ impl<'c> ImportSink<'c> {
         self.counts
     }
 
+    /// Opens a chunk's transaction if none is open; the first one records the import and marks where its
+    /// (hidden) items begin. An import that fails within its first chunk so writes nothing at all.
     fn open_chunk(&mut self) -> Result<()> {
-        if self.chunk_started.is_none() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.chunk_started = Some(Instant::now());
+        if self.chunk_started.is_some() {
+            return Ok(());
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.chunk_started = Some(Instant::now());
+        if self.import_id.is_none() {
+            self.conn.execute(
+                "INSERT INTO imports (source, format, imported_by, started_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![self.source, self.format, self.actor, now_ms()],
+            )?;
+            let import_id = self.conn.last_insert_rowid();
+            self.conn.execute(
+                "INSERT INTO project_state (key, value)
+                 SELECT 'import_hidden_from', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM items",
+                [],
+            )?;
+            self.conn.execute(
+                "INSERT INTO project_state (key, value) VALUES ('import_running', ?1)",
+                [import_id.to_string()],
+            )?;
+            self.import_id = Some(import_id);
         }
         Ok(())
     }
 
-    /// Ends the open chunk: commits it when the import is to be kept, rolls it back otherwise.
-    fn close(&mut self, keep: bool) -> Result<()> {
+    /// Completes the import: its counts, its audit event and its items made visible, in the open chunk's
+    /// transaction (one transaction in all for an import shorter than a chunk).
+    fn finish(&mut self, rejected: u64) -> Result<()> {
+        let result = self.finish_in_chunk(rejected);
+        if result.is_err() {
+            let _ = self.abandon();
+        }
+        result
+    }
+
+    fn finish_in_chunk(&mut self, rejected: u64) -> Result<()> {
+        self.open_chunk()?;
+        let import_id = self.import_id.ok_or_else(|| StoreError::Corrupt("an import without its record".into()))?;
+        let counts = self.counts;
+        self.conn.execute(
+            "UPDATE imports SET added = ?1, duplicates = ?2, rejected = ?3 WHERE id = ?4",
+            params![to_i64(counts.added), to_i64(counts.duplicates), to_i64(rejected), import_id],
+        )?;
+        let payload = serde_json::json!({
+            "import_id": import_id,
+            "source": self.source,
+            "format": self.format,
+            "added": counts.added,
+            "duplicates": counts.duplicates,
+            "rejected": rejected,
+            "reference_labels_updated": counts.labels_updated,
+        });
+        events::append(self.conn, now_ms(), &self.actor, "import", None, &payload)?;
+        self.conn.execute("DELETE FROM project_state WHERE key IN ('import_hidden_from', 'import_running')", [])?;
+        self.conn.execute_batch("COMMIT")?;
+        self.chunk_started = None;
+        Ok(())
+    }
+
+    /// Rolls back the open chunk, if any.
+    fn abandon(&mut self) -> Result<()> {
         if self.chunk_started.take().is_some() {
-            self.conn.execute_batch(if keep { "COMMIT" } else { "ROLLBACK" })?;
+            self.conn.execute_batch("ROLLBACK")?;
+            if !self.committed_any {
+                self.import_id = None;
+            }
         }
         Ok(())
     }

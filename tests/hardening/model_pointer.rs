@@ -23,7 +23,7 @@ fn a_retrain_racing_a_train_never_leaves_the_older_model_current() {
     sandbox.ok(&["train", "--reference", "--project", &project]);
     let db = rusqlite::Connection::open(format!("{project}/margin.db")).unwrap();
     for round in 0..3 {
-        let mut retrain = sandbox
+        let retrain = sandbox
             .command(&["retrain", "--project", &project])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

@@ -69,8 +69,9 @@ fn mistakes_are_named_with_where_they_are() {
         ("[item]\naccpet = [\"y\"]\n", "unknown action `accpet`", vec!["keys", "item", "accpet"]),
         ("[itme]\naccept = [\"y\"]\n", "unknown mode `itme`", vec!["keys", "itme"]),
         ("[item]\naccept = [\"Ctrl-Enter\"]\n", "is not a key", vec!["keys", "item", "accept"]),
-        ("[item]\nskip = [\"x\"]\n", "bound to both", vec!["keys", "item"]),
-        ("[item]\nskip = [\"2\"]\n", "label 2", vec!["keys", "item"]),
+        // A clash is named where its later binding was made.
+        ("[item]\nskip = [\"x\"]\n", "bound to both", vec!["keys", "item", "skip"]),
+        ("[item]\nskip = [\"2\"]\n", "label 2", vec!["keys", "item", "skip"]),
     ];
     for (text, message, path) in cases {
         let table = overrides(text);
