@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 
 use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -258,32 +258,43 @@ pub(super) fn import(
         let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {
             sink.update_labels(choices.update_labels);
             let mut seen = 0u64;
-            for next in batches.iter().flatten() {
-                seen += 1;
-                if seen % 4096 == 0 {
-                    progress.tick(seen);
-                }
-                let item = match next {
-                    Ok(item) => item,
-                    Err(ReadProblem::Bad(record)) => {
-                        report_bad(&mut bad, &record);
+            loop {
+                let batch = match batches.recv_timeout(std::time::Duration::from_millis(5)) {
+                    Ok(batch) => batch,
+                    // While the reading thread has nothing ready, a person waiting to write is let in at once.
+                    Err(RecvTimeoutError::Timeout) => {
+                        sink.let_waiting_writers_in()?;
                         continue;
                     }
-                    Err(problem) => return Err(problem_error(name, problem)),
+                    Err(RecvTimeoutError::Disconnected) => break,
                 };
-                // Items are added even after a bad record, so clashing ids are found and reported too; a
-                // refused import is rolled back as a whole.
-                let message = match sink.add(&item)? {
-                    AddOutcome::Added | AddOutcome::DuplicateText { .. } => continue,
-                    AddOutcome::IdTaken { id } => {
-                        format!("id `{id}` is already used by an item with a different text")
+                for next in batch {
+                    seen += 1;
+                    if seen % 4096 == 0 {
+                        progress.tick(seen);
                     }
-                    AddOutcome::KeyCollision { existing_id } => format!(
-                        "this text's content key equals that of item `{existing_id}`, a different text (a \
-                         one-in-10^19 chance); margin cannot store both, please report this"
-                    ),
-                };
-                report_bad(&mut bad, &BadRecord { line: item.line, message });
+                    let item = match next {
+                        Ok(item) => item,
+                        Err(ReadProblem::Bad(record)) => {
+                            report_bad(&mut bad, &record);
+                            continue;
+                        }
+                        Err(problem) => return Err(problem_error(name, problem)),
+                    };
+                    // Items are added even after a bad record, so clashing ids are found and reported too; a
+                    // refused import is rolled back as a whole.
+                    let message = match sink.add(&item)? {
+                        AddOutcome::Added | AddOutcome::DuplicateText { .. } => continue,
+                        AddOutcome::IdTaken { id } => {
+                            format!("id `{id}` is already used by an item with a different text")
+                        }
+                        AddOutcome::KeyCollision { existing_id } => format!(
+                            "this text's content key equals that of item `{existing_id}`, a different text (a \
+                             one-in-10^19 chance); margin cannot store both, please report this"
+                        ),
+                    };
+                    report_bad(&mut bad, &BadRecord { line: item.line, message });
+                }
             }
             let refused = bad > 0 && !skip_bad;
             if !refused {

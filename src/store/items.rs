@@ -1,7 +1,10 @@
 //! Items: importing them, with duplicates detected by content key and id, and finding them.
 //!
-//! An import commits in chunks of about a tenth of a second, so people deciding on the same project wait
-//! for one chunk at most, never for the whole import; yet it stays all-or-nothing. Its items are hidden from
+//! An import commits in chunks, so people deciding on the same project never wait for the whole import;
+//! yet it stays all-or-nothing. A chunk ends as soon as another writer waits for the lock (every margin
+//! connection that waits says so by touching the import's lock file, which the import watches), or after
+//! [`MAX_CHUNK`]: committing costs a rewrite of the index pages the chunk touched, so chunks are only as
+//! short as waiting people need. Its items are hidden from
 //! every reader (the queue, status, export, training, scoring) until it completes: they get ids from
 //! `import_hidden_from` (in `project_state`) upwards, and readers keep `i.id < HIDDEN_FROM`. Completing is
 //! one small transaction that removes the key; an import that fails, is refused or was killed has its
@@ -10,7 +13,8 @@
 
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -22,8 +26,11 @@ use crate::domain::{NewItem, StoredItem, derived_item_id};
 pub(crate) const HIDDEN_FROM: &str = "(SELECT coalesce((SELECT CAST(value AS INTEGER) FROM project_state \
      WHERE key = 'import_hidden_from'), 9223372036854775807))";
 
-/// How long one import chunk holds the write lock before it commits.
-const CHUNK: Duration = Duration::from_millis(100);
+/// The longest an import chunk holds the write lock when nobody waits for it.
+const MAX_CHUNK: Duration = Duration::from_millis(500);
+
+/// How many items an import adds between two looks at whether someone waits.
+const LOOK_EVERY: u64 = 256;
 
 /// A pause after each chunk, long enough for a waiting writer (retrying every millisecond) to get in.
 const BETWEEN_CHUNKS: Duration = Duration::from_millis(2);
@@ -87,9 +94,11 @@ impl Store {
         actor: &str,
         fill: impl FnOnce(&mut ImportSink<'_>) -> std::result::Result<ImportEnd, E>,
     ) -> std::result::Result<ImportCounts, E> {
-        let _lock = ImportLock::acquire(&self.path)?;
+        let lock = ImportLock::acquire(&self.path)?;
         self.conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}")).map_err(StoreError::from)?;
-        let result = self.import_in_chunks(source, format, actor, fill);
+        let waiters = lock.file.try_clone().map_err(|e| StoreError::Rejected(format!("the import lock: {e}")))?;
+        let result = self.import_in_chunks(source, format, actor, waiters, fill);
+        drop(lock);
         self.conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}")).map_err(StoreError::from)?;
         result
     }
@@ -99,16 +108,21 @@ impl Store {
         source: &str,
         format: &str,
         actor: &str,
+        waiters: std::fs::File,
         fill: impl FnOnce(&mut ImportSink<'_>) -> std::result::Result<ImportEnd, E>,
     ) -> std::result::Result<ImportCounts, E> {
         let interrupted_removed = self.remove_hidden_items()?;
-        let mut sink = ImportSink::new(&self.conn, source, format, actor)?;
+        let mut sink = ImportSink::new(&self.conn, source, format, actor, waiters)?;
         let end = fill(&mut sink);
         let (closed, committed_any) = match end {
             Ok(ImportEnd::Commit { rejected }) => (sink.finish(rejected), sink.committed_any),
             _ => (sink.abandon(), sink.committed_any),
         };
         let counts = ImportCounts { interrupted_removed, ..sink.counts };
+        drop(sink);
+        // Copy the import's pages from the WAL into the database now, while others may write (a passive
+        // checkpoint never blocks them), rather than when this connection closes, when it would.
+        let _ = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
         let kept = matches!((&end, &closed), (Ok(ImportEnd::Commit { .. }), Ok(())));
         // Chunks already committed stay hidden until removed: by this import now, or by the next one.
         if !kept && committed_any {
@@ -226,7 +240,7 @@ pub(super) fn item_where(
     }
 }
 
-/// Adds items to an import in progress, committing every [`CHUNK`]. Its checks see every item, the hidden
+/// Adds items to an import in progress, committing chunk by chunk (see the module). Its checks see every item, the hidden
 /// ones of this import included.
 pub struct ImportSink<'c> {
     conn: &'c Connection,
@@ -237,14 +251,25 @@ pub struct ImportSink<'c> {
     import_id: Option<i64>,
     /// Whether a chunk was committed: then the import's items are in the database, hidden.
     committed_any: bool,
-    /// When the open chunk's transaction began, if one is open.
-    chunk_started: Option<Instant>,
+    /// When the open chunk's transaction began, if one is open, by both clocks (the lock file's time is
+    /// compared with the wall clock).
+    chunk_started: Option<(Instant, SystemTime)>,
+    /// Items added in the open chunk.
+    in_chunk: u64,
+    /// The import lock file, whose modification time waiting writers set.
+    waiters: std::fs::File,
     /// Whether some item was given an explicit id that looks like a derived one; only then can an item
     /// without an id clash with an explicit id, so only then is that checked.
     hex_like_ids: bool,
     /// Replace the stored reference labels of duplicates whose file labels differ (gold items excepted).
     update_labels: bool,
     counts: ImportCounts,
+    // Prepared once: a statement outlives the chunks' transactions, and preparing per item (even from the
+    // connection's cache) cost a tenth of the import.
+    insert: rusqlite::Statement<'c>,
+    by_key: rusqlite::Statement<'c>,
+    by_explicit_id: rusqlite::Statement<'c>,
+    by_derived_id: rusqlite::Statement<'c>,
 }
 
 /// SQLite's test for "16 lowercase hex digits", the form of a derived id.
@@ -254,7 +279,7 @@ const INSERT: &str = "INSERT INTO items (ext_id, text, meta, content_key, import
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 
 impl<'c> ImportSink<'c> {
-    fn new(conn: &'c Connection, source: &str, format: &str, actor: &str) -> Result<Self> {
+    fn new(conn: &'c Connection, source: &str, format: &str, actor: &str, waiters: std::fs::File) -> Result<Self> {
         let hex_like_ids =
             conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM items WHERE {HEX_LIKE})"), [], |row| row.get(0))?;
         Ok(ImportSink {
@@ -265,9 +290,16 @@ impl<'c> ImportSink<'c> {
             import_id: None,
             committed_any: false,
             chunk_started: None,
+            in_chunk: 0,
+            waiters,
             hex_like_ids,
             update_labels: false,
             counts: ImportCounts::default(),
+            insert: conn.prepare(INSERT)?,
+            by_key: conn
+                .prepare("SELECT id, ext_id, text, reference_labels, gold FROM items WHERE content_key = ?1")?,
+            by_explicit_id: conn.prepare("SELECT text FROM items WHERE ext_id = ?1")?,
+            by_derived_id: conn.prepare("SELECT text FROM items WHERE content_key = ?1 AND ext_id IS NULL")?,
         })
     }
 
@@ -280,17 +312,37 @@ impl<'c> ImportSink<'c> {
     pub fn add(&mut self, item: &NewItem) -> Result<AddOutcome> {
         self.open_chunk()?;
         let outcome = self.add_in_chunk(item)?;
-        if self.chunk_started.is_some_and(|t| t.elapsed() >= CHUNK) {
-            self.conn.execute_batch("COMMIT")?;
-            self.chunk_started = None;
-            self.committed_any = true;
-            std::thread::sleep(BETWEEN_CHUNKS);
+        if self.chunk_is_done() {
+            self.commit_chunk()?;
         }
         Ok(outcome)
     }
 
     pub fn counts(&self) -> ImportCounts {
         self.counts
+    }
+
+    /// Commits the open chunk if someone waits to write: for a caller that has nothing to add for a
+    /// moment (its input is slow), so nobody waits on it meanwhile.
+    pub fn let_waiting_writers_in(&mut self) -> Result<()> {
+        let waited = self.chunk_started.is_some_and(|(_, wall)| self.someone_waits_since(wall));
+        if waited {
+            self.commit_chunk()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a writer waiting for the database has said so since `since`.
+    fn someone_waits_since(&self, since: SystemTime) -> bool {
+        self.waiters.metadata().and_then(|m| m.modified()).is_ok_and(|touched| touched >= since)
+    }
+
+    fn commit_chunk(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        self.chunk_started = None;
+        self.committed_any = true;
+        std::thread::sleep(BETWEEN_CHUNKS);
+        Ok(())
     }
 
     /// Opens a chunk's transaction if none is open; the first one records the import and marks where its
@@ -300,7 +352,8 @@ impl<'c> ImportSink<'c> {
             return Ok(());
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        self.chunk_started = Some(Instant::now());
+        self.chunk_started = Some((Instant::now(), SystemTime::now()));
+        self.in_chunk = 0;
         if self.import_id.is_none() {
             self.conn.execute(
                 "INSERT INTO imports (source, format, imported_by, started_at_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -366,6 +419,16 @@ impl<'c> ImportSink<'c> {
         Ok(())
     }
 
+    /// Whether to commit the open chunk now: someone waits for the lock, or it has run [`MAX_CHUNK`].
+    fn chunk_is_done(&mut self) -> bool {
+        let Some((started, wall)) = self.chunk_started else { return false };
+        self.in_chunk += 1;
+        if self.in_chunk % LOOK_EVERY != 0 {
+            return false;
+        }
+        started.elapsed() >= MAX_CHUNK || self.someone_waits_since(wall)
+    }
+
     fn add_in_chunk(&mut self, item: &NewItem) -> Result<AddOutcome> {
         let key = item.content_key;
         // Explicit ids and ids derived from text share one namespace: neither may shadow the other.
@@ -373,11 +436,9 @@ impl<'c> ImportSink<'c> {
             None if self.hex_like_ids => self.explicit_id_text(&derived_item_id(key))?,
             None => None,
             Some(id) => match key_of_derived_id(id) {
-                Some(other_key) if other_key != key => self
-                    .conn
-                    .prepare_cached("SELECT text FROM items WHERE content_key = ?1 AND ext_id IS NULL")?
-                    .query_row([other_key], |row| row.get(0))
-                    .optional()?,
+                Some(other_key) if other_key != key => {
+                    self.by_derived_id.query_row([other_key], |row| row.get(0)).optional()?
+                }
                 _ => None,
             },
         };
@@ -388,15 +449,8 @@ impl<'c> ImportSink<'c> {
 
         let labels = item.reference_labels.as_deref().map(labels_to_json);
         let line = to_i64(item.line);
-        let inserted = self.conn.prepare_cached(INSERT)?.execute(params![
-            item.ext_id,
-            item.text,
-            item.meta,
-            key,
-            self.import_id,
-            line,
-            labels
-        ])?;
+        let inserted =
+            self.insert.execute(params![item.ext_id, item.text, item.meta, key, self.import_id, line, labels])?;
         if inserted == 1 {
             self.counts.added += 1;
             if item.ext_id.as_deref().is_some_and(|id| key_of_derived_id(id).is_some()) {
@@ -407,8 +461,7 @@ impl<'c> ImportSink<'c> {
 
         // Something was in the way: the same text, or the same id with another text.
         let same_key: Option<(i64, Option<String>, String, Option<String>, bool)> = self
-            .conn
-            .prepare_cached("SELECT id, ext_id, text, reference_labels, gold FROM items WHERE content_key = ?1")?
+            .by_key
             .query_row([key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
             .optional()?;
         let Some((existing, existing_ext, existing_text, stored_labels, gold)) = same_key else {
@@ -450,18 +503,14 @@ impl<'c> ImportSink<'c> {
 
     /// The text of the item that was given `id` explicitly, if any.
     fn explicit_id_text(&mut self, id: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT text FROM items WHERE ext_id = ?1")?
-            .query_row([id], |row| row.get(0))
-            .optional()?)
+        Ok(self.by_explicit_id.query_row([id], |row| row.get(0)).optional()?)
     }
 }
 
 /// The lock that keeps one import at a time: an exclusive `flock` on a file beside the database, released
-/// by the system when its process ends, however it ends.
+/// by the system when its process ends, however it ends. Writers waiting for the database touch it.
 struct ImportLock {
-    _file: std::fs::File,
+    file: std::fs::File,
 }
 
 impl ImportLock {
@@ -476,12 +525,38 @@ impl ImportLock {
         loop {
             // SAFETY: flock on a descriptor this function owns.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(ImportLock { _file: file });
+                return Ok(ImportLock { file });
             }
             let e = std::io::Error::last_os_error();
             if e.kind() != std::io::ErrorKind::Interrupted {
                 return Err(failed(e));
             }
+        }
+    }
+}
+
+/// The import lock files of the databases this process opened, for [`signal_waiting`].
+static LOCK_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Remembers `db`'s import lock file, so a wait for `db`'s write lock can be signalled to its import.
+pub(super) fn watch_for_imports(db: &Path) {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(IMPORT_LOCK_SUFFIX);
+    let file = PathBuf::from(name);
+    if let Ok(mut files) = LOCK_FILES.lock() {
+        if !files.contains(&file) {
+            files.push(file);
+        }
+    }
+}
+
+/// Tells a running import that a writer waits: sets the modification time of the import lock files of
+/// the databases this process opened (those that exist; none is made).
+pub(super) fn signal_waiting() {
+    let Ok(files) = LOCK_FILES.lock() else { return };
+    for file in files.iter() {
+        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(file) {
+            let _ = f.set_modified(SystemTime::now());
         }
     }
 }

@@ -41,11 +41,17 @@ const BUSY_TIMEOUT_MS: i32 = 10_000;
 /// Waits for another connection's write lock: `tries` waits so far, each 1 ms for the first second, then
 /// 5 ms, up to `BUSY_TIMEOUT_MS`. SQLite's own handler backs off to 100 ms between tries and kept missing
 /// the moments a long job (the machine's accepts, committed in chunks) let go of the lock: a person's
-/// decision waited 8.5 s for 800,000 accepts. Returns whether to try again.
+/// decision waited 8.5 s for 800,000 accepts. Returns whether to try again. Waiting is signalled to a
+/// running import (see `items`), which then commits its chunk.
 fn wait_for_lock(tries: i32) -> bool {
     let (waited_ms, next_ms) = if tries < 1_000 { (tries, 1) } else { (1_000 + (tries - 1_000) * 5, 5) };
     if waited_ms >= BUSY_TIMEOUT_MS {
         return false;
+    }
+    // An import holding the lock commits its chunk when it sees someone wait (again every 20 tries, for a
+    // wait that began before the import's next chunk).
+    if tries % 20 == 0 {
+        items::signal_waiting();
     }
     std::thread::sleep(Duration::from_millis(next_ms as u64));
     true
@@ -193,6 +199,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_handler(Some(wait_for_lock)).map_err(open_err)?;
+        items::watch_for_imports(path);
         // A file with no margin schema is no project's database: say so before changing anything in it.
         let version: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(open_err)?;
         if !new && version == 0 {

@@ -132,3 +132,55 @@ impl Pty {
         }
     }
 }
+
+/// Runs `command` to its end in a new pseudo-terminal of `cols` x `rows` (its standard input, output and
+/// error all the terminal) and returns its exit status and every byte it wrote to the terminal, raw.
+pub fn run_raw(mut command: Command, cols: u16, rows: u16) -> (std::process::ExitStatus, Vec<u8>) {
+    let mut master = -1;
+    let mut slave = -1;
+    let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
+    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: setting a flag on a descriptor we just opened.
+    unsafe { libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // SAFETY: both descriptors were just opened by openpty and are owned here.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
+    command.stdin(io(&slave)).stdout(io(&slave)).stderr(io(&slave)).env("TERM", "xterm-256color");
+    // SAFETY: only async-signal-safe calls between fork and exec (see `Pty::spawn`).
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn margin in a terminal");
+    drop(slave);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut fd = libc::pollfd { fd: master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let ready = unsafe { libc::poll(&mut fd, 1, 50) };
+        if ready > 0 {
+            // SAFETY: reading into a buffer we own from a descriptor we own.
+            let n = unsafe { libc::read(master.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                break; // EIO: the last holder of the terminal's other side has gone
+            }
+            out.extend_from_slice(&buf[..n as usize]);
+        } else if matches!(child.try_wait(), Ok(Some(_))) && ready == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running after 60 s: {}", String::from_utf8_lossy(&out));
+    }
+    let status = child.wait().expect("wait");
+    (status, out)
+}

@@ -63,14 +63,14 @@ fn a_killed_import_leaves_nothing_and_the_next_one_clears_it() {
     let project = sandbox.project("p", "a,b");
     let small = sandbox.write("small.jsonl", lines(0, 10));
     sandbox.ok(&["import", &small, "--project", &project]);
-    let big = sandbox.write("big.jsonl", lines(10, 400_010));
+    let big = sandbox.write("big.jsonl", lines(10, 1_500_010));
     let mut import = sandbox
         .command(&["import", &big, "--project", &project])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once it has committed some chunks.
+    // Kill it once it has committed a chunk (a second's worth, as nobody waits).
     let db = rusqlite::Connection::open(format!("{project}/margin.db")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

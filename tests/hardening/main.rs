@@ -6,6 +6,7 @@ mod common;
 
 mod decide_rules;
 mod export_guard;
+mod hostile_output;
 mod identity;
 mod import_chunks;
 mod labels;
