@@ -176,7 +176,10 @@ fn create_shared(db_path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// The first guidelines file. People `cat` it: the project's name is written with anything that could steer
+/// a terminal escaped (label names cannot hold such characters).
 fn guidelines_template(name: &str, labels: &[String]) -> String {
+    let name = crate::domain::text::visible(name);
     let mut text = format!(
         "# Annotation guidelines: {name}\n\nWhat this project labels, and why. Keep one section per label: margin shows the\nsection of the label in question first.\n"
     );

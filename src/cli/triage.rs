@@ -235,7 +235,9 @@ pub(super) fn add_example(
         None => {
             let file = dir.join("guidelines.md");
             let before = std::fs::read_to_string(&file).unwrap_or_default();
-            let after = format!("{}\n\n## {display}\n\n{block}", before.trim_end()).trim_start().to_string();
+            // A display name may hold anything margin.toml allows; the file is read with cat.
+            let heading = crate::domain::text::visible(display);
+            let after = format!("{}\n\n## {heading}\n\n{block}", before.trim_end()).trim_start().to_string();
             (file, before, after)
         }
     };

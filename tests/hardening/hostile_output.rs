@@ -42,9 +42,10 @@ fn hostile_project(sandbox: &Sandbox) -> (String, String) {
     let project = sandbox.join("p").display().to_string();
     let path = format!("{project}/margin.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let display = format!("name = \"spam\"\ndisplay = {}", json_str(&format!("Spam{HOSTILE}")));
+    let display = format!("name = \"spam\"\ndisplay = {}", toml::Value::String(format!("Spam{HOSTILE}")));
     std::fs::write(&path, text.replacen("name = \"spam\"", &display, 1)).unwrap();
-    let id = format!("a{HOSTILE}");
+    // Ids may not hold control characters (the importer refuses them), but bidi and zero-width ones pass.
+    let id = "a\u{202e}evil\u{200b}\u{2029}".to_string();
     let mut lines = format!(
         "{{\"id\":{},\"text\":{},\"meta\":{{{}:{}}},\"label\":\"spam\"}}\n",
         json_str(&id),
