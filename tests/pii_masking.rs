@@ -2,7 +2,11 @@
 //! scripts/make-pii-testset): span-level precision and recall per type, each at least 0.98, on at least 200
 //! positive and 200 negative examples per type. Also checks custom patterns from config and one masked text.
 
+mod common;
+
 use std::collections::BTreeMap;
+
+use common::tally::{Tally, print_table};
 
 use margin::domain::pii::{Masker, PiiKind};
 
@@ -37,25 +41,6 @@ fn labelled_examples() -> Vec<Example> {
             }
         })
         .collect()
-}
-
-#[derive(Default)]
-struct Tally {
-    positives: usize,
-    negatives: usize,
-    true_positives: usize,
-    false_positives: usize,
-    false_negatives: usize,
-}
-
-impl Tally {
-    fn precision(&self) -> f64 {
-        self.true_positives as f64 / (self.true_positives + self.false_positives).max(1) as f64
-    }
-
-    fn recall(&self) -> f64 {
-        self.true_positives as f64 / (self.true_positives + self.false_negatives).max(1) as f64
-    }
 }
 
 #[test]
@@ -99,20 +84,8 @@ fn masking_meets_precision_and_recall_on_the_labelled_set() {
             mistakes.push(format!("FN {kind}: {missed:?} in {:?}", example.text));
         }
     }
-    println!("\n| type | positives | negatives | TP | FP | FN | precision | recall |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (kind, t) in &tallies {
-        println!(
-            "| {kind} | {} | {} | {} | {} | {} | {:.3} | {:.3} |",
-            t.positives,
-            t.negatives,
-            t.true_positives,
-            t.false_positives,
-            t.false_negatives,
-            t.precision(),
-            t.recall()
-        );
-    }
+    println!();
+    print_table(&tallies);
     for mistake in &mistakes {
         println!("{mistake}");
     }

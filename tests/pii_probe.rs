@@ -10,7 +10,11 @@
 //! number), so they count for their own type instead of as false positives. A phone span is the dialable
 //! number with its `+1`/`1-` prefix and brackets, without an extension (`x123`, `ext. 45`).
 
+mod common;
+
 use std::collections::BTreeMap;
+
+use common::tally::{Tally, print_table};
 
 use margin::domain::pii::Masker;
 
@@ -66,25 +70,6 @@ fn found(masker: &Masker, text: &str) -> Vec<(String, String)> {
     masker.find(text).into_iter().map(|s| (s.kind.name().to_string(), text[s.start..s.end].to_string())).collect()
 }
 
-#[derive(Default)]
-struct Tally {
-    positives: usize,
-    negatives: usize,
-    true_positives: usize,
-    false_positives: usize,
-    false_negatives: usize,
-}
-
-impl Tally {
-    fn precision(&self) -> f64 {
-        self.true_positives as f64 / (self.true_positives + self.false_positives).max(1) as f64
-    }
-
-    fn recall(&self) -> f64 {
-        self.true_positives as f64 / (self.true_positives + self.false_negatives).max(1) as f64
-    }
-}
-
 /// Scores every line by span: a found span equal in type and text to an expected one is a true positive; any
 /// other found span is a false positive of the type it was found as; an expected span not found is a false
 /// negative of its type.
@@ -124,20 +109,7 @@ fn print_figures(path: &str, examples: &[Example]) {
     let negatives = examples.iter().filter(|e| e.negative).count();
     let (tallies, mistakes) = score(&masker, examples);
     println!("\n{path}: {} lines, {negatives} negatives", examples.len());
-    println!("| type | positives | negatives | TP | FP | FN | precision | recall |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (kind, t) in &tallies {
-        println!(
-            "| {kind} | {} | {} | {} | {} | {} | {:.3} | {:.3} |",
-            t.positives,
-            t.negatives,
-            t.true_positives,
-            t.false_positives,
-            t.false_negatives,
-            t.precision(),
-            t.recall()
-        );
-    }
+    print_table(&tallies);
     for mistake in &mistakes {
         println!("{mistake}");
     }

@@ -38,7 +38,7 @@ impl Context {
     pub(super) fn person(&self, project: &Project, given: Option<&str>) -> anyhow::Result<String> {
         let Some(name) = given else { return Ok(self.user.clone()) };
         check_name(name)?;
-        let shared = project.config.roles.as_ref().is_some_and(|r| r.shared_accounts.iter().any(|a| *a == self.user));
+        let shared = project.config.roles.as_ref().is_some_and(|r| r.shared_accounts.contains(&self.user));
         if !shared {
             bail!(
                 "--annotator {}: you are working as {}, and --annotator is only for shared accounts: an admin lists \

@@ -460,11 +460,26 @@ impl<'c> ImportSink<'c> {
         }
 
         // Something was in the way: the same text, or the same id with another text.
-        let same_key: Option<(i64, Option<String>, String, Option<String>, bool)> = self
+        let same_key = self
             .by_key
-            .query_row([key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
+            .query_row([key], |row| {
+                Ok(ItemWithKey {
+                    id: row.get(0)?,
+                    ext_id: row.get(1)?,
+                    text: row.get(2)?,
+                    reference_labels: row.get(3)?,
+                    gold: row.get(4)?,
+                })
+            })
             .optional()?;
-        let Some((existing, existing_ext, existing_text, stored_labels, gold)) = same_key else {
+        let Some(ItemWithKey {
+            id: existing,
+            ext_id: existing_ext,
+            text: existing_text,
+            reference_labels: stored_labels,
+            gold,
+        }) = same_key
+        else {
             return Ok(AddOutcome::IdTaken { id: item.ext_id.clone().unwrap_or_else(|| derived_item_id(key)) });
         };
         let existing_id = existing_ext.unwrap_or_else(|| derived_item_id(key));
@@ -563,4 +578,14 @@ pub(super) fn signal_waiting() {
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// An item already in the database whose key an imported item shares.
+struct ItemWithKey {
+    id: i64,
+    ext_id: Option<String>,
+    text: String,
+    /// As stored: a JSON array, or none.
+    reference_labels: Option<String>,
+    gold: bool,
 }

@@ -57,7 +57,7 @@ impl Store {
         };
         let mut done = Renamed::default();
         // Each table: read the rows that hold the label, write them back renamed.
-        let rows = |sql: &str| -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+        let rows = |sql: &str| -> Result<Vec<LabelledRow>> {
             let mut stmt = tx.prepare(sql)?;
             let rows = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -128,3 +128,6 @@ impl Store {
         Ok(done)
     }
 }
+
+/// A row that holds label lists (as JSON): its id and up to two label columns.
+type LabelledRow = (i64, Option<String>, Option<String>);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod pty;
+pub mod tally;
 
 pub const MARGIN: &str = env!("CARGO_BIN_EXE_margin");
 

@@ -30,35 +30,8 @@ impl Drop for Pty {
 
 impl Pty {
     /// Starts `command` in a new pseudo-terminal of `cols` x `rows`.
-    pub fn spawn(mut command: Command, cols: u16, rows: u16) -> Pty {
-        let mut master = -1;
-        let mut slave = -1;
-        let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
-        // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
-        let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // The program must not inherit the master side, or closing ours would not hang the terminal up.
-        // SAFETY: setting a flag on a descriptor we just opened.
-        unsafe { libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC) };
-        // SAFETY: both descriptors were just opened by openpty and are owned here.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
-        command.stdin(io(&slave)).stdout(io(&slave)).stderr(io(&slave)).env("TERM", "xterm-256color");
-        // SAFETY: only async-signal-safe calls between fork and exec: a new session with the terminal as
-        // its controlling terminal, as a login shell would have.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("spawn margin in a terminal");
-        drop(slave);
+    pub fn spawn(command: Command, cols: u16, rows: u16) -> Pty {
+        let (child, master) = start_in_terminal(command, cols, rows);
         let writer = std::fs::File::from(master.try_clone().expect("dup"));
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let closing = Arc::new(AtomicBool::new(false));
@@ -135,33 +108,8 @@ impl Pty {
 
 /// Runs `command` to its end in a new pseudo-terminal of `cols` x `rows` (its standard input, output and
 /// error all the terminal) and returns its exit status and every byte it wrote to the terminal, raw.
-pub fn run_raw(mut command: Command, cols: u16, rows: u16) -> (std::process::ExitStatus, Vec<u8>) {
-    let mut master = -1;
-    let mut slave = -1;
-    let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
-    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: setting a flag on a descriptor we just opened.
-    unsafe { libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC) };
-    // SAFETY: both descriptors were just opened by openpty and are owned here.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
-    command.stdin(io(&slave)).stdout(io(&slave)).stderr(io(&slave)).env("TERM", "xterm-256color");
-    // SAFETY: only async-signal-safe calls between fork and exec (see `Pty::spawn`).
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("spawn margin in a terminal");
-    drop(slave);
+pub fn run_raw(command: Command, cols: u16, rows: u16) -> (std::process::ExitStatus, Vec<u8>) {
+    let (mut child, master) = start_in_terminal(command, cols, rows);
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -183,4 +131,38 @@ pub fn run_raw(mut command: Command, cols: u16, rows: u16) -> (std::process::Exi
     }
     let status = child.wait().expect("wait");
     (status, out)
+}
+
+/// Starts `command` in a new pseudo-terminal of `cols` x `rows` as its controlling terminal (standard input,
+/// output and error all the terminal), and returns it with the terminal's master side.
+fn start_in_terminal(mut command: Command, cols: u16, rows: u16) -> (Child, OwnedFd) {
+    let mut master = -1;
+    let mut slave = -1;
+    let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: openpty writes two descriptors into the integers given; the rest are optional pointers.
+    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // The program must not inherit the master side, or closing ours would not hang the terminal up.
+    // SAFETY: setting a flag on a descriptor we just opened.
+    unsafe { libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // SAFETY: both descriptors were just opened by openpty and are owned here.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
+    command.stdin(io(&slave)).stdout(io(&slave)).stderr(io(&slave)).env("TERM", "xterm-256color");
+    // SAFETY: only async-signal-safe calls between fork and exec: a new session with the terminal as
+    // its controlling terminal, as a login shell would have.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().expect("spawn margin in a terminal");
+    drop(slave);
+    (child, master)
 }

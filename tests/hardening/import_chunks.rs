@@ -19,20 +19,26 @@ fn items(sandbox: &Sandbox, project: &str) -> u64 {
     status["status"]["items"].as_u64().unwrap()
 }
 
-#[test]
-fn a_decision_gets_in_during_a_big_import_which_shows_all_or_nothing() {
-    let sandbox = Sandbox::new();
+/// A project of 10 items, and an import of 1.5 million more started in the background: long enough (a few
+/// seconds) that what a test does next starts well before it ends.
+fn start_big_import(sandbox: &Sandbox) -> (String, std::process::Child) {
     let project = sandbox.project("p", "a,b");
     let small = sandbox.write("small.jsonl", lines(0, 10));
     sandbox.ok(&["import", &small, "--project", &project]);
-    // Long enough (a few seconds) that the decision below starts well before it ends.
     let big = sandbox.write("big.jsonl", lines(10, 1_500_010));
-    let mut import = sandbox
+    let import = sandbox
         .command(&["import", &big, "--project", &project])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    (project, import)
+}
+
+#[test]
+fn a_decision_gets_in_during_a_big_import_which_shows_all_or_nothing() {
+    let sandbox = Sandbox::new();
+    let (project, mut import) = start_big_import(&sandbox);
     std::thread::sleep(Duration::from_millis(300));
     let first = sandbox.ok(&["export", "--project", &project]);
     let id: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
@@ -60,16 +66,7 @@ fn a_decision_gets_in_during_a_big_import_which_shows_all_or_nothing() {
 #[test]
 fn a_killed_import_leaves_nothing_and_the_next_one_clears_it() {
     let sandbox = Sandbox::new();
-    let project = sandbox.project("p", "a,b");
-    let small = sandbox.write("small.jsonl", lines(0, 10));
-    sandbox.ok(&["import", &small, "--project", &project]);
-    let big = sandbox.write("big.jsonl", lines(10, 1_500_010));
-    let mut import = sandbox
-        .command(&["import", &big, "--project", &project])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (project, mut import) = start_big_import(&sandbox);
     // Kill it once it has committed a chunk (a second's worth, as nobody waits).
     let db = rusqlite::Connection::open(format!("{project}/margin.db")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -85,7 +82,7 @@ fn a_killed_import_leaves_nothing_and_the_next_one_clears_it() {
     import.wait().unwrap();
     assert_eq!(items(&sandbox, &project), 10, "a killed import's items are not visible");
     assert!(sandbox.ok(&["status", "--project", &project]).contains("1 imports"));
-    let out = sandbox.ok(&["import", &small, "--project", &project]);
+    let out = sandbox.ok(&["import", &sandbox.join("small.jsonl").display().to_string(), "--project", &project]);
     assert!(out.contains("Removed") && out.contains("interrupted import"), "{out}");
     let rows: i64 = db.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
     assert_eq!(rows, 10, "the killed import's rows are gone");
