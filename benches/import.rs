@@ -2,7 +2,8 @@
 //! shell's `.import` of the same texts as CSV into a plain table, in the same run, round by round.
 //!
 //! Run: `cargo bench --bench import` (needs the `sqlite3` command-line shell). Settings:
-//! MARGIN_BENCH_ITEMS (default 1,000,000) and MARGIN_BENCH_ROUNDS (default 5). Prints a markdown table
+//! MARGIN_BENCH_ITEMS (default 1,000,000) and MARGIN_BENCH_ROUNDS (default 5); MARGIN_REFERENCE_BIN, an
+//! earlier build of margin to time in the same rounds. Prints a markdown table
 //! with medians; BENCHMARKS.md keeps the latest figures.
 //!
 //! Targets (issue 2): margin's median time at most 2x sqlite3's; margin's peak memory under 300 MB.
@@ -31,17 +32,25 @@ fn main() {
         Command::new("sqlite3").arg("--version").output().expect("sqlite3 shell (apt-get install sqlite3)");
     eprintln!("{items} items, mean text {mean_chars:.0} chars; {rounds} rounds");
 
+    // An earlier build of margin to compare with, in the same rounds (optional).
+    let reference = std::env::var("MARGIN_REFERENCE_BIN").ok();
     let mut margin_runs = Vec::new();
     let mut sqlite_runs = Vec::new();
+    let mut reference_runs = Vec::new();
     for round in 0..rounds {
         // Alternate who goes first, so a slow spell of the machine does not always hit the same side.
         let pair = if round % 2 == 0 {
-            let m = run_margin(&work, &jsonl, items, round);
+            let m = run_margin(MARGIN, &work, &jsonl, items, round);
             (m, run_sqlite(&work, &csv, items, round))
         } else {
             let s = run_sqlite(&work, &csv, items, round);
-            (run_margin(&work, &jsonl, items, round), s)
+            (run_margin(MARGIN, &work, &jsonl, items, round), s)
         };
+        if let Some(binary) = &reference {
+            let run = run_margin(binary, &work, &jsonl, items, round);
+            eprintln!("round {}: reference margin {:.2} s", round + 1, run.wall.as_secs_f64());
+            reference_runs.push(run);
+        }
         eprintln!(
             "round {}: margin {:.2} s, {:.0} MB; sqlite3 {:.2} s; ratio {:.2}",
             round + 1,
@@ -74,6 +83,15 @@ fn main() {
         if margin_median / sqlite_median <= 2.0 { "met" } else { "NOT met" }
     );
     println!("peak memory target < 300 MB: {}", if mb(peak) < 300.0 { "met" } else { "NOT met" });
+    if !reference_runs.is_empty() {
+        let reference_median = median(&mut secs(&reference_runs));
+        println!(
+            "reference margin ({}): median {reference_median:.2} s; this margin / reference {:.2}; reference / sqlite3 {:.2}",
+            reference.as_deref().unwrap_or("?"),
+            margin_median / reference_median,
+            reference_median / sqlite_median
+        );
+    }
     println!(
         "sqlite3 shell {}",
         String::from_utf8_lossy(&sqlite_version.stdout).split_whitespace().next().unwrap_or("?")
@@ -113,11 +131,11 @@ fn write_data(items: u64, jsonl: &Path, csv: &Path) -> f64 {
     total as f64 / items as f64
 }
 
-fn run_margin(work: &Path, jsonl: &Path, items: u64, round: u64) -> Run {
+fn run_margin(binary: &str, work: &Path, jsonl: &Path, items: u64, round: u64) -> Run {
     let project = work.join(format!("margin-{round}"));
     let xdg = work.join("xdg");
     let margin = |args: &[&str]| {
-        let mut command = Command::new(MARGIN);
+        let mut command = Command::new(binary);
         command.args(args).env("XDG_STATE_HOME", &xdg).env("XDG_DATA_HOME", &xdg).env_remove("MARGIN_PROJECT");
         command
     };

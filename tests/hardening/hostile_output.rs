@@ -102,9 +102,11 @@ fn no_escape_sequence_from_data_reaches_the_terminal() {
         vec!["decide", HOSTILE, "--skip"],
         vec!["import", &bad],
         vec!["score", "--all"],
+        vec!["train", "--reference"],
         vec!["retrain"],
         vec!["backup", &backup],
         vec!["labels", "add", "eggs"],
+        vec!["labels", "rename", "eggs", "bacon"],
         vec!["triage", "resolve", "b", "--label", "spam", "--rationale", HOSTILE],
     ];
     let mut failures = Vec::new();
@@ -117,8 +119,16 @@ fn no_escape_sequence_from_data_reaches_the_terminal() {
             failures.push(format!("margin {}: {}", args[0..args.len().min(2)].join(" "), found.join(", ")));
         }
     }
+    // A new project's name is the user's own text, and init repeats it.
+    let other = sandbox.join("q").display().to_string();
+    let (_, out) = run_raw(sandbox.command(&["init", &other, "--labels", "a,b", "--name", HOSTILE]), 200, 50);
+    let found = reached(&out);
+    if !found.is_empty() {
+        failures.push(format!("margin init: {}", found.join(", ")));
+    }
     // Guideline files are read with cat: what an example quotes from data is escaped there too.
-    for file in std::fs::read_dir(format!("{project}/guidelines")).unwrap().flatten() {
+    let guidelines = [format!("{project}/guidelines"), format!("{other}/guidelines")];
+    for file in guidelines.iter().flat_map(|dir| std::fs::read_dir(dir).unwrap().flatten()) {
         let found = reached(&std::fs::read(file.path()).unwrap());
         if !found.is_empty() {
             failures.push(format!("{}: {}", file.path().display(), found.join(", ")));
