@@ -10,31 +10,21 @@
 //! - [`store`]: the only owner of rusqlite. Imports only `domain`.
 //! - [`model`]: the only owner of ort (ONNX Runtime). Imports only `domain`.
 //! - [`formats`]: reading import files and writing exports. Imports only `domain`.
-//! - [`config`] and [`project`]: margin.toml and where a project lives on disk.
-//! - [`scoring`]: the scoring pipeline's threads, wiring `store` and `model`.
-//! - [`training`]: a new model version end to end, wiring `store` and `model`.
-//! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
-//! - [`queue`]: serving the next batch to a person, wiring `store`, `model` and the domain's strategies.
-//! - [`explanation`]: explaining a prediction with the current model, wiring `store` and `model`.
-//! - [`tui`]: the annotation screen: pure `update` and `view`, and the terminal loop. Never touches the
-//!   store or the model: its effects are carried out by [`worker`], which wires them.
+//! - [`config`]: margin.toml, keys.toml, manifests.
+//! - [`app`]: the use cases (import, serve, score, train, retrain, explain, triage rulings, simulate), each
+//!   once, with typed errors; `app::worker` holds the threads that carry out the screens' effects.
+//! - [`tui`]: the screens: pure `update` and `view`, and the terminal loop. Never touches the store or the
+//!   model: its effects are carried out by `app::worker`.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
 //! `tests/layers.rs` keeps these rules true.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod explanation;
 pub mod formats;
 pub mod logging;
 pub mod model;
-pub mod project;
-pub mod queue;
-pub mod retrain;
-pub mod scoring;
-pub mod simulate;
 pub mod store;
-pub mod training;
 pub mod tui;
-pub mod worker;

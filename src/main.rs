@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         margin::cli::restore_terminal();
         default_hook(info);
     }));
-    if let Ok(dir) = margin::project::state_dir() {
+    if let Ok(dir) = margin::app::project::state_dir() {
         margin::logging::init(&dir);
     }
     let cli = margin::cli::Cli::parse();

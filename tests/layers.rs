@@ -110,9 +110,9 @@ fn the_screen_never_touches_the_store_or_the_model() {
             "ort::",
             "crate::store",
             "crate::model",
-            "crate::queue",
-            "crate::scoring",
-            "crate::worker",
+            "crate::app::serve",
+            "crate::app::score",
+            "crate::app::worker",
             "std::fs",
         ],
     );

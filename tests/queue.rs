@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use margin::app::serve::next_batch;
 use margin::config::ProjectConfig;
 use margin::domain::{DecisionAction, NewItem, TaskKind};
-use margin::queue::next_batch;
 use margin::store::{ImportEnd, NewDecision, Store};
 use proptest::prelude::*;
 
@@ -257,7 +257,7 @@ fn scored_store(dir: &Path, n: usize) -> (Store, i64) {
 }
 
 /// The items of `batch` picked for `why`, in order.
-fn picked(batch: &margin::queue::Batch, why: &str) -> Vec<i64> {
+fn picked(batch: &margin::app::serve::Batch, why: &str) -> Vec<i64> {
     batch.items.iter().filter(|s| s.why.as_str() == why).map(|s| s.item.id).collect()
 }
 
@@ -278,7 +278,7 @@ fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
     // Without a short list: the whole pool is read.
     let whole = next_batch(&mut store, &config, "first").unwrap();
     store.release_leases("first").unwrap();
-    margin::queue::build_shortlist(&mut store, &config, model, 0).unwrap();
+    margin::app::serve::build_shortlist(&mut store, &config, model, 0).unwrap();
     let short = next_batch(&mut store, &config, "second").unwrap();
     assert_eq!(short.pool, whole.pool, "the pool's size is counted either way");
 
@@ -336,7 +336,7 @@ fn with_routing_on_a_big_pool_is_routed_when_scored_and_served_from_its_short_li
     // Keeping the short list routes the pool: the same items are accepted by the machine, then.
     let dir = tempfile::tempdir().unwrap();
     let (mut store, model) = scored_store(dir.path(), 6000);
-    let accepted = margin::queue::build_shortlist(&mut store, &config, model, 0).unwrap();
+    let accepted = margin::app::serve::build_shortlist(&mut store, &config, model, 0).unwrap();
     assert_eq!(accepted, whole.machine_accepted);
     assert_eq!(machine_decisions(dir.path()).len() as u64, accepted);
     assert!(machine_decisions(dir.path()).iter().all(|&id| id >= 5641));

@@ -8,10 +8,10 @@ use anyhow::bail;
 
 use super::identity::unix_groups;
 use super::{Context, open_store};
+use crate::app::project::Project;
 use crate::config::{GOVERNED, ProjectConfig};
 use crate::domain::access::{Role, Roles, role_in};
 use crate::domain::text::visible;
-use crate::project::Project;
 use crate::store::Store;
 
 /// The audit event that records the admin-only settings.

@@ -9,12 +9,12 @@ use anyhow::Context as _;
 
 use super::model::start_runtime;
 use super::{Context, open_store};
+use crate::app::project::{self, Project};
+use crate::app::worker::annotate::{Finished, RetrainCommand, Setup, Workers};
 use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
-use crate::project::{self, Project};
 use crate::tui::keymap::{KeySource, Keymap, KeymapError};
 use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
-use crate::worker::{Finished, RetrainCommand, Setup, Workers};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::output::{OutputTarget, check_target};
-use super::{Context, open_store, persist, temp_file_beside};
+use super::{Context, open_store};
+use crate::app::files::{persist, temp_file_beside};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
 

@@ -54,10 +54,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let labels = project.config.label_set();
     let names = labels.names().to_vec();
     let snapshot = match store.current_model()? {
-        Some(model) if model.labels == names => store.prediction(model.id, item.id)?.map(|p| {
-            let (k, q) =
-                p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
-            ModelSnapshot { version: model.id, predicted: vec![names[k].clone()], confidence: f64::from(q) }
+        Some(model) if model.labels == names => store.prediction(model.id, item.id)?.and_then(|p| {
+            let multi = project.config.task == crate::domain::TaskKind::MultiLabel;
+            let p = crate::domain::predicted(&p.probabilities, multi)?;
+            let predicted = p.labels.iter().filter_map(|&k| names.get(k).cloned()).collect();
+            Some(ModelSnapshot { version: model.id, predicted, confidence: f64::from(p.confidence) })
         }),
         _ => None,
     };

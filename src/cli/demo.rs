@@ -11,12 +11,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use super::import::{Progress, import, project_read_options};
-use super::{Context, annotate, score, status, train, write_atomically};
+use super::import::Progress;
+use super::{Context, annotate, score, status, train};
+use crate::app::files::write_atomically;
+use crate::app::import::{Choices, ImportRequest, import, project_read_options};
+use crate::app::project::{self, GUIDELINES_DIR, Location, Project};
 use crate::config::{self, ProjectConfig};
 use crate::domain::access::Role;
 use crate::formats::InputFormat;
-use crate::project::{self, GUIDELINES_DIR, Location, Project};
 use crate::store::Store;
 
 const DEMO_CONFIG: &str = include_str!("../../assets/demo/margin.toml");
@@ -132,16 +134,9 @@ fn set_up(dir: &Path, user: &str) -> anyhow::Result<()> {
         let mut store = Store::create(&project.db_path())?;
         let options = project_read_options(&project);
         let input = Cursor::new(DEMO_ITEMS.as_bytes());
-        import(
-            &mut store,
-            input,
-            "assets/demo/fortunes.jsonl",
-            InputFormat::Jsonl,
-            options,
-            super::import::Choices::default(),
-            user,
-            &Progress::hidden(),
-        )?;
+        let name = "assets/demo/fortunes.jsonl";
+        let request = ImportRequest { name, format: InputFormat::Jsonl, options, choices: Choices::default(), user };
+        import(&mut store, input, request, &Progress::hidden(name))?;
     }
     let staged = staging.keep();
     if let Err(e) = std::fs::rename(&staged, dir) {

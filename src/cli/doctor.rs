@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::Context;
 use super::terminal::print_json;
+use crate::app::project::{self, Location, Project};
 use crate::domain::text::visible;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
-use crate::project::{self, Location, Project};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +108,7 @@ fn model_check(project: &Project, store: &Store, runtime: Option<&'static Runtim
     let Some(runtime) = runtime else {
         return Some(Check { name, ok: true, detail: format!("version {} (not loaded: no ONNX Runtime)", model.id) });
     };
-    match crate::scoring::load_engines(&project.dir, &project.config, store, runtime, &model) {
+    match crate::app::score::load_engines(&project.dir, &project.config, store, runtime, &model) {
         Ok((_, members)) => Some(Check {
             name,
             ok: true,

@@ -10,12 +10,12 @@ use anyhow::anyhow;
 use super::model::{label_names, start_runtime};
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::explain::{ExplainModel, Explained};
+use crate::app::worker::explain::shown_word;
 use crate::domain::access::Role;
 use crate::domain::text::visible;
-use crate::explanation::{ExplainModel, Explained};
 use crate::model::explain::WordContribution;
 use crate::store::LabelSource;
-use crate::worker::explain::shown_word;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

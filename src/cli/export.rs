@@ -9,7 +9,8 @@ use anyhow::Context as _;
 
 use super::output::{OutputTarget, check_target};
 use super::terminal::TerminalSafe;
-use super::{Context, open_store, persist, temp_file_beside};
+use super::{Context, open_store};
+use crate::app::files::{persist, temp_file_beside};
 use crate::domain::access::Role;
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;

@@ -9,8 +9,8 @@ use std::ffi::{CStr, CString};
 use anyhow::bail;
 
 use super::Context;
+use crate::app::project::Project;
 use crate::domain::text::visible;
-use crate::project::Project;
 
 /// The longest name `--annotator` takes, in characters.
 const MAX_NAME_CHARS: usize = 64;

@@ -9,18 +9,16 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Context, open_store};
-use crate::domain::NewItem;
+use crate::app::import::{Choices, ImportObserver, ImportRequest, import, project_read_options};
+use crate::app::project::Project;
 use crate::domain::access::Role;
 use crate::domain::text::visible;
-use crate::formats::{self, BadRecord, InputFormat, ReadOptions, ReadProblem};
-use crate::project::Project;
-use crate::store::{AddOutcome, ImportCounts, ImportEnd, Store};
+use crate::formats::{BadRecord, InputFormat, ReadOptions};
 
 /// At most this many bad records are listed; the rest are counted.
 const MAX_LISTED: u64 = 100;
@@ -84,35 +82,17 @@ pub struct Args {
     pub update_labels: bool,
 }
 
-/// How an import treats what it meets besides good new records.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Choices {
-    /// Import the good records and report the bad ones, instead of importing nothing.
-    pub skip_bad: bool,
-    /// Replace differing reference labels of items already there.
-    pub update_labels: bool,
-}
-
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportReport {
-    pub added: u64,
-    pub duplicates: u64,
-    pub bad: u64,
-    pub blank_lines: u64,
-    pub counts: ImportCounts,
-}
-
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project_as(Role::Annotator, "import")?.project;
     let options = read_options(&project, &args);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let Input { reader, name, format, total_bytes } = open_input(&args, &bytes_read)?;
     let mut store = open_store(&project)?;
-    let progress = Progress::new(total_bytes, bytes_read);
+    let progress = Progress::new(total_bytes, bytes_read, &name);
     let choices = Choices { skip_bad: args.skip_bad, update_labels: args.update_labels };
-    let report = import(&mut store, reader, &name, format, options, choices, &context.user, &progress);
-    progress.bar.finish_and_clear();
+    let request = ImportRequest { name: &name, format, options, choices, user: &context.user };
+    let report = import(&mut store, reader, request, &progress);
+    progress.finish();
     let report = report?;
     let counts = &report.counts;
     let mut notes: Vec<String> = Vec::new();
@@ -197,137 +177,6 @@ fn read_options(project: &Project, args: &Args) -> ReadOptions {
     options
 }
 
-/// The project's import settings as reader options.
-pub(super) fn project_read_options(project: &Project) -> ReadOptions {
-    let settings = &project.config.import;
-    ReadOptions {
-        text_key: settings.text_key.clone(),
-        id_key: settings.id_key.clone(),
-        label_key: settings.label_key.clone(),
-        meta_key: settings.meta_key.clone(),
-        max_text_bytes: settings.max_text_bytes,
-        labels: project.config.label_set(),
-    }
-}
-
-/// Records handed from the reading thread to the writing one at a time.
-const BATCH: usize = 1024;
-
-/// Reads every record of `input` into one import transaction. Bad records are printed to stderr as they
-/// are found; unless `skip_bad`, any of them rolls the whole import back and is an error.
-///
-/// Reading and parsing run on a second thread, so the database writes (the slow part) never wait for
-/// them; records arrive in order, in batches, over a bounded channel.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn import(
-    store: &mut Store,
-    input: impl BufRead + Send,
-    name: &str,
-    format: InputFormat,
-    options: ReadOptions,
-    choices: Choices,
-    user: &str,
-    progress: &Progress,
-) -> anyhow::Result<ImportReport> {
-    let skip_bad = choices.skip_bad;
-    let mut reader = formats::reader(format, input, options).map_err(|p| problem_error(name, p))?;
-    let (sender, batches) = sync_channel::<Vec<Result<NewItem, ReadProblem>>>(8);
-    std::thread::scope(|scope| {
-        let reading = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            while let Some(next) = reader.next_item() {
-                batch.push(next);
-                if batch.len() == BATCH
-                    && sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
-                {
-                    // The writer stopped early; its error is the one to report.
-                    return reader.blank_lines();
-                }
-            }
-            let _ = sender.send(batch);
-            reader.blank_lines()
-        });
-        let mut bad = 0u64;
-        let report_bad = |bad: &mut u64, record: &BadRecord| {
-            *bad += 1;
-            if *bad <= MAX_LISTED {
-                let message = visible(&record.message);
-                progress.bar.suspend(|| tell!("{}:{}: {message}", visible(name), record.line));
-            }
-        };
-        let counts = store.import_items(name, format.as_str(), user, |sink| -> anyhow::Result<ImportEnd> {
-            sink.update_labels(choices.update_labels);
-            let mut seen = 0u64;
-            loop {
-                let batch = match batches.recv_timeout(std::time::Duration::from_millis(5)) {
-                    Ok(batch) => batch,
-                    // While the reading thread has nothing ready, a person waiting to write is let in at once.
-                    Err(RecvTimeoutError::Timeout) => {
-                        sink.let_waiting_writers_in()?;
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                };
-                for next in batch {
-                    seen += 1;
-                    if seen % 4096 == 0 {
-                        progress.tick(seen);
-                    }
-                    let item = match next {
-                        Ok(item) => item,
-                        Err(ReadProblem::Bad(record)) => {
-                            report_bad(&mut bad, &record);
-                            continue;
-                        }
-                        Err(problem) => return Err(problem_error(name, problem)),
-                    };
-                    // Items are added even after a bad record, so clashing ids are found and reported too; a
-                    // refused import is rolled back as a whole.
-                    let message = match sink.add(&item)? {
-                        AddOutcome::Added | AddOutcome::DuplicateText { .. } => continue,
-                        AddOutcome::IdTaken { id } => {
-                            format!("id `{id}` is already used by an item with a different text")
-                        }
-                        AddOutcome::KeyCollision { existing_id } => format!(
-                            "this text's content key equals that of item `{existing_id}`, a different text (a \
-                             one-in-10^19 chance); margin cannot store both, please report this"
-                        ),
-                    };
-                    report_bad(&mut bad, &BadRecord { line: item.line, message });
-                }
-            }
-            let refused = bad > 0 && !skip_bad;
-            if !refused {
-                progress.bar.set_message(format!("{seen} records read; committing"));
-            }
-            Ok(if refused { ImportEnd::RollBack } else { ImportEnd::Commit { rejected: bad } })
-        });
-        drop(batches);
-        let blank_lines = reading.join().map_err(|_| anyhow!("{name}: the reading thread failed"))?;
-        let counts = counts?;
-        if bad > MAX_LISTED {
-            tell!("{name}: ... and {} more bad records", bad - MAX_LISTED);
-        }
-        if bad > 0 && !skip_bad {
-            bail!(
-                "{name}: {bad} bad record{}; nothing was imported. Fix {}, or pass --skip-bad to import the rest",
-                if bad == 1 { "" } else { "s" },
-                if bad == 1 { "it" } else { "them" }
-            );
-        }
-        Ok(ImportReport { added: counts.added, duplicates: counts.duplicates, bad, blank_lines, counts })
-    })
-}
-
-fn problem_error(name: &str, problem: ReadProblem) -> anyhow::Error {
-    match problem {
-        ReadProblem::Bad(r) | ReadProblem::Fatal(r) => {
-            anyhow!("{name}:{}: {}; nothing was imported", r.line, r.message)
-        }
-        ReadProblem::Io(e) => anyhow!("{name}: cannot read: {e}; nothing was imported"),
-    }
-}
-
 fn format_from_name(name: &str) -> anyhow::Result<InputFormat> {
     if let Some(format) = InputFormat::from_extension(name) {
         return Ok(format);
@@ -365,17 +214,20 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal.
+/// A progress bar on stderr (hidden when stderr is not a terminal), and the bad records, the first
+/// [`MAX_LISTED`] of them listed as they are found.
 pub(super) struct Progress {
     bar: ProgressBar,
     bytes_read: Arc<AtomicU64>,
     by_bytes: bool,
+    name: String,
+    bad: AtomicU64,
 }
 
 impl Progress {
-    pub(super) fn new(total_bytes: Option<u64>, bytes_read: Arc<AtomicU64>) -> Self {
+    pub(super) fn new(total_bytes: Option<u64>, bytes_read: Arc<AtomicU64>, name: &str) -> Self {
         if !std::io::stderr().is_terminal() {
-            return Self::hidden();
+            return Self::hidden(name);
         }
         let bar = match total_bytes {
             Some(total) => ProgressBar::new(total).with_style(
@@ -384,17 +236,47 @@ impl Progress {
             ),
             None => ProgressBar::new_spinner(),
         };
-        Progress { bar, bytes_read, by_bytes: total_bytes.is_some() }
+        let by_bytes = total_bytes.is_some();
+        Progress { bar, bytes_read, by_bytes, name: name.to_string(), bad: AtomicU64::new(0) }
     }
 
-    pub(super) fn hidden() -> Self {
-        Progress { bar: ProgressBar::hidden(), bytes_read: Arc::new(AtomicU64::new(0)), by_bytes: false }
+    pub(super) fn hidden(name: &str) -> Self {
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        Progress {
+            bar: ProgressBar::hidden(),
+            bytes_read,
+            by_bytes: false,
+            name: name.to_string(),
+            bad: AtomicU64::new(0),
+        }
     }
 
-    fn tick(&self, records: u64) {
+    /// Clears the bar, and says how many bad records were not listed.
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+        let bad = self.bad.load(Ordering::Relaxed);
+        if bad > MAX_LISTED {
+            tell!("{}: ... and {} more bad records", visible(&self.name), bad - MAX_LISTED);
+        }
+    }
+}
+
+impl ImportObserver for Progress {
+    fn read(&self, records: u64) {
         if self.by_bytes {
             self.bar.set_position(self.bytes_read.load(Ordering::Relaxed));
         }
         self.bar.set_message(format!("{records} records"));
+    }
+
+    fn bad(&self, record: &BadRecord) {
+        if self.bad.fetch_add(1, Ordering::Relaxed) < MAX_LISTED {
+            let message = visible(&record.message);
+            self.bar.suspend(|| tell!("{}:{}: {message}", visible(&self.name), record.line));
+        }
+    }
+
+    fn committing(&self, records: u64) {
+        self.bar.set_message(format!("{records} records read; committing"));
     }
 }

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use super::{Context, write_atomically};
+use super::Context;
+use crate::app::files::write_atomically;
+use crate::app::project::{self, Project};
 use crate::config::{self, ProjectConfig};
 use crate::domain::TaskKind;
-use crate::project::{self, Project};
 use crate::store::Store;
 
 /// The audit event that records a new project's name, task and labels.

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use super::{Context, open_store, write_atomically};
+use super::{Context, open_store};
+use crate::app::files::write_atomically;
+use crate::app::project::Project;
 use crate::config::{self, LABEL_PALETTE, ProjectConfig, edit};
 use crate::domain::access::Role;
 use crate::domain::text::visible;
-use crate::project::Project;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -133,7 +134,8 @@ fn commit(
 ) -> anyhow::Result<()> {
     let changed = Project { dir: project.dir.clone(), config: config.clone() };
     super::access::record_settings(store, &context.user, &changed, &["labels"])?;
-    write_atomically(&project.config_path(), text.as_bytes())
+    write_atomically(&project.config_path(), text.as_bytes())?;
+    Ok(())
 }
 
 /// The first digit key no label uses, if any.

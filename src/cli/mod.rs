@@ -28,15 +28,13 @@ mod simulate;
 mod status;
 mod train;
 mod triage;
-mod triage_screen;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::project::{self, Project};
+use crate::app::project::{self, Project};
 use crate::store::Store;
 
 /// margin: label text with a model in the loop, in your terminal.
@@ -221,41 +219,4 @@ pub fn restore_terminal() {
     if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
         crate::tui::restore();
     }
-}
-
-/// Writes `contents` to `path` through a temporary file in the same directory, so a reader never sees a
-/// half-written file.
-fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let mut tmp = temp_file_beside(path)?;
-    std::io::Write::write_all(&mut tmp, contents).with_context(|| format!("{}: cannot write", path.display()))?;
-    persist(tmp, path)
-}
-
-/// A temporary file in `path`'s directory, to be renamed to `path` by [`persist`] when complete.
-fn temp_file_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))
-}
-
-/// Syncs `tmp` and renames it to `path`, with the permissions a newly created file would get (temporary
-/// files are private, but a project's files are shared as the umask says).
-fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let context = || format!("{}: cannot write", path.display());
-    let mode = 0o666 & !umask();
-    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).with_context(context)?;
-    tmp.as_file().sync_all().with_context(context)?;
-    tmp.persist(path).with_context(context)?;
-    Ok(())
-}
-
-/// This process's umask, read without changing it (Linux reports it in /proc/self/status).
-fn umask() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
-            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
-        })
-        .unwrap_or(0o022)
 }

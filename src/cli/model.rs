@@ -8,6 +8,8 @@ use anyhow::{anyhow, bail};
 
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::project::Project;
+use crate::app::score::load_engines;
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
 use crate::model::Runtime;
@@ -15,8 +17,6 @@ use crate::model::engine::Engine;
 use crate::model::external::{EXTERNAL, ExternalModel};
 use crate::model::files::sha256_of;
 use crate::model::runtime::SearchPlaces;
-use crate::project::Project;
-use crate::scoring::load_engines;
 use crate::store::{ModelVersion, NewModelVersion, Store};
 
 #[derive(Debug, clap::Args)]

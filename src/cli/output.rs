@@ -11,10 +11,10 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
+use crate::app::project::{DB_FILE, GUIDELINES_DIR, Project};
+use crate::app::train::MODELS_DIR;
 use crate::config;
-use crate::project::{DB_FILE, GUIDELINES_DIR, Project};
 use crate::store::IMPORT_LOCK_SUFFIX;
-use crate::training::MODELS_DIR;
 
 /// How many symlinks a path may pass through before it is taken to be a loop (Linux's own limit).
 const MAX_LINKS: usize = 40;

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use super::retrain::start_in_background;
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::retrain::due;
+use crate::app::serve::next_batch;
 use crate::domain::access::Role;
 use crate::domain::text::visible;
-use crate::queue::next_batch;
-use crate::retrain::due;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

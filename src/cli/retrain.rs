@@ -11,9 +11,9 @@ use anyhow::{Context as _, bail};
 use super::model::start_runtime;
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::project::Project;
+use crate::app::retrain::{RetrainError, due, is_running, retrain};
 use crate::domain::access::Role;
-use crate::project::Project;
-use crate::retrain::{RetrainError, due, is_running, retrain};
 use crate::store::StoreError;
 
 #[derive(Debug, clap::Args)]

@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::model::load_current;
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::score::{ScoreJob, score_items};
 use crate::domain::access::Role;
-use crate::scoring::{ScoreJob, score_items};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,7 +57,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let report = score_items(job, &mut store, |n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;
-    let accepted = crate::queue::build_shortlist(&mut store, &project.config, model.id, crate::queue::SHORTLIST_FROM)?;
+    let accepted =
+        crate::app::serve::build_shortlist(&mut store, &project.config, model.id, crate::app::serve::SHORTLIST_FROM)?;
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.scored as f64 / seconds } else { 0.0 };
     if args.quiet {

@@ -12,11 +12,11 @@ use anyhow::{Context as _, anyhow, bail};
 
 use super::Context;
 use super::terminal::print_json;
+use crate::app::simulate::{Dataset, Point, RunSettings, full_accuracy, labels_to_target, run, split};
 use crate::domain::Strategy;
 use crate::domain::text::visible;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
-use crate::simulate::{Dataset, Point, RunSettings, full_accuracy, labels_to_target, run, split};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

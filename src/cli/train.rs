@@ -8,13 +8,13 @@ use anyhow::bail;
 
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::retrain::{RetrainError, RetrainLock};
+use crate::app::train::{MODELS_DIR, TrainOptions, train_new_version};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
 use crate::model::Runtime;
 use crate::model::runtime::SearchPlaces;
-use crate::retrain::{RetrainError, RetrainLock};
 use crate::store::LabelSource;
-use crate::training::{MODELS_DIR, TrainOptions, train_new_version};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

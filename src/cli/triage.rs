@@ -3,21 +3,26 @@
 //! an escalation to annotators; `example` adds the case under its label in the guidelines; `gold` makes
 //! the item a gold item; `reveal` prints an item's unmasked text. Everything is recorded in the audit trail.
 
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::mpsc::channel;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::Context as _;
 
+use super::annotate::{colour_wanted, label_views, load_keymap};
+use super::model::start_runtime;
 use super::terminal::print_json;
-use super::{Context, open_store, write_atomically};
-use crate::config::ProjectConfig;
+use super::{Context, open_store};
+use crate::app::project::Project;
+use crate::app::reveal::{RevealedOn, reveal};
+use crate::app::triage;
+use crate::app::worker::triage::{StartRuntime, TriageWorker};
 use crate::domain::access::Role;
-use crate::domain::guidelines::{Example, insert_under};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
-use crate::domain::{DecisionAction, StoredItem};
-use crate::project::Project;
-use crate::store::{NewDecision, Store, TriageCase};
+use crate::store::TriageCase;
+use crate::tui::inbox::inbox;
+use crate::tui::triage::{TriageApp, TriageConfig, TriageEffect, TriageMsg};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -70,7 +75,7 @@ pub enum TriageCommand {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let opened = context.open_project_as(Role::Expert, "triage")?;
     let Some(command) = args.command else {
-        return super::triage_screen::open(context, &opened.project, opened.role);
+        return open_screen(context, &opened.project, opened.role);
     };
     let project = opened.project;
     let mut store = open_store(&project)?;
@@ -83,7 +88,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let current = store.current_model()?;
             for case in &cases {
                 let prediction = match &current {
-                    Some(m) => store.prediction(m.id, case.item.id)?.map(|p| predicted(config, &p.probabilities)),
+                    Some(m) => {
+                        store.prediction(m.id, case.item.id)?.map(|p| triage::model_says(config, &p.probabilities))
+                    }
                     None => None,
                 };
                 if json {
@@ -97,66 +104,35 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         TriageCommand::Resolve { item, label, rationale } => {
-            let item = find(&store, &item)?;
-            check_labels(config, &label)?;
-            let decision = NewDecision {
-                labels: Some(label.clone()),
-                note: rationale,
-                // An expert's ruling stands whoever the queue reserved the item for.
-                override_lease: true,
-                ..NewDecision::new(item.id, &context.user, DecisionAction::Resolve)
-            };
-            store.record_decision(&decision)?;
+            let item = triage::find(&store, &item)?;
+            triage::check_labels(config, &label)?;
+            triage::resolve(&mut store, &context.user, item.id, label.clone(), rationale)?;
             say!("{} resolved as {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
         TriageCommand::SendBack { item, note } => {
-            let item = find(&store, &item)?;
-            if !store.send_back(item.id, &context.user, note.as_deref())? {
-                bail!("{} has no open escalation to send back", visible(&item.ext_id));
-            }
+            let item = triage::find(&store, &item)?;
+            triage::send_back(&mut store, &context.user, &item, note.as_deref())?;
             say!("{} is back with the annotators.", visible(&item.ext_id));
         }
         TriageCommand::Example { item, label, rationale } => {
-            let item = find(&store, &item)?;
-            check_labels(config, std::slice::from_ref(&label))?;
-            let file = add_example(&project, &mut store, &context.user, &item, &label, &rationale, &shown)?;
+            let item = triage::find(&store, &item)?;
+            triage::check_labels(config, std::slice::from_ref(&label))?;
+            let file = triage::add_example(&project, &mut store, &context.user, &item, &label, &rationale, &shown)?;
             say!("{} added under {} in {}.", visible(&item.ext_id), visible(&label), file.display());
         }
         TriageCommand::Gold { item, label } => {
-            let item = find(&store, &item)?;
-            check_labels(config, &label)?;
-            store.mark_gold(item.id, &label, &context.user)?;
+            let item = triage::find(&store, &item)?;
+            triage::check_labels(config, &label)?;
+            triage::mark_gold(&mut store, &context.user, item.id, &label)?;
             say!("{} is a gold item: {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
         TriageCommand::Reveal { item } => {
-            let item = find(&store, &item)?;
-            let payload = serde_json::json!({ "from": "triage" });
-            store.log_item_event(&context.user, "pii_reveal", item.id, &payload)?;
-            say!("{}", visible(&item.text));
+            let item = triage::find(&store, &item)?;
+            let text = reveal(&mut store, &context.user, None, item.id, RevealedOn::Triage)?;
+            say!("{}", visible(&text));
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub(super) fn find(store: &Store, id: &str) -> anyhow::Result<StoredItem> {
-    store.find_item(id)?.ok_or_else(|| anyhow!("no item with id {:?}", visible(id)))
-}
-
-pub(super) fn check_labels(config: &ProjectConfig, labels: &[String]) -> anyhow::Result<()> {
-    let names = config.label_names();
-    if let Some(unknown) = labels.iter().find(|l| !names.contains(l)) {
-        bail!("{:?} is not one of the project's labels ({})", visible(unknown), visible(&names.join(", ")));
-    }
-    if config.task == crate::domain::TaskKind::SingleLabel && labels.len() != 1 {
-        bail!("a single-label project takes one --label");
-    }
-    Ok(())
-}
-
-/// The predicted label and its probability.
-pub(super) fn predicted(config: &ProjectConfig, probabilities: &[f32]) -> (String, f32) {
-    let (k, p) = probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, p)| (k, *p));
-    (config.labels.get(k).map_or_else(String::new, |l| l.name.clone()), p)
 }
 
 fn case_json(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) -> serde_json::Value {
@@ -204,58 +180,43 @@ fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) 
     }
 }
 
-/// Appends the example under its label's section (the first guidelines file that has one; else a new
-/// section in guidelines.md), records the change in the audit trail, and returns the file.
-pub(super) fn add_example(
-    project: &Project,
-    store: &mut Store,
-    user: &str,
-    item: &StoredItem,
-    label: &str,
-    rationale: &str,
-    shown: &dyn Fn(&str) -> String,
-) -> anyhow::Result<PathBuf> {
-    let display = project.config.labels.iter().find(|l| l.name == label).map_or(label, |l| l.display_name());
-    let date = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
-    let example =
-        Example { item: &item.ext_id, text: &shown(&item.text), label, rationale, by: user, date: &date[..10] };
-    let block = example.markdown();
-    let dir = project.guidelines_dir();
-    let files = project.guideline_files();
-    let mut target: Option<(PathBuf, String, String)> = None;
-    for file in &files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;
-        if let Some(updated) = insert_under(&text, &[label, display], &block) {
-            target = Some((file.clone(), text, updated));
-            break;
-        }
-    }
-    let (file, before, after) = match target {
-        Some(found) => found,
-        None => {
-            let file = dir.join("guidelines.md");
-            let before = std::fs::read_to_string(&file).unwrap_or_default();
-            // A display name may hold anything margin.toml allows; the file is read with cat.
-            let heading = crate::domain::text::visible(display);
-            let after = format!("{}\n\n## {heading}\n\n{block}", before.trim_end()).trim_start().to_string();
-            (file, before, after)
-        }
+/// The triage screen, with its worker on its own thread.
+fn open_screen(context: &Context, project: &Project, role: Role) -> anyhow::Result<ExitCode> {
+    let keymap = load_keymap(Some(project))?;
+    let config = &project.config;
+    let screen = TriageConfig {
+        project: config.name.clone(),
+        expert: context.user.clone(),
+        labels: label_views(config),
+        can_reveal: role >= Role::Expert,
+        color: colour_wanted(),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    write_atomically(&file, after.as_bytes())?;
-    let relative = file.strip_prefix(&project.dir).unwrap_or(Path::new(&file)).display().to_string();
-    let payload = serde_json::json!({
-        "file": relative,
-        "label": label,
-        "rationale": rationale,
-        "sha256_before": sha256_hex(before.as_bytes()),
-        "sha256_after": sha256_hex(after.as_bytes()),
+    let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
+    let runtime_context = context.clone();
+    let start: StartRuntime = Box::new(move || match start_runtime(&runtime_context) {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            tracing::warn!("no explanations in triage: {e:#}");
+            None
+        }
     });
-    store.log_item_event(user, "guideline_change", item.id, &payload)?;
-    Ok(file)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    crate::domain::audit::to_hex(&sha2::Sha256::digest(bytes))
+    let worker = TriageWorker::new(project.clone(), open_store(project)?, context.user.clone(), masker, start);
+    let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
+    let (jobs, jobs_rx) = channel();
+    let thread = std::thread::Builder::new()
+        .name("margin-triage".into())
+        .spawn(move || worker.run(jobs_rx, replies_tx))
+        .context("cannot start the triage worker")?;
+    let result = crate::tui::run(
+        TriageApp::new(screen, keymap),
+        &mut |effect| {
+            let _ = jobs.send(effect);
+        },
+        &replies,
+    );
+    let _ = jobs.send(TriageEffect::Quit);
+    let _ = thread.join();
+    let app = result?;
+    let _ = writeln!(std::io::stdout(), "{} cases settled by {} this session.", app.settled, visible(&context.user));
+    Ok(ExitCode::SUCCESS)
 }

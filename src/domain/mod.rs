@@ -24,5 +24,5 @@ pub mod vector;
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
 pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};
 pub use label::{LabelSet, TaskKind};
-pub use prediction::{ItemView, Prediction};
+pub use prediction::{ItemView, Predicted, Prediction, predicted, top_label};
 pub use strategy::Strategy;

@@ -196,7 +196,8 @@ struct PredictionLine<'a> {
 
 impl<'a> PredictionLine<'a> {
     fn new(model_version: i64, p: &Prediction, labels: &'a [(String, String)]) -> Self {
-        let top = p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+        // The export's one `label` is the top label (multi-label predictions are in `probabilities`).
+        let top = crate::domain::top_label(&p.probabilities).map_or(0, |(k, _)| k);
         PredictionLine {
             model_version,
             label: labels.get(top).map_or("", |(name, _)| name.as_str()),

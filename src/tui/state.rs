@@ -313,21 +313,13 @@ impl App {
         }
     }
 
-    /// The predicted labels of a card (indices): the top label, or for multi-label projects every label
-    /// at 0.5 or above.
+    /// The predicted labels of a card (indices) and the confidence, by the domain's one rule.
     pub fn predicted(&self, card: &Card) -> Option<(Vec<usize>, f32)> {
         let p = card.prediction.as_ref()?;
         if p.probabilities.len() != self.config.labels.len() {
             return None;
         }
-        let top = p.probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, q)| (k, *q))?;
-        if self.config.multi_label {
-            let on: Vec<usize> = (0..p.probabilities.len()).filter(|&k| p.probabilities[k] >= 0.5).collect();
-            let confidence = on.iter().map(|&k| p.probabilities[k]).fold(1.0f32, f32::min);
-            if on.is_empty() { Some((Vec::new(), 1.0 - top.1)) } else { Some((on, confidence)) }
-        } else {
-            Some((vec![top.0], top.1))
-        }
+        crate::domain::predicted(&p.probabilities, self.config.multi_label).map(|p| (p.labels, p.confidence))
     }
 
     /// Decisions of the current batch.

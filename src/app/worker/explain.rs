@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
-use super::SIMILAR;
+use super::annotate::SIMILAR;
+use crate::app::explain::{ExplainModel, Explained};
 use crate::config::ProjectConfig;
 use crate::domain::pii::{Masked, Masker};
-use crate::explanation::{ExplainModel, Explained};
 use crate::model::Runtime;
 use crate::store::Store;
 use crate::tui::inbox::Outbox;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::app::score::{ScoreError, load_engines};
 use crate::config::ProjectConfig;
 use crate::model::engine::Engine;
 use crate::model::explain::{
@@ -12,7 +13,6 @@ use crate::model::explain::{
 };
 use crate::model::features::{Featurizer, FeaturizerSpec};
 use crate::model::{ModelError, Runtime};
-use crate::scoring::{ScoreError, load_engines};
 use crate::store::{LabelSource, ModelVersion, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

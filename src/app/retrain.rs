@@ -11,12 +11,12 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::app::score::{ScoreError, ScoreReport, score_with};
+use crate::app::train::{MODELS_DIR, TrainError, TrainOptions, Trained, train_new_version};
 use crate::config::ProjectConfig;
 use crate::model::Runtime;
 use crate::model::external::EXTERNAL;
-use crate::scoring::{ScoreError, ScoreReport, score_with};
 use crate::store::{LabelSource, Store, StoreError};
-use crate::training::{MODELS_DIR, TrainError, TrainOptions, Trained, train_new_version};
 
 /// The lock file, inside the project's models directory.
 pub const LOCK_FILE: &str = "retrain.lock";

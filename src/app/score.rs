@@ -33,7 +33,7 @@ pub struct ScoreReport {
     pub infer: Duration,
     pub write: Duration,
     /// Items the machine accepted when the scored pool was routed (big pools only; see
-    /// [`crate::queue::build_shortlist`]).
+    /// [`crate::app::serve::build_shortlist`]).
     pub machine_accepted: u64,
 }
 
@@ -102,7 +102,7 @@ pub fn score_with(
     progress: impl FnMut(u64),
 ) -> Result<ScoreReport, ScoreError> {
     let (engine, members) = load_engines(dir, config, store, runtime, model)?;
-    let db_path = dir.join(crate::project::DB_FILE);
+    let db_path = dir.join(crate::app::project::DB_FILE);
     let job = ScoreJob {
         db_path: &db_path,
         model_id: model.id,
@@ -114,7 +114,8 @@ pub fn score_with(
         batch: DEFAULT_BATCH,
     };
     let mut report = score_items(job, store, progress)?;
-    report.machine_accepted = crate::queue::build_shortlist(store, config, model.id, crate::queue::SHORTLIST_FROM)?;
+    report.machine_accepted =
+        crate::app::serve::build_shortlist(store, config, model.id, crate::app::serve::SHORTLIST_FROM)?;
     Ok(report)
 }
 

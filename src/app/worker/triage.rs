@@ -1,90 +1,64 @@
-//! `margin triage` with no subcommand: the triage screen, and the worker thread that owns the store for it
-//! (loading the cases, saving rulings, send-backs, gold marks and guideline examples, revealing masked
-//! text), answering the screen with `TriageMsg`s so it never waits on the disk.
+//! The triage screen's worker: the thread that owns the store for it (loading the cases, carrying out
+//! rulings, send-backs, gold marks and guideline examples through `app::triage`, revealing masked text,
+//! explaining a case with the current model), answering the screen with `TriageMsg`s so it never waits on
+//! the disk or the model.
 
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 
-use anyhow::Context as _;
-
-use super::annotate::{colour_wanted, label_views, load_keymap};
-use super::model::start_runtime;
-use super::triage::{add_example, predicted};
-use super::{Context, open_store};
-use crate::domain::access::Role;
+use crate::app::explain::ExplainModel;
+use crate::app::project::Project;
+use crate::app::reveal::{RevealedOn, reveal};
+use crate::app::triage::{self, TriageError};
+use crate::app::worker::explain::counterfactual_line;
 use crate::domain::guidelines::{reflow, section};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
 use crate::domain::{Decision, DecisionAction};
-use crate::explanation::ExplainModel;
 use crate::model::Runtime;
-use crate::project::Project;
-use crate::store::{NewDecision, Store, TriageCase};
-use crate::tui::inbox::{Outbox, inbox};
-use crate::tui::triage::{TriageApp, TriageCard, TriageConfig, TriageEffect, TriageMsg};
-use crate::worker::explain::counterfactual_line;
+use crate::store::{Store, StoreError, TriageCase};
+use crate::tui::inbox::Outbox;
+use crate::tui::triage::{TriageCard, TriageEffect, TriageMsg};
 
-pub(super) fn open(context: &Context, project: &Project, role: Role) -> anyhow::Result<ExitCode> {
-    let keymap = load_keymap(Some(project))?;
-    let config = &project.config;
-    let screen = TriageConfig {
-        project: config.name.clone(),
-        expert: context.user.clone(),
-        labels: label_views(config),
-        can_reveal: role >= Role::Expert,
-        color: colour_wanted(),
-    };
-    let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
-    let runtime_context = context.clone();
-    let worker = TriageWorker {
-        project: project.clone(),
-        store: open_store(project)?,
-        user: context.user.clone(),
-        masker,
-        start_runtime: Some(Box::new(move || match start_runtime(&runtime_context) {
-            Ok(runtime) => Some(runtime),
-            Err(e) => {
-                tracing::warn!("no explanations in triage: {e:#}");
-                None
-            }
-        })),
-        explainer: None,
-    };
-    let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
-    let (jobs, jobs_rx) = channel();
-    let thread = std::thread::Builder::new()
-        .name("margin-triage".into())
-        .spawn(move || worker.run(jobs_rx, replies_tx))
-        .context("cannot start the triage worker")?;
-    let result = crate::tui::run(
-        TriageApp::new(screen, keymap),
-        &mut |effect| {
-            let _ = jobs.send(effect);
-        },
-        &replies,
-    );
-    let _ = jobs.send(TriageEffect::Quit);
-    let _ = thread.join();
-    let app = result?;
-    let _ = writeln!(std::io::stdout(), "{} cases settled by {} this session.", app.settled, visible(&context.user));
-    Ok(ExitCode::SUCCESS)
-}
-
-struct TriageWorker {
+pub struct TriageWorker {
     project: Project,
     store: Store,
     user: String,
     masker: Option<Masker>,
     /// Starts ONNX Runtime the first time a case is explained (not before the cases show).
-    start_runtime: Option<Box<dyn FnOnce() -> Option<&'static Runtime> + Send>>,
+    start_runtime: Option<StartRuntime>,
     /// The current model, loaded to explain; `Some(None)`: there is none, or it would not load.
     explainer: Option<Option<ExplainModel>>,
 }
 
+/// Starts ONNX Runtime when first needed; `None` when it cannot (the screen then shows no explanations).
+pub type StartRuntime = Box<dyn FnOnce() -> Option<&'static Runtime> + Send>;
+
+/// A ruling the worker could not carry out.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the item is gone")]
+    ItemGone,
+    #[error(transparent)]
+    Triage(#[from] TriageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl TriageWorker {
-    fn run(mut self, jobs: Receiver<TriageEffect>, replies: Outbox<TriageMsg>) {
+    /// A worker for `project` on its own store connection, acting as `user`.
+    pub fn new(
+        project: Project,
+        store: Store,
+        user: String,
+        masker: Option<Masker>,
+        start_runtime: StartRuntime,
+    ) -> Self {
+        TriageWorker { project, store, user, masker, start_runtime: Some(start_runtime), explainer: None }
+    }
+
+    /// Carries out the screen's effects until it quits or goes.
+    pub fn run(mut self, jobs: Receiver<TriageEffect>, replies: Outbox<TriageMsg>) {
         while let Ok(first) = jobs.recv() {
             // Everything waiting, moves first; of the explanation requests only the newest (the expert has
             // moved on from the others), last, so a ruling never waits behind the model.
@@ -115,17 +89,17 @@ impl TriageWorker {
             }
             TriageEffect::Load => match self.cards() {
                 Ok(cards) => TriageMsg::Loaded(cards),
-                Err(e) => TriageMsg::LoadFailed(format!("{e:#}")),
+                Err(e) => TriageMsg::LoadFailed(e.to_string()),
             },
             TriageEffect::Reveal { item_id } => match self.reveal(item_id) {
                 Ok(text) => TriageMsg::Revealed { item_id, text },
-                Err(e) => TriageMsg::RevealFailed(format!("{e:#}")),
+                Err(e) => TriageMsg::RevealFailed(e.to_string()),
             },
             other => {
                 let item_id = item_of(&other);
                 match self.act(other) {
                     Ok((said, leaves)) => TriageMsg::Done { item_id, said, leaves },
-                    Err(e) => TriageMsg::Failed { item_id, error: format!("{e:#}") },
+                    Err(e) => TriageMsg::Failed { item_id, error: e.to_string() },
                 }
             }
         };
@@ -136,7 +110,7 @@ impl TriageWorker {
         self.masker.as_ref().map_or_else(|| text.to_string(), |m| m.mask(text))
     }
 
-    fn cards(&mut self) -> anyhow::Result<Vec<TriageCard>> {
+    fn cards(&mut self) -> Result<Vec<TriageCard>, StoreError> {
         let config = &self.project.config;
         let cases = self.store.triage_cases(&config.label_names(), config.thresholds.override_reason)?;
         let current = self.store.current_model()?;
@@ -145,7 +119,9 @@ impl TriageWorker {
         let mut cards = Vec::with_capacity(cases.len());
         for case in cases {
             let prediction = match &current {
-                Some(m) => self.store.prediction(m.id, case.item.id)?.map(|p| predicted(config, &p.probabilities)),
+                Some(m) => {
+                    self.store.prediction(m.id, case.item.id)?.map(|p| triage::model_says(config, &p.probabilities))
+                }
                 None => None,
             };
             cards.push(self.card(case, prediction, &guidelines));
@@ -236,44 +212,41 @@ impl TriageWorker {
         Some(line)
     }
 
-    fn reveal(&mut self, item_id: i64) -> anyhow::Result<String> {
-        self.store.log_item_event(&self.user, "pii_reveal", item_id, &serde_json::json!({ "from": "triage" }))?;
-        Ok(self.store.item(item_id)?.map(|i| i.text).unwrap_or_default())
+    fn reveal(&mut self, item_id: i64) -> Result<String, StoreError> {
+        reveal(&mut self.store, &self.user, None, item_id, RevealedOn::Triage)
     }
 
     /// Carries out a move; says what was done and whether the case leaves the queue.
-    fn act(&mut self, effect: TriageEffect) -> anyhow::Result<(String, bool)> {
-        let item = |store: &Store, item_id| store.item(item_id)?.context("the item is gone");
+    fn act(&mut self, effect: TriageEffect) -> Result<(String, bool), WorkerError> {
+        let item = |store: &Store, item_id| store.item(item_id)?.ok_or(WorkerError::ItemGone);
         Ok(match effect {
             TriageEffect::Resolve { item_id, label, rationale } => {
-                let decision = NewDecision {
-                    labels: Some(vec![label.clone()]),
-                    note: (!rationale.is_empty()).then_some(rationale),
-                    // An expert's ruling stands whoever the queue reserved the item for.
-                    override_lease: true,
-                    ..NewDecision::new(item_id, &self.user, DecisionAction::Resolve)
-                };
-                self.store.record_decision(&decision)?;
+                triage::resolve(&mut self.store, &self.user, item_id, vec![label.clone()], Some(rationale))?;
                 (format!("{} resolved as {label}.", visible(&item(&self.store, item_id)?.ext_id)), true)
             }
             TriageEffect::SendBack { item_id, note } => {
-                let note = (!note.is_empty()).then_some(note);
-                if !self.store.send_back(item_id, &self.user, note.as_deref())? {
-                    anyhow::bail!("it has no open escalation");
-                }
-                (format!("{} is back with the annotators.", visible(&item(&self.store, item_id)?.ext_id)), true)
+                let stored = item(&self.store, item_id)?;
+                triage::send_back(&mut self.store, &self.user, &stored, Some(&note))?;
+                (format!("{} is back with the annotators.", visible(&stored.ext_id)), true)
             }
             TriageEffect::AddExample { item_id, label, rationale } => {
                 let stored = item(&self.store, item_id)?;
                 let masker = self.masker.clone();
                 let shown = move |t: &str| masker.as_ref().map_or_else(|| t.to_string(), |m| m.mask(t));
-                let file =
-                    add_example(&self.project, &mut self.store, &self.user, &stored, &label, &rationale, &shown)?;
+                let file = triage::add_example(
+                    &self.project,
+                    &mut self.store,
+                    &self.user,
+                    &stored,
+                    &label,
+                    &rationale,
+                    &shown,
+                )?;
                 let relative: PathBuf = file.strip_prefix(&self.project.dir).map(PathBuf::from).unwrap_or(file);
                 (format!("Added under {label} in {}.", relative.display()), false)
             }
             TriageEffect::MarkGold { item_id, label } => {
-                self.store.mark_gold(item_id, std::slice::from_ref(&label), &self.user)?;
+                triage::mark_gold(&mut self.store, &self.user, item_id, std::slice::from_ref(&label))?;
                 (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
             }
             TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Explain(_) | TriageEffect::Quit => {

@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use crate::config::ProjectConfig;
-use crate::domain::TaskKind;
 use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose, shortlist};
 use crate::domain::routing::{Route, RoutingRules, route};
 use crate::domain::vector::SparseVector;
+use crate::domain::{Predicted, TaskKind};
 use crate::model::features::{Featurizer, FeaturizerSpec};
 use crate::store::{
     LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError,
@@ -195,17 +195,11 @@ pub fn routing_rules(config: &ProjectConfig, labels: &[String]) -> RoutingRules 
     }
 }
 
-/// Confidence and, for single-label projects, the top label: for multi-label projects (`None`: the
-/// labels are those at or above one half, see `at_least_half`) the confidence is that of the least sure
-/// of all the yes/no calls.
+/// Confidence and, for single-label projects, the top label (`None` for multi-label projects: the labels
+/// are those at or above one half), by the domain's one rule.
 fn predicted(probabilities: &[f32], multi: bool) -> (f32, Option<usize>) {
-    if multi {
-        (probabilities.iter().map(|q| q.max(1.0 - q)).fold(1.0, f32::min), None)
-    } else {
-        let (k, q) =
-            probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or((0, 0.0), |(k, q)| (k, *q));
-        (q, Some(k))
-    }
+    let p = crate::domain::predicted(probabilities, multi).unwrap_or(Predicted { labels: vec![0], confidence: 0.0 });
+    (p.confidence, if multi { None } else { p.labels.first().copied() })
 }
 
 /// The queue's view of a prediction.
@@ -321,7 +315,7 @@ fn rules_key(rules: &RoutingRules) -> String {
 
 /// Multi-label predictions: the labels at or above one half.
 fn at_least_half(probabilities: &[f32]) -> Vec<usize> {
-    probabilities.iter().enumerate().filter(|(_, q)| **q >= 0.5).map(|(k, _)| k).collect()
+    crate::domain::predicted(probabilities, true).map(|p| p.labels).unwrap_or_default()
 }
 
 fn sorted(mut v: SparseVector) -> SparseVector {

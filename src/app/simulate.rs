@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::app::retrain::{RetrainError, retrain};
+use crate::app::serve::next_batch;
+use crate::app::train::{TrainError, TrainOptions, train_new_version};
 use crate::config::ProjectConfig;
 use crate::domain::rng::Rng;
 use crate::domain::{DecisionAction, NewItem, Strategy, TaskKind};
@@ -13,10 +16,7 @@ use crate::model::evaluate::score;
 use crate::model::runtime::Runtime;
 use crate::model::scorer::Scorer;
 use crate::model::train::Targets;
-use crate::queue::next_batch;
-use crate::retrain::{RetrainError, retrain};
 use crate::store::{ImportEnd, LabelSource, NewDecision, Store, StoreError};
-use crate::training::{TrainError, TrainOptions, train_new_version};
 
 /// The annotator name the simulation's decisions carry.
 pub const SIMULATOR: &str = "simulator";
@@ -58,7 +58,7 @@ pub enum SimulateError {
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
     #[error(transparent)]
-    Queue(#[from] crate::queue::QueueError),
+    Queue(#[from] crate::app::serve::QueueError),
     #[error(transparent)]
     Retrain(#[from] RetrainError),
     #[error("{}: {message}", path.display())]
@@ -101,7 +101,7 @@ fn project(dir: &Path, dataset: &Dataset, settings: &RunSettings) -> Result<(Pro
         .replace("keep_versions = 3", "keep_versions = 1");
     let path = dir.join(crate::config::FILE_NAME);
     let config = ProjectConfig::parse(&text, &path).map_err(|e| SimulateError::Io { path, message: e.to_string() })?;
-    let store = Store::create(&dir.join(crate::project::DB_FILE))?;
+    let store = Store::create(&dir.join(crate::app::project::DB_FILE))?;
     Ok((config, store))
 }
 

@@ -8,21 +8,19 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 
-pub(crate) mod explain;
-
+use super::explain::ModelThread;
 use crate::tui::inbox::Outbox;
-use explain::ModelThread;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::app::retrain;
+use crate::app::serve::next_batch;
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
 use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
 use crate::model::Runtime;
-use crate::queue::next_batch;
-use crate::retrain;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
 use crate::tui::msg::{BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome};
 
@@ -288,10 +286,8 @@ impl StoreWorker {
 
     /// Records the reveal in the audit trail, then reads the original text.
     fn reveal(&mut self, item_id: i64) -> Result<String, crate::store::StoreError> {
-        let payload = serde_json::json!({ "annotator": self.setup.annotator, "from": "annotate" });
-        self.store.log_item_event(&self.setup.user, "pii_reveal", item_id, &payload)?;
-        let item = self.store.item(item_id)?;
-        Ok(item.map(|i| i.text).unwrap_or_default())
+        let on = crate::app::reveal::RevealedOn::AnnotateScreen;
+        crate::app::reveal::reveal(&mut self.store, &self.setup.user, Some(&self.setup.annotator), item_id, on)
     }
 
     /// This person's record over the whole project (`None` before their first label).

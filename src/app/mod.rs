@@ -1,0 +1,23 @@
+//! The use cases, each written once: typed inputs, a typed error (thiserror) per use case, no printing.
+//! The CLI and the screens call them; they wire `store`, `model`, `formats` and the pure `domain`.
+//! - [`project`]: where a project lives on disk, opening it.
+//! - [`serve`]: the next batch for a person (active learning, routing, leases).
+//! - [`score`]: scoring items through ONNX Runtime, the scoring pipeline's threads.
+//! - [`train`]: a new model version end to end.
+//! - [`retrain`]: retraining from decisions, scoring the pool, making the new model current.
+//! - [`explain`]: explaining a prediction with the current model.
+//! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
+//! - [`worker`]: the threads that carry out the screens' effects.
+
+pub mod explain;
+pub mod files;
+pub mod import;
+pub mod project;
+pub mod retrain;
+pub mod reveal;
+pub mod score;
+pub mod serve;
+pub mod simulate;
+pub mod train;
+pub mod triage;
+pub mod worker;
