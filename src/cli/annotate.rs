@@ -13,8 +13,8 @@ use crate::app::project::{self, Project};
 use crate::app::worker::annotate::{Finished, RetrainCommand, Setup, Workers};
 use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
+use crate::tui::annotate::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 use crate::tui::keymap::{KeySource, Keymap, KeymapError};
-use crate::tui::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use super::msg::Msg;
+use super::annotate::msg::Msg;
 
 /// Where workers send replies (the annotation screen's `Msg` unless said otherwise); cheap to clone.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
-//! The annotation screen. `update` (pure) turns messages into state changes and effects, `view` (pure)
-//! draws the state; this module owns the terminal and the loop between them: keys and resizes from the
+//! margin's screens: [`annotate`] and [`triage`] side by side, each with pure `update` and `view`, and
+//! [`widgets`] they share. This module owns the terminal and the loop between a screen's update and view: keys and resizes from the
 //! terminal, replies from the workers, SIGTERM and SIGHUP. It never touches the store or the model: the
 //! effects go to whoever `run` is given (the workers, wired by the CLI).
 //!
@@ -7,16 +7,11 @@
 //! main.rs), SIGTERM and SIGHUP (a dropped SSH connection).
 
 pub mod action;
-#[cfg(test)]
-mod fixtures;
+pub mod annotate;
 pub mod inbox;
 pub mod keymap;
-pub mod msg;
-pub mod state;
 pub mod text;
 pub mod triage;
-pub mod update;
-pub mod view;
 
 use std::io::{IsTerminal, Stdout};
 use std::sync::Arc;
@@ -29,8 +24,6 @@ use ratatui::backend::CrosstermBackend;
 
 use inbox::Inbox;
 use keymap::Key;
-use msg::{Effect, Msg};
-use state::App;
 
 /// How long the loop waits for a key before looking at the workers' replies again.
 const POLL: Duration = Duration::from_millis(25);
@@ -87,45 +80,6 @@ pub trait Screen {
     fn tick(now_ms: i64) -> Self::Msg;
     /// SIGTERM, SIGHUP or a terminal that went away.
     fn terminate() -> Self::Msg;
-}
-
-impl Screen for App {
-    type Msg = Msg;
-    type Effect = Effect;
-
-    fn start(&mut self, size: (u16, u16), now_ms: i64) -> Vec<Effect> {
-        self.size = size;
-        self.start_session(now_ms);
-        vec![Effect::NextBatch]
-    }
-
-    fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        update::update(self, msg)
-    }
-
-    fn render(&self, frame: &mut ratatui::Frame) {
-        view::render(self, frame);
-    }
-
-    fn quitting(&self) -> bool {
-        self.quitting
-    }
-
-    fn key(key: Key) -> Msg {
-        Msg::Key(key)
-    }
-
-    fn resize(width: u16, height: u16) -> Msg {
-        Msg::Resize(width, height)
-    }
-
-    fn tick(now_ms: i64) -> Msg {
-        Msg::Tick(now_ms)
-    }
-
-    fn terminate() -> Msg {
-        Msg::Terminate
-    }
 }
 
 /// Runs a screen until the person quits (or a signal ends it). `dispatch` carries out effects;

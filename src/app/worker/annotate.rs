@@ -22,7 +22,9 @@ use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
 use crate::model::Runtime;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
-use crate::tui::msg::{BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome};
+use crate::tui::annotate::msg::{
+    BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome,
+};
 
 /// How often the store thread looks at a running retrain.
 const WATCH_EVERY: Duration = Duration::from_millis(500);

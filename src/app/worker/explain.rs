@@ -13,8 +13,8 @@ use crate::config::ProjectConfig;
 use crate::domain::pii::{Masked, Masker};
 use crate::model::Runtime;
 use crate::store::Store;
+use crate::tui::annotate::msg::{Explanation, Msg, SimilarItem};
 use crate::tui::inbox::Outbox;
-use crate::tui::msg::{Explanation, Msg, SimilarItem};
 
 pub(super) struct ModelThread {
     pub dir: PathBuf,

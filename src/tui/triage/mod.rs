@@ -8,8 +8,8 @@ mod update;
 mod view;
 
 use super::Screen;
+use super::annotate::state::{LabelView, Message};
 use super::keymap::{Key, Keymap};
-use super::state::{LabelView, Message};
 
 pub use update::update;
 

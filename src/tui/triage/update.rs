@@ -3,8 +3,8 @@
 
 use super::{Purpose, TriageApp, TriageEffect, TriageMode, TriageMsg};
 use crate::tui::action::Action;
+use crate::tui::annotate::state::Message;
 use crate::tui::keymap::{Key, KeyMode};
-use crate::tui::state::Message;
 
 /// Cases explained ahead of the one on screen (itself included).
 const EXPLAIN_AHEAD: usize = 3;

@@ -258,12 +258,12 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::annotate::state::LabelView;
     use crate::tui::keymap::{Key, Keymap};
-    use crate::tui::state::LabelView;
     use crate::tui::triage::{TriageConfig, TriageMsg, update};
 
     fn screen(app: &TriageApp, width: u16, height: u16) -> String {
-        crate::tui::fixtures::drawn(width, height, |f| render(app, f))
+        crate::tui::annotate::fixtures::drawn(width, height, |f| render(app, f))
     }
 
     fn app() -> TriageApp {

@@ -1,8 +1,8 @@
 //! The triage screen's moves through `update`, with the effects they ask for.
 
 use super::*;
+use crate::tui::annotate::state::LabelView;
 use crate::tui::keymap::Keymap;
-use crate::tui::state::LabelView;
 use crate::tui::triage::{TriageCard, TriageConfig};
 
 fn labels() -> Vec<LabelView> {

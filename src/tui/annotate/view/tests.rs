@@ -5,10 +5,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::*;
-use crate::tui::fixtures::{self, app, app_with, card, config};
+use crate::tui::annotate::fixtures::{self, app, app_with, card, config};
+use crate::tui::annotate::msg::{Msg, RetrainOutcome};
+use crate::tui::annotate::update::update;
 use crate::tui::keymap::Key;
-use crate::tui::msg::{Msg, RetrainOutcome};
-use crate::tui::update::update;
 
 /// The screen as text, one line per row.
 fn screen(app: &App, width: u16, height: u16) -> String {
@@ -104,7 +104,11 @@ fn batch_summary_says_why_no_retrain_follows() {
     assert!(s.contains("No retrain after this batch: 3 of 20 decisions since"), "{s}");
     update(
         &mut a,
-        Msg::Batch(crate::tui::msg::BatchLoaded { cards: fixtures::cards(), batch_id: 2, ..Default::default() }),
+        Msg::Batch(crate::tui::annotate::msg::BatchLoaded {
+            cards: fixtures::cards(),
+            batch_id: 2,
+            ..Default::default()
+        }),
     );
     assert_eq!(a.not_retrained, None, "a new batch forgets the last one's reason");
 }

@@ -2,11 +2,11 @@
 //! I/O to do (`Effect`s). A decision is not shown as made until the store says it is written; keys that
 //! would decide again meanwhile are refused with a word.
 
-use super::action::Action;
-use super::keymap::Key;
 use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg};
 use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
+use crate::tui::action::Action;
+use crate::tui::keymap::Key;
 
 mod guidelines;
 use guidelines::{guidelines_action, guidelines_row_at, guidelines_row_of, guidelines_top, search_prompt};

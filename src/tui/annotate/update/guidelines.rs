@@ -3,9 +3,9 @@
 
 use super::{close_overlay, edit};
 use crate::tui::action::Action;
+use crate::tui::annotate::msg::Effect;
+use crate::tui::annotate::state::{App, Message, Mode};
 use crate::tui::keymap::Key;
-use crate::tui::msg::Effect;
-use crate::tui::state::{App, Message, Mode};
 
 pub(super) fn search_prompt(app: &mut App, key: Key, scroll: usize, query: String) -> Vec<Effect> {
     match key {

@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::fg;
+use crate::tui::annotate::state::{App, Mode, Tally};
 use crate::tui::keymap::KeyMode;
-use crate::tui::state::{App, Mode, Tally};
 use crate::tui::text::one_line;
 
 /// A bordered box over `area`, `width` and `height` at most, centred.
@@ -203,7 +203,7 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
                 r.changed_predictions
             )));
         }
-        None if app.model.activity == crate::tui::msg::ModelActivity::Retraining => {
+        None if app.model.activity == crate::tui::annotate::msg::ModelActivity::Retraining => {
             lines.push(Line::from("The model is retraining on your labels in the background..."));
         }
         None => lines.push(Line::from(match &app.not_retrained {

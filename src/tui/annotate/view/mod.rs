@@ -11,9 +11,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::msg::ModelActivity;
-use super::state::{App, Mode};
-use super::text::one_line;
+use crate::tui::annotate::msg::ModelActivity;
+use crate::tui::annotate::state::{App, Mode};
+use crate::tui::text::one_line;
 
 /// The smallest screen margin draws on.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
@@ -177,7 +177,7 @@ fn footer_line(app: &App, width: u16) -> Line<'static> {
         }
         mode => {
             let key_mode = mode.key_mode();
-            if key_mode == super::keymap::KeyMode::Item && app.card().is_some() {
+            if key_mode == crate::tui::keymap::KeyMode::Item && app.card().is_some() {
                 let n = app.config.labels.len().min(9);
                 push(format!("1-{n}"), if app.config.multi_label { "toggle label" } else { "label" });
             }
@@ -185,18 +185,20 @@ fn footer_line(app: &App, width: u16) -> Line<'static> {
                 let Some(first) = keys.first() else { continue };
                 if matches!(
                     action,
-                    super::action::Action::ScrollUp
-                        | super::action::Action::PageUp
-                        | super::action::Action::PageDown
-                        | super::action::Action::ToggleSimilar
+                    crate::tui::action::Action::ScrollUp
+                        | crate::tui::action::Action::PageUp
+                        | crate::tui::action::Action::PageDown
+                        | crate::tui::action::Action::ToggleSimilar
                 ) {
                     continue;
                 }
-                if action == super::action::Action::Reject && (app.config.labels.len() != 2 || app.config.multi_label) {
+                if action == crate::tui::action::Action::Reject
+                    && (app.config.labels.len() != 2 || app.config.multi_label)
+                {
                     continue;
                 }
                 // Reveal only where there is something this person may reveal.
-                if action == super::action::Action::Reveal
+                if action == crate::tui::action::Action::Reveal
                     && !(app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed))
                 {
                     continue;

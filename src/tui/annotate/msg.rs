@@ -2,9 +2,9 @@
 //! and the plain data that travels between them. No I/O here: workers fill these in from the store and
 //! the model.
 
-use super::keymap::Key;
 use crate::domain::DecisionAction;
 use crate::domain::people::PersonStats;
+use crate::tui::keymap::Key;
 
 /// One item to decide, as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,9 @@
 //! Every action through `update`, with the effects it asks for.
 
 use super::*;
-use crate::tui::fixtures::{self, T0, app, app_with, card, cards, config};
-use crate::tui::msg::{ModelInfo, RetrainOutcome};
-use crate::tui::state::{Mode, ScreenConfig};
+use crate::tui::annotate::fixtures::{self, T0, app, app_with, card, cards, config};
+use crate::tui::annotate::msg::{ModelInfo, RetrainOutcome};
+use crate::tui::annotate::state::{Mode, ScreenConfig};
 
 fn press(app: &mut App, key: &str) -> Vec<Effect> {
     update(app, Msg::Key(Key::parse(key).unwrap_or_else(|| panic!("{key}"))))
@@ -311,9 +311,9 @@ fn gold_items_count_toward_accuracy() {
 #[test]
 fn worker_news_updates_the_model_line_and_explanations() {
     let mut a = app();
-    let info = ModelInfo { activity: crate::tui::msg::ModelActivity::Retraining, ..a.model.clone() };
+    let info = ModelInfo { activity: crate::tui::annotate::msg::ModelActivity::Retraining, ..a.model.clone() };
     update(&mut a, Msg::Model(info));
-    assert_eq!(a.model.activity, crate::tui::msg::ModelActivity::Retraining);
+    assert_eq!(a.model.activity, crate::tui::annotate::msg::ModelActivity::Retraining);
     update(&mut a, Msg::Explained(Box::new(fixtures::explanation(1))));
     assert!(a.explanations.contains_key(&1));
     update(&mut a, Msg::Resize(100, 40));
@@ -353,8 +353,10 @@ fn guidelines_page_and_jump_to_the_next_match() {
 #[test]
 fn a_paragraph_taller_than_the_overlay_scrolls_a_row_at_a_time_to_its_end() {
     let long: String = (1..=600).map(|i| format!("w{i} ")).collect();
-    let guidelines =
-        crate::tui::state::Guidelines::from_markdown(&[("long.md".into(), format!("# Long\n\n{long}\n\nThe end.\n"))]);
+    let guidelines = crate::tui::annotate::state::Guidelines::from_markdown(&[(
+        "long.md".into(),
+        format!("# Long\n\n{long}\n\nThe end.\n"),
+    )]);
     // The smallest screen margin draws (60x16): ten rows of guidelines, 58 columns.
     let mut a = App::new(config(&["sport", "tech"], false), app().keymap, guidelines, (60, 16), T0);
     press(&mut a, "g");
@@ -437,7 +439,7 @@ fn an_expert_reveals_masked_data_and_others_are_told_they_cannot() {
 
 #[test]
 fn paging_through_reflowed_guidelines_skips_no_paragraph() {
-    use crate::tui::state::Guidelines;
+    use crate::tui::annotate::state::Guidelines;
     // Ten hard-wrapped paragraphs of about three rows each at 40 columns.
     let text: String = (1..=10)
         .map(|i| format!("Paragraph {i} starts here and goes on\nfor a while, wrapped by an editor at\nforty columns or so, then ends {i}.\n\n"))

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::keymap::{KeyMode, Keymap};
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
-use super::text::wrap;
 use crate::domain::DecisionAction;
 use crate::domain::guidelines::reflow;
 use crate::domain::people::PersonStats;
+use crate::tui::keymap::{KeyMode, Keymap};
+use crate::tui::text::wrap;
 
 /// A label as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]

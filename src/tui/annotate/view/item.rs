@@ -10,8 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{fg, label_color};
 use crate::domain::queue::Why;
-use crate::tui::msg::{Card, Explanation};
-use crate::tui::state::App;
+use crate::tui::annotate::msg::{Card, Explanation};
+use crate::tui::annotate::state::App;
 use crate::tui::text::{one_line, wrap};
 
 /// Draws the card on screen (or nothing if there is none).

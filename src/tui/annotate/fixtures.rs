@@ -1,10 +1,10 @@
 //! Test fixtures for the screen: a project's screen settings, cards and an app in a known state, with a
 //! fixed clock, so updates and snapshots are reproducible.
 
-use super::keymap::Keymap;
 use super::msg::{BatchLoaded, Card, CardPrediction, Explanation, ModelInfo, Msg, SimilarItem};
 use super::state::{App, Guidelines, LabelView, ScreenConfig};
 use super::update::update;
+use crate::tui::keymap::Keymap;
 
 pub const T0: i64 = 1_700_000_000_000;
 

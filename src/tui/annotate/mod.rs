@@ -1,0 +1,54 @@
+//! The annotation screen: the current item, the model's prediction and why, one key to decide. `state`
+//! holds what the screen knows, `update` (pure) turns messages into state changes and effects, `view`
+//! (pure) draws the state; `app::worker::annotate` carries out the effects.
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub mod msg;
+pub mod state;
+pub mod update;
+pub mod view;
+
+use crate::tui::Screen;
+use crate::tui::keymap::Key;
+use msg::{Effect, Msg};
+use state::App;
+
+impl Screen for App {
+    type Msg = Msg;
+    type Effect = Effect;
+
+    fn start(&mut self, size: (u16, u16), now_ms: i64) -> Vec<Effect> {
+        self.size = size;
+        self.start_session(now_ms);
+        vec![Effect::NextBatch]
+    }
+
+    fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        update::update(self, msg)
+    }
+
+    fn render(&self, frame: &mut ratatui::Frame) {
+        view::render(self, frame);
+    }
+
+    fn quitting(&self) -> bool {
+        self.quitting
+    }
+
+    fn key(key: Key) -> Msg {
+        Msg::Key(key)
+    }
+
+    fn resize(width: u16, height: u16) -> Msg {
+        Msg::Resize(width, height)
+    }
+
+    fn tick(now_ms: i64) -> Msg {
+        Msg::Tick(now_ms)
+    }
+
+    fn terminate() -> Msg {
+        Msg::Terminate
+    }
+}
