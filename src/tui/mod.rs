@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod keymap;
 pub mod text;
 pub mod triage;
+pub mod widgets;
 
 use std::io::{IsTerminal, Stdout};
 use std::sync::Arc;
@@ -80,6 +81,31 @@ pub trait Screen {
     fn tick(now_ms: i64) -> Self::Msg;
     /// SIGTERM, SIGHUP or a terminal that went away.
     fn terminate() -> Self::Msg;
+}
+
+/// The four messages every screen's `Msg` has for what the terminal tells it (`Key`, `Resize`, `Tick`,
+/// `Terminate`), as a [`Screen`] impl's constructors.
+macro_rules! terminal_messages {
+    ($msg:ident) => {
+        fn key(key: $crate::tui::keymap::Key) -> $msg {
+            $msg::Key(key)
+        }
+        fn resize(width: u16, height: u16) -> $msg {
+            $msg::Resize(width, height)
+        }
+        fn tick(now_ms: i64) -> $msg {
+            $msg::Tick(now_ms)
+        }
+        fn terminate() -> $msg {
+            $msg::Terminate
+        }
+    };
+}
+pub(crate) use terminal_messages;
+
+/// The effects of a quit: the first one tells the worker to stop (`quit`), any later one nothing.
+pub fn quit_once<E>(quitting: &mut bool, quit: E) -> Vec<E> {
+    if std::mem::replace(quitting, true) { Vec::new() } else { vec![quit] }
 }
 
 /// Runs a screen until the person quits (or a signal ends it). `dispatch` carries out effects;

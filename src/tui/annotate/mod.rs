@@ -10,7 +10,6 @@ pub mod update;
 pub mod view;
 
 use crate::tui::Screen;
-use crate::tui::keymap::Key;
 use msg::{Effect, Msg};
 use state::App;
 
@@ -36,19 +35,5 @@ impl Screen for App {
         self.quitting
     }
 
-    fn key(key: Key) -> Msg {
-        Msg::Key(key)
-    }
-
-    fn resize(width: u16, height: u16) -> Msg {
-        Msg::Resize(width, height)
-    }
-
-    fn tick(now_ms: i64) -> Msg {
-        Msg::Tick(now_ms)
-    }
-
-    fn terminate() -> Msg {
-        Msg::Terminate
-    }
+    crate::tui::terminal_messages!(Msg);
 }

@@ -9,14 +9,7 @@ use crate::domain::guidelines::reflow;
 use crate::domain::people::PersonStats;
 use crate::tui::keymap::{KeyMode, Keymap};
 use crate::tui::text::wrap;
-
-/// A label as the screen shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LabelView {
-    pub name: String,
-    pub display: String,
-    pub color: Option<String>,
-}
+pub use crate::tui::widgets::{LabelView, Message};
 
 /// The project's guidelines, as lines, with where each section starts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -211,13 +204,6 @@ pub struct App {
     /// This person's record over the whole project, as last read (the statistics ask for it).
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
     pub quitting: bool,
-}
-
-/// A line for the person: an error stays until the next key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub text: String,
-    pub error: bool,
 }
 
 /// Figures over a set of decisions.

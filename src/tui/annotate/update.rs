@@ -7,6 +7,7 @@ use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
 use crate::tui::action::Action;
 use crate::tui::keymap::Key;
+use crate::tui::widgets::prompt;
 
 mod guidelines;
 use guidelines::{guidelines_action, guidelines_row_at, guidelines_row_of, guidelines_top, search_prompt};
@@ -115,11 +116,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
-    if app.quitting {
-        return Vec::new();
-    }
-    app.quitting = true;
-    vec![Effect::Quit]
+    crate::tui::quit_once(&mut app.quitting, Effect::Quit)
 }
 
 fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
@@ -565,15 +562,9 @@ fn note_prompt(app: &mut App, key: Key, text: String) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Typing into a one-line field.
+/// Typing into a one-line field (the shared prompt's rules), by value.
 fn edit(mut text: String, key: Key) -> String {
-    match key {
-        Key::Backspace => {
-            text.pop();
-        }
-        Key::Char(c) if text.chars().count() < 500 => text.push(c),
-        _ => {}
-    }
+    prompt::edit(&mut text, key);
     text
 }
 

@@ -8,8 +8,8 @@ mod update;
 mod view;
 
 use super::Screen;
-use super::annotate::state::{LabelView, Message};
 use super::keymap::{Key, Keymap};
+use super::widgets::{LabelView, Message};
 
 pub use update::update;
 
@@ -204,19 +204,5 @@ impl Screen for TriageApp {
         self.quitting
     }
 
-    fn key(key: Key) -> TriageMsg {
-        TriageMsg::Key(key)
-    }
-
-    fn resize(width: u16, height: u16) -> TriageMsg {
-        TriageMsg::Resize(width, height)
-    }
-
-    fn tick(now_ms: i64) -> TriageMsg {
-        TriageMsg::Tick(now_ms)
-    }
-
-    fn terminate() -> TriageMsg {
-        TriageMsg::Terminate
-    }
+    crate::tui::terminal_messages!(TriageMsg);
 }

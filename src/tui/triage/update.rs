@@ -3,14 +3,12 @@
 
 use super::{Purpose, TriageApp, TriageEffect, TriageMode, TriageMsg};
 use crate::tui::action::Action;
-use crate::tui::annotate::state::Message;
 use crate::tui::keymap::{Key, KeyMode};
+use crate::tui::widgets::Message;
+use crate::tui::widgets::prompt::edit;
 
 /// Cases explained ahead of the one on screen (itself included).
 const EXPLAIN_AHEAD: usize = 3;
-
-/// Longest rationale or note typed on the screen.
-const MAX_TYPED: usize = 2000;
 
 pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
     match msg {
@@ -83,11 +81,7 @@ fn say(app: &mut TriageApp, text: String, error: bool) {
 }
 
 fn quit(app: &mut TriageApp) -> Vec<TriageEffect> {
-    if app.quitting {
-        return Vec::new();
-    }
-    app.quitting = true;
-    vec![TriageEffect::Quit]
+    crate::tui::quit_once(&mut app.quitting, TriageEffect::Quit)
 }
 
 fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
@@ -155,17 +149,6 @@ fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
                 Vec::new()
             }
         },
-    }
-}
-
-/// Typing: characters add, Backspace removes.
-fn edit(text: &mut String, key: Key) {
-    match key {
-        Key::Char(c) if text.chars().count() < MAX_TYPED => text.push(c),
-        Key::Backspace => {
-            text.pop();
-        }
-        _ => {}
     }
 }
 

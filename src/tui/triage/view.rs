@@ -11,6 +11,9 @@ use super::{TriageApp, TriageCard, TriageMode};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMode;
 use crate::tui::text::{columns, one_line, wrap};
+use crate::tui::widgets::footer::KeyHints;
+use crate::tui::widgets::layout::centred;
+use crate::tui::widgets::{help, style};
 
 /// Smaller than this, only a message fits.
 const MIN_SIZE: (u16, u16) = (60, 16);
@@ -86,37 +89,27 @@ fn render_help(app: &TriageApp, frame: &mut Frame, area: Rect) {
     let block = Block::default().borders(Borders::ALL).title(" keys ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let bold = Style::default().add_modifier(Modifier::BOLD);
-    let row = |keys: String, what: &str| {
-        Line::from(vec![Span::styled(format!("{:<19} ", one_line(&keys, 19)), bold), Span::raw(what.to_string())])
-    };
     let mut lines: Vec<Line> = app
         .keymap
         .bindings(KeyMode::Triage)
         .into_iter()
         .map(|(action, keys)| {
-            row(keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), action.description())
+            help::row(&keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), action.description())
         })
         .collect();
-    lines.push(row("1-9, label keys".into(), "choose the label, once a move asks for one"));
-    lines.push(row("Esc".into(), "cancel a move before it is made"));
+    lines.push(help::row("1-9, label keys", "choose the label, once a move asks for one"));
+    lines.push(help::row("Esc", "cancel a move before it is made"));
     lines.push(Line::default());
     let close: Vec<String> = app.keymap.keys(KeyMode::Help, Action::Close).iter().map(ToString::to_string).collect();
     lines.push(Line::from(format!(
         "{} closes this. Keys can be changed in keys.toml or margin.toml.",
         close.join(", ")
     )));
-    frame.render_widget(Paragraph::new(lines), inner);
+    help::render(frame, inner, lines, 0);
 }
 
 fn fg(app: &TriageApp, color: Color) -> Style {
-    if app.config.color { Style::default().fg(color) } else { Style::default() }
-}
-
-fn centred(frame: &mut Frame, area: Rect, text: &str) {
-    let [_, middle, _] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-    frame.render_widget(Paragraph::new(text.to_string()).centered(), middle);
+    style::fg(app.config.color, color)
 }
 
 fn header_line(app: &TriageApp, width: u16) -> Line<'static> {
@@ -205,27 +198,18 @@ fn render_case(app: &TriageApp, frame: &mut Frame, area: Rect, card: &TriageCard
 }
 
 fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
-    let key_style = Style::default().add_modifier(Modifier::BOLD);
-    let mut spans: Vec<Span> = Vec::new();
-    let push = |spans: &mut Vec<Span<'static>>, keys: String, what: String| {
-        spans.push(Span::styled(keys, key_style));
-        spans.push(Span::raw(format!(" {what}  ")));
-    };
+    let mut hints = KeyHints::new();
     match &app.mode {
         TriageMode::ChooseLabel(purpose) => {
-            spans.push(Span::raw(format!("{} a label's key (listed above)  ", purpose.prompt())));
-            push(&mut spans, "Esc".into(), "cancel".into());
+            hints.text(format!("{} a label's key (listed above)  ", purpose.prompt())).key("Esc", "cancel");
         }
         TriageMode::Rationale { label, text, .. } => {
             let name = app.config.labels.get(*label).map_or("", |l| l.display.as_str());
-            spans.push(Span::raw(format!("{name}, because: {}▏ ", one_line(text, 60))));
-            push(&mut spans, "Enter".into(), "done".into());
-            push(&mut spans, "Esc".into(), "cancel".into());
+            hints.text(format!("{name}, because: {}▏ ", one_line(text, 60))).key("Enter", "done").key("Esc", "cancel");
         }
         TriageMode::SendBackNote(text) => {
-            spans.push(Span::raw(format!("note for the annotators: {}▏ ", one_line(text, 50))));
-            push(&mut spans, "Enter".into(), "send back".into());
-            push(&mut spans, "Esc".into(), "cancel".into());
+            hints.text(format!("note for the annotators: {}▏ ", one_line(text, 50)));
+            hints.key("Enter", "send back").key("Esc", "cancel");
         }
         TriageMode::Loading | TriageMode::Browse | TriageMode::Help => {
             let revealable = app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed);
@@ -237,22 +221,12 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
                     continue;
                 }
                 if let Some(first) = keys.first() {
-                    push(&mut spans, first.to_string(), action.short().to_string());
+                    hints.key(first.to_string(), action.short());
                 }
             }
         }
     }
-    let mut used = 0;
-    let mut kept = Vec::new();
-    for span in spans {
-        let w = span.width();
-        if used + w > usize::from(width) {
-            break;
-        }
-        used += w;
-        kept.push(span);
-    }
-    Line::from(kept)
+    hints.line(width)
 }
 
 #[cfg(test)]

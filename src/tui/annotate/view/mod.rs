@@ -6,14 +6,18 @@ mod item;
 mod overlay;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::tui::annotate::msg::ModelActivity;
 use crate::tui::annotate::state::{App, Mode};
+use crate::tui::keymap::KeyMode;
 use crate::tui::text::one_line;
+use crate::tui::widgets::footer::KeyHints;
+use crate::tui::widgets::layout::centred;
+use crate::tui::widgets::style;
 
 /// The smallest screen margin draws on.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
@@ -65,42 +69,13 @@ fn done_text(app: &App) -> String {
     )
 }
 
-fn centred(frame: &mut Frame, area: Rect, text: &str) {
-    let [_, middle, _] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(3), Constraint::Fill(1)]).areas(area);
-    frame
-        .render_widget(Paragraph::new(text.to_string()).centered().wrap(ratatui::widgets::Wrap { trim: true }), middle);
-}
-
 /// Style helpers that honour NO_COLOR (no colour at all, only bold, reverse and underline).
 pub(super) fn fg(app: &App, color: Color) -> Style {
-    if app.config.color { Style::default().fg(color) } else { Style::default() }
+    style::fg(app.config.color, color)
 }
 
 pub(super) fn label_color(app: &App, k: usize) -> Color {
-    let name = app.config.labels.get(k).and_then(|l| l.color.as_deref()).unwrap_or("white");
-    match name {
-        "black" => Color::Black,
-        "red" => Color::Red,
-        "green" => Color::Green,
-        "yellow" => Color::Yellow,
-        "blue" => Color::Blue,
-        "magenta" => Color::Magenta,
-        "cyan" => Color::Cyan,
-        "gray" => Color::Gray,
-        "dark-gray" => Color::DarkGray,
-        "light-red" => Color::LightRed,
-        "light-green" => Color::LightGreen,
-        "light-yellow" => Color::LightYellow,
-        "light-blue" => Color::LightBlue,
-        "light-magenta" => Color::LightMagenta,
-        "light-cyan" => Color::LightCyan,
-        hex if hex.len() == 7 && hex.starts_with('#') => {
-            let v = u32::from_str_radix(&hex[1..], 16).unwrap_or(0xffffff);
-            Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8)
-        }
-        _ => Color::White,
-    }
+    style::label_color(app.config.labels.get(k).and_then(|l| l.color.as_deref()))
 }
 
 fn header_line(app: &App, width: u16) -> Line<'static> {
@@ -151,74 +126,46 @@ fn progress_line(app: &App, width: u16) -> Line<'static> {
 }
 
 fn footer_line(app: &App, width: u16) -> Line<'static> {
-    let key_style = Style::default().add_modifier(Modifier::BOLD);
-    let mut spans = Vec::new();
-    let mut push = |keys: String, what: &str| {
-        spans.push(Span::styled(keys, key_style));
-        spans.push(Span::raw(format!(" {what}  ")));
-    };
+    use crate::tui::action::Action;
+    let mut hints = KeyHints::new();
     match &app.mode {
         Mode::Escalate { typed: None } => {
-            push("1-9".into(), "reason");
-            push("t".into(), "type one");
-            push("Esc".into(), "cancel");
+            hints.key("1-9", "reason").key("t", "type one").key("Esc", "cancel");
         }
         Mode::Escalate { typed: Some(_) } | Mode::Note { .. } => {
-            push("Enter".into(), "done");
-            push("Esc".into(), "cancel");
+            hints.key("Enter", "done").key("Esc", "cancel");
         }
         Mode::OverrideReason(_) => {
-            push("1-9".into(), "reason");
-            push("Esc".into(), "skip the question");
+            hints.key("1-9", "reason").key("Esc", "skip the question");
         }
         Mode::Guidelines { typing: true, .. } => {
-            push("Enter".into(), "find");
-            push("Esc".into(), "cancel");
+            hints.key("Enter", "find").key("Esc", "cancel");
         }
         mode => {
             let key_mode = mode.key_mode();
-            if key_mode == crate::tui::keymap::KeyMode::Item && app.card().is_some() {
+            if key_mode == KeyMode::Item && app.card().is_some() {
                 let n = app.config.labels.len().min(9);
-                push(format!("1-{n}"), if app.config.multi_label { "toggle label" } else { "label" });
+                hints.key(format!("1-{n}"), if app.config.multi_label { "toggle label" } else { "label" });
             }
             for (action, keys) in app.keymap.bindings(key_mode) {
                 let Some(first) = keys.first() else { continue };
-                if matches!(
-                    action,
-                    crate::tui::action::Action::ScrollUp
-                        | crate::tui::action::Action::PageUp
-                        | crate::tui::action::Action::PageDown
-                        | crate::tui::action::Action::ToggleSimilar
-                ) {
+                if matches!(action, Action::ScrollUp | Action::PageUp | Action::PageDown | Action::ToggleSimilar) {
                     continue;
                 }
-                if action == crate::tui::action::Action::Reject
-                    && (app.config.labels.len() != 2 || app.config.multi_label)
-                {
+                if action == Action::Reject && (app.config.labels.len() != 2 || app.config.multi_label) {
                     continue;
                 }
                 // Reveal only where there is something this person may reveal.
-                if action == crate::tui::action::Action::Reveal
+                if action == Action::Reveal
                     && !(app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed))
                 {
                     continue;
                 }
-                push(first.to_string(), action.short());
+                hints.key(first.to_string(), action.short());
             }
         }
     }
-    // Cut to the width at a whole entry.
-    let mut used = 0;
-    let mut kept = Vec::new();
-    for pair in spans.chunks(2) {
-        let w: usize = pair.iter().map(|s| s.width()).sum();
-        if used + w > usize::from(width) {
-            break;
-        }
-        used += w;
-        kept.extend(pair.iter().cloned());
-    }
-    Line::from(kept)
+    hints.line(width)
 }
 
 #[cfg(test)]

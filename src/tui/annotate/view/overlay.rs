@@ -5,28 +5,17 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::fg;
 use crate::tui::annotate::state::{App, Mode, Tally};
 use crate::tui::keymap::KeyMode;
 use crate::tui::text::one_line;
-
-/// A bordered box over `area`, `width` and `height` at most, centred.
-fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).title(format!(" {title} "));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
-}
+use crate::tui::widgets::help;
+use crate::tui::widgets::layout::popup;
 
 pub fn help(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let inner = popup(frame, area, 90, area.height, "keys");
-    let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
     // The triage screen's keys are for experts, on their own screen (its footer lists them).
     for mode in KeyMode::ALL.into_iter().filter(|m| *m != KeyMode::Triage) {
@@ -34,24 +23,20 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
         if bindings.is_empty() {
             continue;
         }
-        lines.push(Line::from(Span::styled(format!("{} mode", mode.name()), bold.add_modifier(Modifier::UNDERLINED))));
+        lines.push(help::heading(&format!("{} mode", mode.name())));
         if mode == KeyMode::Item {
             let what = if app.config.multi_label { "toggle that label (Enter confirms)" } else { "choose that label" };
-            lines.push(Line::from(vec![Span::styled(format!("{:<20}", "1-9, label keys"), bold), Span::raw(what)]));
+            lines.push(help::row("1-9, label keys", what));
         }
         for (action, keys) in bindings {
             let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:<19} ", keys.join(", ")), bold),
-                Span::raw(action.description()),
-            ]));
+            lines.push(help::row(&keys.join(", "), action.description()));
         }
         lines.push(Line::default());
     }
     lines.push(Line::from("Prompts: digits choose a reason, Esc cancels (an override question's Esc is recorded)."));
     lines.push(Line::from("Keys can be changed in ~/.config/margin/keys.toml or under [keys] in margin.toml."));
-    let scroll = scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    help::render(frame, inner, lines, scroll);
 }
 
 pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query: &str, typing: bool) {
