@@ -166,44 +166,69 @@ pub struct App {
     pub mode: Mode,
     /// The mode to go back to when an overlay (help, guidelines, stats) closes.
     pub under: Option<Box<Mode>>,
-
-    pub cards: Vec<Card>,
-    pub position: usize,
-    pub batch_id: i64,
-    pub batch_cold_start: bool,
-    pub pool_left: u64,
-    pub shown_at_ms: i64,
+    /// The batch on the screen and where the person is in it.
+    pub batch: BatchOnScreen,
     /// Multi-label: the labels toggled on for the current card.
     pub selected: Vec<bool>,
     pub note: Option<String>,
     pub scroll: usize,
     pub show_explanation: bool,
     pub show_similar: bool,
+    /// What the model says: its version, explanations, the retrain after the batch.
+    pub model: ModelPane,
+    /// Writes the worker has not confirmed yet.
+    pub work: WorkInFlight,
+    pub message: Option<Message>,
+    /// This session so far.
+    pub session: Session,
+    pub quitting: bool,
+}
+
+/// The batch on the screen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchOnScreen {
+    pub cards: Vec<Card>,
+    pub position: usize,
+    pub id: i64,
+    pub cold_start: bool,
+    pub pool_left: u64,
+    pub shown_at_ms: i64,
+}
+
+/// What the model says, as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelPane {
+    pub info: ModelInfo,
     pub explanations: HashMap<i64, Explanation>,
     /// Why no explanation will come (shown instead of "explaining..."), if none will.
     pub no_explanations: Option<String>,
+    /// The model's accuracy when the batch started, and what the retrain after it changed.
+    pub before_batch: Option<f64>,
+    pub retrain: Option<RetrainOutcome>,
+    /// Why no retrain follows this batch, when the worker says none does.
+    pub not_retrained: Option<String>,
+}
 
+/// Writes the worker has been asked for and has not confirmed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WorkInFlight {
     /// The item whose decision is being written; nothing else is decided until it is.
     pub saving: Option<i64>,
     /// What that decision will add to the history once written.
     pub pending_done: Option<Done>,
     /// An undo is being written.
     pub undoing: bool,
-    pub message: Option<Message>,
+}
 
+/// This session: its decisions and breaks, and the person's record over the whole project.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Session {
     pub history: Vec<Done>,
     pub undos: u64,
-    pub session_started_ms: i64,
+    pub started_ms: i64,
     pub last_break_ms: i64,
-    pub model: ModelInfo,
-    /// The model version and accuracy when the batch started, and what the retrain after it changed.
-    pub batch_model_before: Option<f64>,
-    pub retrain: Option<RetrainOutcome>,
-    /// Why no retrain follows this batch, when the worker says none does.
-    pub not_retrained: Option<String>,
-    /// This person's record over the whole project, as last read (the statistics ask for it).
+    /// As last read (the statistics ask for it).
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
-    pub quitting: bool,
 }
 
 /// Figures over a set of decisions.
@@ -253,32 +278,16 @@ impl App {
             now_ms,
             mode: Mode::Loading,
             under: None,
-            cards: Vec::new(),
-            position: 0,
-            batch_id: 0,
-            batch_cold_start: false,
-            pool_left: 0,
-            shown_at_ms: now_ms,
+            batch: BatchOnScreen { shown_at_ms: now_ms, ..BatchOnScreen::default() },
             selected: vec![false; labels],
             note: None,
             scroll: 0,
             show_explanation: true,
             show_similar: false,
-            explanations: HashMap::new(),
-            no_explanations: None,
-            saving: None,
-            pending_done: None,
-            undoing: false,
+            model: ModelPane::default(),
+            work: WorkInFlight::default(),
             message: None,
-            history: Vec::new(),
-            undos: 0,
-            session_started_ms: now_ms,
-            last_break_ms: now_ms,
-            model: ModelInfo::default(),
-            batch_model_before: None,
-            retrain: None,
-            not_retrained: None,
-            all_time: None,
+            session: Session { started_ms: now_ms, last_break_ms: now_ms, ..Session::default() },
             quitting: false,
         }
     }
@@ -286,16 +295,16 @@ impl App {
     /// Sets the clock at the start of the session.
     pub fn start_session(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
-        self.session_started_ms = now_ms;
-        self.last_break_ms = now_ms;
-        self.shown_at_ms = now_ms;
+        self.session.started_ms = now_ms;
+        self.session.last_break_ms = now_ms;
+        self.batch.shown_at_ms = now_ms;
     }
 
     /// The card on screen, if any.
     pub fn card(&self) -> Option<&Card> {
         match self.mode {
             Mode::Loading | Mode::Done | Mode::Summary | Mode::Break => None,
-            _ => self.cards.get(self.position),
+            _ => self.batch.cards.get(self.batch.position),
         }
     }
 
@@ -310,17 +319,17 @@ impl App {
 
     /// Decisions of the current batch.
     pub fn batch_tally(&self) -> Tally {
-        Tally::of(self.history.iter().filter(|d| d.batch_id == self.batch_id))
+        Tally::of(self.session.history.iter().filter(|d| d.batch_id == self.batch.id))
     }
 
     pub fn session_tally(&self) -> Tally {
-        Tally::of(self.history.iter())
+        Tally::of(self.session.history.iter())
     }
 
     /// Decisions per hour this session.
     pub fn pace_per_hour(&self) -> Option<f64> {
-        let elapsed = (self.now_ms - self.session_started_ms) as f64 / 3_600_000.0;
-        let n = self.history.len() + self.undos as usize;
+        let elapsed = (self.now_ms - self.session.started_ms) as f64 / 3_600_000.0;
+        let n = self.session.history.len() + self.session.undos as usize;
         (n >= 2 && elapsed > 0.0).then(|| n as f64 / elapsed)
     }
 }

@@ -45,8 +45,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Recorded { item_id, decision_id } => recorded(app, item_id, decision_id),
         Msg::RecordFailed { item_id, error } => {
-            if app.saving == Some(item_id) {
-                app.saving = None;
+            if app.work.saving == Some(item_id) {
+                app.work.saving = None;
             }
             app.message =
                 Some(Message { text: format!("Not saved: {error}. The item stays; try again."), error: true });
@@ -54,12 +54,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Undone { undone, card } => undone_msg(app, undone, *card),
         Msg::UndoFailed(error) => {
-            app.undoing = false;
+            app.work.undoing = false;
             app.message = Some(Message { text: format!("Undo failed: {error}"), error: true });
             Vec::new()
         }
         Msg::Revealed { item_id, text } => {
-            if let Some(card) = app.cards.iter_mut().find(|c| c.item_id == item_id) {
+            if let Some(card) = app.batch.cards.iter_mut().find(|c| c.item_id == item_id) {
                 card.text = text;
                 card.revealed = true;
             }
@@ -70,28 +70,28 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Explained(e) => {
-            app.no_explanations = None;
-            app.explanations.insert(e.item_id, *e);
+            app.model.no_explanations = None;
+            app.model.explanations.insert(e.item_id, *e);
             Vec::new()
         }
         Msg::NoExplanations(why) => {
-            app.no_explanations = Some(why);
+            app.model.no_explanations = Some(why);
             Vec::new()
         }
         Msg::Model(info) => {
-            app.model = info;
+            app.model.info = info;
             Vec::new()
         }
         Msg::AllTime(record) => {
-            app.all_time = Some(record);
+            app.session.all_time = Some(record);
             Vec::new()
         }
         Msg::Retrained(outcome) => {
-            app.model.cv_accuracy = outcome.after;
-            app.model.version = Some(outcome.version);
-            app.model.activity = ModelActivity::Idle;
-            if outcome.after_batch == app.batch_id {
-                app.retrain = Some(outcome);
+            app.model.info.cv_accuracy = outcome.after;
+            app.model.info.version = Some(outcome.version);
+            app.model.info.activity = ModelActivity::Idle;
+            if outcome.after_batch == app.batch.id {
+                app.model.retrain = Some(outcome);
             } else {
                 // It finished after the next batch began: say so now, not on that batch's summary.
                 let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
@@ -106,8 +106,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::NotRetrained { after_batch, why } => {
-            if after_batch == app.batch_id {
-                app.not_retrained = Some(why);
+            if after_batch == app.batch.id {
+                app.model.not_retrained = Some(why);
             }
             Vec::new()
         }
@@ -120,62 +120,63 @@ fn quit(app: &mut App) -> Vec<Effect> {
 }
 
 fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
-    app.pool_left = batch.pool_left;
+    app.batch.pool_left = batch.pool_left;
     if batch.cards.is_empty() {
         app.mode = Mode::Done;
-        app.cards.clear();
-        app.position = 0;
+        app.batch.cards.clear();
+        app.batch.position = 0;
         return Vec::new();
     }
-    app.cards = batch.cards;
-    app.position = 0;
-    app.batch_id = batch.batch_id;
-    app.batch_cold_start = batch.cold_start;
-    app.batch_model_before = app.model.cv_accuracy;
-    app.retrain = None;
-    app.not_retrained = None;
+    app.batch.cards = batch.cards;
+    app.batch.position = 0;
+    app.batch.id = batch.batch_id;
+    app.batch.cold_start = batch.cold_start;
+    app.model.before_batch = app.model.info.cv_accuracy;
+    app.model.retrain = None;
+    app.model.not_retrained = None;
     app.mode = Mode::Item;
     show_card(app)
 }
 
 /// Starts showing the card at `position`: resets per-card state and asks for explanations ahead.
 fn show_card(app: &mut App) -> Vec<Effect> {
-    app.shown_at_ms = app.now_ms;
+    app.batch.shown_at_ms = app.now_ms;
     app.scroll = 0;
     app.selected = vec![false; app.config.labels.len()];
     let wanted: Vec<i64> = app
+        .batch
         .cards
         .iter()
-        .skip(app.position)
+        .skip(app.batch.position)
         .take(EXPLAIN_AHEAD)
-        .filter(|c| c.prediction.is_some() && !app.explanations.contains_key(&c.item_id))
+        .filter(|c| c.prediction.is_some() && !app.model.explanations.contains_key(&c.item_id))
         .map(|c| c.item_id)
         .collect();
     if wanted.is_empty() { Vec::new() } else { vec![Effect::Explain(wanted)] }
 }
 
 fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
-    if app.saving != Some(item_id) {
+    if app.work.saving != Some(item_id) {
         return Vec::new();
     }
-    app.saving = None;
-    let Some(card) = app.cards.get(app.position).cloned() else { return Vec::new() };
-    let pending = app.pending_done.take();
+    app.work.saving = None;
+    let Some(card) = app.batch.cards.get(app.batch.position).cloned() else { return Vec::new() };
+    let pending = app.work.pending_done.take();
     if let Some(mut done) = pending {
         done.decision_id = decision_id;
         done.card = card;
-        app.history.push(done);
+        app.session.history.push(done);
     }
     app.note = None;
-    app.position += 1;
-    app.explanations.retain(|id, _| *id != item_id);
-    if app.position >= app.cards.len() {
+    app.batch.position += 1;
+    app.model.explanations.retain(|id, _| *id != item_id);
+    if app.batch.position >= app.batch.cards.len() {
         app.mode = Mode::Summary;
         // The worker says afresh why no retrain follows (after an undo, the batch ends again).
-        app.not_retrained = None;
-        return vec![Effect::BatchDone { batch_id: app.batch_id }];
+        app.model.not_retrained = None;
+        return vec![Effect::BatchDone { batch_id: app.batch.id }];
     }
-    if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {
+    if app.config.break_after_ms > 0 && app.now_ms - app.session.last_break_ms >= app.config.break_after_ms {
         app.mode = Mode::Break;
         return show_card(app);
     }
@@ -184,18 +185,19 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
 }
 
 fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
-    app.undoing = false;
-    app.undos += 1;
-    if let Some(i) = app.history.iter().rposition(|d| d.decision_id == undone) {
-        app.history.remove(i);
+    app.work.undoing = false;
+    app.session.undos += 1;
+    if let Some(i) = app.session.history.iter().rposition(|d| d.decision_id == undone) {
+        app.session.history.remove(i);
     }
     // The card goes back on screen: in place if it belongs to the batch on screen, else in front of it.
-    if app.position > 0 && app.cards.get(app.position - 1).is_some_and(|c| c.item_id == card.item_id) {
-        app.position -= 1;
+    if app.batch.position > 0 && app.batch.cards.get(app.batch.position - 1).is_some_and(|c| c.item_id == card.item_id)
+    {
+        app.batch.position -= 1;
     } else {
-        let at = app.position.min(app.cards.len());
-        app.cards.insert(at, card);
-        app.position = at;
+        let at = app.batch.position.min(app.batch.cards.len());
+        app.batch.cards.insert(at, card);
+        app.batch.position = at;
     }
     app.mode = Mode::Item;
     app.message = Some(Message { text: "Undone: decide this item again.".into(), error: false });
@@ -203,7 +205,7 @@ fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
 }
 
 fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
-    if !matches!(app.message, Some(Message { error: false, .. })) || app.saving.is_none() {
+    if !matches!(app.message, Some(Message { error: false, .. })) || app.work.saving.is_none() {
         app.message = None;
     }
     let mode = app.mode.clone();
@@ -240,8 +242,8 @@ fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
             Vec::new()
         }
         (Mode::Summary, Some(Action::Continue)) => {
-            app.last_break_ms = app.now_ms.max(app.last_break_ms);
-            if app.config.break_after_ms > 0 && app.now_ms - app.last_break_ms >= app.config.break_after_ms {
+            app.session.last_break_ms = app.now_ms.max(app.session.last_break_ms);
+            if app.config.break_after_ms > 0 && app.now_ms - app.session.last_break_ms >= app.config.break_after_ms {
                 app.mode = Mode::Break;
                 return Vec::new();
             }
@@ -249,8 +251,8 @@ fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
             vec![Effect::NextBatch]
         }
         (Mode::Break, Some(Action::Continue)) => {
-            app.last_break_ms = app.now_ms;
-            if app.position >= app.cards.len() {
+            app.session.last_break_ms = app.now_ms;
+            if app.batch.position >= app.batch.cards.len() {
                 app.mode = Mode::Loading;
                 vec![Effect::NextBatch]
             } else {
@@ -280,7 +282,7 @@ fn item_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Stats => {
             open_overlay(app, Mode::Stats);
             // Read afresh each time: the numbers move with every decision, this person's and others'.
-            app.all_time = None;
+            app.session.all_time = None;
             return vec![Effect::LoadAllTime];
         }
         Action::Guidelines => {
@@ -346,7 +348,7 @@ fn reveal(app: &mut App) -> Vec<Effect> {
 }
 
 fn can_decide(app: &mut App) -> bool {
-    if app.saving.is_some() || app.undoing {
+    if app.work.saving.is_some() || app.work.undoing {
         app.message = Some(Message { text: "Saving the last decision...".into(), error: false });
         return false;
     }
@@ -447,7 +449,7 @@ fn request(
         labels,
         reason,
         note: app.note.clone(),
-        time_spent_ms: (app.now_ms - app.shown_at_ms).max(0),
+        time_spent_ms: (app.now_ms - app.batch.shown_at_ms).max(0),
         model,
         undoes: None,
     })
@@ -463,7 +465,7 @@ fn decide(app: &mut App, action: DecisionAction, labels: Option<Vec<String>>, re
 
 /// Hands a decision to the worker and remembers what it will mean once written.
 fn send(app: &mut App, request: DecisionRequest) -> Vec<Effect> {
-    let Some(card) = app.cards.get(app.position).cloned() else { return Vec::new() };
+    let Some(card) = app.batch.cards.get(app.batch.position).cloned() else { return Vec::new() };
     let agreed = match (&request.model, &request.labels) {
         (Some((_, predicted, _)), Some(chosen)) => Some(predicted == chosen),
         _ => None,
@@ -480,31 +482,31 @@ fn send(app: &mut App, request: DecisionRequest) -> Vec<Effect> {
         }
         _ => None,
     };
-    app.pending_done = Some(Done {
+    app.work.pending_done = Some(Done {
         decision_id: 0,
         card,
-        batch_id: app.batch_id,
+        batch_id: app.batch.id,
         action: request.action,
         agreed,
         confident_override,
         gold_right,
         time_spent_ms: request.time_spent_ms,
     });
-    app.saving = Some(request.item_id);
+    app.work.saving = Some(request.item_id);
     app.mode = Mode::Item;
     vec![Effect::Record(request)]
 }
 
 fn undo(app: &mut App) -> Vec<Effect> {
-    if app.saving.is_some() || app.undoing {
+    if app.work.saving.is_some() || app.work.undoing {
         app.message = Some(Message { text: "Saving the last decision...".into(), error: false });
         return Vec::new();
     }
-    let Some(last) = app.history.last() else {
+    let Some(last) = app.session.history.last() else {
         app.message = Some(Message { text: "Nothing to undo in this session.".into(), error: false });
         return Vec::new();
     };
-    app.undoing = true;
+    app.work.undoing = true;
     vec![Effect::Undo { decision_id: last.decision_id, card: Box::new(last.card.clone()) }]
 }
 

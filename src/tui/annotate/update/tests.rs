@@ -24,7 +24,7 @@ fn recorded(effects: &[Effect]) -> &DecisionRequest {
 
 /// Confirms the decision in flight, as the store worker would.
 fn saved(app: &mut App, decision_id: i64) -> Vec<Effect> {
-    let item_id = app.saving.expect("a decision in flight");
+    let item_id = app.work.saving.expect("a decision in flight");
     update(app, Msg::Recorded { item_id, decision_id })
 }
 
@@ -51,9 +51,9 @@ fn accept_records_the_prediction_and_the_next_card_shows_only_once_it_is_saved()
     assert!(press(&mut a, "a").is_empty(), "no second decision while one is being written");
     saved(&mut a, 41);
     assert_eq!(a.card().unwrap().item_id, 2);
-    assert_eq!(a.history.len(), 1);
-    assert_eq!(a.history[0].decision_id, 41);
-    assert_eq!(a.history[0].agreed, Some(true));
+    assert_eq!(a.session.history.len(), 1);
+    assert_eq!(a.session.history[0].decision_id, 41);
+    assert_eq!(a.session.history[0].agreed, Some(true));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn a_failed_write_keeps_the_item_and_says_so() {
     press(&mut a, "a");
     update(&mut a, Msg::RecordFailed { item_id: 1, error: "database is locked".into() });
     assert_eq!(a.card().unwrap().item_id, 1);
-    assert!(a.saving.is_none() && a.history.is_empty());
+    assert!(a.work.saving.is_none() && a.session.history.is_empty());
     let m = a.message.clone().unwrap();
     assert!(m.error && m.text.contains("database is locked"), "{m:?}");
     assert_eq!(recorded(&press(&mut a, "a")).item_id, 1, "the person can try again");
@@ -79,7 +79,7 @@ fn a_digit_chooses_a_label_and_overriding_a_confident_prediction_asks_why() {
     assert_eq!(r.labels, Some(vec!["sport".into()]));
     assert_eq!(r.reason.as_deref(), Some("guideline edge case"));
     saved(&mut a, 1);
-    assert!(a.history[0].confident_override);
+    assert!(a.session.history[0].confident_override);
     // Card 2 is sport at 60%: a correction without a question.
     let r = recorded(&press(&mut a, "3")).clone();
     assert_eq!((r.action, r.reason.clone()), (DecisionAction::Correct, None));
@@ -165,8 +165,8 @@ fn undo_goes_back_through_the_session_one_decision_at_a_time() {
     assert!(matches!(&effects[..], [Effect::Undo { decision_id: 10, .. }]));
     update(&mut a, Msg::Undone { undone: 10, card: Box::new(cards()[0].clone()) });
     assert_eq!(a.card().unwrap().item_id, 1);
-    assert!(a.history.is_empty());
-    assert_eq!(a.undos, 2);
+    assert!(a.session.history.is_empty());
+    assert_eq!(a.session.undos, 2);
     assert!(press(&mut a, "u").is_empty());
     assert!(a.message.as_ref().unwrap().text.contains("Nothing to undo"));
 }
@@ -178,7 +178,7 @@ fn the_end_of_a_batch_shows_its_summary_and_asks_for_a_retrain_then_enter_serves
         press(&mut a, key);
         let effects = saved(&mut a, i as i64 + 1);
         if i == 2 {
-            assert_eq!(effects, vec![Effect::BatchDone { batch_id: a.batch_id }]);
+            assert_eq!(effects, vec![Effect::BatchDone { batch_id: a.batch.id }]);
         }
     }
     assert_eq!(a.mode, Mode::Summary);
@@ -192,16 +192,16 @@ fn the_end_of_a_batch_shows_its_summary_and_asks_for_a_retrain_then_enter_serves
         changed_predictions: 12,
     };
     // A retrain started by an earlier batch is news, not this batch's result.
-    let batch = a.batch_id;
+    let batch = a.batch.id;
     update(&mut a, Msg::Retrained(outcome(batch - 1)));
-    assert_eq!((a.model.version, a.retrain.is_none()), (Some(5), true));
+    assert_eq!((a.model.info.version, a.model.retrain.is_none()), (Some(5), true));
     assert!(
         a.message.as_ref().is_some_and(|m| m.text == "Model v5 is ready (cross-validated accuracy 87.0% -> 90.0%).")
     );
     update(&mut a, Msg::NotRetrained { after_batch: batch - 1, why: "old".into() });
-    assert_eq!(a.not_retrained, None);
+    assert_eq!(a.model.not_retrained, None);
     update(&mut a, Msg::Retrained(outcome(batch)));
-    assert_eq!(a.retrain.as_ref().map(|r| r.version), Some(5));
+    assert_eq!(a.model.retrain.as_ref().map(|r| r.version), Some(5));
     assert_eq!(press(&mut a, "Enter"), vec![Effect::NextBatch]);
     assert_eq!(a.mode, Mode::Loading);
     update(&mut a, Msg::Batch(BatchLoaded::default()));
@@ -274,7 +274,7 @@ fn help_stats_and_toggles_open_and_close_over_the_item() {
     assert_eq!(press(&mut a, "Tab"), vec![Effect::LoadAllTime], "the statistics read the person's record");
     assert_eq!(a.mode, Mode::Stats);
     update(&mut a, Msg::AllTime(Ok(None)));
-    assert_eq!(a.all_time, Some(Ok(None)));
+    assert_eq!(a.session.all_time, Some(Ok(None)));
     press(&mut a, "Tab");
     assert_eq!(a.mode, Mode::Item);
     let (e, s) = (a.show_explanation, a.show_similar);
@@ -311,11 +311,11 @@ fn gold_items_count_toward_accuracy() {
 #[test]
 fn worker_news_updates_the_model_line_and_explanations() {
     let mut a = app();
-    let info = ModelInfo { activity: crate::tui::annotate::msg::ModelActivity::Retraining, ..a.model.clone() };
+    let info = ModelInfo { activity: crate::tui::annotate::msg::ModelActivity::Retraining, ..a.model.info.clone() };
     update(&mut a, Msg::Model(info));
-    assert_eq!(a.model.activity, crate::tui::annotate::msg::ModelActivity::Retraining);
+    assert_eq!(a.model.info.activity, crate::tui::annotate::msg::ModelActivity::Retraining);
     update(&mut a, Msg::Explained(Box::new(fixtures::explanation(1))));
-    assert!(a.explanations.contains_key(&1));
+    assert!(a.model.explanations.contains_key(&1));
     update(&mut a, Msg::Resize(100, 40));
     assert_eq!(a.size, (100, 40));
 }

@@ -17,7 +17,7 @@ use crate::tui::text::{one_line, wrap};
 /// Draws the card on screen (or nothing if there is none).
 pub fn render(app: &App, frame: &mut Frame, area: Rect, full: bool) {
     let Some(card) = app.card() else { return };
-    let explanation = app.explanations.get(&card.item_id);
+    let explanation = app.model.explanations.get(&card.item_id);
     let model_lines = model_lines(app, card, explanation, usize::from(area.width.saturating_sub(2)));
     let model_height = (model_lines.len() as u16 + if full { 2 } else { 1 }).min(area.height / 2);
     let [item_area, model_area] = Layout::vertical([Constraint::Min(3), Constraint::Length(model_height)]).areas(area);
@@ -155,7 +155,7 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
             }
             if let Some(hint) = explanation.and_then(|e| e.counterfactual.as_ref()) {
                 lines.push(Line::from(Span::styled(one_line(hint, width), fg(app, Color::Yellow))));
-            } else if let (None, Some(why)) = (explanation, &app.no_explanations) {
+            } else if let (None, Some(why)) = (explanation, &app.model.no_explanations) {
                 lines.push(Line::from(Span::styled(one_line(why, width), fg(app, Color::Yellow))));
             } else if explanation.is_none() {
                 lines.push(Line::from(Span::styled("explaining...", fg(app, Color::DarkGray))));
@@ -176,11 +176,11 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
             }
         }
     }
-    let mut about = match app.model.version {
+    let mut about = match app.model.info.version {
         Some(v) => format!("model v{v}"),
         None => "no model".into(),
     };
-    if let Some(a) = app.model.cv_accuracy {
+    if let Some(a) = app.model.info.cv_accuracy {
         about.push_str(&format!(" · cross-validated accuracy {:.1}%", a * 100.0));
     }
     lines.push(Line::from(Span::styled(one_line(&about, width), fg(app, Color::DarkGray))));

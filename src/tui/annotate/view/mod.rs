@@ -82,11 +82,11 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut spans = vec![Span::styled(" margin ", bold.add_modifier(Modifier::REVERSED))];
     spans.push(Span::raw(format!(" {} ", one_line(&app.config.project, 30))));
-    if !app.cards.is_empty() && !matches!(app.mode, Mode::Loading | Mode::Done) {
-        let of = app.cards.len();
-        let at = (app.position + 1).min(of);
-        let cold = if app.batch_cold_start { " (cold start)" } else { "" };
-        spans.push(Span::raw(format!("· batch {} · item {at}/{of}{cold} ", app.batch_id)));
+    if !app.batch.cards.is_empty() && !matches!(app.mode, Mode::Loading | Mode::Done) {
+        let of = app.batch.cards.len();
+        let at = (app.batch.position + 1).min(of);
+        let cold = if app.batch.cold_start { " (cold start)" } else { "" };
+        spans.push(Span::raw(format!("· batch {} · item {at}/{of}{cold} ", app.batch.id)));
     }
     let who = format!(" {} ", one_line(&app.config.annotator, 20));
     let used: usize = spans.iter().map(|s| s.width()).sum();
@@ -106,17 +106,17 @@ fn progress_line(app: &App, width: u16) -> Line<'static> {
     if let Some(pace) = app.pace_per_hour() {
         parts.push(format!("{pace:.0}/h"));
     }
-    parts.push(format!("{} left", app.pool_left.saturating_sub(app.position as u64)));
+    parts.push(format!("{} left", app.batch.pool_left.saturating_sub(app.batch.position as u64)));
     if t.gold > 0 {
         parts.push(format!("gold {}/{} right", t.gold_right, t.gold));
     }
-    let model = match (app.model.activity, app.model.version) {
+    let model = match (app.model.info.activity, app.model.info.version) {
         (ModelActivity::Retraining, _) => "model: retraining".to_string(),
         (_, Some(v)) => format!("model v{v}"),
         (_, None) => "no model yet".to_string(),
     };
     parts.push(model);
-    if app.saving.is_some() {
+    if app.work.saving.is_some() {
         parts.push("saving...".into());
     }
     if let Some(note) = &app.note {

@@ -116,9 +116,9 @@ pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = vec![Line::from(Span::styled("this session", bold))];
     lines.extend(tally_lines(app, &app.session_tally()).into_iter().map(Line::from));
     if let Some(p) = app.pace_per_hour() {
-        lines.push(Line::from(format!("pace: {p:.0} items per hour; undos: {}", app.undos)));
+        lines.push(Line::from(format!("pace: {p:.0} items per hour; undos: {}", app.session.undos)));
     }
-    lines.push(Line::from(format!("items left to label: {}", app.pool_left)));
+    lines.push(Line::from(format!("items left to label: {}", app.batch.pool_left)));
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("all your work on this project", bold)));
     lines.extend(all_time_lines(app).into_iter().map(Line::from));
@@ -129,7 +129,7 @@ pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
 /// the current model learned from them.
 fn all_time_lines(app: &App) -> Vec<String> {
     let share = |part: u64, whole: u64| format!("{part} of {whole} ({:.0}%)", 100.0 * part as f64 / whole as f64);
-    let p = match &app.all_time {
+    let p = match &app.session.all_time {
         None => return vec!["reading...".into()],
         Some(Err(e)) => return vec![format!("cannot read it: {e}")],
         Some(Ok(None)) => return vec!["nothing labelled yet".into()],
@@ -161,7 +161,7 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     if app.mode == Mode::Break {
         let inner = popup(frame, area, 64, 8, "time for a break");
-        let worked = (app.now_ms - app.last_break_ms) / 60_000;
+        let worked = (app.now_ms - app.session.last_break_ms) / 60_000;
         let lines = vec![
             Line::from(format!("You have been labelling for {worked} minutes.")),
             Line::from("A few minutes away from the screen keep your judgement sharp."),
@@ -171,10 +171,10 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     }
-    let inner = popup(frame, area, 72, 16, &format!("batch {} done", app.batch_id));
+    let inner = popup(frame, area, 72, 16, &format!("batch {} done", app.batch.id));
     let mut lines: Vec<Line> = tally_lines(app, &app.batch_tally()).into_iter().map(Line::from).collect();
     lines.push(Line::default());
-    match &app.retrain {
+    match &app.model.retrain {
         Some(r) => {
             let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
             lines.push(Line::from(format!(
@@ -188,10 +188,10 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
                 r.changed_predictions
             )));
         }
-        None if app.model.activity == crate::tui::annotate::msg::ModelActivity::Retraining => {
+        None if app.model.info.activity == crate::tui::annotate::msg::ModelActivity::Retraining => {
             lines.push(Line::from("The model is retraining on your labels in the background..."));
         }
-        None => lines.push(Line::from(match &app.not_retrained {
+        None => lines.push(Line::from(match &app.model.not_retrained {
             Some(why) => format!("No retrain after this batch: {why}."),
             None => "No retrain after this batch (not due yet).".to_string(),
         })),

@@ -71,10 +71,10 @@ fn batch_summary_with_what_the_retrain_changed() {
     let mut a = app();
     for (i, key) in ["a", "3", "s"].into_iter().enumerate() {
         press(&mut a, key);
-        let item_id = a.saving.unwrap();
+        let item_id = a.work.saving.unwrap();
         update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
     }
-    let after_batch = a.batch_id;
+    let after_batch = a.batch.id;
     update(
         &mut a,
         Msg::Retrained(RetrainOutcome {
@@ -93,12 +93,12 @@ fn batch_summary_says_why_no_retrain_follows() {
     let mut a = app();
     for (i, key) in ["a", "3", "s"].into_iter().enumerate() {
         press(&mut a, key);
-        let item_id = a.saving.unwrap();
+        let item_id = a.work.saving.unwrap();
         update(&mut a, Msg::Recorded { item_id, decision_id: i as i64 + 1 });
     }
     assert!(screen(&a, 80, 24).contains("not due yet"), "{}", screen(&a, 80, 24));
     let why = "3 of 20 decisions since the current model learned".to_string();
-    let after_batch = a.batch_id;
+    let after_batch = a.batch.id;
     update(&mut a, Msg::NotRetrained { after_batch, why });
     let s = screen(&a, 80, 24);
     assert!(s.contains("No retrain after this batch: 3 of 20 decisions since"), "{s}");
@@ -110,7 +110,7 @@ fn batch_summary_says_why_no_retrain_follows() {
             ..Default::default()
         }),
     );
-    assert_eq!(a.not_retrained, None, "a new batch forgets the last one's reason");
+    assert_eq!(a.model.not_retrained, None, "a new batch forgets the last one's reason");
 }
 
 #[test]
