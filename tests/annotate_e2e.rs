@@ -29,7 +29,8 @@ fn thirty_demo_items_labelled_through_the_real_screen_land_in_the_database() {
     let out = sandbox.ok(&["demo"]);
     assert!(out.contains("Run `margin demo` in a terminal"), "{out}");
     let config = sandbox.join("xdg-data/margin/demo/margin.toml");
-    let text = std::fs::read_to_string(&config).unwrap().replace("override_reason = 0.9", "override_reason = 0.0");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = common::with_settings(&text, &[("thresholds.override_reason", toml::Value::Float(0.0))]);
     std::fs::write(&config, text).unwrap();
 
     let mut command = sandbox.command(&["demo"]);

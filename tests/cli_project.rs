@@ -54,8 +54,8 @@ fn a_bad_setting_names_file_line_and_key() {
     let sandbox = Sandbox::new();
     let project = sandbox.project("p", "ham,spam");
     let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("batch_size = 20", "batch_size = 0");
-    std::fs::write(&path, &text).unwrap();
+    sandbox.set(&project, &[("sampling.batch_size", toml::Value::Integer(0))]);
+    let text = std::fs::read_to_string(&path).unwrap();
     let line = text.lines().position(|l| l.starts_with("batch_size")).unwrap() + 1;
     let stderr = sandbox.fails(&["status", "--project", &project]);
     assert!(

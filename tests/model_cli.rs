@@ -99,9 +99,7 @@ fn the_same_labels_and_seed_give_the_same_model() {
     let first = weights(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
     let second = weights(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
     assert_eq!(first, second, "same labels and seed, same weights");
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("seed = 7", "seed = 8");
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("model.seed", toml::Value::Integer(8))]);
     let third = weights(&sandbox.ok(&["train", "--reference", "--json", "--project", &project]));
     assert_ne!(first, third, "another seed, other weights");
 }
@@ -154,13 +152,10 @@ fn a_committee_adds_vote_entropy_and_kl_divergence() {
 fn old_model_files_are_pruned_but_their_records_stay() {
     let sandbox = Sandbox::new();
     let project = project_with_topics(&sandbox);
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("keep_versions = 3", "keep_versions = 1");
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("model.keep_versions", toml::Value::Integer(1))]);
     sandbox.ok(&["train", "--reference", "--project", &project]);
     // A different seed makes a different file, so pruning has something to delete.
-    let text = std::fs::read_to_string(&path).unwrap().replace("seed = 7", "seed = 8");
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("model.seed", toml::Value::Integer(8))]);
     sandbox.ok(&["train", "--reference", "--project", &project]);
     let files = std::fs::read_dir(format!("{project}/models")).unwrap().count();
     assert_eq!(files, 1);

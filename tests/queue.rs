@@ -11,10 +11,16 @@ use margin::store::{ImportEnd, NewDecision, Store};
 use proptest::prelude::*;
 
 fn config(overlap: u32, batch: u32, seed: u64) -> ProjectConfig {
-    let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
-        .replace("batch_size = 20", &format!("batch_size = {batch}"))
-        .replace("overlap = 1", &format!("overlap = {overlap}"))
-        .replace("seed = 42", &format!("seed = {seed}"));
+    let mut config = default_config();
+    config.sampling.batch_size = batch;
+    config.sampling.overlap = overlap;
+    config.sampling.seed = seed;
+    config
+}
+
+/// A new project's settings for labels a and b, as `margin init` writes them.
+fn default_config() -> ProjectConfig {
+    let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()]);
     ProjectConfig::parse(&text, Path::new("margin.toml")).expect("config")
 }
 
@@ -270,10 +276,9 @@ fn ids(db: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> H
 fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, model) = scored_store(dir.path(), 6000);
-    let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
-        .replace("batch_size = 20", "batch_size = 50")
-        .replace("cold_start_per_label = 3", "cold_start_per_label = 0");
-    let config = ProjectConfig::parse(&text, Path::new("margin.toml")).unwrap();
+    let mut config = default_config();
+    config.sampling.batch_size = 50;
+    config.sampling.cold_start_per_label = 0;
 
     // Without a short list: the whole pool is read.
     let whole = next_batch(&mut store, &config, "first").unwrap();
@@ -312,15 +317,15 @@ fn a_big_pool_is_served_from_its_short_list_with_the_same_uncertain_picks() {
 fn with_routing_on_a_big_pool_is_routed_when_scored_and_served_from_its_short_list() {
     // Confidence is 0.5 + m / 2 with m = i / 6001: items up to 1,200 are below the expert threshold of
     // 0.6, items from 5,641 are at or above the auto-accept threshold of 0.97.
-    let routed = |expert: &str| {
-        let text = ProjectConfig::render_new("q", TaskKind::SingleLabel, &["a".into(), "b".into()])
-            .replace("batch_size = 20", "batch_size = 50")
-            .replace("cold_start_per_label = 3", "cold_start_per_label = 0")
-            .replace("expert = 0.0", &format!("expert = {expert}"))
-            .replace("auto_accept_enabled = false", "auto_accept_enabled = true");
-        ProjectConfig::parse(&text, Path::new("margin.toml")).unwrap()
+    let routed = |expert: f64| {
+        let mut config = default_config();
+        config.sampling.batch_size = 50;
+        config.sampling.cold_start_per_label = 0;
+        config.thresholds.expert = expert;
+        config.thresholds.auto_accept_enabled = true;
+        config
     };
-    let config = routed("0.6");
+    let config = routed(0.6);
     let machine_decisions = |dir: &Path| -> HashSet<i64> {
         let db = rusqlite::Connection::open(dir.join("margin.db")).unwrap();
         ids(&db, "SELECT item_id FROM decisions WHERE annotator = ?1", [margin::store::MACHINE])
@@ -367,7 +372,7 @@ fn with_routing_on_a_big_pool_is_routed_when_scored_and_served_from_its_short_li
     store.release_leases("second").unwrap();
 
     // Rules changed since the list was kept: it is not used, and the whole pool is routed anew.
-    let lowered = routed("0.55");
+    let lowered = routed(0.55);
     let after = next_batch(&mut store, &lowered, "second").unwrap();
     assert_eq!(after.for_experts, 600);
     assert_eq!(picked(&after, "margin"), (601..=635).collect::<Vec<i64>>());

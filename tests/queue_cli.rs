@@ -11,9 +11,7 @@ use common::{Sandbox, shared};
 fn eight_processes_label_one_project_and_no_decision_is_lost_or_doubled() {
     let sandbox = Sandbox::new();
     let project = sandbox.project("p", "yes,no");
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("batch_size = 20", "batch_size = 5");
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("sampling.batch_size", toml::Value::Integer(5))]);
     // Eight people on one shared account, each naming themselves with --annotator.
     sandbox.share_account(&project);
     let items = 160;
@@ -103,14 +101,17 @@ fn eight_processes_label_one_project_and_no_decision_is_lost_or_doubled() {
 }
 
 /// A project with 40 items (`text(i)` and a reference label each), a model trained on those labels
-/// that has scored every item, and `settings` replaced in margin.toml.
+/// that has scored every item, and `settings` set in margin.toml.
 fn scored_project(
     sandbox: &Sandbox,
-    settings: &[(&str, &str)],
+    settings: &[(&str, toml::Value)],
     item: impl Fn(usize) -> (String, &'static str),
 ) -> String {
     let project = sandbox.project("routed", "yes,no");
-    sandbox.set(&project, &[("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 0")]);
+    sandbox.set(
+        &project,
+        &[("sampling.batch_size", toml::Value::Integer(5)), ("sampling.retrain_every", toml::Value::Integer(0))],
+    );
     sandbox.set(&project, settings);
     sandbox.share_account(&project);
     let lines: String = (0..40)
@@ -158,10 +159,10 @@ fn confident_items_are_accepted_by_the_machine_except_audits_and_high_stakes_lab
     let project = scored_project(
         &sandbox,
         &[
-            ("auto_accept = 0.97", "auto_accept = 0.5"),
-            ("auto_accept_enabled = false", "auto_accept_enabled = true"),
-            ("audit_share = 0.05", "audit_share = 0.3"),
-            ("high_stakes = []", "high_stakes = [\"no\"]"),
+            ("thresholds.auto_accept", toml::Value::Float(0.5)),
+            ("thresholds.auto_accept_enabled", true.into()),
+            ("thresholds.audit_share", toml::Value::Float(0.3)),
+            ("thresholds.high_stakes", toml::Value::Array(vec!["no".into()])),
         ],
         |i| {
             if i % 2 == 0 {
@@ -208,7 +209,7 @@ fn confident_items_are_accepted_by_the_machine_except_audits_and_high_stakes_lab
 fn items_below_the_expert_threshold_wait_for_an_expert() {
     let sandbox = Sandbox::new();
     // Texts that mix the two labels' words in every proportion, so the model is sure of some and not others.
-    let project = scored_project(&sandbox, &[("auto_accept = 0.97", "auto_accept = 1.0")], |i| {
+    let project = scored_project(&sandbox, &[("thresholds.auto_accept", toml::Value::Float(1.0))], |i| {
         let sunny = i % 5;
         let words: Vec<&str> = ["sunny", "bright", "warm", "clear"][..sunny]
             .iter()
@@ -236,9 +237,7 @@ fn items_below_the_expert_threshold_wait_for_an_expert() {
     let threshold = confidence[20].1;
     let below: Vec<&String> = confidence.iter().filter(|c| c.1 < threshold).map(|c| &c.0).collect();
     assert!(!below.is_empty() && below.len() < 40, "the items' confidences differ: {confidence:?}");
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("expert = 0.0", &format!("expert = {threshold}"));
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("thresholds.expert", toml::Value::Float(f64::from(threshold)))]);
 
     let out = sandbox.ok(&["queue", "next", "--annotator", "ann", "--project", &project]);
     assert!(out.contains(&format!("{} items wait for an expert", below.len())), "{out}");

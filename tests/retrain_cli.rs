@@ -12,9 +12,12 @@ use rusqlite::Connection;
 
 /// A project with labels yes/no, batches of 5 and a retrain every 5 decisions, and `n` items whose text
 /// gives their label away.
-fn project(sandbox: &Sandbox, n: usize, settings: &[(&str, &str)]) -> String {
+fn project(sandbox: &Sandbox, n: usize, settings: &[(&str, toml::Value)]) -> String {
     let project = sandbox.project("p", "yes,no");
-    sandbox.set(&project, &[("batch_size = 20", "batch_size = 5"), ("retrain_every = 20", "retrain_every = 5")]);
+    sandbox.set(
+        &project,
+        &[("sampling.batch_size", toml::Value::Integer(5)), ("sampling.retrain_every", toml::Value::Integer(5))],
+    );
     sandbox.set(&project, settings);
     sandbox.share_account(&project);
     let lines: String = (0..n)
@@ -64,7 +67,7 @@ fn wait_for_retrain(project: &str, db: &Connection) -> i64 {
 #[test]
 fn a_batch_of_decisions_starts_a_background_retrain_and_the_next_batch_uses_its_scores() {
     let sandbox = Sandbox::new();
-    let project = project(&sandbox, 60, &[("cold_start_per_label = 3", "cold_start_per_label = 1")]);
+    let project = project(&sandbox, 60, &[("sampling.cold_start_per_label", toml::Value::Integer(1))]);
     let db = Connection::open(format!("{project}/margin.db")).unwrap();
 
     let not_yet: serde_json::Value =
@@ -188,9 +191,7 @@ fn one_retrain_at_a_time_and_none_when_switched_off() {
     std::fs::remove_file(&lock).unwrap();
 
     // retrain_every = 0: retraining is left to `margin train`.
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("retrain_every = 5", "retrain_every = 0");
-    std::fs::write(&path, text).unwrap();
+    sandbox.set(&project, &[("sampling.retrain_every", toml::Value::Integer(0))]);
     let off = sandbox.fails(&["retrain", "--project", &project]);
     assert!(off.contains("retrain_every is 0"), "{off}");
     let out = sandbox.ok(&["queue", "next", "--annotator", "third", "--project", &project]);

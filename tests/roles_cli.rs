@@ -115,20 +115,18 @@ fn only_an_admin_changes_the_governed_settings_and_the_change_is_audited() {
     let project = project_with_roles(&sandbox);
     let out = run_as(&sandbox, CAROL, &["status", "--project", &project]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
+    sandbox.set(&project, &[("thresholds.expert", toml::Value::Float(0.2))]);
     let out = run_as(&sandbox, CAROL, &["status", "--project", &project]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("[thresholds] changed since an admin last confirmed the settings"), "{err}");
     assert!(err.contains(&format!("{CAROL} is an annotator")), "{err}");
     // Screen keys are not governed: anyone may change them.
-    sandbox.set(&project, &[("expert = 0.2", "expert = 0.0")]);
-    let path = format!("{project}/margin.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("break_after_minutes = 50", "break_after_minutes = 20")).unwrap();
+    sandbox.set(&project, &[("thresholds.expert", toml::Value::Float(0.0))]);
+    sandbox.set(&project, &[("screen.break_after_minutes", toml::Value::Integer(20))]);
     assert!(run_as(&sandbox, CAROL, &["status", "--project", &project]).status.success());
 
-    sandbox.set(&project, &[("expert = 0.0", "expert = 0.2")]);
+    sandbox.set(&project, &[("thresholds.expert", toml::Value::Float(0.2))]);
     assert!(run_as(&sandbox, ALICE, &["status", "--project", &project]).status.success());
     assert!(run_as(&sandbox, CAROL, &["status", "--project", &project]).status.success());
     let log = run_as(&sandbox, BOB, &["audit", "log", "--action", "settings", "--project", &project]);

@@ -92,15 +92,19 @@ fn project(dir: &Path, dataset: &Dataset, settings: &RunSettings) -> Result<(Pro
     }
     std::fs::create_dir_all(dir).map_err(|e| SimulateError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
     let committee = if settings.strategy == Strategy::Committee { 5 } else { 0 };
-    let text = ProjectConfig::render_new("simulation", TaskKind::SingleLabel, &dataset.labels)
-        .replace("strategy = \"hybrid\"", &format!("strategy = \"{}\"", settings.strategy.as_str()))
-        .replace("batch_size = 20", &format!("batch_size = {}", settings.batch))
-        .replace("seed = 42", &format!("seed = {}", settings.seed))
-        .replace("seed = 7", &format!("seed = {}", settings.seed))
-        .replace("committee = 0", &format!("committee = {committee}"))
-        .replace("keep_versions = 3", "keep_versions = 1");
+    // A new project's settings with the simulation's values, checked by the rules a margin.toml is.
     let path = dir.join(crate::config::FILE_NAME);
-    let config = ProjectConfig::parse(&text, &path).map_err(|e| SimulateError::Io { path, message: e.to_string() })?;
+    let invalid = |message: String| SimulateError::Io { path: path.clone(), message };
+    let text = ProjectConfig::render_new("simulation", TaskKind::SingleLabel, &dataset.labels);
+    let mut config = ProjectConfig::parse(&text, &path).map_err(|e| invalid(e.to_string()))?;
+    config.sampling.strategy = settings.strategy;
+    config.sampling.batch_size = u32::try_from(settings.batch).unwrap_or(u32::MAX);
+    config.sampling.seed = settings.seed;
+    config.model.seed = settings.seed;
+    config.model.committee = committee;
+    config.model.keep_versions = 1;
+    let text = toml::to_string(&config).map_err(|e| invalid(e.to_string()))?;
+    let config = ProjectConfig::parse(&text, &path).map_err(|e| invalid(e.to_string()))?;
     let store = Store::create(&dir.join(crate::app::project::DB_FILE))?;
     Ok((config, store))
 }

@@ -54,15 +54,13 @@ impl Sandbox {
         command
     }
 
-    /// Changes settings in a project's margin.toml: each `(from, to)` replaces text that must be there.
-    pub fn set(&self, project: &str, settings: &[(&str, &str)]) {
+    /// Sets settings in a project's margin.toml by their dotted path (`sampling.batch_size`) to typed
+    /// values. Each must be in the file already: a setting renamed in margin's template fails here instead
+    /// of leaving a test silently on its defaults.
+    pub fn set(&self, project: &str, settings: &[(&str, toml::Value)]) {
         let path = format!("{project}/margin.toml");
-        let mut text = std::fs::read_to_string(&path).expect("margin.toml");
-        for (from, to) in settings {
-            assert!(text.contains(from), "margin.toml has {from}");
-            text = text.replace(from, to);
-        }
-        std::fs::write(&path, text).expect("write margin.toml");
+        let text = std::fs::read_to_string(&path).expect("margin.toml");
+        std::fs::write(&path, with_settings(&text, settings)).expect("write margin.toml");
     }
 
     /// `margin ARGS` run as the OS account `account` (a real entry of /etc/passwd, such as `daemon` or
@@ -227,4 +225,20 @@ impl Drop for Sandbox {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
+}
+
+/// `text` (a margin.toml) with settings set by dotted path to typed values; see [`Sandbox::set`].
+pub fn with_settings(text: &str, settings: &[(&str, toml::Value)]) -> String {
+    let mut doc: toml::Table = toml::from_str(text).expect("margin.toml parses");
+    for (key, value) in settings {
+        let (tables, name) = key.rsplit_once('.').map_or((None, *key), |(t, n)| (Some(t), n));
+        let mut table = &mut doc;
+        for part in tables.into_iter().flat_map(|t| t.split('.')) {
+            table = table.get_mut(part).and_then(toml::Value::as_table_mut).unwrap_or_else(|| panic!("no [{part}]"));
+        }
+        let slot = table.get_mut(name).unwrap_or_else(|| panic!("margin.toml has no {key}"));
+        assert_eq!(slot.type_str(), value.type_str(), "{key} is a {}", slot.type_str());
+        *slot = value.clone();
+    }
+    toml::to_string(&doc).expect("margin.toml as TOML")
 }
