@@ -77,12 +77,18 @@ fn main() {
     measure(&mut margin(&["init", p, "--labels", &names.join(",")]));
     // No retrain in the middle of the measurement: it would compete for the two cores.
     let config = project.join("margin.toml");
-    let mut text = std::fs::read_to_string(&config).expect("config").replace("retrain_every = 20", "retrain_every = 0");
+    let mut settings: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&config).expect("config")).expect("margin.toml parses");
+    let mut set = |table: &str, key: &str, value: toml::Value| {
+        let slot = settings.get_mut(table).and_then(|t| t.get_mut(key)).expect("a setting of margin.toml");
+        *slot = value;
+    };
+    set("sampling", "retrain_every", toml::Value::Integer(0));
     // Routing by confidence on: every batch then reads the whole pool instead of the short list.
     if let Ok(expert) = std::env::var("MARGIN_BENCH_EXPERT") {
-        text = text.replace("expert = 0.0", &format!("expert = {expert}"));
+        set("thresholds", "expert", toml::Value::Float(expert.parse().expect("MARGIN_BENCH_EXPERT: a number")));
     }
-    std::fs::write(&config, text).expect("config");
+    std::fs::write(&config, toml::to_string(&settings).expect("TOML")).expect("config");
     measure(&mut margin(&["import", work.join("labelled.jsonl").to_str().expect("path"), "--project", p]));
     measure(&mut margin(&["import", work.join("pool.jsonl").to_str().expect("path"), "--project", p]));
     measure(&mut margin(&["train", "--reference", "--project", p]));
