@@ -4,7 +4,7 @@
 //! slowest alone sets the pace. Wires `store` and `model`; imports nothing from the screen or the CLI.
 
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use crate::config::ProjectConfig;
@@ -140,13 +140,10 @@ pub struct ScoreJob<'a> {
 }
 
 /// Scores what the job's model has not scored yet, writing through `store`; `progress` is called with the
-/// running count after each write.
-pub fn score_items(
-    job: ScoreJob<'_>,
-    store: &mut Store,
-    mut progress: impl FnMut(u64),
-) -> Result<ScoreReport, ScoreError> {
-    let ScoreJob { db_path, model_id, mut engine, mut members, classes, multi_label: multi, all, batch } = job;
+/// running count after each write. Three stages run at once: reading and featurizing on one thread, ONNX
+/// Runtime on another, writing on this one.
+pub fn score_items(job: ScoreJob<'_>, store: &mut Store, progress: impl FnMut(u64)) -> Result<ScoreReport, ScoreError> {
+    let ScoreJob { db_path, model_id, engine, members, classes, multi_label, all, batch } = job;
     let started = Instant::now();
     let batch = batch.max(1);
     let preparer = engine.preparer();
@@ -160,102 +157,16 @@ pub fn score_items(
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()
             .name("margin-featurize".into())
-            .spawn_scoped(scope, move || -> Result<Duration, ScoreError> {
-                let mut busy = Duration::ZERO;
-                let mut scratch = Scratch::default();
-                let mut window = Batcher::new(batch, preparer);
-                let mut stopped = false;
-                reader_store.items_to_score(model_id, all, |id, text| -> Result<(), StoreError> {
-                    if stopped {
-                        return Ok(());
-                    }
-                    let t = Instant::now();
-                    window.push(id, text, &mut scratch);
-                    busy += t.elapsed();
-                    if window.is_full() {
-                        let t = Instant::now();
-                        let batches = window.drain();
-                        busy += t.elapsed();
-                        stopped = batches.into_iter().any(|b| to_score.send(b).is_err());
-                    }
-                    Ok(())
-                })?;
-                if !stopped {
-                    for b in window.drain() {
-                        if to_score.send(b).is_err() {
-                            break;
-                        }
-                    }
-                }
-                Ok(busy)
+            .spawn_scoped(scope, move || {
+                read_and_featurize(&mut reader_store, model_id, all, Batcher::new(batch, preparer), to_score)
             })
             .map_err(|_| ScoreError::Thread("reading"))?;
-
+        let scoring = Scoring { engine, members, classes, multi_label };
         let inferring = std::thread::Builder::new()
             .name("margin-onnx".into())
-            .spawn_scoped(scope, move || -> Result<Duration, ScoreError> {
-                let mut busy = Duration::ZERO;
-                for (ids, rows) in featurized {
-                    let t = Instant::now();
-                    let probabilities = engine.score(&rows)?;
-                    let committee: Vec<Vec<Vec<f32>>> =
-                        members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
-                    let predictions = ids
-                        .iter()
-                        .zip(probabilities)
-                        .enumerate()
-                        .map(|(r, (&item_id, probabilities))| {
-                            let u = if multi {
-                                uncertainty::multi_label(&probabilities)
-                            } else {
-                                uncertainty::single_label(&probabilities)
-                            };
-                            let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
-                            let (vote_entropy, kl_divergence) = if votes.is_empty() {
-                                (None, None)
-                            } else {
-                                (
-                                    Some(uncertainty::vote_entropy(&votes, classes)),
-                                    Some(uncertainty::mean_kl_to_consensus(&votes)),
-                                )
-                            };
-                            Prediction { item_id, probabilities, uncertainty: u, vote_entropy, kl_divergence }
-                        })
-                        .collect();
-                    busy += t.elapsed();
-                    if to_write.send(predictions).is_err() {
-                        break;
-                    }
-                }
-                Ok(busy)
-            })
+            .spawn_scoped(scope, move || scoring.run(featurized, to_write))
             .map_err(|_| ScoreError::Thread("inference"))?;
-
-        let mut write_busy = Duration::ZERO;
-        let mut scored_count = 0u64;
-        let mut pending: Vec<Prediction> = Vec::with_capacity(WRITE_BATCH);
-        let mut write_result: Result<(), ScoreError> = Ok(());
-        for predictions in scored {
-            pending.extend(predictions);
-            if pending.len() >= WRITE_BATCH {
-                let t = Instant::now();
-                if let Err(e) = store.write_predictions(model_id, &pending) {
-                    write_result = Err(e.into());
-                    break;
-                }
-                write_busy += t.elapsed();
-                scored_count += pending.len() as u64;
-                pending.clear();
-                progress(scored_count);
-            }
-        }
-        if write_result.is_ok() && !pending.is_empty() {
-            let t = Instant::now();
-            write_result = store.write_predictions(model_id, &pending).map_err(Into::into);
-            write_busy += t.elapsed();
-            scored_count += pending.len() as u64;
-            progress(scored_count);
-        }
+        let (scored_count, write, write_result) = write_all(store, model_id, scored, progress);
         let infer = inferring.join().map_err(|_| ScoreError::Thread("inference"))??;
         let featurize = reading.join().map_err(|_| ScoreError::Thread("reading"))??;
         write_result?;
@@ -264,10 +175,134 @@ pub fn score_items(
             elapsed: started.elapsed(),
             featurize,
             infer,
-            write: write_busy,
+            write,
             machine_accepted: 0,
         })
     })
+}
+
+/// The first stage: reads the texts to score and featurizes them in windows of batches (sorted by width),
+/// until the texts run out or the next stage stops taking them. Returns the time it was busy.
+fn read_and_featurize(
+    reader_store: &mut Store,
+    model_id: i64,
+    all: bool,
+    mut window: Batcher,
+    to_score: SyncSender<(Vec<i64>, Rows)>,
+) -> Result<Duration, ScoreError> {
+    let mut busy = Duration::ZERO;
+    let mut scratch = Scratch::default();
+    let mut stopped = false;
+    reader_store.items_to_score(model_id, all, |id, text| -> Result<(), StoreError> {
+        if stopped {
+            return Ok(());
+        }
+        let t = Instant::now();
+        window.push(id, text, &mut scratch);
+        busy += t.elapsed();
+        if window.is_full() {
+            let t = Instant::now();
+            let batches = window.drain();
+            busy += t.elapsed();
+            stopped = batches.into_iter().any(|b| to_score.send(b).is_err());
+        }
+        Ok(())
+    })?;
+    if !stopped {
+        for b in window.drain() {
+            if to_score.send(b).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(busy)
+}
+
+/// The second stage: the model (and its committee) through ONNX Runtime.
+struct Scoring {
+    engine: Engine,
+    members: Vec<Engine>,
+    classes: usize,
+    multi_label: bool,
+}
+
+impl Scoring {
+    /// Scores each batch and passes its predictions on, until the batches run out or the writer stops.
+    /// Returns the time it was busy.
+    fn run(
+        mut self,
+        featurized: Receiver<(Vec<i64>, Rows)>,
+        to_write: SyncSender<Vec<Prediction>>,
+    ) -> Result<Duration, ScoreError> {
+        let mut busy = Duration::ZERO;
+        for (ids, rows) in featurized {
+            let t = Instant::now();
+            let probabilities = self.engine.score(&rows)?;
+            let committee: Vec<Vec<Vec<f32>>> =
+                self.members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
+            let predictions = ids
+                .iter()
+                .zip(probabilities)
+                .enumerate()
+                .map(|(r, (&item_id, probabilities))| {
+                    let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
+                    self.prediction(item_id, probabilities, &votes)
+                })
+                .collect();
+            busy += t.elapsed();
+            if to_write.send(predictions).is_err() {
+                break;
+            }
+        }
+        Ok(busy)
+    }
+
+    /// One item's prediction: its probabilities, their uncertainty, and the committee's disagreement.
+    fn prediction(&self, item_id: i64, probabilities: Vec<f32>, votes: &[Vec<f32>]) -> Prediction {
+        let uncertainty = if self.multi_label {
+            uncertainty::multi_label(&probabilities)
+        } else {
+            uncertainty::single_label(&probabilities)
+        };
+        let (vote_entropy, kl_divergence) = if votes.is_empty() {
+            (None, None)
+        } else {
+            (Some(uncertainty::vote_entropy(votes, self.classes)), Some(uncertainty::mean_kl_to_consensus(votes)))
+        };
+        Prediction { item_id, probabilities, uncertainty, vote_entropy, kl_divergence }
+    }
+}
+
+/// The last stage: writes predictions in batches of [`WRITE_BATCH`], calling `progress` after each. Returns
+/// how many were written, the time it was busy, and the first write error (it stops there).
+fn write_all(
+    store: &mut Store,
+    model_id: i64,
+    scored: Receiver<Vec<Prediction>>,
+    mut progress: impl FnMut(u64),
+) -> (u64, Duration, Result<(), ScoreError>) {
+    let mut busy = Duration::ZERO;
+    let mut written = 0u64;
+    let mut pending: Vec<Prediction> = Vec::with_capacity(WRITE_BATCH);
+    let mut write = |pending: &mut Vec<Prediction>| -> Result<(), ScoreError> {
+        let t = Instant::now();
+        store.write_predictions(model_id, pending)?;
+        busy += t.elapsed();
+        written += pending.len() as u64;
+        pending.clear();
+        progress(written);
+        Ok(())
+    };
+    for predictions in scored {
+        pending.extend(predictions);
+        if pending.len() >= WRITE_BATCH {
+            if let Err(e) = write(&mut pending) {
+                return (written, busy, Err(e));
+            }
+        }
+    }
+    let result = if pending.is_empty() { Ok(()) } else { write(&mut pending) };
+    (written, busy, result)
 }
 
 /// Batches collected per window before sorting by width.

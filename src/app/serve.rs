@@ -17,7 +17,7 @@ use crate::domain::vector::SparseVector;
 use crate::domain::{Predicted, TaskKind};
 use crate::model::features::{Featurizer, FeaturizerSpec};
 use crate::store::{
-    LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError,
+    LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError, TrainingExample,
 };
 
 /// Spare picks per item wanted, so that items taken meanwhile by someone else can be passed over.
@@ -47,7 +47,9 @@ pub enum QueueError {
     Featurizer(String),
 }
 
-/// Serves `annotator` their next batch (resuming an unfinished one).
+/// Serves `annotator` their next batch (resuming an unfinished one): the pool to choose from (the current
+/// model's short list when it holds enough, else the whole pool, routed by confidence as it is read), the
+/// strategy's picks from it, and the leases on them.
 pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) -> Result<Batch, QueueError> {
     let lease_ms = i64::from(config.sampling.lease_minutes) * 60_000;
     let open = store.leased_to(annotator)?;
@@ -56,86 +58,138 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         return Ok(Batch { items: open, resumed: true, ..Batch::default() });
     }
     let labels: Vec<String> = config.label_names();
-    let model = store.current_model()?.filter(|m| m.labels == labels);
-    let model_id = model.as_ref().map(|m| m.id);
-    // Cold start: no model, or a label with fewer examples than asked for (people's labels, and the
-    // reference labels a model can learn from too).
+    let model_id = store.current_model()?.filter(|m| m.labels == labels).map(|m| m.id);
     let examples = store.training_examples(LabelSource::Combined)?;
+    let cold_start = model_id.is_none() || too_few_examples(config, &labels, &examples);
+
+    let rules = routing_rules(config, &labels);
+    let shortlisted = match (model_id, cold_start) {
+        (Some(model), false) => from_shortlist(store, config, model, &rules, &labels)?,
+        // A cold start needs the whole pool.
+        _ => None,
+    };
+    let pool = match shortlisted {
+        Some(pool) => pool,
+        None => from_whole_pool(store, config, model_id, &rules, &labels)?,
+    };
+    let machine_accepted = match (model_id, pool.accepts.is_empty()) {
+        (Some(model), false) => store.record_machine_accepts(model, &pool.accepts)?,
+        _ => 0,
+    };
+    let picks = pick(store, config, annotator, &examples, &pool, cold_start)?;
+    let s = &config.sampling;
+    let items = store.serve(&ServeRequest {
+        annotator,
+        picks: &picks,
+        want: s.batch_size as usize,
+        lease_ms,
+        overlap: s.overlap,
+        model: model_id,
+    })?;
+    let (for_experts, pool) = (pool.for_experts, pool.size);
+    Ok(Batch { items, resumed: false, machine_accepted, for_experts, pool, cold_start })
+}
+
+/// Whether some label has fewer examples than a cold start asks for (people's labels, and the reference
+/// labels a model can learn from too).
+fn too_few_examples(config: &ProjectConfig, labels: &[String], examples: &[TrainingExample]) -> bool {
     let mut per_label: HashMap<&str, u32> = HashMap::new();
-    for e in &examples {
+    for e in examples {
         for l in &e.labels {
             *per_label.entry(l.as_str()).or_default() += 1;
         }
     }
-    let cold_start = model_id.is_none()
-        || labels
-            .iter()
-            .any(|l| per_label.get(l.as_str()).copied().unwrap_or(0) < config.sampling.cold_start_per_label);
+    labels.iter().any(|l| per_label.get(l.as_str()).copied().unwrap_or(0) < config.sampling.cold_start_per_label)
+}
 
-    // A big pool scored by the current model has a short list, kept under the current routing rules:
-    // serve from it while it holds enough (a cold start needs the whole pool).
-    let rules = routing_rules(config, &labels);
+/// The items a batch is chosen from, and what routing did with the rest.
+#[derive(Default)]
+struct Pool {
+    candidates: Vec<Candidate>,
+    /// Where the short list's random sample lies among the candidates (`None`: the whole pool).
+    random_from: Option<(usize, usize)>,
+    size: usize,
+    /// Candidates served as audits of what the machine would accept.
+    audits: Vec<i64>,
+    /// Predictions the machine accepts (the whole pool's read only).
+    accepts: Vec<MachineAccept>,
+    for_experts: usize,
+}
+
+/// The current model's short list (kept under the current routing rules), when it holds enough to serve
+/// from; it holds nothing the machine accepts or experts get.
+fn from_shortlist(
+    store: &mut Store,
+    config: &ProjectConfig,
+    model: i64,
+    rules: &RoutingRules,
+    labels: &[String],
+) -> Result<Option<Pool>, QueueError> {
     let multi = config.task == TaskKind::MultiLabel;
-    let mut candidates = Vec::new();
-    let mut random_from = None;
-    let mut pool_size = None;
-    let mut audits = Vec::new();
-    let mut accepts = Vec::new();
-    let mut for_experts = 0;
-    if let (Some(model), false) = (model_id, cold_start) {
-        let (mut ranked, mut sample, mut listed_audits) = (Vec::new(), Vec::new(), Vec::new());
-        let listed =
-            store.scan_shortlist(model, config.sampling.overlap, &rules_key(&rules), &mut |item_id, row, random| {
-                let scores = scores_of(row, multi);
-                // Kept under the same rules, the list holds nothing the machine accepts or experts get.
-                match route_row(item_id, row, &scores, multi, &rules, &labels) {
-                    Routed::People { audit: true } => listed_audits.push(item_id),
-                    Routed::People { audit: false } => {}
-                    Routed::Machine(_) | Routed::Expert => return,
-                }
-                let candidate = Candidate { item_id, scores: Some(scores) };
-                if random { sample.push(candidate) } else { ranked.push(candidate) }
-            })?;
-        let batch = config.sampling.batch_size as usize;
-        if let Some(scan) = listed
-            && ranked.len() >= batch * (1 + SPARE_PICKS) * 4
-            && sample.len() >= batch * 2
-        {
-            random_from = Some((ranked.len(), ranked.len() + sample.len()));
-            candidates = ranked;
-            candidates.extend(sample);
-            pool_size = Some(scan.pool as usize);
-            audits = listed_audits;
-            for_experts = scan.for_experts as usize;
-        }
-    }
-
-    // Otherwise read the whole pool once, routing by confidence as it goes.
-    let pool_size = match pool_size {
-        Some(size) => size,
-        None => store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
-            let Some(row) = row else {
-                candidates.push(Candidate { item_id, scores: None });
-                return;
-            };
+    let (mut ranked, mut sample, mut audits) = (Vec::new(), Vec::new(), Vec::new());
+    let listed =
+        store.scan_shortlist(model, config.sampling.overlap, &rules_key(rules), &mut |item_id, row, random| {
             let scores = scores_of(row, multi);
-            match route_row(item_id, row, &scores, multi, &rules, &labels) {
-                Routed::Machine(accept) => accepts.push(accept),
-                Routed::Expert => for_experts += 1,
-                Routed::People { audit } => {
-                    if audit {
-                        audits.push(item_id);
-                    }
-                    candidates.push(Candidate { item_id, scores: Some(scores) });
-                }
+            match route_row(item_id, row, &scores, multi, rules, labels) {
+                Routed::People { audit: true } => audits.push(item_id),
+                Routed::People { audit: false } => {}
+                Routed::Machine(_) | Routed::Expert => return,
             }
-        })? as usize,
+            let candidate = Candidate { item_id, scores: Some(scores) };
+            if random { sample.push(candidate) } else { ranked.push(candidate) }
+        })?;
+    let batch = config.sampling.batch_size as usize;
+    let Some(scan) = listed.filter(|_| ranked.len() >= batch * (1 + SPARE_PICKS) * 4 && sample.len() >= batch * 2)
+    else {
+        return Ok(None);
     };
-    let machine_accepted = match (model_id, accepts.is_empty()) {
-        (Some(model), false) => store.record_machine_accepts(model, &accepts)?,
-        _ => 0,
-    };
+    let random_from = Some((ranked.len(), ranked.len() + sample.len()));
+    let mut candidates = ranked;
+    candidates.extend(sample);
+    let (size, for_experts) = (scan.pool as usize, scan.for_experts as usize);
+    Ok(Some(Pool { candidates, random_from, size, audits, accepts: Vec::new(), for_experts }))
+}
 
+/// The whole pool, read once, routing by confidence as it goes.
+fn from_whole_pool(
+    store: &mut Store,
+    config: &ProjectConfig,
+    model_id: Option<i64>,
+    rules: &RoutingRules,
+    labels: &[String],
+) -> Result<Pool, QueueError> {
+    let multi = config.task == TaskKind::MultiLabel;
+    let mut pool = Pool::default();
+    pool.size = store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
+        let Some(row) = row else {
+            pool.candidates.push(Candidate { item_id, scores: None });
+            return;
+        };
+        let scores = scores_of(row, multi);
+        match route_row(item_id, row, &scores, multi, rules, labels) {
+            Routed::Machine(accept) => pool.accepts.push(accept),
+            Routed::Expert => pool.for_experts += 1,
+            Routed::People { audit } => {
+                if audit {
+                    pool.audits.push(item_id);
+                }
+                pool.candidates.push(Candidate { item_id, scores: Some(scores) });
+            }
+        }
+    })? as usize;
+    Ok(pool)
+}
+
+/// The strategy's picks from the pool, each marked if it is an audit; texts are read only for the
+/// candidates the strategy looks at.
+fn pick(
+    store: &Store,
+    config: &ProjectConfig,
+    annotator: &str,
+    examples: &[TrainingExample],
+    pool: &Pool,
+    cold_start: bool,
+) -> Result<Vec<(Pick, bool)>, QueueError> {
     let featurizer = Featurizer::new(FeaturizerSpec::new(config.model.hash_bits)).map_err(QueueError::Featurizer)?;
     let labelled: Vec<SparseVector> = examples
         .iter()
@@ -152,11 +206,11 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         spares: s.batch_size as usize * SPARE_PICKS,
         cold_start,
         seed: s.seed ^ batches.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ hash(annotator),
-        random_from,
+        random_from: pool.random_from,
     };
     let mut texts_failed = None;
     let mut vectors = |indices: &[usize]| -> Vec<SparseVector> {
-        let ids: Vec<i64> = indices.iter().map(|&i| candidates[i].item_id).collect();
+        let ids: Vec<i64> = indices.iter().map(|&i| pool.candidates[i].item_id).collect();
         match store.texts(&ids) {
             Ok(texts) => texts.iter().map(|t| sorted(featurizer.featurize(t))).collect(),
             Err(e) => {
@@ -165,21 +219,12 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
             }
         }
     };
-    let picks = choose(&candidates, &request, &mut vectors, &labelled);
+    let picks = choose(&pool.candidates, &request, &mut vectors, &labelled);
     if let Some(e) = texts_failed {
         return Err(e.into());
     }
-    let audits: std::collections::HashSet<i64> = audits.into_iter().collect();
-    let picks: Vec<(Pick, bool)> = picks.into_iter().map(|p| (p, audits.contains(&p.item_id))).collect();
-    let items = store.serve(&ServeRequest {
-        annotator,
-        picks: &picks,
-        want: s.batch_size as usize,
-        lease_ms,
-        overlap: s.overlap,
-        model: model_id,
-    })?;
-    Ok(Batch { items, resumed: false, machine_accepted, for_experts, pool: pool_size, cold_start })
+    let audits: std::collections::HashSet<i64> = pool.audits.iter().copied().collect();
+    Ok(picks.into_iter().map(|p| (p, audits.contains(&p.item_id))).collect())
 }
 
 /// The project's routing thresholds, with labels as indices.

@@ -75,19 +75,7 @@ pub fn train_new_version(
     };
     let examples = store.training_examples(options.source)?;
     if examples.is_empty() {
-        return Err(TrainError::NothingToLearn(match options.source {
-            LabelSource::Decisions => {
-                "nothing to learn from yet: no item has settled labels; label some items, or train on imported \
-                 labels with --reference"
-            }
-            LabelSource::Reference => {
-                "nothing to learn from: no item has reference labels; import a file with a label field (see \
-                 --label-key), or train on decisions without --reference"
-            }
-            LabelSource::Combined => {
-                "nothing to learn from yet: no item has settled labels or reference labels; label some items"
-            }
-        }));
+        return Err(nothing_to_learn(options.source));
     }
     let settings = &config.model;
     let committee = options.committee.unwrap_or(settings.committee as usize);
@@ -144,12 +132,7 @@ pub fn train_new_version(
         .map(|(i, p)| (examples[*i].item_id, examples[*i].labels.clone(), p.clone()))
         .collect();
     store.save_out_of_fold(version, &out_of_fold)?;
-    for pruned in store.prune_models(settings.keep_versions as usize)? {
-        let file = dir.join(&pruned.path);
-        if let Err(e) = std::fs::remove_file(&file) {
-            tracing::warn!("could not remove pruned model {}: {e}", file.display());
-        }
-    }
+    prune(dir, store, settings.keep_versions as usize)?;
     Ok(Trained {
         version,
         path: main.path,
@@ -159,4 +142,32 @@ pub fn train_new_version(
         metrics: fitted.card.metrics,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Why there is nothing to train on, and what to do about it.
+fn nothing_to_learn(source: LabelSource) -> TrainError {
+    TrainError::NothingToLearn(match source {
+        LabelSource::Decisions => {
+            "nothing to learn from yet: no item has settled labels; label some items, or train on imported labels \
+             with --reference"
+        }
+        LabelSource::Reference => {
+            "nothing to learn from: no item has reference labels; import a file with a label field (see \
+             --label-key), or train on decisions without --reference"
+        }
+        LabelSource::Combined => {
+            "nothing to learn from yet: no item has settled labels or reference labels; label some items"
+        }
+    })
+}
+
+/// Keeps the files of the newest `keep` versions (and the current one); the versions' records stay.
+fn prune(dir: &Path, store: &mut Store, keep: usize) -> Result<(), TrainError> {
+    for pruned in store.prune_models(keep)? {
+        let file = dir.join(&pruned.path);
+        if let Err(e) = std::fs::remove_file(&file) {
+            tracing::warn!("could not remove pruned model {}: {e}", file.display());
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -59,20 +59,7 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.error_rate) || !(0.05..0.9).contains(&args.test_share) {
         bail!("--error-rate must be in [0, 1) and --test-share in [0.05, 0.9)");
     }
-    let strategies: Vec<(String, Strategy)> = args
-        .strategy
-        .iter()
-        .map(|name| {
-            let strategy = match name.as_str() {
-                "default" => Strategy::Hybrid,
-                other => Strategy::from_name(other).ok_or_else(|| {
-                    let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.as_str()).collect();
-                    anyhow!("--strategy: unknown strategy {other:?}; use default or one of {}", known.join(", "))
-                })?,
-            };
-            Ok((name.clone(), strategy))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let strategies = strategies(&args)?;
     let dataset = read_dataset(&args)?;
     let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
     let temp;
@@ -96,21 +83,70 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             args.strategy.join(", ")
         );
     }
+    let results = run_all(&args, runtime, &dataset, &strategies, &out)?;
+    let summary = summarise(&strategies, &results, args.budget);
+    let mean_full = results.targets.iter().map(|t| t.0).sum::<f64>() / results.targets.len().max(1) as f64;
+    if args.json {
+        let json = serde_json::json!({
+            "data": args.data, "items": dataset.texts.len(), "labels": dataset.labels, "seeds": args.seeds,
+            "budget": args.budget, "batch": args.batch, "error_rate": args.error_rate,
+            "mean_full_data_accuracy": mean_full,
+            "full_data_accuracy": results.targets.iter().map(|t| t.0).collect::<Vec<_>>(),
+            "strategies": summary, "out": out,
+        });
+        print_json(&json);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_summary(mean_full, &summary, &results, &out, args.budget);
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The strategies `--strategy` names, each with the name it was given (`default` is the hybrid).
+fn strategies(args: &Args) -> anyhow::Result<Vec<(String, Strategy)>> {
+    args.strategy
+        .iter()
+        .map(|name| {
+            let strategy = match name.as_str() {
+                "default" => Strategy::Hybrid,
+                other => Strategy::from_name(other).ok_or_else(|| {
+                    let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.as_str()).collect();
+                    anyhow!("--strategy: unknown strategy {other:?}; use default or one of {}", known.join(", "))
+                })?,
+            };
+            Ok((name.clone(), strategy))
+        })
+        .collect()
+}
+
+/// Every strategy's runs, by strategy name, and each seed's full-data accuracy and target.
+#[derive(Default)]
+struct Results {
+    reached: BTreeMap<String, Vec<Option<usize>>>,
+    finals: BTreeMap<String, Vec<f64>>,
+    curves: BTreeMap<String, Vec<Vec<Point>>>,
+    /// (full-data accuracy, target) per seed.
+    targets: Vec<(f64, f64)>,
+}
+
+/// Runs every strategy on every seed's split, writing the splits and curves.csv under `out`.
+fn run_all(
+    args: &Args,
+    runtime: &'static Runtime,
+    dataset: &Dataset,
+    strategies: &[(String, Strategy)],
+    out: &Path,
+) -> anyhow::Result<Results> {
     let mut csv = std::fs::File::create(out.join("curves.csv")).context("cannot write curves.csv")?;
     writeln!(csv, "strategy,seed,labels,accuracy,macro_f1")?;
-    let mut reached: BTreeMap<String, Vec<Option<usize>>> = BTreeMap::new();
-    let mut finals: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut curves: BTreeMap<String, Vec<Vec<Point>>> = BTreeMap::new();
-    let mut targets = Vec::new();
+    let mut results = Results::default();
     for seed in 1..=args.seeds {
-        let (test, pool) = split(&dataset, args.test_share, seed);
+        let (test, pool) = split(dataset, args.test_share, seed);
         let splits = serde_json::json!({ "seed": seed, "test": test, "pool": pool });
         std::fs::write(out.join("splits").join(format!("seed-{seed}.json")), splits.to_string())?;
-        let full = full_accuracy(&out.join("work"), runtime, &dataset, &pool, &test, seed)?;
+        let full = full_accuracy(&out.join("work"), runtime, dataset, &pool, &test, seed)?;
         let target = 0.95 * full.accuracy;
-        targets.push((full.accuracy, target));
-        for (name, strategy) in &strategies {
+        results.targets.push((full.accuracy, target));
+        for (name, strategy) in strategies {
             let settings = RunSettings {
                 strategy: *strategy,
                 seed,
@@ -119,7 +155,7 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 error_rate: args.error_rate,
             };
             let dir = out.join("work").join(format!("{name}-{seed}"));
-            let curve = run(&dir, runtime, &dataset, &pool, &test, &settings)?;
+            let curve = run(&dir, runtime, dataset, &pool, &test, &settings)?;
             for p in &curve {
                 writeln!(csv, "{name},{seed},{},{:.6},{:.6}", p.labels, p.accuracy, p.macro_f1)?;
             }
@@ -132,19 +168,24 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     curve.last().map_or(0.0, |p| p.accuracy)
                 );
             }
-            reached.entry(name.clone()).or_default().push(hit);
-            finals.entry(name.clone()).or_default().push(curve.last().map_or(0.0, |p| p.accuracy));
-            curves.entry(name.clone()).or_default().push(curve);
+            results.reached.entry(name.clone()).or_default().push(hit);
+            results.finals.entry(name.clone()).or_default().push(curve.last().map_or(0.0, |p| p.accuracy));
+            results.curves.entry(name.clone()).or_default().push(curve);
         }
     }
+    Ok(results)
+}
 
-    let summary: Vec<serde_json::Value> = strategies
+/// One JSON summary per strategy: labels to target per seed and on average, and the final accuracy.
+fn summarise(strategies: &[(String, Strategy)], results: &Results, budget: usize) -> Vec<serde_json::Value> {
+    strategies
         .iter()
         .map(|(name, _)| {
-            let hits = &reached[name];
+            let hits = &results.reached[name];
             let all_reached = hits.iter().all(Option::is_some);
-            let mean_hit = hits.iter().map(|h| h.unwrap_or(args.budget) as f64).sum::<f64>() / hits.len() as f64;
-            let mean_final = finals[name].iter().sum::<f64>() / finals[name].len() as f64;
+            let mean_hit = hits.iter().map(|h| h.unwrap_or(budget) as f64).sum::<f64>() / hits.len() as f64;
+            let finals = &results.finals[name];
+            let mean_final = finals.iter().sum::<f64>() / finals.len() as f64;
             serde_json::json!({
                 "strategy": name,
                 "labels_to_target": hits,
@@ -153,22 +194,14 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 "mean_final_accuracy": mean_final,
             })
         })
-        .collect();
-    let mean_full = targets.iter().map(|t| t.0).sum::<f64>() / targets.len().max(1) as f64;
-    if args.json {
-        let json = serde_json::json!({
-            "data": args.data, "items": dataset.texts.len(), "labels": dataset.labels, "seeds": args.seeds,
-            "budget": args.budget, "batch": args.batch, "error_rate": args.error_rate,
-            "mean_full_data_accuracy": mean_full,
-            "full_data_accuracy": targets.iter().map(|t| t.0).collect::<Vec<_>>(),
-            "strategies": summary, "out": out,
-        });
-        print_json(&json);
-        return Ok(ExitCode::SUCCESS);
-    }
+        .collect()
+}
+
+/// The summary table, the learning curves' plot and where curves.csv is.
+fn print_summary(mean_full: f64, summary: &[serde_json::Value], results: &Results, out: &Path, budget: usize) {
     say!("full-data accuracy (mean over seeds): {mean_full:.4}; target: 95% of it per seed");
     say!("{:<18} {:>22} {:>16}", "strategy", "labels to target (mean)", "final accuracy");
-    for s in &summary {
+    for s in summary {
         let hits: Vec<Option<usize>> = s["labels_to_target"]
             .as_array()
             .map(|h| h.iter().map(|n| n.as_u64().map(|n| n as usize)).collect())
@@ -180,14 +213,13 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 &hits,
                 s["mean_labels_to_target"].as_f64().unwrap_or(0.0),
                 s["mean_final_accuracy"].as_f64().unwrap_or(0.0),
-                args.budget
+                budget
             )
         );
     }
     say!();
-    say_part!("{}", plot(&curves, args.budget));
+    say_part!("{}", plot(&results.curves, budget));
     say!("curves: {}", out.join("curves.csv").display());
-    Ok(ExitCode::SUCCESS)
 }
 
 /// One strategy's row of the summary table. A seed that did not reach the target counts as the budget,
