@@ -2,7 +2,7 @@
 //! I/O to do (`Effect`s). A decision is not shown as made until the store says it is written; keys that
 //! would decide again meanwhile are refused with a word.
 
-use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg};
+use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg, RetrainOutcome};
 use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
 use crate::tui::action::Action;
@@ -19,18 +19,7 @@ const EXPLAIN_AHEAD: usize = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => key_pressed(app, key),
-        Msg::Resize(w, h) => {
-            let top = guidelines_top(app);
-            app.size = (w, h);
-            // The guidelines' rows depend on the width: keep the same text at the top.
-            if let Some(top) = top {
-                let row = guidelines_row_at(app, top);
-                if let Mode::Guidelines { scroll, .. } = &mut app.mode {
-                    *scroll = row;
-                }
-            }
-            Vec::new()
-        }
+        Msg::Resize(w, h) => resized(app, (w, h)),
         Msg::Tick(now) => {
             app.now_ms = now;
             Vec::new()
@@ -86,25 +75,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.session.all_time = Some(record);
             Vec::new()
         }
-        Msg::Retrained(outcome) => {
-            app.model.info.cv_accuracy = outcome.after;
-            app.model.info.version = Some(outcome.version);
-            app.model.info.activity = ModelActivity::Idle;
-            if outcome.after_batch == app.batch.id {
-                app.model.retrain = Some(outcome);
-            } else {
-                // It finished after the next batch began: say so now, not on that batch's summary.
-                let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
-                let text = format!(
-                    "Model v{} is ready (cross-validated accuracy {} -> {}).",
-                    outcome.version,
-                    pct(outcome.before),
-                    pct(outcome.after)
-                );
-                app.message = Some(Message { text, error: false });
-            }
-            Vec::new()
-        }
+        Msg::Retrained(outcome) => retrained(app, outcome),
         Msg::NotRetrained { after_batch, why } => {
             if after_batch == app.batch.id {
                 app.model.not_retrained = Some(why);
@@ -113,6 +84,39 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Terminate => quit(app),
     }
+}
+
+/// The terminal's new size; the guidelines' rows depend on the width, so the same text stays at the top.
+fn resized(app: &mut App, size: (u16, u16)) -> Vec<Effect> {
+    let top = guidelines_top(app);
+    app.size = size;
+    if let Some(top) = top {
+        let row = guidelines_row_at(app, top);
+        if let Mode::Guidelines { scroll, .. } = &mut app.mode {
+            *scroll = row;
+        }
+    }
+    Vec::new()
+}
+
+/// A new model version is current: shown on this batch's summary, or said at once if the next batch began.
+fn retrained(app: &mut App, outcome: RetrainOutcome) -> Vec<Effect> {
+    app.model.info.cv_accuracy = outcome.after;
+    app.model.info.version = Some(outcome.version);
+    app.model.info.activity = ModelActivity::Idle;
+    if outcome.after_batch == app.batch.id {
+        app.model.retrain = Some(outcome);
+    } else {
+        let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.1}%", a * 100.0));
+        let text = format!(
+            "Model v{} is ready (cross-validated accuracy {} -> {}).",
+            outcome.version,
+            pct(outcome.before),
+            pct(outcome.after)
+        );
+        app.message = Some(Message { text, error: false });
+    }
+    Vec::new()
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
