@@ -18,7 +18,7 @@ use crate::tui::keymap::{KeySource, Keymap, KeymapError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Who is labelling, on an account margin.toml lists under [roles] shared_accounts (recorded as
+    /// Who is labelling, on an account margin.toml lists under `[roles] shared_accounts` (recorded as
     /// ACCOUNT:NAME). Default: the account running margin.
     #[arg(long, value_name = "NAME")]
     pub annotator: Option<String>,

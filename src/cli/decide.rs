@@ -37,7 +37,7 @@ pub struct Args {
     /// The reason for overriding a confident prediction.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Who decides, on an account margin.toml lists under [roles] shared_accounts (recorded as
+    /// Who decides, on an account margin.toml lists under `[roles] shared_accounts` (recorded as
     /// ACCOUNT:NAME). Default: the account running margin.
     #[arg(long, value_name = "NAME")]
     pub annotator: Option<String>,

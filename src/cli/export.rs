@@ -51,7 +51,7 @@ pub struct Args {
     pub only: Only,
 
     /// Mask personal data (e-mail addresses, phone and card numbers, IBANs, IP addresses and the project's
-    /// [pii] patterns) in texts, metadata and notes. Without it, a project that masks on screen needs an
+    /// `[pii]` patterns) in texts, metadata and notes. Without it, a project that masks on screen needs an
     /// expert to export.
     #[arg(long)]
     pub mask: bool,

@@ -59,7 +59,7 @@ pub struct Cli {
 pub enum Command {
     /// Label items on the screen: the current item, the model's prediction and why; one key decides.
     Annotate(annotate::Args),
-    /// Print the keys of the screen (after your keys.toml and the project's [keys]) as a markdown table.
+    /// Print the keys of the screen (after your keys.toml and the project's `[keys]`) as a markdown table.
     Keys,
     /// Create a project: a directory with margin.toml, margin.db and guidelines/.
     Init(init::Args),
