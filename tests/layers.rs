@@ -105,16 +105,136 @@ fn no_file_grows_past_six_hundred_lines() {
 fn the_screen_never_touches_the_store_or_the_model() {
     let found = offenders(
         &src("tui"),
-        &[
-            "rusqlite",
-            "ort::",
-            "crate::store",
-            "crate::model",
-            "crate::app::serve",
-            "crate::app::score",
-            "crate::app::worker",
-            "std::fs",
-        ],
+        &["rusqlite", "ort::", "crate::store", "crate::model", "crate::app", "crate::cli", "std::fs"],
     );
     assert!(found.is_empty(), "src/tui must do its I/O through effects the workers carry out:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_use_cases_print_nothing_and_know_no_screen() {
+    let files: Vec<(String, String)> =
+        src("app").into_iter().filter(|(path, _)| !path.contains("/app/worker/")).collect();
+    let found = offenders(&files, &["crate::cli", "crate::tui", "println!", "eprintln!", "anyhow"]);
+    assert!(found.is_empty(), "src/app returns typed results; the CLI and screens show them:\n{}", found.join("\n"));
+}
+
+/// A file's module path under src (`app/worker/annotate` for src/app/worker/annotate.rs, `tui` for
+/// src/tui/mod.rs, empty for lib.rs).
+fn module_of(path: &Path, src: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(src).expect("under src").with_extension("");
+    let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of a file without comments and without its `mod tests` block.
+fn code_of(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let next = lines.get(i + 1).map_or("", |l| l.trim_start());
+        if line.trim() == "#[cfg(test)]" && next.starts_with("mod tests") {
+            break;
+        }
+        if !line.trim_start().starts_with("//") {
+            kept.push(*line);
+        }
+    }
+    kept.join("\n")
+}
+
+/// The modules (files) each file uses through `crate::`, `super::` or `self::` paths, braces included.
+fn module_graph() -> std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<Vec<String>>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files: Vec<(Vec<String>, String)> = rust_files(&src)
+        .into_iter()
+        .filter(|(path, _)| !path.ends_with("/tests.rs") && !path.ends_with("/main.rs"))
+        .map(|(path, text)| (module_of(Path::new(&path), &src), code_of(&text)))
+        .collect();
+    let modules: std::collections::BTreeSet<Vec<String>> = files.iter().map(|(m, _)| m.clone()).collect();
+    // The longest prefix of a path that is a module file.
+    let resolve = |path: &[String]| (0..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p));
+    let mut graph = std::collections::BTreeMap::new();
+    for (module, code) in &files {
+        let mut uses = std::collections::BTreeSet::new();
+        let words: Vec<&str> =
+            code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{' || c == ',')).collect();
+        for word in words {
+            let word = word.trim_start_matches(|c: char| c == ':' || c == '{' || c == ',');
+            let Some(first) = word.split("::").next().filter(|f| ["crate", "super", "self"].contains(f)) else {
+                continue;
+            };
+            let _ = first;
+            // `a::b::{c, d}` names a::b::c and a::b::d.
+            let (stem, list) = word.split_once("::{").map_or((word, ""), |(s, l)| (s, l));
+            let mut base: Vec<String> = Vec::new();
+            let mut segments = stem.split("::").filter(|s| !s.is_empty()).peekable();
+            if segments.peek() == Some(&"crate") {
+                segments.next();
+            } else {
+                base = module.clone();
+                while let Some(&s) = segments.peek().filter(|s| **s == "super" || **s == "self") {
+                    if s == "super" {
+                        base.pop();
+                    }
+                    segments.next();
+                }
+            }
+            base.extend(segments.map(String::from));
+            let mut targets = vec![base.clone()];
+            for item in list.split(',').map(|i| i.trim_matches(|c: char| c == '}' || c.is_whitespace())) {
+                if !item.is_empty() && item != "self" {
+                    let mut path = base.clone();
+                    path.extend(item.split("::").map(String::from));
+                    targets.push(path);
+                }
+            }
+            for target in targets {
+                if let Some(found) = resolve(&target).filter(|found| found != module) {
+                    uses.insert(found);
+                }
+            }
+        }
+        graph.insert(module.clone(), uses);
+    }
+    graph
+}
+
+#[test]
+fn no_two_files_import_each_other_even_through_others() {
+    let graph = module_graph();
+    assert!(graph.len() > 100, "the graph holds the files: {}", graph.len());
+    assert!(
+        graph[&vec!["app".to_string(), "serve".to_string()]].contains(&vec!["store".to_string()]),
+        "the graph sees `use crate::store::...`"
+    );
+    // Depth-first search; a file met again while still on the path closes a cycle.
+    fn visit(
+        module: &Vec<String>,
+        graph: &std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<Vec<String>>>,
+        path: &mut Vec<Vec<String>>,
+        done: &mut std::collections::BTreeSet<Vec<String>>,
+        cycles: &mut Vec<String>,
+    ) {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            let names: Vec<String> = path[at..].iter().chain([module]).map(|m| m.join("/")).collect();
+            cycles.push(names.join(" -> "));
+            return;
+        }
+        if !done.insert(module.clone()) {
+            return;
+        }
+        path.push(module.clone());
+        for next in graph.get(module).into_iter().flatten() {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+    }
+    let (mut done, mut cycles) = (std::collections::BTreeSet::new(), Vec::new());
+    for module in graph.keys() {
+        visit(module, &graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    assert!(cycles.is_empty(), "import cycles between files:\n{}", cycles.join("\n"));
 }

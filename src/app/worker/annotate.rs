@@ -30,8 +30,6 @@ use crate::tui::annotate::msg::{
 const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// How long quitting waits for the model thread to put the model down.
 const MODEL_THREAD_GRACE: Duration = Duration::from_secs(5);
-/// Similar items per explanation.
-pub(crate) const SIMILAR: usize = 3;
 
 /// How to start a retrain in the background: margin's own executable and its arguments.
 #[derive(Debug, Clone)]

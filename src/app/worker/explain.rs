@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
-use super::annotate::SIMILAR;
 use crate::app::explain::{ExplainModel, Explained};
 use crate::config::ProjectConfig;
 use crate::domain::pii::{Masked, Masker};
@@ -15,6 +14,9 @@ use crate::model::Runtime;
 use crate::store::Store;
 use crate::tui::annotate::msg::{Explanation, Msg, SimilarItem};
 use crate::tui::inbox::Outbox;
+
+/// Similar items per explanation on the annotation screen.
+const SIMILAR: usize = 3;
 
 pub(super) struct ModelThread {
     pub dir: PathBuf,
