@@ -162,11 +162,10 @@ fn module_graph() -> std::collections::BTreeMap<Vec<String>, std::collections::B
         let words: Vec<&str> =
             code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{' || c == ',')).collect();
         for word in words {
-            let word = word.trim_start_matches(|c: char| c == ':' || c == '{' || c == ',');
-            let Some(first) = word.split("::").next().filter(|f| ["crate", "super", "self"].contains(f)) else {
+            let word = word.trim_start_matches([':', '{', ',']);
+            if !word.split("::").next().is_some_and(|f| ["crate", "super", "self"].contains(&f)) {
                 continue;
-            };
-            let _ = first;
+            }
             // `a::b::{c, d}` names a::b::c and a::b::d.
             let (stem, list) = word.split_once("::{").map_or((word, ""), |(s, l)| (s, l));
             let mut base: Vec<String> = Vec::new();
