@@ -17,7 +17,7 @@
 //!   model: its effects are carried out by `app::worker`.
 //! - [`cli`]: parses arguments and wires the layers together; anyhow lives here.
 //!
-//! `tests/layers.rs` keeps these rules true.
+//! ARCHITECTURE.md says where everything lives; `tests/layers.rs` keeps these rules true.
 
 pub mod app;
 pub mod cli;
