@@ -1,11 +1,13 @@
 //! margin.toml: a project's labels, thresholds, sampling strategy, reasons lists and import defaults.
 //!
-//! Owns parsing and validating the file and writing a new one from the compiled-in template. Every problem
-//! is reported as `FILE:LINE: key: what is wrong`. Imports only `domain`.
+//! Owns parsing and validating the file (the checks, one per settings table, are in `validate`) and writing
+//! a new one from the compiled-in template. Every problem is reported as `FILE:LINE: key: what is wrong`.
+//! Imports only `domain`.
 
 pub mod edit;
 mod keys;
 mod locate;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Roles;
 use crate::domain::pii::{Masker, PiiError};
-use crate::domain::text::{is_unsafe_for_terminal, visible};
+use crate::domain::text::visible;
 use crate::domain::{LabelSet, Strategy, TaskKind};
 pub use keys::{KEYS_FILE_NAME, parse_keys};
 use locate::{PathSeg, line_of_key, line_of_offset};
@@ -355,173 +357,6 @@ impl ProjectConfig {
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
-
-    fn validate(&self) -> Result<(), Problem> {
-        let key = |k: &str| vec![PathSeg::Key(k.to_string())];
-        let sub = |table: &str, k: &str| vec![PathSeg::Key(table.to_string()), PathSeg::Key(k.to_string())];
-        if self.name.trim().is_empty() {
-            return Err(Problem::new(key("name"), "must not be empty"));
-        }
-        let minimum = if self.task == TaskKind::SingleLabel { 2 } else { 1 };
-        if self.labels.len() < minimum {
-            return Err(Problem::new(
-                key("labels"),
-                format!("a {} project needs at least {minimum} labels", self.task.as_str()),
-            ));
-        }
-        for (i, label) in self.labels.iter().enumerate() {
-            let at = |field: &str| vec![PathSeg::Key("labels".into()), PathSeg::Index(i), PathSeg::Key(field.into())];
-            check_label_name(&label.name).map_err(|m| Problem::new(at("name"), m))?;
-            if self.labels[..i].iter().any(|l| l.name == label.name) {
-                return Err(Problem::new(at("name"), format!("label `{}` is listed twice", label.name)));
-            }
-            if let Some(k) = &label.key {
-                if k.chars().count() != 1 || k.chars().any(is_unsafe_for_terminal) || k == " " {
-                    return Err(Problem::new(at("key"), format!("must be a single key, not {k:?}")));
-                }
-                if let Some(other) = self.labels[..i].iter().find(|l| l.key.as_ref() == Some(k)) {
-                    return Err(Problem::new(
-                        at("key"),
-                        format!("key {k:?} is already used by label `{}`", other.name),
-                    ));
-                }
-            }
-            if let Some(c) = &label.color {
-                if !is_color(c) {
-                    return Err(Problem::new(
-                        at("color"),
-                        format!("unknown colour {c:?}; use one of {} or #rrggbb", COLOR_NAMES.join(", ")),
-                    ));
-                }
-            }
-        }
-
-        let t = &self.thresholds;
-        for (name, value) in [
-            ("auto_accept", t.auto_accept),
-            ("audit_share", t.audit_share),
-            ("expert", t.expert),
-            ("override_reason", t.override_reason),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(Problem::new(sub("thresholds", name), format!("must be between 0 and 1, not {value}")));
-            }
-        }
-        if t.expert > t.auto_accept {
-            return Err(Problem::new(
-                sub("thresholds", "expert"),
-                format!("must not be above auto_accept ({})", t.auto_accept),
-            ));
-        }
-        for (i, label) in t.high_stakes.iter().enumerate() {
-            if !self.labels.iter().any(|l| &l.name == label) {
-                return Err(Problem::new(
-                    vec![PathSeg::Key("thresholds".into()), PathSeg::Key("high_stakes".into()), PathSeg::Index(i)],
-                    format!("`{label}` is not one of the labels"),
-                ));
-            }
-        }
-
-        let s = &self.sampling;
-        if !(1..=10_000).contains(&s.batch_size) {
-            return Err(Problem::new(sub("sampling", "batch_size"), "must be between 1 and 10000"));
-        }
-        if !(1..=20).contains(&s.overlap) {
-            return Err(Problem::new(sub("sampling", "overlap"), "must be between 1 and 20"));
-        }
-        if !(1..=24 * 60).contains(&s.lease_minutes) {
-            return Err(Problem::new(sub("sampling", "lease_minutes"), "must be between 1 and 1440"));
-        }
-        for (name, value) in [
-            ("uncertainty_share", s.uncertainty_share),
-            ("diversity_share", s.diversity_share),
-            ("random_share", s.random_share),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(Problem::new(sub("sampling", name), format!("must be between 0 and 1, not {value}")));
-            }
-        }
-        let total = s.uncertainty_share + s.diversity_share + s.random_share;
-        if (total - 1.0).abs() > 1e-6 {
-            return Err(Problem::new(
-                sub("sampling", "random_share"),
-                format!("uncertainty_share, diversity_share and random_share add up to {total}, not 1"),
-            ));
-        }
-
-        for (name, list) in [("escalate", &self.reasons.escalate), ("override", &self.reasons.override_)] {
-            if list.is_empty() || list.len() > 9 {
-                return Err(Problem::new(sub("reasons", name), "needs between 1 and 9 reasons"));
-            }
-            if let Some(i) = list.iter().position(|r| r.trim().is_empty()) {
-                return Err(Problem::new(
-                    vec![PathSeg::Key("reasons".into()), PathSeg::Key(name.into()), PathSeg::Index(i)],
-                    "a reason must not be empty",
-                ));
-            }
-        }
-
-        let m = &self.model;
-        if !(10..=24).contains(&m.hash_bits) {
-            return Err(Problem::new(sub("model", "hash_bits"), "must be between 10 and 24"));
-        }
-        if !(m.c > 0.0 && m.c.is_finite()) {
-            return Err(Problem::new(sub("model", "c"), format!("must be a positive number, not {}", m.c)));
-        }
-        if !(1..=1000).contains(&m.epochs) {
-            return Err(Problem::new(sub("model", "epochs"), "must be between 1 and 1000"));
-        }
-        if !(2..=20).contains(&m.folds) {
-            return Err(Problem::new(sub("model", "folds"), "must be between 2 and 20"));
-        }
-        if m.committee == 1 || m.committee > 20 {
-            return Err(Problem::new(sub("model", "committee"), "must be 0 (no committee) or between 2 and 20"));
-        }
-        if m.keep_versions == 0 {
-            return Err(Problem::new(sub("model", "keep_versions"), "must be at least 1"));
-        }
-
-        if self.screen.break_after_minutes > 24 * 60 {
-            return Err(Problem::new(sub("screen", "break_after_minutes"), "must be between 0 and 1440"));
-        }
-
-        if let Some(roles) = &self.roles {
-            roles.check().map_err(|(role, i, message)| {
-                let list = role.map_or("shared_accounts", |r| r.as_str());
-                Problem::new(vec![PathSeg::Key("roles".into()), PathSeg::Key(list.into()), PathSeg::Index(i)], message)
-            })?;
-            if roles.admin.is_empty() {
-                return Err(Problem::new(
-                    key("roles"),
-                    "names no admin: list at least one under admin, or nobody could change the settings",
-                ));
-            }
-        }
-        for (name, pattern) in &self.pii.patterns {
-            Masker::new(&[(name.clone(), pattern.clone())]).map_err(|e| {
-                Problem::new(
-                    vec![PathSeg::Key("pii".into()), PathSeg::Key("patterns".into()), PathSeg::Key(name.clone())],
-                    e.to_string(),
-                )
-            })?;
-        }
-
-        let imp = &self.import;
-        for (name, value) in [
-            ("text_key", &imp.text_key),
-            ("id_key", &imp.id_key),
-            ("label_key", &imp.label_key),
-            ("meta_key", &imp.meta_key),
-        ] {
-            if value.is_empty() {
-                return Err(Problem::new(sub("import", name), "must not be empty"));
-            }
-        }
-        if imp.max_text_bytes == 0 {
-            return Err(Problem::new(sub("import", "max_text_bytes"), "must be at least 1"));
-        }
-        Ok(())
-    }
 }
 
 /// The 1-based line of a key (`["keys", "item", "accept"]`) in a TOML document, for messages about
@@ -552,24 +387,8 @@ pub fn check_label_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_color(c: &str) -> bool {
-    COLOR_NAMES.contains(&c) || (c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
-}
-
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
-}
-
-/// A validation problem before it is located in the file.
-struct Problem {
-    at: Vec<PathSeg>,
-    message: String,
-}
-
-impl Problem {
-    fn new(at: Vec<PathSeg>, message: impl Into<String>) -> Self {
-        Problem { at, message: message.into() }
-    }
 }
 
 #[cfg(test)]

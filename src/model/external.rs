@@ -146,7 +146,9 @@ impl std::fmt::Debug for ExternalModel {
 }
 
 impl ExternalModel {
-    /// Loads the model a manifest describes, for a project with `labels`.
+    /// Loads the model a manifest describes, for a project with `labels`. Checks, in this order, that the
+    /// model's labels are the project's, that the model file exists and loads, that it has the inputs its
+    /// kind of input needs, and that it has the output the manifest names, of the right shape.
     pub fn load(
         runtime: &Runtime,
         manifest_path: &Path,
@@ -154,100 +156,13 @@ impl ExternalModel {
         multi_label: bool,
     ) -> Result<ExternalModel, ModelError> {
         let name = manifest_path.display().to_string();
-        let refuse = |why: String| ModelError::Invalid(format!("{name}: {why}"));
         let manifest = Manifest::load(manifest_path)?;
         let base = manifest_path.parent().unwrap_or(Path::new("."));
-
-        let mut model_labels = manifest.labels.clone();
-        model_labels.sort();
-        let mut project_labels = labels.to_vec();
-        project_labels.sort();
-        if model_labels != project_labels {
-            return Err(refuse(format!(
-                "the model's labels [{}] are not the project's [{}]",
-                manifest.labels.join(", "),
-                labels.join(", ")
-            )));
-        }
-        let to_project: Vec<usize> =
-            manifest.labels.iter().map(|l| labels.iter().position(|p| p == l).unwrap_or(0)).collect();
-
-        let model_file = base.join(&manifest.file);
-        if !model_file.is_file() {
-            return Err(refuse(format!("model file {} does not exist", model_file.display())));
-        }
-        let session = runtime.session_from_file(&model_file, 1)?;
-        let input_type = |input: &str| session.inputs().iter().find(|i| i.name() == input).map(|i| i.dtype().clone());
-        let need = |input: &str, element: TensorElementType, ranks: &[usize]| -> Result<usize, ModelError> {
-            let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-            match input_type(input) {
-                Some(ValueType::Tensor { ty, shape, .. }) if ty == element && ranks.contains(&shape.len()) => {
-                    Ok(shape.len())
-                }
-                Some(other) => Err(refuse(format!("input `{input}` is {other:?}, but a {element:?} tensor is needed"))),
-                None => Err(refuse(format!("the model has no input `{input}` (its inputs: {})", names.join(", ")))),
-            }
-        };
-
-        let names = &manifest.inputs;
-        let (mut featurizer, mut tokenizer, mut text_rank, mut feeds_mask, mut feeds_type_ids) =
-            (None, None, 1, false, false);
-        match manifest.input {
-            InputKind::Sparse => {
-                need(&names.idx, TensorElementType::Int64, &[2])?;
-                need(&names.val, TensorElementType::Float32, &[2])?;
-                let bits = manifest.hash_bits.unwrap_or(18);
-                featurizer = Some(Featurizer::new(FeaturizerSpec::new(bits)).map_err(refuse)?);
-            }
-            InputKind::Text => {
-                text_rank = need(&names.text, TensorElementType::String, &[1, 2])?;
-            }
-            InputKind::TokenIds => {
-                need(&names.input_ids, TensorElementType::Int64, &[2])?;
-                feeds_mask = input_type(&names.attention_mask).is_some();
-                if feeds_mask {
-                    need(&names.attention_mask, TensorElementType::Int64, &[2])?;
-                }
-                feeds_type_ids = input_type(&names.token_type_ids).is_some();
-                if feeds_type_ids {
-                    need(&names.token_type_ids, TensorElementType::Int64, &[2])?;
-                }
-                let file = manifest
-                    .tokenizer
-                    .as_ref()
-                    .ok_or_else(|| refuse("input = \"token-ids\" needs `tokenizer = \"tokenizer.json\"`".into()))?;
-                let path = base.join(file);
-                let mut t = Tokenizer::from_file(&path)
-                    .map_err(|e| refuse(format!("cannot read the tokenizer {}: {e}", path.display())))?;
-                t.with_truncation(Some(TruncationParams {
-                    max_length: manifest.max_length.max(1),
-                    ..Default::default()
-                }))
-                .map_err(|e| refuse(format!("tokenizer: {e}")))?;
-                t.with_padding(None);
-                tokenizer = Some(t);
-            }
-        }
-        match session.outputs().iter().find(|o| o.name() == manifest.output).map(|o| o.dtype().clone()) {
-            Some(ValueType::Tensor { ty: TensorElementType::Float32, shape, .. })
-                if shape.len() == 2 && (shape[1] < 0 || shape[1] as usize == labels.len()) => {}
-            Some(other) => {
-                return Err(refuse(format!(
-                    "output `{}` is {other:?}, but Float32[N,{}] is needed for {} labels",
-                    manifest.output,
-                    labels.len(),
-                    labels.len()
-                )));
-            }
-            None => {
-                let outs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-                return Err(refuse(format!(
-                    "the model has no output `{}` (its outputs: {})",
-                    manifest.output,
-                    outs.join(", ")
-                )));
-            }
-        }
+        let to_project = project_order(&manifest.labels, labels).map_err(|why| refusal(&name, why))?;
+        let session = open_session(runtime, &base.join(&manifest.file), &name)?;
+        let Feeding { featurizer, tokenizer, text_rank, feeds_mask, feeds_type_ids } =
+            check_inputs(&session, &manifest, base, &name)?;
+        check_output(&session, &manifest.output, labels.len()).map_err(|why| refusal(&name, why))?;
         Ok(ExternalModel {
             session,
             manifest,
@@ -375,5 +290,129 @@ impl ExternalModel {
                 projected
             })
             .collect())
+    }
+}
+
+/// A refusal to load a model: `MANIFEST: why`.
+fn refusal(manifest: &str, why: String) -> ModelError {
+    ModelError::Invalid(format!("{manifest}: {why}"))
+}
+
+/// Where each of the model's labels sits in the project's order; refused unless the two are the same set.
+fn project_order(model_labels: &[String], project_labels: &[String]) -> Result<Vec<usize>, String> {
+    let mut model_sorted = model_labels.to_vec();
+    model_sorted.sort();
+    let mut project_sorted = project_labels.to_vec();
+    project_sorted.sort();
+    if model_sorted != project_sorted {
+        return Err(format!(
+            "the model's labels [{}] are not the project's [{}]",
+            model_labels.join(", "),
+            project_labels.join(", ")
+        ));
+    }
+    Ok(model_labels.iter().map(|l| project_labels.iter().position(|p| p == l).unwrap_or(0)).collect())
+}
+
+/// A session on the model file, refused with the manifest's name when the file does not exist.
+fn open_session(runtime: &Runtime, model_file: &Path, manifest: &str) -> Result<Session, ModelError> {
+    if !model_file.is_file() {
+        return Err(refusal(manifest, format!("model file {} does not exist", model_file.display())));
+    }
+    runtime.session_from_file(model_file, 1)
+}
+
+/// What feeding the model needs besides its session, by the manifest's kind of input.
+struct Feeding {
+    featurizer: Option<Featurizer>,
+    tokenizer: Option<Tokenizer>,
+    text_rank: usize,
+    feeds_mask: bool,
+    feeds_type_ids: bool,
+}
+
+/// Checks that the model has the inputs the manifest's kind of input needs, and prepares what feeds them:
+/// the featurizer for sparse input, the rank of the string tensor for text, the tokenizer and the optional
+/// mask and type-id inputs for token ids.
+fn check_inputs(session: &Session, manifest: &Manifest, base: &Path, name: &str) -> Result<Feeding, ModelError> {
+    let refuse = |why: String| refusal(name, why);
+    let need = |input: &str, element: TensorElementType, ranks: &[usize]| {
+        require_input(session, input, element, ranks).map_err(refuse)
+    };
+    let names = &manifest.inputs;
+    let mut feeding =
+        Feeding { featurizer: None, tokenizer: None, text_rank: 1, feeds_mask: false, feeds_type_ids: false };
+    match manifest.input {
+        InputKind::Sparse => {
+            need(&names.idx, TensorElementType::Int64, &[2])?;
+            need(&names.val, TensorElementType::Float32, &[2])?;
+            let bits = manifest.hash_bits.unwrap_or(18);
+            feeding.featurizer = Some(Featurizer::new(FeaturizerSpec::new(bits)).map_err(refuse)?);
+        }
+        InputKind::Text => {
+            feeding.text_rank = need(&names.text, TensorElementType::String, &[1, 2])?;
+        }
+        InputKind::TokenIds => {
+            need(&names.input_ids, TensorElementType::Int64, &[2])?;
+            feeding.feeds_mask = input_type(session, &names.attention_mask).is_some();
+            if feeding.feeds_mask {
+                need(&names.attention_mask, TensorElementType::Int64, &[2])?;
+            }
+            feeding.feeds_type_ids = input_type(session, &names.token_type_ids).is_some();
+            if feeding.feeds_type_ids {
+                need(&names.token_type_ids, TensorElementType::Int64, &[2])?;
+            }
+            feeding.tokenizer = Some(load_tokenizer(manifest, base).map_err(refuse)?);
+        }
+    }
+    Ok(feeding)
+}
+
+/// The type of the model's input `input`, if it has one.
+fn input_type(session: &Session, input: &str) -> Option<ValueType> {
+    session.inputs().iter().find(|i| i.name() == input).map(|i| i.dtype().clone())
+}
+
+/// The rank of input `input`, which must be a tensor of `element` with one of `ranks`.
+fn require_input(session: &Session, input: &str, element: TensorElementType, ranks: &[usize]) -> Result<usize, String> {
+    match input_type(session, input) {
+        Some(ValueType::Tensor { ty, shape, .. }) if ty == element && ranks.contains(&shape.len()) => Ok(shape.len()),
+        Some(other) => Err(format!("input `{input}` is {other:?}, but a {element:?} tensor is needed")),
+        None => {
+            let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+            Err(format!("the model has no input `{input}` (its inputs: {})", names.join(", ")))
+        }
+    }
+}
+
+/// The manifest's tokenizer, truncating to its `max_length` and padding nothing (batches are padded when
+/// they are fed).
+fn load_tokenizer(manifest: &Manifest, base: &Path) -> Result<Tokenizer, String> {
+    let file = manifest.tokenizer.as_ref().ok_or("input = \"token-ids\" needs `tokenizer = \"tokenizer.json\"`")?;
+    let path = base.join(file);
+    let mut tokenizer =
+        Tokenizer::from_file(&path).map_err(|e| format!("cannot read the tokenizer {}: {e}", path.display()))?;
+    tokenizer
+        .with_truncation(Some(TruncationParams { max_length: manifest.max_length.max(1), ..Default::default() }))
+        .map_err(|e| format!("tokenizer: {e}"))?;
+    tokenizer.with_padding(None);
+    Ok(tokenizer)
+}
+
+/// Checks that the model has the output `output`, a float tensor `[N, classes]` (or `[N, ?]`).
+fn check_output(session: &Session, output: &str, classes: usize) -> Result<(), String> {
+    match session.outputs().iter().find(|o| o.name() == output).map(|o| o.dtype().clone()) {
+        Some(ValueType::Tensor { ty: TensorElementType::Float32, shape, .. })
+            if shape.len() == 2 && (shape[1] < 0 || shape[1] as usize == classes) =>
+        {
+            Ok(())
+        }
+        Some(other) => {
+            Err(format!("output `{output}` is {other:?}, but Float32[N,{classes}] is needed for {classes} labels"))
+        }
+        None => {
+            let outs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+            Err(format!("the model has no output `{output}` (its outputs: {})", outs.join(", ")))
+        }
     }
 }

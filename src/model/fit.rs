@@ -48,9 +48,43 @@ pub struct Fitted {
 pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
     let classes = request.label_names.len();
     let multi = request.task == TaskKind::MultiLabel;
-    let index = |name: &String| request.label_names.iter().position(|n| n == name);
+    let (kept, targets) = usable_examples(request, multi);
+    let skipped = request.labels.len() - kept.len();
+    check_enough(&targets, request.label_names)?;
 
-    // Examples whose labels the project still has.
+    let spec = FeaturizerSpec::new(request.bits);
+    let featurizer = Featurizer::new(spec.clone()).map_err(ModelError::Invalid)?;
+    let texts: Vec<&str> = kept.iter().map(|&i| request.texts[i]).collect();
+    let rows = featurize_parallel(&featurizer, &texts);
+
+    // Every training is independent: the cross-validation folds, the final model and the committee's
+    // bootstrap members all run together on the cores.
+    let split = Split::new(&targets, classes, request.folds, request.settings.seed);
+    let jobs = training_jobs(&split, rows.len(), request.committee, request.settings);
+    let mut models = train_many(&rows, &targets, &jobs, classes, spec.buckets()).into_iter();
+    let fold_models: Vec<LinearModel> = models.by_ref().take(split.k).collect();
+    let calibration = calibrate(&rows, &split, &fold_models, &targets, classes, multi, &kept);
+
+    let card = |member: Option<[usize; 2]>, examples: usize| model_card(request, &spec, &calibration, member, examples);
+    let mut model = models.next().expect("the final model was trained");
+    model.scale(calibration.temperature);
+    let members = models
+        .zip(jobs.iter().skip(split.k + 1))
+        .enumerate()
+        .map(|(m, (mut member, job))| {
+            member.scale(calibration.temperature);
+            (member, card(Some([m + 1, request.committee]), job.subset.len()))
+        })
+        .collect();
+
+    Ok(Fitted { model, card: card(None, rows.len()), members, skipped, out_of_fold: calibration.out_of_fold })
+}
+
+/// The examples whose labels the project still has (their indices in the request) and what they are
+/// labelled, as class indices; a single-label example with other than one label is left out too.
+fn usable_examples(request: &FitRequest<'_>, multi: bool) -> (Vec<usize>, Targets) {
+    let classes = request.label_names.len();
+    let index = |name: &String| request.label_names.iter().position(|n| n == name);
     let mut kept = Vec::new();
     let mut single = Vec::new();
     let mut multi_targets = Vec::new();
@@ -68,62 +102,98 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
         }
         kept.push(i);
     }
-    let skipped = request.labels.len() - kept.len();
     let targets = if multi { Targets::Multi(multi_targets) } else { Targets::Single(single) };
-    check_enough(&targets, request.label_names)?;
+    (kept, targets)
+}
 
-    let spec = FeaturizerSpec::new(request.bits);
-    let featurizer = Featurizer::new(spec.clone()).map_err(ModelError::Invalid)?;
-    let texts: Vec<&str> = kept.iter().map(|&i| request.texts[i]).collect();
-    let rows = featurize_parallel(&featurizer, &texts);
-    let buckets = spec.buckets();
-    let settings = request.settings;
+/// The cross-validation split: each example's fold, and how many folds there are.
+struct Split {
+    /// Each example's fold (empty without cross-validation).
+    folds: Vec<usize>,
+    /// The number of folds, 0 when some label has too few examples to cross-validate.
+    k: usize,
+}
 
-    // Every training is independent: the cross-validation folds, the final model and the committee's
-    // bootstrap members all run together on the cores.
-    let k = evaluate::fold_count(&targets, classes, request.folds);
-    let folds = if k >= 2 { evaluate::stratified_folds(&targets, classes, k, settings.seed) } else { Vec::new() };
-    let mut jobs: Vec<Job> = if k >= 2 {
-        evaluate::fold_subsets(&folds, k).into_iter().map(|subset| Job { subset, settings }).collect()
-    } else {
-        Vec::new()
-    };
-    jobs.push(Job { subset: (0..rows.len()).collect(), settings });
-    for m in 0..request.committee {
+impl Split {
+    /// Stratified folds, as many as `wanted` when every label has examples enough.
+    fn new(targets: &Targets, classes: usize, wanted: usize, seed: u64) -> Split {
+        let k = evaluate::fold_count(targets, classes, wanted);
+        if k >= 2 {
+            Split { folds: evaluate::stratified_folds(targets, classes, k, seed), k }
+        } else {
+            Split { folds: Vec::new(), k: 0 }
+        }
+    }
+}
+
+/// The trainings to run, in this order: one per fold (on the other folds' examples), the final model
+/// (on all `examples`), then each committee member (on a bootstrap resample, with a seed of its own).
+fn training_jobs(split: &Split, examples: usize, committee: usize, settings: TrainSettings) -> Vec<Job> {
+    let mut jobs: Vec<Job> =
+        evaluate::fold_subsets(&split.folds, split.k).into_iter().map(|subset| Job { subset, settings }).collect();
+    jobs.push(Job { subset: (0..examples).collect(), settings });
+    for m in 0..committee {
         let mut rng = Rng::new(settings.seed ^ (0xC0FFEE + m as u64));
-        let subset = (0..rows.len()).map(|_| rng.below(rows.len())).collect();
+        let subset = (0..examples).map(|_| rng.below(examples)).collect();
         jobs.push(Job {
             subset,
             settings: TrainSettings { seed: settings.seed.wrapping_add(m as u64 + 1), ..settings },
         });
     }
-    let mut models = train_many(&rows, &targets, &jobs, classes, buckets).into_iter();
-    let fold_models: Vec<LinearModel> = models.by_ref().take(if k >= 2 { k } else { 0 }).collect();
+    jobs
+}
 
-    let mut out_of_fold = Vec::new();
-    let (temperature, metrics) = if k >= 2 {
-        let logits = evaluate::out_of_fold_logits(&rows, &folds, &fold_models);
-        let temperature = evaluate::fit_temperature(&logits, &targets);
-        let raw: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, 1.0, multi)).collect();
-        let calibrated: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, temperature, multi)).collect();
-        let (_, _, ece_uncalibrated) = evaluate::score(&raw, &targets, classes);
-        let (accuracy, macro_f1, ece) = evaluate::score(&calibrated, &targets, classes);
-        out_of_fold = kept.iter().copied().zip(calibrated).collect();
-        let metrics = Metrics {
-            folds: k,
-            examples: rows.len(),
-            accuracy,
-            macro_f1,
-            ece,
-            ece_uncalibrated,
-            temperature: f64::from(temperature),
-        };
-        (temperature, Some(metrics))
-    } else {
-        (1.0, None)
+/// What cross-validation found: the temperature that calibrates the models, the figures, and each
+/// example's calibrated out-of-fold probabilities.
+struct Calibration {
+    temperature: f32,
+    metrics: Option<Metrics>,
+    /// By the example's index in the request.
+    out_of_fold: Vec<(usize, Vec<f32>)>,
+}
+
+/// Fits the temperature on the fold models' predictions for the examples they did not see, and scores
+/// those predictions before and after calibration. Without folds: temperature 1 and no figures.
+fn calibrate(
+    rows: &[SparseVector],
+    split: &Split,
+    fold_models: &[LinearModel],
+    targets: &Targets,
+    classes: usize,
+    multi: bool,
+    kept: &[usize],
+) -> Calibration {
+    if split.k < 2 {
+        return Calibration { temperature: 1.0, metrics: None, out_of_fold: Vec::new() };
+    }
+    let logits = evaluate::out_of_fold_logits(rows, &split.folds, fold_models);
+    let temperature = evaluate::fit_temperature(&logits, targets);
+    let raw: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, 1.0, multi)).collect();
+    let calibrated: Vec<Vec<f32>> = logits.iter().map(|z| evaluate::probabilities(z, temperature, multi)).collect();
+    let (_, _, ece_uncalibrated) = evaluate::score(&raw, targets, classes);
+    let (accuracy, macro_f1, ece) = evaluate::score(&calibrated, targets, classes);
+    let metrics = Metrics {
+        folds: split.k,
+        examples: rows.len(),
+        accuracy,
+        macro_f1,
+        ece,
+        ece_uncalibrated,
+        temperature: f64::from(temperature),
     };
+    Calibration { temperature, metrics: Some(metrics), out_of_fold: kept.iter().copied().zip(calibrated).collect() }
+}
 
-    let card = |member: Option<[usize; 2]>, examples: usize| ModelCard {
+/// The card of a model trained on `examples` examples; `member` is `[m, of]` for a committee member.
+fn model_card(
+    request: &FitRequest<'_>,
+    spec: &FeaturizerSpec,
+    calibration: &Calibration,
+    member: Option<[usize; 2]>,
+    examples: usize,
+) -> ModelCard {
+    let settings = request.settings;
+    ModelCard {
         format: LINEAR_FORMAT.to_string(),
         labels: request.label_names.to_vec(),
         task: request.task,
@@ -136,24 +206,11 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
             seed: settings.seed,
             committee_member: member,
         },
-        metrics: metrics.clone(),
-        temperature: f64::from(temperature),
+        metrics: calibration.metrics.clone(),
+        temperature: f64::from(calibration.temperature),
         margin_version: env!("CARGO_PKG_VERSION").to_string(),
         trained_at: request.trained_at.clone(),
-    };
-
-    let mut model = models.next().expect("the final model was trained");
-    model.scale(temperature);
-    let members = models
-        .zip(jobs.iter().skip(if k >= 2 { k } else { 0 } + 1))
-        .enumerate()
-        .map(|(m, (mut member, job))| {
-            member.scale(temperature);
-            (member, card(Some([m + 1, request.committee]), job.subset.len()))
-        })
-        .collect();
-
-    Ok(Fitted { model, card: card(None, rows.len()), members, skipped, out_of_fold })
+    }
 }
 
 /// Refuses to train when there is nothing to tell apart.

@@ -81,13 +81,8 @@ pub fn train(
     if subset.is_empty() || classes == 0 {
         return model;
     }
-    let n = subset.len() as f64;
-    let alpha = 1.0 / (settings.c * n);
+    let schedule = Schedule::new(settings.c, subset.len());
     let weights = ClassWeights::balanced(targets, subset, classes);
-
-    // Bottou's schedule: eta_t = 1 / (alpha * (t0 + t)), with t0 set from a typical weight size.
-    let typical = (1.0 / alpha.sqrt()).sqrt();
-    let t0 = 1.0 / (typical * alpha);
 
     let mut scale = 1.0f64;
     let mut order: Vec<usize> = subset.to_vec();
@@ -100,58 +95,108 @@ pub fn train(
             // The weights are too big for the cache and each example touches hundreds of random rows:
             // ask for the next example's rows now, so they arrive while this one is worked on.
             if let Some(&next) = order.get(position + 1) {
-                for &j in &rows[next].idx {
-                    prefetch(&model.weights[j as usize * classes]);
-                }
+                prefetch_rows(&model, &rows[next]);
             }
-            let eta = 1.0 / (alpha * (t0 + t));
+            let eta = schedule.eta(t);
             t += 1.0;
             let x = &rows[i];
-            // Logits with the current scale.
-            grad.copy_from_slice(&model.bias);
-            let s = scale as f32;
-            for (&j, &v) in x.idx.iter().zip(&x.val) {
-                let row = &model.weights[j as usize * classes..(j as usize + 1) * classes];
-                for (g, w) in grad.iter_mut().zip(row) {
-                    *g += s * w * v;
-                }
-            }
-            // Gradient of the loss with respect to the logits, times the example's weight.
-            match targets {
-                Targets::Single(t) => {
-                    softmax_in_place(&mut grad);
-                    grad[t[i]] -= 1.0;
-                    let w = weights.single[t[i]];
-                    for g in grad.iter_mut() {
-                        *g *= w;
-                    }
-                }
-                Targets::Multi(t) => {
-                    for (k, g) in grad.iter_mut().enumerate() {
-                        let y = t[i][k];
-                        *g = (sigmoid(*g) - if y { 1.0 } else { 0.0 }) * weights.multi[k][usize::from(y)];
-                    }
-                }
-            }
-            // Shrink every weight (through the scale), then step along the gradient.
-            scale *= 1.0 - eta * alpha;
-            let step = (eta / scale) as f32;
-            for (&j, &v) in x.idx.iter().zip(&x.val) {
-                let row = &mut model.weights[j as usize * classes..(j as usize + 1) * classes];
-                for (w, g) in row.iter_mut().zip(&grad) {
-                    *w -= step * g * v;
-                }
-            }
-            for (b, g) in model.bias.iter_mut().zip(&grad) {
-                *b -= eta as f32 * INTERCEPT_DECAY * g;
-            }
-            if scale < 1e-9 {
-                fold_scale(&mut model, &mut scale);
-            }
+            logits_into(&mut grad, &model, x, scale);
+            loss_gradient(&mut grad, targets, i, &weights);
+            descend(&mut model, x, &grad, eta, schedule.alpha, &mut scale);
         }
     }
     fold_scale(&mut model, &mut scale);
     model
+}
+
+/// Bottou's learning-rate schedule, `eta_t = 1 / (alpha * (t0 + t))`, for the L2 penalty `alpha` of `C`
+/// over `n` examples.
+struct Schedule {
+    /// The L2 penalty per example, `1 / (C * n)`.
+    alpha: f64,
+    t0: f64,
+}
+
+impl Schedule {
+    fn new(c: f64, n: usize) -> Schedule {
+        let alpha = 1.0 / (c * n as f64);
+        // As in Bottou's SGD, t0 is set from a typical weight size.
+        let typical = (1.0 / alpha.sqrt()).sqrt();
+        let t0 = 1.0 / (typical * alpha);
+        Schedule { alpha, t0 }
+    }
+
+    /// The learning rate of step `t` (counting from 0).
+    #[inline]
+    fn eta(&self, t: f64) -> f64 {
+        1.0 / (self.alpha * (self.t0 + t))
+    }
+}
+
+/// Asks for the weight rows example `x` will touch (see [`prefetch`]).
+#[inline]
+fn prefetch_rows(model: &LinearModel, x: &SparseVector) {
+    for &j in &x.idx {
+        prefetch(&model.weights[j as usize * model.classes]);
+    }
+}
+
+/// Writes the model's logits for `x` into `out`, the stored weights multiplied by `scale`.
+#[inline]
+fn logits_into(out: &mut [f32], model: &LinearModel, x: &SparseVector, scale: f64) {
+    let classes = model.classes;
+    out.copy_from_slice(&model.bias);
+    let s = scale as f32;
+    for (&j, &v) in x.idx.iter().zip(&x.val) {
+        let row = &model.weights[j as usize * classes..(j as usize + 1) * classes];
+        for (g, w) in out.iter_mut().zip(row) {
+            *g += s * w * v;
+        }
+    }
+}
+
+/// Turns the logits in `grad` into the gradient of example `i`'s loss with respect to them, times the
+/// example's class weight: softmax minus the one-hot target, or per label sigmoid minus the target.
+#[inline]
+fn loss_gradient(grad: &mut [f32], targets: &Targets, i: usize, weights: &ClassWeights) {
+    match targets {
+        Targets::Single(t) => {
+            softmax_in_place(grad);
+            grad[t[i]] -= 1.0;
+            let w = weights.single[t[i]];
+            for g in grad.iter_mut() {
+                *g *= w;
+            }
+        }
+        Targets::Multi(t) => {
+            for (k, g) in grad.iter_mut().enumerate() {
+                let y = t[i][k];
+                *g = (sigmoid(*g) - if y { 1.0 } else { 0.0 }) * weights.multi[k][usize::from(y)];
+            }
+        }
+    }
+}
+
+/// One step of descent for example `x`: shrinks every weight by the L2 penalty (through `scale`), then
+/// moves the weights `x` touches and the intercept against `grad` at learning rate `eta`.
+#[inline]
+fn descend(model: &mut LinearModel, x: &SparseVector, grad: &[f32], eta: f64, alpha: f64, scale: &mut f64) {
+    let classes = model.classes;
+    *scale *= 1.0 - eta * alpha;
+    let step = (eta / *scale) as f32;
+    for (&j, &v) in x.idx.iter().zip(&x.val) {
+        let row = &mut model.weights[j as usize * classes..(j as usize + 1) * classes];
+        for (w, g) in row.iter_mut().zip(grad) {
+            *w -= step * g * v;
+        }
+    }
+    for (b, g) in model.bias.iter_mut().zip(grad) {
+        *b -= eta as f32 * INTERCEPT_DECAY * g;
+    }
+    // Before the scale underflows, it is folded into the weights.
+    if *scale < 1e-9 {
+        fold_scale(model, scale);
+    }
 }
 
 /// A hint to load the cache line holding `value`; nothing else happens, and nothing at all on other
