@@ -237,3 +237,29 @@ fn no_two_files_import_each_other_even_through_others() {
     }
     assert!(cycles.is_empty(), "import cycles between files:\n{}", cycles.join("\n"));
 }
+
+#[test]
+fn no_function_runs_past_a_hundred_lines() {
+    let files = rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let mut long = Vec::new();
+    for (path, text) in files.iter().filter(|(path, _)| !path.ends_with("/tests.rs")) {
+        let code = code_of(text);
+        let lines: Vec<&str> = code.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let signature =
+                ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "].iter().any(|p| trimmed.starts_with(p));
+            if !signature || trimmed.ends_with(';') {
+                continue;
+            }
+            // The body ends at the first `}` at the signature's indent.
+            let close = format!("{}}}", &line[..line.len() - trimmed.len()]);
+            if let Some(end) = lines[at + 1..].iter().position(|l| *l == close) {
+                if end + 2 > 100 {
+                    long.push(format!("{path}:{}: {} lines", at + 1, end + 2));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these into named stages:\n{}", long.join("\n"));
+}
