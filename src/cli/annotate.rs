@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::model::start_runtime;
 use super::{Context, open_store};
 use crate::app::project::{self, Project};
 use crate::app::worker::annotate::{Finished, RetrainCommand, Setup, Workers};
+use crate::app::worker::start_runtime_later;
 use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
+use crate::model::runtime::SearchPlaces;
 use crate::tui::annotate::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
 use crate::tui::keymap::{KeySource, Keymap, KeymapError};
 
@@ -40,16 +41,7 @@ pub(super) fn open_screen(
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
     let explain_store = open_store(project)?;
-    let runtime_context = context.clone();
-    let runtime = Box::new(move || match start_runtime(&runtime_context) {
-        Ok(r) => Ok(r),
-        Err(e) => {
-            tracing::warn!("no explanations: {e:#}");
-            Err("no explanations: no ONNX Runtime (run scripts/setup, or give its library with --ort-lib or \
-                 ORT_DYLIB_PATH; `margin doctor` checks it)"
-                .to_string())
-        }
-    });
+    let runtime = start_runtime_later(SearchPlaces::from_environment(context.ort_lib.as_deref()));
     let mut screen = screen_config(project, annotator);
     screen.can_reveal = role >= Role::Expert;
     let masker = if project.config.pii.mask { Some(project.config.pii.masker()?) } else { None };

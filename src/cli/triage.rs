@@ -10,16 +10,17 @@ use std::sync::mpsc::channel;
 use anyhow::Context as _;
 
 use super::annotate::{colour_wanted, label_views, load_keymap};
-use super::model::start_runtime;
 use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::app::project::Project;
 use crate::app::reveal::{RevealedOn, reveal};
 use crate::app::triage;
-use crate::app::worker::triage::{StartRuntime, TriageWorker};
+use crate::app::worker::start_runtime_later;
+use crate::app::worker::triage::TriageWorker;
 use crate::domain::access::Role;
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
+use crate::model::runtime::SearchPlaces;
 use crate::store::TriageCase;
 use crate::tui::inbox::inbox;
 use crate::tui::triage::{TriageApp, TriageConfig, TriageEffect, TriageMsg};
@@ -192,14 +193,7 @@ fn open_screen(context: &Context, project: &Project, role: Role) -> anyhow::Resu
         color: colour_wanted(),
     };
     let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
-    let runtime_context = context.clone();
-    let start: StartRuntime = Box::new(move || match start_runtime(&runtime_context) {
-        Ok(runtime) => Some(runtime),
-        Err(e) => {
-            tracing::warn!("no explanations in triage: {e:#}");
-            None
-        }
-    });
+    let start = start_runtime_later(SearchPlaces::from_environment(context.ort_lib.as_deref()));
     let worker = TriageWorker::new(project.clone(), open_store(project)?, context.user.clone(), masker, start);
     let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
     let (jobs, jobs_rx) = channel();

@@ -20,7 +20,6 @@ use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
 use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
-use crate::model::Runtime;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
 use crate::tui::annotate::msg::{
     BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome,
@@ -50,7 +49,7 @@ pub struct Setup {
     /// Starts ONNX Runtime for the explanation thread (on that thread, so loading the library never
     /// delays the first item); `None` from it: no explanations.
     /// Starts ONNX Runtime for the explanations, or says why it cannot (shown on the screen).
-    pub runtime: Box<dyn FnOnce() -> Result<&'static Runtime, String> + Send>,
+    pub runtime: super::StartRuntime,
     /// `None`: never retrain from the screen.
     pub retrain: Option<RetrainCommand>,
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
+use super::StartRuntime;
 use crate::app::explain::ExplainModel;
 use crate::app::project::Project;
 use crate::app::reveal::{RevealedOn, reveal};
@@ -15,7 +16,6 @@ use crate::domain::guidelines::{reflow, section};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
 use crate::domain::{Decision, DecisionAction};
-use crate::model::Runtime;
 use crate::store::{Store, StoreError, TriageCase};
 use crate::tui::inbox::Outbox;
 use crate::tui::triage::{TriageCard, TriageEffect, TriageMsg};
@@ -30,9 +30,6 @@ pub struct TriageWorker {
     /// The current model, loaded to explain; `Some(None)`: there is none, or it would not load.
     explainer: Option<Option<ExplainModel>>,
 }
-
-/// Starts ONNX Runtime when first needed; `None` when it cannot (the screen then shows no explanations).
-pub type StartRuntime = Box<dyn FnOnce() -> Option<&'static Runtime> + Send>;
 
 /// A ruling the worker could not carry out.
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +174,7 @@ impl TriageWorker {
     /// no word that is personal data (the screen shows masked text).
     fn explain(&mut self, item_id: i64) -> Option<String> {
         if self.explainer.is_none() {
-            let runtime = self.start_runtime.take().and_then(|start| start());
+            let runtime = self.start_runtime.take().and_then(|start| start().ok());
             let project = &self.project;
             self.explainer = Some(runtime.and_then(|runtime| {
                 ExplainModel::load(&project.dir, &project.config, &mut self.store, runtime)
