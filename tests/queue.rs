@@ -231,7 +231,7 @@ fn scored_store(dir: &Path, n: usize) -> (Store, i64) {
     let model = store
         .add_model(
             &margin::store::NewModelVersion {
-                kind: "linear".into(),
+                kind: margin::domain::ModelKind::Linear,
                 path: "models/m.onnx".into(),
                 sha256: "0".repeat(64),
                 labels: vec!["a".into(), "b".into()],

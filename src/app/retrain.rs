@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use crate::app::score::{ScoreError, ScoreReport, score_with};
 use crate::app::train::{MODELS_DIR, TrainError, TrainOptions, Trained, train_new_version};
 use crate::config::ProjectConfig;
+use crate::domain::ModelKind;
 use crate::model::Runtime;
-use crate::model::external::EXTERNAL;
 use crate::store::{LabelSource, Store, StoreError};
 
 /// The lock file, inside the project's models directory.
@@ -85,7 +85,7 @@ pub fn due(store: &Store, config: &ProjectConfig) -> Result<Due, StoreError> {
         return Ok(Due { new_decisions: 0, new_labels: 0, every, never: Some(never) });
     }
     let current = store.current_model()?;
-    if current.as_ref().is_some_and(|m| m.kind == EXTERNAL) {
+    if current.as_ref().is_some_and(|m| m.kind == ModelKind::External) {
         let never = "the current model is a bring-your-own one (margin model use); margin does not replace it";
         return Ok(Due { new_decisions: 0, new_labels: 0, every, never: Some(never) });
     }

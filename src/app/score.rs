@@ -65,7 +65,7 @@ pub fn load_engines(
     let load = |version: &ModelVersion| {
         let path = dir.join(&version.path);
         let labels = names_in_file(&config.label_names(), version);
-        let engine = if version.kind == EXTERNAL {
+        let engine = if version.kind.as_str() == EXTERNAL {
             ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
         } else {
             Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::config::ProjectConfig;
+use crate::domain::ModelKind;
 use crate::model::evaluate::Metrics;
 use crate::model::export::linear_to_onnx;
 use crate::model::files::write_model;
@@ -104,7 +105,7 @@ pub fn train_new_version(
             .map_err(|source| TrainError::DoesNotLoad { path: written.path.clone(), source })?;
         let relative = Path::new(MODELS_DIR).join(written.path.file_name().unwrap_or_default());
         Ok(NewModelVersion {
-            kind: if suffix.is_empty() { "linear".into() } else { "committee-member".into() },
+            kind: if suffix.is_empty() { ModelKind::Linear } else { ModelKind::CommitteeMember },
             path: relative.display().to_string(),
             sha256: written.sha256,
             labels: label_names.clone(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::app::files::{WriteError, write_atomically};
 use crate::app::project::Project;
 use crate::config::ProjectConfig;
+use crate::domain::audit::event::{AuditEvent, GuidelineChange};
 use crate::domain::guidelines::{Example, insert_under};
 use crate::domain::text::visible;
 use crate::domain::{DecisionAction, StoredItem, TaskKind};
@@ -120,14 +121,14 @@ pub fn add_example(
     std::fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
     write_atomically(&file, after.as_bytes())?;
     let relative = file.strip_prefix(&project.dir).unwrap_or(Path::new(&file)).display().to_string();
-    let payload = serde_json::json!({
-        "file": relative,
-        "label": label,
-        "rationale": rationale,
-        "sha256_before": sha256_hex(before.as_bytes()),
-        "sha256_after": sha256_hex(after.as_bytes()),
+    let event = AuditEvent::GuidelineChange(GuidelineChange {
+        file: relative,
+        label: label.to_string(),
+        rationale: rationale.to_string(),
+        sha256_before: sha256_hex(before.as_bytes()),
+        sha256_after: sha256_hex(after.as_bytes()),
     });
-    store.log_item_event(expert, "guideline_change", item.id, &payload)?;
+    store.log_item_event(expert, item.id, &event)?;
     Ok(file)
 }
 

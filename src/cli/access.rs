@@ -11,11 +11,9 @@ use super::{Context, open_store};
 use crate::app::project::Project;
 use crate::config::{GOVERNED, ProjectConfig};
 use crate::domain::access::{Role, Roles, role_in};
+use crate::domain::audit::event::{AuditEvent, EventKind, SettingsRecorded};
 use crate::domain::text::visible;
 use crate::store::Store;
-
-/// The audit event that records the admin-only settings.
-pub(super) const SETTINGS_EVENT: &str = "settings";
 
 /// A project opened by someone allowed to run the command.
 pub(super) struct Opened {
@@ -73,7 +71,7 @@ fn check_settings(context: &Context, project: &Project, role: Role) -> anyhow::R
     let current = project.config.governed();
     let mut store = open_store(project)?;
     let recorded: Option<serde_json::Map<String, serde_json::Value>> = store
-        .newest_event_payload(SETTINGS_EVENT)?
+        .newest_event_payload(EventKind::Settings)?
         .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
         .and_then(|p| p.get("settings").and_then(|s| s.as_object().cloned()));
     let changed: Vec<&str> = match &recorded {
@@ -196,8 +194,9 @@ pub(super) fn record_settings(
         // Nothing can be recorded in a project this user cannot write; reading it changes nothing.
         return Ok(());
     }
-    let payload = serde_json::json!({ "changed": changed, "settings": project.config.governed() });
-    store.log_event(user, SETTINGS_EVENT, &payload)?;
+    let changed = changed.iter().map(|t| t.to_string()).collect();
+    let event = AuditEvent::Settings(SettingsRecorded { changed, settings: project.config.governed() });
+    store.log_event(user, &event)?;
     Ok(())
 }
 

@@ -11,10 +11,8 @@ use super::output::{OutputTarget, check_target};
 use super::{Context, open_store};
 use crate::app::files::{persist, temp_file_beside};
 use crate::domain::access::Role;
+use crate::domain::audit::event::{AuditEvent, Backup, EventKind};
 use crate::domain::text::visible;
-
-/// The audit event a backup records; its `to` is the resolved path, so the next backup may replace it.
-const BACKUP_EVENT: &str = "backup";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,7 +31,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     context.authorize(&project, needed, "backup")?;
     let mut store = open_store(&project)?;
     let target = check_target(&project, &args.file, "a backup", args.force, |resolved| {
-        Ok(store.wrote_to(BACKUP_EVENT, &resolved.display().to_string())?)
+        // A backup's event records the resolved path as its `to`, so the next backup may replace it.
+        Ok(store.wrote_to(EventKind::Backup, &resolved.display().to_string())?)
     })?;
     let OutputTarget::File(path) = target else {
         bail!("{}: a backup goes to a file, not a terminal, pipe or device", args.file.display());
@@ -49,11 +48,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     let bytes = tmp.as_file().metadata().map(|m| m.len()).unwrap_or(0);
     persist(tmp, &path)?;
-    store.log_event(
-        &context.user,
-        BACKUP_EVENT,
-        &serde_json::json!({ "to": path.display().to_string(), "bytes": bytes }),
-    )?;
+    store.log_event(&context.user, &AuditEvent::Backup(Backup { to: path.display().to_string(), bytes }))?;
     say!(
         "Backed up {} to {} ({:.1} MB); integrity check: ok.",
         visible(&project.db_path().display().to_string()),

@@ -12,6 +12,7 @@ use super::terminal::TerminalSafe;
 use super::{Context, open_store};
 use crate::app::files::{persist, temp_file_beside};
 use crate::domain::access::Role;
+use crate::domain::audit::event::{AuditEvent, EventKind, Export};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
 use crate::domain::{Decision, ItemOutcome, ItemView, StoredItem, TaskKind};
@@ -62,9 +63,6 @@ pub struct Args {
     pub force: bool,
 }
 
-/// The audit event an export records; its `to` is the resolved path, so the next export may replace it.
-const EXPORT_EVENT: &str = "export";
-
 /// Errors while walking the store and writing: either side can fail.
 #[derive(Debug, thiserror::Error)]
 enum WalkError {
@@ -91,7 +89,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let target = match &args.output {
         Some(path) => Some(check_target(&project, path, "an export", args.force, |resolved| {
-            Ok(store.wrote_to(EXPORT_EVENT, &resolved.display().to_string())?)
+            // An export's event records the resolved path as its `to`, so the next export may replace it.
+            Ok(store.wrote_to(EventKind::Export, &resolved.display().to_string())?)
         })?),
         None => None,
     };
@@ -149,17 +148,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if store.is_read_only() {
         return Ok(ExitCode::SUCCESS);
     }
-    store.log_event(
-        &context.user,
-        EXPORT_EVENT,
-        &serde_json::json!({
-            "format": format.as_str(),
-            "only": if args.only == Only::Decided { "decided" } else { "all" },
-            "items": written,
-            "masked": args.mask,
-            "to": target.as_ref().map_or_else(|| "-".to_string(), |t| t.path().display().to_string()),
-        }),
-    )?;
+    let event = AuditEvent::Export(Export {
+        format: format.as_str().to_string(),
+        only: if args.only == Only::Decided { "decided" } else { "all" }.to_string(),
+        items: written,
+        masked: args.mask,
+        to: target.as_ref().map_or_else(|| "-".to_string(), |t| t.path().display().to_string()),
+    });
+    store.log_event(&context.user, &event)?;
     Ok(ExitCode::SUCCESS)
 }
 

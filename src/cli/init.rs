@@ -10,10 +10,8 @@ use crate::app::files::write_atomically;
 use crate::app::project::{self, Project};
 use crate::config::{self, ProjectConfig};
 use crate::domain::TaskKind;
+use crate::domain::audit::event::{AuditEvent, EventKind, ProjectCreated, SettingsRestored};
 use crate::store::Store;
-
-/// The audit event that records a new project's name, task and labels.
-const PROJECT_CREATED: &str = "project_created";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -106,11 +104,7 @@ pub(super) fn create(
     let project = Project { dir: dir.to_path_buf(), config };
     create_shared(&project.db_path())?;
     let mut store = Store::create(&project.db_path())?;
-    store.log_event(
-        user,
-        PROJECT_CREATED,
-        &serde_json::json!({ "name": name, "task": task.as_str(), "labels": labels }),
-    )?;
+    store.log_event(user, &AuditEvent::ProjectCreated(ProjectCreated { name, task, labels }))?;
     super::access::record_settings(&mut store, user, &project, &[])?;
     // margin.toml last: until it exists the directory is not a project, so a failure above can be retried.
     write_atomically(&config_path, text.as_bytes())?;
@@ -125,7 +119,7 @@ fn restore_settings(dir: &Path, user: &str) -> anyhow::Result<ExitCode> {
         bail!("{}: already there; --restore-settings only writes a missing margin.toml", config_path.display());
     }
     let mut store = Store::open(&dir.join(project::DB_FILE))?;
-    let (seq, settings) = store.newest_event(super::access::SETTINGS_EVENT)?.with_context(|| {
+    let (seq, settings) = store.newest_event(EventKind::Settings)?.with_context(|| {
         format!("{}: the database records no settings to restore from", dir.join(project::DB_FILE).display())
     })?;
     let mut table = serde_json::from_str::<serde_json::Value>(&settings)
@@ -133,7 +127,7 @@ fn restore_settings(dir: &Path, user: &str) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.get("settings").and_then(|s| s.as_object().cloned()))
         .with_context(|| format!("audit event {seq}: the recorded settings cannot be read"))?;
     let name = store
-        .newest_event(PROJECT_CREATED)?
+        .newest_event(EventKind::ProjectCreated)?
         .and_then(|(_, p)| serde_json::from_str::<serde_json::Value>(&p).ok())
         .and_then(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_string))
         .unwrap_or_else(|| dir_name(dir));
@@ -151,7 +145,7 @@ fn restore_settings(dir: &Path, user: &str) -> anyhow::Result<ExitCode> {
     if reread.governed() != config.governed() {
         bail!("the restored settings do not read back as recorded; margin.toml was not written");
     }
-    store.log_event(user, "settings_restored", &serde_json::json!({ "from_event": seq }))?;
+    store.log_event(user, &AuditEvent::SettingsRestored(SettingsRestored { from_event: seq }))?;
     write_atomically(&config_path, text.as_bytes())?;
     say!("Restored {} from audit event {seq}.", config_path.display());
     Ok(ExitCode::SUCCESS)

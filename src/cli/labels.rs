@@ -12,6 +12,7 @@ use crate::app::files::write_atomically;
 use crate::app::project::Project;
 use crate::config::{self, LABEL_PALETTE, ProjectConfig, edit};
 use crate::domain::access::Role;
+use crate::domain::audit::event::SettingsRecorded;
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -49,8 +50,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             known(&project, &names, &old)?;
             fresh(&names, &new)?;
             let (text, config) = edited(&project, edit::rename_label(&text, &old, &new))?;
-            let settings = serde_json::json!({ "changed": ["labels"], "settings": config.governed() });
-            let done = store.rename_label(&old, &new, &context.user, &settings)?;
+            let settings = SettingsRecorded { changed: vec!["labels".to_string()], settings: config.governed() };
+            let done = store.rename_label(&old, &new, &context.user, settings)?;
             write_atomically(&project.config_path(), text.as_bytes()).with_context(|| {
                 format!("the database now calls the label `{}`; rename it in margin.toml by hand", visible(&new))
             })?;

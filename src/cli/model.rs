@@ -10,8 +10,8 @@ use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::app::project::Project;
 use crate::app::score::load_engines;
-use crate::domain::TaskKind;
 use crate::domain::access::Role;
+use crate::domain::{ModelKind, TaskKind};
 use crate::model::Runtime;
 use crate::model::engine::Engine;
 use crate::model::external::{EXTERNAL, ExternalModel};
@@ -59,7 +59,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let path = manifest.strip_prefix(&project.dir).map(Path::to_path_buf).unwrap_or(manifest.clone());
             let version = store.add_model(
                 &NewModelVersion {
-                    kind: EXTERNAL.into(),
+                    kind: ModelKind::External,
                     path: path.display().to_string(),
                     sha256: sha256_of(&model_file)?,
                     labels,
@@ -135,4 +135,15 @@ pub(super) fn load_current(
     let runtime = start_runtime(context)?;
     let (engine, members) = load_engines(&project.dir, &project.config, store, runtime, &model)?;
     Ok((model, engine, members))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model module names bring-your-own models by the string `EXTERNAL`; the store by the kind.
+    #[test]
+    fn external_models_are_stored_under_the_external_kind() {
+        assert_eq!(ModelKind::parse(EXTERNAL), Ok(ModelKind::External));
+    }
 }

@@ -2,9 +2,12 @@
 //!
 //! Each event's hash is SHA-256 over the previous event's hash followed by the event's canonical JSON, so
 //! changing or removing any event breaks every link after it. [`ChainWalk`] checks the links one event at a
-//! time, in order, and says which event is the first that does not hold.
+//! time, in order, and says which event is the first that does not hold. What each kind of event records
+//! is in [`event`].
 
 use sha2::{Digest, Sha256};
+
+pub mod event;
 
 pub type EventHash = [u8; 32];
 

@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::audit::event::{AuditEvent, DecisionEvent, DecisionRecorded};
 use crate::domain::{Decision, DecisionAction, ModelSnapshot};
 
 /// A decision about to be recorded.
@@ -90,16 +91,9 @@ impl Store {
                 note: Some("changed their mind: replaced by their next decision".into()),
                 ..NewDecision::new(d.item_id, &d.annotator, DecisionAction::Undo)
             };
-            insert(&tx, &undo, at_ms, serde_json::Map::new())?;
+            insert(&tx, &undo, at_ms, Vec::new(), None)?;
         }
-        let mut extra = serde_json::Map::new();
-        if !replaced.is_empty() {
-            extra.insert("replaces".into(), replaced.into());
-        }
-        if let Some(r) = reserved {
-            extra.insert("lease_overridden".into(), r.annotator.into());
-        }
-        let id = insert(&tx, d, at_ms, extra)?;
+        let id = insert(&tx, d, at_ms, replaced, reserved.map(|r| r.annotator))?;
         tx.commit()?;
         Ok(id)
     }
@@ -134,12 +128,14 @@ impl Store {
 }
 
 /// Inserts one decision with what it implies (its reservation ended, an escalation opened or closed) and
-/// its audit event, whose payload gets `extra` too; returns its id.
+/// its audit event, which also records the person's earlier decisions it `replaces` and whose reservation
+/// it overrode (`lease_overridden`); returns its id.
 fn insert(
     tx: &Transaction<'_>,
     d: &NewDecision,
     at_ms: i64,
-    extra: serde_json::Map<String, serde_json::Value>,
+    replaces: Vec<i64>,
+    lease_overridden: Option<String>,
 ) -> Result<i64> {
     let undone_action = match d.undoes {
         Some(target) => Some(check_undo_target(tx, d.item_id, target)?),
@@ -185,19 +181,18 @@ fn insert(
         }
         _ => {}
     }
-    let mut payload = serde_json::json!({
-        "decision_id": id,
-        "action": d.action.as_str(),
-        "labels": d.labels,
-        "reason": d.reason,
-        "note": d.note,
-        "undoes": d.undoes,
-        "model": d.model,
-    });
-    if let Some(object) = payload.as_object_mut() {
-        object.extend(extra);
-    }
-    events::append(tx, at_ms, &d.annotator, "decision", Some(d.item_id), &payload)?;
+    let event = AuditEvent::Decision(DecisionEvent::Recorded(DecisionRecorded {
+        decision_id: id,
+        action: d.action,
+        labels: d.labels.clone(),
+        reason: d.reason.clone(),
+        note: d.note.clone(),
+        undoes: d.undoes,
+        model: d.model.clone(),
+        replaces,
+        lease_overridden,
+    }));
+    events::append(tx, at_ms, &d.annotator, Some(d.item_id), &event)?;
     Ok(id)
 }
 

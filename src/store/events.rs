@@ -5,6 +5,7 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, StoreError, now_ms};
+use crate::domain::audit::event::{AuditEvent, EventKind};
 use crate::domain::audit::{BrokenLink, ChainWalk, EventHash, EventRecord, GENESIS, chain_hash};
 
 /// At most this many threads walk the trail at once.
@@ -15,24 +16,26 @@ const PART_MIN_EVENTS: i64 = 50_000;
 impl Store {
     /// Records an event that changes nothing else (a project created, an export written); returns its
     /// sequence number.
-    pub fn log_event(&mut self, actor: &str, kind: &str, payload: &serde_json::Value) -> Result<i64> {
+    pub fn log_event(&mut self, actor: &str, event: &AuditEvent) -> Result<i64> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seq = append(&tx, now_ms(), actor, kind, None, payload)?;
+        let seq = append(&tx, now_ms(), actor, None, event)?;
         tx.commit()?;
         Ok(seq)
     }
 }
 
-/// Appends one event and returns its sequence number. `payload` is serialised compactly and hashed as stored.
-/// `tx` is the caller's open write transaction (a `Transaction`, or a connection inside `BEGIN IMMEDIATE`).
+/// Appends one event and returns its sequence number. Its payload is serialised compactly and hashed as
+/// stored. `tx` is the caller's open write transaction (a `Transaction`, or a connection inside
+/// `BEGIN IMMEDIATE`).
 pub(crate) fn append(
     tx: &rusqlite::Connection,
     at_ms: i64,
     actor: &str,
-    kind: &str,
     item_id: Option<i64>,
-    payload: &serde_json::Value,
+    event: &AuditEvent,
 ) -> Result<i64> {
+    let kind = event.kind();
+    let payload = event.payload_json().map_err(|source| StoreError::EventPayload { kind, source })?;
     let last: Option<(i64, Vec<u8>)> = tx
         .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -41,7 +44,6 @@ pub(crate) fn append(
         Some((seq, hash)) => (seq + 1, to_hash(&hash)?),
         None => (1, GENESIS),
     };
-    let payload = payload.to_string();
     let record = EventRecord { seq, at_ms, actor, kind, item_id, payload: &payload };
     let hash = chain_hash(&prev, &record);
     tx.prepare_cached(
@@ -246,8 +248,11 @@ impl Store {
             .optional()?;
         let Some((decision_id, item_id, at_ms, annotator)) = newest else { return Ok(None) };
         let recorded: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE item_id = ?1 AND kind = 'decision'
-                            AND json_extract(payload, '$.decision_id') = ?2)",
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE item_id = ?1 AND kind = '{}'
+                                AND json_extract(payload, '$.decision_id') = ?2)",
+                EventKind::Decision.as_str()
+            ),
             params![item_id, decision_id],
             |r| r.get(0),
         )?;
@@ -255,7 +260,7 @@ impl Store {
             problem: Broken::Unrecorded { decision_id, last_seq },
             at_ms: Some(at_ms),
             actor: Some(annotator),
-            kind: Some("decision".into()),
+            kind: Some(EventKind::Decision.as_str().into()),
         }))
     }
 
@@ -265,16 +270,17 @@ impl Store {
         filter: &EventFilter,
         mut visit: impl FnMut(StoredEvent) -> std::io::Result<()>,
     ) -> Result<std::io::Result<()>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT e.seq, e.at_ms, e.actor, e.kind, e.item_id, i.ext_id, e.payload, e.hash
              FROM events e LEFT JOIN items i ON i.id = e.item_id
              WHERE (?1 IS NULL OR e.item_id = ?1)
                AND (?2 IS NULL OR e.actor = ?2)
-               AND (?3 IS NULL OR e.kind = ?3 OR (e.kind = 'decision' AND json_extract(e.payload, '$.action') = ?3))
+               AND (?3 IS NULL OR e.kind = ?3 OR (e.kind = '{decision}' AND json_extract(e.payload, '$.action') = ?3))
                AND (?4 IS NULL OR e.at_ms >= ?4)
                AND (?5 IS NULL OR e.at_ms < ?5)
              ORDER BY e.seq",
-        )?;
+            decision = EventKind::Decision.as_str()
+        ))?;
         let mut rows =
             stmt.query(params![filter.item_id, filter.actor, filter.action, filter.since_ms, filter.until_ms])?;
         while let Some(row) = rows.next()? {
@@ -298,43 +304,41 @@ impl Store {
 
 impl Store {
     /// The payload of the newest event of `kind`, if any.
-    pub fn newest_event_payload(&self, kind: &str) -> Result<Option<String>> {
+    pub fn newest_event_payload(&self, kind: EventKind) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1", [kind], |r| r.get(0))
+            .query_row("SELECT payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1", [kind.as_str()], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
     /// The sequence number and payload of the newest event of `kind`, if any.
-    pub fn newest_event(&self, kind: &str) -> Result<Option<(i64, String)>> {
+    pub fn newest_event(&self, kind: EventKind) -> Result<Option<(i64, String)>> {
         Ok(self
             .conn
-            .query_row("SELECT seq, payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1", [kind], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT seq, payload FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT 1",
+                [kind.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?)
     }
 
     /// Whether an event of `kind` records writing to `path` (its payload's `to`): an earlier export or
     /// backup there, which the next one may replace.
-    pub fn wrote_to(&self, kind: &str, path: &str) -> Result<bool> {
+    pub fn wrote_to(&self, kind: EventKind, path: &str) -> Result<bool> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM events WHERE kind = ?1 AND json_extract(payload, '$.to') = ?2)",
-            [kind, path],
+            [kind.as_str(), path],
             |r| r.get(0),
         )?)
     }
 
     /// Records an event about one item (a reveal of its masked text); returns its sequence number.
-    pub fn log_item_event(
-        &mut self,
-        actor: &str,
-        kind: &str,
-        item_id: i64,
-        payload: &serde_json::Value,
-    ) -> Result<i64> {
+    pub fn log_item_event(&mut self, actor: &str, item_id: i64, event: &AuditEvent) -> Result<i64> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seq = append(&tx, now_ms(), actor, kind, Some(item_id), payload)?;
+        let seq = append(&tx, now_ms(), actor, Some(item_id), event)?;
         tx.commit()?;
         Ok(seq)
     }

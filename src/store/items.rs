@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{CACHE_KIB, IMPORT_CACHE_KIB, Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::audit::event::{AuditEvent, Import, ReferenceLabels};
 use crate::domain::item::key_of_derived_id;
 use crate::domain::{NewItem, StoredItem, derived_item_id};
 
@@ -392,16 +393,16 @@ impl<'c> ImportSink<'c> {
             "UPDATE imports SET added = ?1, duplicates = ?2, rejected = ?3 WHERE id = ?4",
             params![to_i64(counts.added), to_i64(counts.duplicates), to_i64(rejected), import_id],
         )?;
-        let payload = serde_json::json!({
-            "import_id": import_id,
-            "source": self.source,
-            "format": self.format,
-            "added": counts.added,
-            "duplicates": counts.duplicates,
-            "rejected": rejected,
-            "reference_labels_updated": counts.labels_updated,
+        let event = AuditEvent::Import(Import {
+            import_id,
+            source: self.source.clone(),
+            format: self.format.clone(),
+            added: counts.added,
+            duplicates: counts.duplicates,
+            rejected,
+            reference_labels_updated: counts.labels_updated,
         });
-        events::append(self.conn, now_ms(), &self.actor, "import", None, &payload)?;
+        events::append(self.conn, now_ms(), &self.actor, None, &event)?;
         self.conn.execute("DELETE FROM project_state WHERE key IN ('import_hidden_from', 'import_running')", [])?;
         self.conn.execute_batch("COMMIT")?;
         self.chunk_started = None;
@@ -509,9 +510,10 @@ impl<'c> ImportSink<'c> {
         self.conn
             .prepare_cached("UPDATE items SET reference_labels = ?1 WHERE id = ?2")?
             .execute(params![labels_to_json(after), item_id])?;
-        let payload = serde_json::json!({ "import_id": self.import_id, "before": before, "after": after });
+        let (before, after) = (before.map(<[String]>::to_vec), after.to_vec());
+        let event = AuditEvent::ReferenceLabels(ReferenceLabels { import_id: self.import_id, before, after });
         // In the chunk's transaction, with the change it records.
-        events::append(self.conn, now_ms(), &self.actor, "reference_labels", Some(item_id), &payload)?;
+        events::append(self.conn, now_ms(), &self.actor, Some(item_id), &event)?;
         self.counts.labels_updated += 1;
         Ok(())
     }

@@ -4,6 +4,7 @@
 use rusqlite::{TransactionBehavior, params};
 
 use super::{Result, Store, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::audit::event::{AuditEvent, LabelsRenamed, SettingsRecorded};
 
 /// What a rename rewrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -43,9 +44,9 @@ impl Store {
     /// Renames label `from` to `to` in every item's reference labels, every decision (given and predicted
     /// labels), the triage's out-of-fold records and every model's label list (the names in a model's file
     /// are kept beside it, so the file still loads), and records the rename and `settings` (the project's
-    /// new admin-only settings, as the `settings` event records them) in the audit trail, all in one
-    /// transaction. Decisions stay append-only for everyone else: their triggers are lifted only inside it.
-    pub fn rename_label(&mut self, from: &str, to: &str, actor: &str, settings: &serde_json::Value) -> Result<Renamed> {
+    /// new admin-only settings) in the audit trail, all in one transaction. Decisions stay append-only for
+    /// everyone else: their triggers are lifted only inside it.
+    pub fn rename_label(&mut self, from: &str, to: &str, actor: &str, settings: SettingsRecorded) -> Result<Renamed> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rename = |json: Option<String>| -> Result<Option<String>> {
             let Some(labels) = labels_from_json(json)? else { return Ok(None) };
@@ -119,11 +120,15 @@ impl Store {
         }
 
         let at = now_ms();
-        let payload = serde_json::json!({
-            "from": from, "to": to, "items": done.items, "decisions": done.decisions, "models": done.models,
+        let renamed = AuditEvent::LabelsRenamed(LabelsRenamed {
+            from: from.to_string(),
+            to: to.to_string(),
+            items: done.items,
+            decisions: done.decisions,
+            models: done.models,
         });
-        events::append(&tx, at, actor, "labels_renamed", None, &payload)?;
-        events::append(&tx, at, actor, "settings", None, settings)?;
+        events::append(&tx, at, actor, None, &renamed)?;
+        events::append(&tx, at, actor, None, &AuditEvent::Settings(settings))?;
         tx.commit()?;
         Ok(done)
     }

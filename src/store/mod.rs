@@ -124,6 +124,13 @@ pub enum StoreError {
     Damaged(#[source] rusqlite::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error(
+        "model version {id} in the database: {source}; it was registered by a newer margin (upgrade margin) or changed by hand"
+    )]
+    UnknownModelKind { id: i64, source: crate::domain::model_kind::UnknownModelKind },
+    /// An event's payload could not be written as JSON (nothing was recorded).
+    #[error("the {kind} event cannot be written as JSON: {source}")]
+    EventPayload { kind: &'static str, source: serde_json::Error },
 }
 
 impl From<rusqlite::Error> for StoreError {

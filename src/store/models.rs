@@ -4,12 +4,13 @@
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::ModelKind;
+use crate::domain::audit::event::{AuditEvent, CurrentModel, ModelRegistered};
 
 /// A model about to be registered. Its file must already be complete on disk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewModelVersion {
-    /// "linear", "committee-member" or "external".
-    pub kind: String,
+    pub kind: ModelKind,
     /// Relative to the project directory.
     pub path: String,
     pub sha256: String,
@@ -32,7 +33,7 @@ pub struct NewModelVersion {
 pub struct ModelVersion {
     pub id: i64,
     pub created_at_ms: i64,
-    pub kind: String,
+    pub kind: ModelKind,
     pub path: String,
     pub sha256: String,
     pub labels: Vec<String>,
@@ -105,6 +106,8 @@ fn to_version(row: Row) -> Result<ModelVersion> {
         file_labels,
     ) = row;
     let labels = labels_from_json(Some(labels))?.unwrap_or_default();
+    // A kind only a newer margin knows: say so, rather than guess how to load its file.
+    let kind = ModelKind::parse(&kind).map_err(|source| StoreError::UnknownModelKind { id, source })?;
     Ok(ModelVersion {
         id,
         created_at_ms,
@@ -256,7 +259,7 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
                      coalesce(?12, (SELECT coalesce(max(seq), 0) FROM events)))",
             params![
                 at,
-                m.kind,
+                m.kind.as_str(),
                 m.path,
                 m.sha256,
                 labels_to_json(&m.labels),
@@ -276,17 +279,17 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
         insert(member, Some(id))?;
     }
     let metrics: serde_json::Value = serde_json::from_str(&model.metrics).unwrap_or(serde_json::Value::Null);
-    let payload = serde_json::json!({
-        "model_version": id,
-        "kind": model.kind,
-        "path": model.path,
-        "sha256": model.sha256,
-        "trained_on": model.trained_on,
-        "train_size": model.train_size,
-        "committee": members.len(),
-        "metrics": metrics,
+    let event = AuditEvent::ModelVersion(ModelRegistered {
+        model_version: id,
+        kind: model.kind,
+        path: model.path.clone(),
+        sha256: model.sha256.clone(),
+        trained_on: model.trained_on.clone(),
+        train_size: model.train_size,
+        committee: members.len(),
+        metrics,
     });
-    events::append(tx, at, &model.trained_by, "model_version", None, &payload)?;
+    events::append(tx, at, &model.trained_by, None, &event)?;
     Ok(id)
 }
 
@@ -312,10 +315,10 @@ fn set_current(tx: &Transaction<'_>, id: i64, by: &str) -> Result<()> {
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [id.to_string()],
     )?;
-    let payload = serde_json::json!({
-        "model_version": id,
-        "previous": previous.and_then(|p| p.parse::<i64>().ok()),
+    let event = AuditEvent::CurrentModel(CurrentModel {
+        model_version: id,
+        previous: previous.and_then(|p| p.parse::<i64>().ok()),
     });
-    events::append(tx, now_ms(), by, "current_model", None, &payload)?;
+    events::append(tx, now_ms(), by, None, &event)?;
     Ok(())
 }

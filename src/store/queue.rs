@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::items::HIDDEN_FROM;
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
+use crate::domain::audit::event::{AuditEvent, DecisionEvent, MachineAccepted};
 use crate::domain::queue::{Pick, Why};
 use crate::domain::{DecisionAction, ModelSnapshot, StoredItem};
 
@@ -478,11 +479,12 @@ impl Store {
             let id = tx.last_insert_rowid();
             let snapshot =
                 ModelSnapshot { version: model, predicted: accept.labels.clone(), confidence: accept.confidence };
-            let payload = serde_json::json!({
-                "decision_id": id, "action": DecisionAction::MachineAccept.as_str(), "labels": accept.labels,
-                "model": snapshot,
-            });
-            events::append(&tx, at, MACHINE, "decision", Some(accept.item_id), &payload)?;
+            let event = AuditEvent::Decision(DecisionEvent::MachineAccept(MachineAccepted {
+                decision_id: id,
+                labels: accept.labels.clone(),
+                model: snapshot,
+            }));
+            events::append(&tx, at, MACHINE, Some(accept.item_id), &event)?;
             recorded += 1;
         }
         tx.commit()?;

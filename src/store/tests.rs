@@ -1,8 +1,9 @@
 //! Store tests, each on a real SQLite file in a temporary directory.
 
 use super::*;
+use crate::domain::audit::event::{AuditEvent, Backup};
 use crate::domain::audit::{EventRecord, GENESIS, chain_hash};
-use crate::domain::{DecisionAction, ItemOutcome, NewItem, derived_item_id};
+use crate::domain::{DecisionAction, ItemOutcome, ModelKind, NewItem, derived_item_id};
 
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -35,7 +36,7 @@ fn count(store: &Store, sql: &str) -> i64 {
 /// A spam/ham model version trained `on` a source, having seen decisions up to `upto`.
 fn spam_ham_model(trained_on: &str, upto: Option<i64>) -> NewModelVersion {
     NewModelVersion {
-        kind: "linear".into(),
+        kind: ModelKind::Linear,
         path: "models/m.onnx".into(),
         sha256: "x".into(),
         labels: vec!["spam".into(), "ham".into()],
@@ -275,7 +276,7 @@ fn events_form_a_hash_chain() {
     let (_dir, mut store) = temp_store();
     import(&mut store, &[item(None, "a", 1)]);
     store.record_decision(&NewDecision::new(1, "ann", DecisionAction::Skip)).unwrap();
-    store.log_event("ann", "export", &serde_json::json!({ "items": 1 })).unwrap();
+    store.log_event("ann", &AuditEvent::Backup(Backup { to: "b.db".into(), bytes: 1 })).unwrap();
     let mut stmt = store
         .conn
         .prepare("SELECT seq, at_ms, actor, kind, item_id, payload, prev_hash, hash FROM events ORDER BY seq")
@@ -286,7 +287,7 @@ fn events_form_a_hash_chain() {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    assert_eq!(rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>(), ["import", "decision", "export"]);
+    assert_eq!(rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>(), ["import", "decision", "backup"]);
     let mut prev = GENESIS;
     for (seq, at_ms, actor, kind, item_id, payload, prev_hash, hash) in &rows {
         assert_eq!(prev_hash.as_slice(), prev.as_slice(), "event {seq} links to the one before");
@@ -327,7 +328,7 @@ fn walking_items_gives_each_its_own_decisions_in_order() {
 fn pruning_keeps_files_that_a_kept_version_shares() {
     let (_dir, mut store) = temp_store();
     let version = |path: &str| NewModelVersion {
-        kind: "linear".into(),
+        kind: ModelKind::Linear,
         path: path.into(),
         sha256: "x".into(),
         labels: vec!["a".into(), "b".into()],
@@ -496,7 +497,7 @@ fn the_current_model_never_moves_to_one_that_read_older_data() {
     let as_of = |seq| NewModelVersion { data_as_of: Some(seq), ..spam_ham_model("reference", None) };
     // Two trainings read their data in turn, with an event between them; the later one is current first.
     let first_read = store.last_event_seq().unwrap();
-    store.log_event("t", "something", &serde_json::json!({})).unwrap();
+    store.log_event("t", &AuditEvent::Backup(Backup { to: "b.db".into(), bytes: 1 })).unwrap();
     let second_read = store.last_event_seq().unwrap();
     let older = store.register_model(&as_of(first_read), &[]).unwrap();
     let newer = store.add_model(&as_of(second_read), &[]).unwrap();
@@ -510,6 +511,54 @@ fn the_current_model_never_moves_to_one_that_read_older_data() {
     store.make_current(same, "t").unwrap();
     // A model that did not learn from the project (brought by its admin) is taken as of now.
     let brought =
-        store.add_model(&NewModelVersion { kind: "external".into(), ..spam_ham_model("external", None) }, &[]);
+        store.add_model(&NewModelVersion { kind: ModelKind::External, ..spam_ham_model("external", None) }, &[]);
     assert_eq!(store.current_model().unwrap().unwrap().id, brought.unwrap());
+}
+
+#[test]
+fn a_model_kind_this_margin_does_not_know_is_an_error() {
+    let (_dir, mut store) = temp_store();
+    let id = store.add_model(&spam_ham_model("reference", None), &[]).unwrap();
+    store.conn.execute("UPDATE model_versions SET kind = 'transformer' WHERE id = ?1", [id]).unwrap();
+    match store.current_model() {
+        Err(e @ StoreError::UnknownModelKind { .. }) => {
+            assert!(e.to_string().contains("\"transformer\""), "{e}");
+        }
+        other => panic!("read as a model: {other:?}"),
+    }
+}
+
+#[test]
+fn a_replacing_decision_records_what_it_replaces() {
+    let (_dir, mut store) = temp_store();
+    import(&mut store, &[item(None, "a", 1)]);
+    let labelled = |label: &str| NewDecision {
+        labels: Some(vec![label.to_string()]),
+        ..NewDecision::new(1, "ann", DecisionAction::Correct)
+    };
+    store.record_decision(&labelled("spam")).unwrap();
+    store.record_decision(&labelled("ham")).unwrap();
+    let payloads: Vec<(String, String)> = store
+        .conn
+        .prepare("SELECT kind, payload FROM events WHERE item_id = 1 ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let decision = |json: &str| ("decision".to_string(), json.to_string());
+    assert_eq!(
+        payloads,
+        [
+            decision(
+                r#"{"decision_id":1,"action":"correct","labels":["spam"],"reason":null,"note":null,"undoes":null,"model":null}"#
+            ),
+            decision(
+                r#"{"decision_id":2,"action":"undo","labels":null,"reason":null,"note":"changed their mind: replaced by their next decision","undoes":1,"model":null}"#
+            ),
+            decision(
+                r#"{"decision_id":3,"action":"correct","labels":["ham"],"reason":null,"note":null,"undoes":null,"model":null,"replaces":[1]}"#
+            ),
+        ]
+    );
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, events, labels_from_json, labels_to_json, now_ms};
+use crate::domain::audit::event::{AuditEvent, Gold, SendBack};
 use crate::domain::triage::{CaseKind, likely_label_errors};
 use crate::domain::{Decision, DecisionAction, ItemOutcome, StoredItem, outcome};
 
@@ -178,7 +179,8 @@ impl Store {
             params![by, at, item_id],
         )?;
         if closed > 0 {
-            events::append(&tx, at, by, "send_back", Some(item_id), &serde_json::json!({ "note": note }))?;
+            let event = AuditEvent::SendBack(SendBack { note: note.map(str::to_string) });
+            events::append(&tx, at, by, Some(item_id), &event)?;
         }
         tx.commit()?;
         Ok(closed > 0)
@@ -193,8 +195,8 @@ impl Store {
             "UPDATE items SET gold = 1, reference_labels = ?1 WHERE id = ?2",
             params![labels_to_json(labels), item_id],
         )?;
-        let payload = serde_json::json!({ "labels": labels, "reference_before": before });
-        events::append(&tx, now_ms(), by, "gold", Some(item_id), &payload)?;
+        let event = AuditEvent::Gold(Gold { labels: labels.to_vec(), reference_before: before });
+        events::append(&tx, now_ms(), by, Some(item_id), &event)?;
         tx.commit()?;
         Ok(())
     }
