@@ -45,10 +45,11 @@ fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
     let project = project(&sandbox);
 
     let mut carol = screen_as(&sandbox, &project, CAROL);
-    let screen = carol.contents();
-    assert!(screen.contains("<phone>") && screen.contains("<email>") && screen.contains("<employee>"), "{screen}");
+    // The item's text can be on the screen before the rest of its frame: wait for all of it.
+    let screen = carol.wait_for("the placeholders and their count", |s| {
+        s.contains("<phone>") && s.contains("<email>") && s.contains("<employee>") && s.contains("3 masked")
+    });
     assert!(!screen.contains("example.com") && !screen.contains("7946") && !screen.contains("123456"), "{screen}");
-    assert!(screen.contains("3 masked"), "{screen}");
     carol.send("r");
     let screen = carol.wait_for("the refusal", |s| s.contains("Only an expert"));
     assert!(!screen.contains("example.com"), "{screen}");
@@ -56,7 +57,7 @@ fn annotators_see_placeholders_and_an_expert_reveal_is_audited() {
     carol.wait_exit();
 
     let mut bob = screen_as(&sandbox, &project, BOB);
-    assert!(bob.contents().contains("r reveal"), "{}", bob.contents());
+    bob.wait_for("the reveal key in the footer", |s| s.contains("r reveal"));
     bob.send("r");
     let screen = bob.wait_for("the original", |s| s.contains(EMAIL));
     assert!(screen.contains("revealed") && screen.contains("7946 0958"), "{screen}");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::config::ProjectConfig;
 use crate::domain::{TaskKind, uncertainty};
 use crate::model::engine::{Engine, Preparer, Rows};
-use crate::model::external::{EXTERNAL, ExternalModel};
+use crate::model::external::ExternalModel;
 use crate::model::features::Scratch;
 use crate::model::scorer::Scorer;
 use crate::model::{ModelError, Runtime};
@@ -65,7 +65,7 @@ pub fn load_engines(
     let load = |version: &ModelVersion| {
         let path = dir.join(&version.path);
         let labels = names_in_file(&config.label_names(), version);
-        let engine = if version.kind.as_str() == EXTERNAL {
+        let engine = if version.kind == crate::domain::ModelKind::External {
             ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
         } else {
             Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))
