@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::items::HIDDEN_FROM;
+use super::items::{HIDDEN_FROM, visible_item_count};
 use super::predictions::floats;
 use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
 use crate::domain::audit::event::{AuditEvent, DecisionEvent, MachineAccepted};
@@ -126,9 +126,8 @@ impl Store {
                 visited += 1;
             }
         }
-        let items: i64 =
-            tx.query_row(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"), [], |r| r.get(0))?;
-        if items as u64 > scored {
+        let items = visible_item_count(&tx)?;
+        if items > scored {
             let mut stmt = tx.prepare(&format!(
                 "SELECT i.id FROM items i
                  WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)
@@ -220,10 +219,9 @@ impl Store {
             let prediction = pool_row(row, &mut probabilities)?;
             visit(item_id, &prediction, random);
         }
-        let items: i64 =
-            tx.query_row(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"), [], |r| r.get(0))?;
+        let items = visible_item_count(&tx)?;
         Ok(Some(ShortlistScan {
-            pool: (items as u64).saturating_sub(out_of_pool.len() as u64),
+            pool: items.saturating_sub(out_of_pool.len() as u64),
             for_experts: for_experts as u64,
         }))
     }

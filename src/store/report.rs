@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
-use super::items::HIDDEN_FROM;
+use super::items::{HIDDEN_FROM, visible_item_count};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
 use super::{MACHINE, Result, Store, StoreError, labels_from_json};
@@ -50,7 +50,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let count =
             |sql: &str| -> Result<u64> { Ok(tx.query_row(sql, [], |row| row.get::<_, i64>(0))?.unsigned_abs()) };
-        let items = count(&format!("SELECT count(*) FROM items WHERE id < {HIDDEN_FROM}"))?;
+        let items = visible_item_count(&tx)?;
         let gold = count(&format!("SELECT count(*) FROM items WHERE gold = 1 AND id < {HIDDEN_FROM}"))?;
         let decisions = count("SELECT count(*) FROM decisions")?;
         let annotators = count("SELECT count(DISTINCT annotator) FROM decisions")?;
