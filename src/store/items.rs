@@ -18,30 +18,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+pub(crate) use super::visibility::{HIDDEN_FROM, visible_item_count};
 use super::{CACHE_KIB, IMPORT_CACHE_KIB, Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::audit::event::{AuditEvent, Import, ReferenceLabels};
 use crate::domain::item::key_of_derived_id;
 use crate::domain::{NewItem, StoredItem, derived_item_id};
-
-/// SQL for the first id of the items an unfinished import holds: readers see only `id < HIDDEN_FROM`.
-pub(crate) const HIDDEN_FROM: &str = "(SELECT coalesce((SELECT CAST(value AS INTEGER) FROM project_state \
-     WHERE key = 'import_hidden_from'), 9223372036854775807))";
-
-/// How many items readers see: every item unless an import is under way. Counting them all is the fast
-/// path (SQLite counts its smallest index, a few ms for a million items); a range of ids walks the table
-/// itself, ten times slower, so it is taken only while an import hides items.
-pub(crate) fn visible_item_count(conn: &Connection) -> Result<u64> {
-    let hidden_from: Option<i64> = conn
-        .query_row("SELECT CAST(value AS INTEGER) FROM project_state WHERE key = 'import_hidden_from'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let n: i64 = match hidden_from {
-        None => conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?,
-        Some(from) => conn.query_row("SELECT count(*) FROM items WHERE id < ?1", [from], |r| r.get(0))?,
-    };
-    Ok(n.unsigned_abs())
-}
 
 /// The longest an import chunk holds the write lock when nobody waits for it.
 const MAX_CHUNK: Duration = Duration::from_millis(500);

@@ -6,6 +6,7 @@
 //! Imports only `domain`.
 
 mod decisions;
+mod embeddings;
 mod events;
 mod items;
 mod labels;
@@ -16,6 +17,7 @@ mod report;
 mod schema;
 mod training;
 mod triage;
+mod visibility;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
