@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod decision;
+pub mod embedding;
 pub mod guidelines;
 pub mod item;
 pub mod label;

@@ -4,6 +4,7 @@
 //! Imports only `domain`.
 
 pub mod card;
+pub mod encoder;
 pub mod engine;
 pub mod evaluate;
 pub mod explain;

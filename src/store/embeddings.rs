@@ -1,0 +1,84 @@
+//! Sentence-encoder vectors: which encoders a project has used, which items still need a vector from the
+//! current one, writing vectors in batches (each its own transaction, so a killed `margin embed` keeps
+//! what it wrote and goes on from there), and reading them back.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::items::HIDDEN_FROM;
+use super::{Result, Store, StoreError};
+use crate::domain::embedding::{dequantize, quantize};
+
+impl Store {
+    /// The id of the encoder known as `identity`, registered on first use.
+    pub fn encoder_id(&mut self, identity: &str, dimensions: usize) -> Result<i64> {
+        let found: Option<(i64, i64)> = self
+            .conn
+            .query_row("SELECT id, dimensions FROM encoders WHERE identity = ?1", [identity], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match found {
+            Some((id, dims)) if dims == dimensions as i64 => Ok(id),
+            Some((_, dims)) => Err(StoreError::Rejected(format!(
+                "encoder {identity} was recorded with {dims} dimensions, not {dimensions}"
+            ))),
+            None => {
+                self.conn.execute(
+                    "INSERT INTO encoders (identity, dimensions) VALUES (?1, ?2)",
+                    params![identity, dimensions as i64],
+                )?;
+                Ok(self.conn.last_insert_rowid())
+            }
+        }
+    }
+
+    /// Up to `limit` items (id and text) with no vector from `encoder` yet, lowest id first.
+    pub fn items_to_embed(&self, encoder: i64, limit: usize) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT i.id, i.text FROM items i
+              WHERE i.id < {HIDDEN_FROM}
+                AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.encoder_id = ?1 AND e.item_id = i.id)
+              ORDER BY i.id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![encoder, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many items have a vector from `encoder`.
+    pub fn embedded_count(&self, encoder: i64) -> Result<u64> {
+        let n: i64 =
+            self.conn.query_row("SELECT count(*) FROM embeddings WHERE encoder_id = ?1", [encoder], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// Stores the vectors of some items, in one transaction.
+    pub fn write_embeddings(&mut self, encoder: i64, vectors: &[(i64, Vec<f32>)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO embeddings (encoder_id, item_id, vector) VALUES (?1, ?2, ?3)",
+            )?;
+            for (item_id, vector) in vectors {
+                insert.execute(params![encoder, item_id, quantize(vector)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The vectors `encoder` gave the items asked for (those that have one), in no particular order.
+    pub fn embeddings(&self, encoder: i64, item_ids: &[i64]) -> Result<Vec<(i64, Vec<f32>)>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT vector FROM embeddings WHERE encoder_id = ?1 AND item_id = ?2")?;
+        let mut found = Vec::with_capacity(item_ids.len());
+        for &id in item_ids {
+            let bytes: Option<Vec<u8>> = stmt.query_row(params![encoder, id], |r| r.get(0)).optional()?;
+            if let Some(bytes) = bytes {
+                let vector = dequantize(&bytes)
+                    .ok_or_else(|| StoreError::Corrupt(format!("the stored vector of item {id} is damaged")))?;
+                found.push((id, vector));
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,87 @@
+//! The sentence encoder through the real ONNX Runtime: margin's embeddings against the Python reference
+//! (onnxruntime and the tokenizers package on the same files, scripts/encode_reference.py), text by text.
+//! Needs what scripts/setup fetches (the runtime, the encoder, the Python packages).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use margin::model::Runtime;
+use margin::model::encoder::{Encoder, EncoderPlaces};
+use margin::model::runtime::SearchPlaces;
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// 100 texts of the demo's fortunes: short and long, punctuation, quotes, names.
+fn texts() -> Vec<String> {
+    let data = std::fs::read_to_string(format!("{REPO}/assets/demo/fortunes.jsonl")).expect("the demo's items");
+    let texts: Vec<String> = data
+        .lines()
+        .step_by(7)
+        .take(100)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts.len(), 100);
+    texts
+}
+
+fn python_reference(folder: &str, texts: &[String]) -> Vec<Vec<f32>> {
+    let mut child = Command::new("python3")
+        .arg(format!("{REPO}/scripts/encode_reference.py"))
+        .arg(folder)
+        .env("PYTHONPATH", format!("{REPO}/vendor/python"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let input: String = texts.iter().map(|t| format!("{}\n", serde_json::json!({ "text": t }))).collect();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python failed (run scripts/setup): {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn margins_embeddings_match_the_python_reference() {
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let manifest = EncoderPlaces::from_environment(None).locate().expect("the encoder (run scripts/setup)");
+    let mut encoder = Encoder::load(runtime, &manifest, 1).expect("the encoder loads");
+    assert!(encoder.identity().starts_with("all-MiniLM-L6-v2@sha256:"), "{}", encoder.identity());
+    let texts = texts();
+    // In batches of texts of similar length, as margin embeds a pool.
+    let tokens = encoder.tokenize(&texts.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| tokens[i].len());
+    let mut tokens: Vec<Option<_>> = tokens.into_iter().map(Some).collect();
+    let mut ours = vec![Vec::new(); texts.len()];
+    for batch in order.chunks(16) {
+        let batch_tokens: Vec<_> = batch.iter().map(|&i| tokens[i].take().unwrap()).collect();
+        for (&i, vector) in batch.iter().zip(encoder.embed_tokens(&batch_tokens).unwrap()) {
+            ours[i] = vector;
+        }
+    }
+    let folder = manifest.parent().unwrap().to_str().unwrap();
+    let theirs = python_reference(folder, &texts);
+    assert_eq!(theirs.len(), texts.len());
+    let mut worst = 1.0f32;
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a.len(), 384);
+        let norm = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "normalised: {norm}");
+        worst = worst.min(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>());
+    }
+    eprintln!("lowest cosine between margin's and Python's embedding over 100 texts: {worst}");
+    assert!(worst >= 0.9999, "lowest cosine between margin's and Python's embedding: {worst}");
+}
+
+#[test]
+fn similar_meanings_are_closer_than_different_ones() {
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let manifest = EncoderPlaces::from_environment(None).locate().expect("the encoder (run scripts/setup)");
+    let mut encoder = Encoder::load(runtime, &manifest, 1).unwrap();
+    let v = encoder
+        .embed(&["The cat sat on the mat.", "A kitten was sitting on the rug.", "Interest rates rose again today."])
+        .unwrap();
+    let cosine = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.2, "{} vs {}", cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
+}
