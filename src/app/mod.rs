@@ -5,10 +5,12 @@
 //! - [`score`]: scoring items through ONNX Runtime, the scoring pipeline's threads.
 //! - [`train`]: a new model version end to end.
 //! - [`retrain`]: retraining from decisions, scoring the pool, making the new model current.
+//! - [`embed`]: computing the items' vectors with a sentence encoder.
 //! - [`explain`]: explaining a prediction with the current model.
 //! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
 //! - [`worker`]: the threads that carry out the screens' effects.
 
+pub mod embed;
 pub mod explain;
 pub mod files;
 pub mod import;

@@ -48,8 +48,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         let kept = set_aside(&dir)?;
         say!("The old demo, with its decisions and guidelines, is kept in {}.", kept.display());
     }
-    let demo =
-        Context { project_flag: Some(dir.clone()), ort_lib: context.ort_lib.clone(), user: context.user.clone() };
+    let demo = Context { project_flag: Some(dir.clone()), ..context.clone() };
     if !dir.join(config::FILE_NAME).is_file() {
         tell!("Setting up the demo project in {} ...", dir.display());
         set_up(&dir, &context.user)?;

@@ -1,7 +1,8 @@
 //! `margin doctor`: checks the installation and the project, and says what to fix.
 //!
 //! Reports margin's version, the ONNX Runtime library (where it was found, its version, and a model run
-//! through it), the project's settings, database schema version and `PRAGMA integrity_check`.
+//! through it), the sentence encoder (where it was found, its identity, a sentence embedded through it), the
+//! project's settings, database schema version and `PRAGMA integrity_check`.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use super::terminal::print_json;
 use crate::app::project::{self, Location, Project};
 use crate::domain::text::visible;
 use crate::model::Runtime;
+use crate::model::encoder::{Encoder, EncoderPlaces};
 use crate::model::runtime::SearchPlaces;
 use crate::store::Store;
 
@@ -35,6 +37,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         checks.push(Check { name: "log file", ok: true, detail: dir.join("margin.log").display().to_string() });
     }
     let runtime = runtime_checks(context, &mut checks);
+    checks.push(encoder_check(context, runtime));
     project_checks(context, runtime, &mut checks);
 
     let healthy = checks.iter().all(|c| c.ok);
@@ -86,6 +89,34 @@ fn runtime_checks(context: &Context, checks: &mut Vec<Check>) -> Option<&'static
             checks.push(Check { name: "onnx runtime", ok: false, detail: e.to_string() });
             None
         }
+    }
+}
+
+/// The sentence encoder the usual places hold (scripts/setup puts it in vendor/): it loads and embeds a
+/// sentence through ONNX Runtime. Without one margin works as before, so a missing one is not a fault.
+fn encoder_check(context: &Context, runtime: Option<&'static Runtime>) -> Check {
+    let name = "sentence encoder";
+    let manifest = match EncoderPlaces::from_environment(context.encoder.as_deref()).locate() {
+        Ok(manifest) => manifest,
+        Err(e) if context.encoder.is_some() || std::env::var_os("MARGIN_ENCODER").is_some() => {
+            return Check { name, ok: false, detail: e.to_string() };
+        }
+        Err(e) => return Check { name, ok: true, detail: format!("{e}; margin works without one") },
+    };
+    let Some(runtime) = runtime else {
+        return Check { name, ok: true, detail: format!("{} (not loaded: no ONNX Runtime)", manifest.display()) };
+    };
+    let embedded = Encoder::load(runtime, &manifest, 1).and_then(|mut encoder| {
+        let vector = encoder.embed(&["margin checks its sentence encoder."])?;
+        Ok((encoder.identity().to_string(), vector[0].len()))
+    });
+    match embedded {
+        Ok((identity, dimensions)) => Check {
+            name,
+            ok: true,
+            detail: format!("{identity}, {dimensions} dimensions, embeds ({})", manifest.display()),
+        },
+        Err(e) => Check { name, ok: false, detail: e.to_string() },
     }
 }
 

@@ -11,6 +11,7 @@ mod backup;
 mod decide;
 mod demo;
 mod doctor;
+mod embed;
 mod explain;
 mod export;
 mod identity;
@@ -51,6 +52,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
 
+    /// The sentence encoder (its encoder.toml or folder), for a project whose `[model] encoder` is
+    /// "default". Default: $MARGIN_ENCODER, then encoders/ next to the executable, then vendor/encoders/
+    /// where scripts/setup puts it.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub encoder: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -75,6 +82,8 @@ pub enum Command {
     Retrain(retrain::Args),
     /// Score items through ONNX Runtime with the current model, storing probabilities and uncertainty.
     Score(score::Args),
+    /// Compute the items' vectors with the project's sentence encoder (resumable; only what is missing).
+    Embed(embed::Args),
     /// Serve the next batch of items to label (reserved for you), or give reserved items back.
     Queue(queue::Args),
     /// Record one decision about an item: a label, accept, reject, skip or escalate.
@@ -115,6 +124,7 @@ impl Command {
             Command::Train(_) => "train",
             Command::Retrain(_) => "retrain",
             Command::Score(_) => "score",
+            Command::Embed(_) => "embed",
             Command::Queue(_) => "queue",
             Command::Decide(_) => "decide",
             Command::Model(_) => "model",
@@ -157,6 +167,7 @@ pub fn describe(err: &anyhow::Error) -> String {
 pub struct Context {
     pub project_flag: Option<PathBuf>,
     pub ort_lib: Option<PathBuf>,
+    pub encoder: Option<PathBuf>,
     /// The account running margin (see `identity`): whose role counts, and who is recorded unless a shared
     /// account names the person at the keyboard.
     pub user: String,
@@ -185,7 +196,12 @@ fn open_store(project: &Project) -> anyhow::Result<Store> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let context = Context { project_flag: cli.project, ort_lib: cli.ort_lib, user: identity::current_account() };
+    let context = Context {
+        project_flag: cli.project,
+        ort_lib: cli.ort_lib,
+        encoder: cli.encoder,
+        user: identity::current_account(),
+    };
     // The command's name only: its arguments can hold notes, reasons and texts with personal data.
     tracing::info!(command = cli.command.name(), user = %context.user, "start");
     match cli.command {
@@ -198,6 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(args) => train::run(&context, args),
         Command::Retrain(args) => retrain::run(&context, args),
         Command::Score(args) => score::run(&context, args),
+        Command::Embed(args) => embed::run(&context, args),
         Command::Explain(args) => explain::run(&context, args),
         Command::Model(args) => model::run(&context, args),
         Command::Queue(args) => queue::run(&context, args),

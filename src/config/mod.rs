@@ -247,11 +247,28 @@ pub struct ModelSettings {
     pub committee: u32,
     pub seed: u64,
     pub keep_versions: u32,
+    /// The sentence encoder: "default" (the one scripts/setup fetches, found as ONNX Runtime is), "none",
+    /// or the path of an encoder's manifest or folder (relative to the project).
+    pub encoder: String,
 }
+
+/// `[model] encoder`'s value for the encoder scripts/setup fetches.
+pub const DEFAULT_ENCODER: &str = "default";
+/// `[model] encoder`'s value for no encoder.
+pub const NO_ENCODER: &str = "none";
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        ModelSettings { hash_bits: 18, c: 10.0, epochs: 10, folds: 5, committee: 0, seed: 7, keep_versions: 3 }
+        ModelSettings {
+            hash_bits: 18,
+            c: 10.0,
+            epochs: 10,
+            folds: 5,
+            committee: 0,
+            seed: 7,
+            keep_versions: 3,
+            encoder: DEFAULT_ENCODER.into(),
+        }
     }
 }
 

@@ -193,6 +193,9 @@ impl ModelSettings {
         if self.keep_versions == 0 {
             return Err(Problem::new(sub("model", "keep_versions"), "must be at least 1"));
         }
+        if self.encoder.trim().is_empty() {
+            return Err(Problem::new(sub("model", "encoder"), "must be \"default\", \"none\" or an encoder's path"));
+        }
         Ok(())
     }
 }

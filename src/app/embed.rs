@@ -1,0 +1,119 @@
+//! Embedding a project's items with a sentence encoder: the items with no vector from it yet, in chunks
+//! grouped by length (little padding), each chunk's vectors written in one transaction, so that a kill
+//! loses at most one chunk and the next run goes on from there.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::app::project::Project;
+use crate::config::{DEFAULT_ENCODER, NO_ENCODER};
+use crate::model::ModelError;
+use crate::model::encoder::{Encoder, EncoderPlaces};
+use crate::store::{Store, StoreError};
+
+/// Items read, tokenized, embedded and written at a time.
+const CHUNK: usize = 512;
+
+/// Why embedding stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an embedding run did, and where its time went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedReport {
+    /// The encoder's identity (name and checksum).
+    pub encoder: String,
+    /// Vectors computed by this run.
+    pub embedded: u64,
+    /// Items with a vector from this encoder, and all the project's items, after the run.
+    pub done: u64,
+    pub items: u64,
+    pub elapsed: Duration,
+    pub tokenize: Duration,
+    pub encode: Duration,
+    pub store: Duration,
+}
+
+/// The manifest of the project's encoder (`[model] encoder`), `None` when it uses none. For "default",
+/// `flag` (the `--encoder` option) and then the usual places are searched; a path is the project's own
+/// choice and is taken relative to the project.
+pub fn project_encoder(project: &Project, flag: Option<&Path>) -> Result<Option<PathBuf>, ModelError> {
+    match project.config.model.encoder.as_str() {
+        NO_ENCODER => Ok(None),
+        DEFAULT_ENCODER => EncoderPlaces::from_environment(flag).locate().map(Some),
+        path => EncoderPlaces { flag: Some(project.dir.join(path)), ..EncoderPlaces::default() }.locate().map(Some),
+    }
+}
+
+/// Embeds every item that has no vector from `encoder`, `batch` texts per ONNX Runtime call.
+/// `progress(done, items)` is called after each chunk; it returns false to stop early (what is written
+/// stays).
+pub fn embed_pending(
+    store: &mut Store,
+    encoder: &mut Encoder,
+    batch: usize,
+    mut progress: impl FnMut(u64, u64) -> bool,
+) -> Result<EmbedReport, EmbedError> {
+    let started = Instant::now();
+    let encoder_id = store.encoder_id(encoder.identity(), encoder.dimensions())?;
+    let items = store.item_count()?;
+    let mut report = EmbedReport {
+        encoder: encoder.identity().to_string(),
+        embedded: 0,
+        done: store.embedded_count(encoder_id)?,
+        items,
+        elapsed: Duration::ZERO,
+        tokenize: Duration::ZERO,
+        encode: Duration::ZERO,
+        store: Duration::ZERO,
+    };
+    loop {
+        let t = Instant::now();
+        let chunk = store.items_to_embed(encoder_id, CHUNK)?;
+        report.store += t.elapsed();
+        if chunk.is_empty() {
+            break;
+        }
+        let vectors = embed_chunk(encoder, &chunk, batch, &mut report)?;
+        let t = Instant::now();
+        store.write_embeddings(encoder_id, &vectors)?;
+        report.store += t.elapsed();
+        report.embedded += vectors.len() as u64;
+        report.done += vectors.len() as u64;
+        if !progress(report.done, items) {
+            break;
+        }
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// The vectors of one chunk of items: tokenized, sorted by length, embedded `batch` at a time.
+fn embed_chunk(
+    encoder: &mut Encoder,
+    chunk: &[(i64, String)],
+    batch: usize,
+    report: &mut EmbedReport,
+) -> Result<Vec<(i64, Vec<f32>)>, EmbedError> {
+    let t = Instant::now();
+    let texts: Vec<&str> = chunk.iter().map(|(_, text)| text.as_str()).collect();
+    let mut tokens: Vec<Option<_>> = encoder.tokenize(&texts)?.into_iter().map(Some).collect();
+    report.tokenize += t.elapsed();
+    let mut order: Vec<usize> = (0..chunk.len()).collect();
+    order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, |t| t.len()));
+    let t = Instant::now();
+    let mut vectors = Vec::with_capacity(chunk.len());
+    for group in order.chunks(batch.max(1)) {
+        let group_tokens: Vec<_> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+        for (&i, vector) in group.iter().zip(encoder.embed_tokens(&group_tokens)?) {
+            vectors.push((chunk[i].0, vector));
+        }
+    }
+    report.encode += t.elapsed();
+    Ok(vectors)
+}

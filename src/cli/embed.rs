@@ -1,0 +1,80 @@
+//! `margin embed`: computes the vectors of the items the project's sentence encoder has not embedded yet,
+//! with a progress bar; a run that is stopped keeps what it wrote, and the next goes on from there.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::model::start_runtime;
+use super::terminal::print_json;
+use super::{Context, open_store};
+use crate::app::embed::{embed_pending, project_encoder};
+use crate::domain::access::Role;
+use crate::domain::text::visible;
+use crate::model::encoder::Encoder;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Texts per batch through ONNX Runtime (texts of similar length are batched together).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub batch: usize,
+
+    /// ONNX Runtime threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print one JSON object instead of a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let project = context.open_project_as(Role::Annotator, "embed")?.project;
+    let Some(manifest) = project_encoder(&project, context.encoder.as_deref())? else {
+        bail!("this project uses no sentence encoder (`[model] encoder = \"none\"` in margin.toml)");
+    };
+    let mut store = open_store(&project)?;
+    let runtime = start_runtime(context)?;
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let mut encoder = Encoder::load(runtime, &manifest, threads)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} items embedded ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let report = embed_pending(&mut store, &mut encoder, args.batch, |done, items| {
+        bar.set_length(items);
+        bar.set_position(done);
+        true
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 { report.embedded as f64 / seconds } else { 0.0 };
+    if args.json {
+        print_json(&serde_json::json!({
+            "encoder": report.encoder,
+            "embedded": report.embedded,
+            "done": report.done,
+            "items": report.items,
+            "seconds": seconds,
+            "items_per_second": rate,
+            "tokenize_seconds": report.tokenize.as_secs_f64(),
+            "encode_seconds": report.encode.as_secs_f64(),
+            "store_seconds": report.store.as_secs_f64(),
+        }));
+    } else {
+        say!(
+            "Embedded {} items with {} in {seconds:.1} s ({rate:.0} items/s); {} of {} items have a vector.",
+            report.embedded,
+            visible(&report.encoder),
+            report.done,
+            report.items
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

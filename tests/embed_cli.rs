@@ -1,0 +1,102 @@
+//! `margin embed` with the real encoder and ONNX Runtime on real SQLite files: every item gets one vector,
+//! a killed run keeps what it wrote and the next one does only the rest, and a project without an encoder
+//! or with a missing one is told so.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::Sandbox;
+
+/// A project of `n` short, different texts.
+fn project(sandbox: &Sandbox, n: usize) -> String {
+    let project = sandbox.project("p", "pets,money");
+    let lines: String = (0..n)
+        .map(|i| {
+            let text = if i % 2 == 0 {
+                format!("my dog number {i} chased a cat")
+            } else {
+                format!("the bank raised rate {i}")
+            };
+            format!("{}\n", serde_json::json!({ "text": text }))
+        })
+        .collect();
+    let file = sandbox.write("items.jsonl", lines);
+    sandbox.ok(&["import", &file, "--project", &project]);
+    project
+}
+
+fn vectors(project: &str) -> i64 {
+    let db = rusqlite::Connection::open(format!("{project}/margin.db")).unwrap();
+    db.query_row("SELECT count(*) FROM embeddings", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn every_item_gets_one_vector_and_a_second_run_has_nothing_to_do() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox, 40);
+    let out: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["embed", "--json", "--project", &project])).unwrap();
+    assert_eq!(out["embedded"], 40, "{out}");
+    assert_eq!(out["done"], 40);
+    assert!(out["encoder"].as_str().unwrap().starts_with("all-MiniLM-L6-v2@sha256:"), "{out}");
+    assert_eq!(vectors(&project), 40);
+    let again: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["embed", "--json", "--project", &project])).unwrap();
+    assert_eq!(again["embedded"], 0);
+    let said = sandbox.ok(&["embed", "--project", &project]);
+    assert!(said.contains("40 of 40 items have a vector"), "{said}");
+}
+
+#[test]
+fn a_killed_run_keeps_its_vectors_and_the_next_does_the_rest() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox, 2000);
+    let mut run = sandbox
+        .command(&["embed", "--threads", "1", "--project", &project])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while vectors(&project) == 0 {
+        assert!(Instant::now() < deadline && run.try_wait().unwrap().is_none(), "no vector was written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let kept = vectors(&project);
+    assert!(kept > 0 && kept < 2000, "the kill landed mid-run: {kept} vectors");
+    let out: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["embed", "--json", "--project", &project])).unwrap();
+    assert_eq!(out["embedded"].as_i64().unwrap(), 2000 - kept, "only what the killed run had not written: {out}");
+    assert_eq!(vectors(&project), 2000);
+}
+
+#[test]
+fn no_encoder_or_a_missing_one_is_said_plainly() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox, 3);
+    let missing = sandbox.join("nowhere").display().to_string();
+    let error = sandbox.fails(&["embed", "--encoder", &missing, "--project", &project]);
+    assert!(error.contains("--encoder names") && error.contains("nowhere"), "{error}");
+    sandbox.set(&project, &[("model.encoder", "none".into())]);
+    let error = sandbox.fails(&["embed", "--project", &project]);
+    assert!(error.contains("uses no sentence encoder"), "{error}");
+    assert_eq!(vectors(&project), 0);
+}
+
+#[test]
+fn doctor_reports_the_encoder_it_found_and_one_it_was_told_of_that_is_missing() {
+    let sandbox = Sandbox::new();
+    let report: serde_json::Value = serde_json::from_str(&sandbox.ok(&["doctor", "--json"])).unwrap();
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "sentence encoder").cloned();
+    let check = check.expect("a sentence encoder check");
+    assert_eq!(check["ok"], true, "{check}");
+    assert!(check["detail"].as_str().unwrap().contains("384 dimensions, embeds"), "{check}");
+    let missing = sandbox.join("nowhere").display().to_string();
+    let out = sandbox.command(&["doctor", "--encoder", &missing]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BAD sentence encoder"));
+}
