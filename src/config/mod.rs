@@ -129,11 +129,23 @@ pub struct LabelConfig {
     pub display: Option<String>,
     pub key: Option<String>,
     pub color: Option<String>,
+    /// What the label means, in words the sentence encoder compares texts with (zero-shot predictions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl LabelConfig {
     pub fn display_name(&self) -> &str {
         self.display.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The text the encoder embeds for this label: its description, or "This text is about <display
+    /// name>." (lower-cased: the encoder reads "about food" better than "about Food").
+    pub fn prompt(&self) -> String {
+        match &self.description {
+            Some(description) => description.clone(),
+            None => format!("This text is about {}.", self.display_name().to_lowercase()),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub mod text;
 pub mod triage;
 pub mod uncertainty;
 pub mod vector;
+pub mod zero_shot;
 
 pub use decision::{Decision, DecisionAction, ItemOutcome, ModelSnapshot, outcome};
 pub use item::{ContentKey, NewItem, StoredItem, content_key, derived_item_id};
