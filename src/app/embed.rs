@@ -11,8 +11,10 @@ use crate::model::ModelError;
 use crate::model::encoder::{Encoder, EncoderPlaces};
 use crate::store::{Store, StoreError};
 
-/// Items read, tokenized, embedded and written at a time.
-const CHUNK: usize = 512;
+/// Items read, tokenized, embedded and written at a time: the texts of a chunk are sorted by length before
+/// they are batched (less padding than 512 at a time: ONNX Runtime 3% faster), and a kill loses at most one
+/// chunk (a few seconds of work on two cores).
+const CHUNK: usize = 2048;
 
 /// Why embedding stopped.
 #[derive(Debug, thiserror::Error)]
