@@ -15,33 +15,47 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 
-def main():
-    folder = sys.argv[1]
+def load(folder, threads=1):
+    """The encoder in FOLDER as margin reads it: its manifest, its tokenizer (truncating, not padding), an
+    onnxruntime session on THREADS threads, and the session's input names."""
     with open(f"{folder}/encoder.toml", "rb") as f:
         manifest = tomllib.load(f)
     tokenizer = Tokenizer.from_file(f"{folder}/{manifest['tokenizer']}")
     tokenizer.enable_truncation(max_length=manifest["max_length"])
     tokenizer.no_padding()
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
     session = ort.InferenceSession(f"{folder}/{manifest['file']}", options, providers=["CPUExecutionProvider"])
-    names = {i.name for i in session.get_inputs()}
+    return manifest, tokenizer, session, {i.name for i in session.get_inputs()}
+
+
+def embed(manifest, session, names, encodings):
+    """Unit vectors of tokenized texts, run as one batch padded to the longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for r, e in enumerate(encodings):
+        ids[r, :len(e.ids)] = e.ids
+        mask[r, :len(e.ids)] = e.attention_mask
+    feed = {"input_ids": ids, "attention_mask": mask}
+    if "token_type_ids" in names:
+        feed["token_type_ids"] = np.zeros_like(ids)
+    hidden = session.run([manifest.get("output", "last_hidden_state")], feed)[0]
+    if manifest["pooling"] == "cls":
+        pooled = hidden[:, 0, :]
+    else:
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def main():
+    manifest, tokenizer, session, names = load(sys.argv[1])
     texts = [json.loads(line)["text"] for line in sys.stdin if line.strip()]
+    # One text at a time: no padding at all in the reference.
     for text in texts:
-        e = tokenizer.encode(text)
-        feed = {
-            "input_ids": np.array([e.ids], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask], dtype=np.int64),
-        }
-        if "token_type_ids" in names:
-            feed["token_type_ids"] = np.array([e.type_ids], dtype=np.int64)
-        hidden = session.run([manifest.get("output", "last_hidden_state")], feed)[0][0]
-        mask = np.array(e.attention_mask, dtype=np.float32)[:, None]
-        if manifest["pooling"] == "cls":
-            vector = hidden[0]
-        else:
-            vector = (hidden * mask).sum(axis=0) / max(mask.sum(), 1e-9)
-        vector = vector / max(np.linalg.norm(vector), 1e-12)
+        vector = embed(manifest, session, names, [tokenizer.encode(text)])[0]
         print(json.dumps([float(x) for x in vector]))
 
 
