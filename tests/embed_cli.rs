@@ -54,7 +54,7 @@ fn a_killed_run_keeps_its_vectors_and_the_next_does_the_rest() {
     let sandbox = Sandbox::new();
     let project = project(&sandbox, 2000);
     let mut run = sandbox
-        .command(&["embed", "--threads", "1", "--project", &project])
+        .command(&["embed", "--threads", "1", "--chunk", "100", "--project", &project])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -11,10 +11,10 @@ use crate::model::ModelError;
 use crate::model::encoder::{Encoder, EncoderPlaces};
 use crate::store::{Store, StoreError};
 
-/// Items read, tokenized, embedded and written at a time: the texts of a chunk are sorted by length before
-/// they are batched (less padding than 512 at a time: ONNX Runtime 3% faster), and a kill loses at most one
-/// chunk (a few seconds of work on two cores).
-const CHUNK: usize = 2048;
+/// Items read, tokenized, embedded and written at a time by default: the texts of a chunk are sorted by
+/// length before they are batched (less padding than 512 at a time: ONNX Runtime 3% faster), and a kill
+/// loses at most one chunk (a few seconds of work on two cores).
+pub const CHUNK: usize = 2048;
 
 /// Why embedding stopped.
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +52,14 @@ pub fn project_encoder(project: &Project, flag: Option<&Path>) -> Result<Option<
     }
 }
 
-/// Embeds every item that has no vector from `encoder`, `batch` texts per ONNX Runtime call.
+/// Embeds every item that has no vector from `encoder`, `chunk` items per transaction (see [`CHUNK`]) and
+/// `batch` texts per ONNX Runtime call.
 /// `progress(done, items)` is called after each chunk; it returns false to stop early (what is written
 /// stays).
 pub fn embed_pending(
     store: &mut Store,
     encoder: &mut Encoder,
+    chunk: usize,
     batch: usize,
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<EmbedReport, EmbedError> {
@@ -76,12 +78,12 @@ pub fn embed_pending(
     };
     loop {
         let t = Instant::now();
-        let chunk = store.items_to_embed(encoder_id, CHUNK)?;
+        let items_now = store.items_to_embed(encoder_id, chunk.max(1))?;
         report.store += t.elapsed();
-        if chunk.is_empty() {
+        if items_now.is_empty() {
             break;
         }
-        let vectors = embed_chunk(encoder, &chunk, batch, &mut report)?;
+        let vectors = embed_chunk(encoder, &items_now, batch, &mut report)?;
         let t = Instant::now();
         store.write_embeddings(encoder_id, &vectors)?;
         report.store += t.elapsed();

@@ -20,6 +20,11 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub batch: usize,
 
+    /// Items embedded and written per transaction; the texts of one are sorted by length before batching.
+    /// A stopped run loses at most one.
+    #[arg(long, default_value_t = crate::app::embed::CHUNK, value_name = "N")]
+    pub chunk: usize,
+
     /// ONNX Runtime threads (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -46,7 +51,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let report = embed_pending(&mut store, &mut encoder, args.batch, |done, items| {
+    let report = embed_pending(&mut store, &mut encoder, args.chunk, args.batch, |done, items| {
         bar.set_length(items);
         bar.set_position(done);
         true
