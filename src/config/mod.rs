@@ -139,8 +139,8 @@ impl LabelConfig {
         self.display.as_deref().unwrap_or(&self.name)
     }
 
-    /// The text the encoder embeds for this label: its description, or "This text is about <display
-    /// name>." (lower-cased: the encoder reads "about food" better than "about Food").
+    /// The text the encoder embeds for this label: its description, or `This text is about {display
+    /// name}.` (lower-cased: the encoder reads "about food" better than "about Food").
     pub fn prompt(&self) -> String {
         match &self.description {
             Some(description) => description.clone(),
