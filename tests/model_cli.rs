@@ -251,3 +251,27 @@ fn multi_label_projects_train_one_sigmoid_per_label() {
     assert!(p.probabilities[0] > 0.5 && p.probabilities[1] > 0.5, "both labels apply: {:?}", p.probabilities);
     assert!(p.probabilities.iter().sum::<f32>() > 1.2, "independent sigmoids, not a softmax");
 }
+
+/// A multi-label prediction can hold no label at all: `decide --accept` and `--reject` on such an item
+/// say what to do instead of failing (`--reject` once panicked on the empty list).
+#[test]
+fn deciding_on_a_multi_label_prediction_of_no_label_is_refused_in_words() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project_with(&["init", "m", "--labels", "red,round", "--multi-label"], "m");
+    let mut lines = String::new();
+    for i in 0..40 {
+        let (text, labels) = if i % 2 == 0 { ("a red ball", "[\"red\", \"round\"]") } else { ("a blue box", "[]") };
+        lines.push_str(&format!("{{\"text\": \"{text} {i}\", \"label\": {labels}}}\n"));
+    }
+    lines.push_str("{\"id\": \"q\", \"text\": \"a blue box again\"}\n");
+    let file = sandbox.write("m.jsonl", lines);
+    sandbox.ok(&["import", &file, "--project", &project]);
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    sandbox.ok(&["score", "--project", &project]);
+    let rejected = sandbox.command(&["decide", "q", "--reject", "--project", &project]).output().unwrap();
+    let said = String::from_utf8_lossy(&rejected.stderr);
+    assert_eq!(rejected.status.code(), Some(1), "refused, not a panic: {said}");
+    assert!(said.contains("--reject works in binary projects"), "{said}");
+    let accepted = sandbox.fails(&["decide", "q", "--accept", "--project", &project]);
+    assert!(accepted.contains("predicts no label"), "{accepted}");
+}

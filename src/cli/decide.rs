@@ -69,12 +69,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else if args.accept {
         let s =
             snapshot.as_ref().ok_or_else(|| anyhow!("--accept: the current model has no prediction for this item"))?;
+        if s.predicted.is_empty() {
+            bail!("--accept: the model predicts no label for this item; choose the labels with --label");
+        }
         (DecisionAction::Accept, Some(s.predicted.clone()))
     } else if args.reject {
         let s =
             snapshot.as_ref().ok_or_else(|| anyhow!("--reject: the current model has no prediction for this item"))?;
-        let other = labels
-            .other_than(&s.predicted[0])
+        let other = s
+            .predicted
+            .first()
+            .and_then(|predicted| labels.other_than(predicted))
             .ok_or_else(|| anyhow!("--reject works in binary projects; choose the right label with --label"))?;
         (DecisionAction::Reject, Some(vec![other.to_string()]))
     } else if args.skip {
