@@ -81,6 +81,9 @@ fn no_encoder_or_a_missing_one_is_said_plainly() {
     let missing = sandbox.join("nowhere").display().to_string();
     let error = sandbox.fails(&["embed", "--encoder", &missing, "--project", &project]);
     assert!(error.contains("--encoder names") && error.contains("nowhere"), "{error}");
+    sandbox.set(&project, &[("model.encoder", "encoders/mine".into())]);
+    let error = sandbox.fails(&["embed", "--project", &project]);
+    assert!(error.contains("[model] encoder names") && error.contains("encoders/mine"), "{error}");
     sandbox.set(&project, &[("model.encoder", "none".into())]);
     let error = sandbox.fails(&["embed", "--project", &project]);
     assert!(error.contains("uses no sentence encoder"), "{error}");

@@ -123,3 +123,21 @@ fn zero_shot_from_label_names_gets_most_demo_labels_right() {
     eprintln!("zero-shot accuracy on {} demo items from label names alone: {accuracy:.3}", labelled.len());
     assert!(accuracy >= 0.60, "zero-shot accuracy {accuracy:.3}");
 }
+
+/// Vectors are tagged with the encoder's identity; anything that shapes a vector (here the maximum length
+/// in its manifest) gives another identity, so the vectors are computed again.
+#[test]
+fn a_change_to_the_encoders_settings_is_a_new_identity() {
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let manifest = EncoderPlaces::from_environment(None).locate().expect("the encoder (run scripts/setup)");
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["encoder.toml", "model.onnx", "tokenizer.json"] {
+        std::fs::copy(manifest.parent().unwrap().join(file), copy.path().join(file)).unwrap();
+    }
+    let original = Encoder::load(runtime, &manifest, 1).unwrap().identity().to_string();
+    let copied = copy.path().join("encoder.toml");
+    assert_eq!(Encoder::load(runtime, &copied, 1).unwrap().identity(), original, "the same files, the same identity");
+    let text = std::fs::read_to_string(&copied).unwrap().replace("max_length = 256", "max_length = 128");
+    std::fs::write(&copied, text).unwrap();
+    assert_ne!(Encoder::load(runtime, &copied, 1).unwrap().identity(), original);
+}

@@ -138,14 +138,15 @@ fn code_of(text: &str) -> String {
         if line.trim() == "#[cfg(test)]" && next.starts_with("mod tests") {
             break;
         }
-        if !line.trim_start().starts_with("//") {
-            kept.push(*line);
-        }
+        // Comment lines are kept empty, so that line numbers stay those of the file.
+        kept.push(if line.trim_start().starts_with("//") { "" } else { *line });
     }
     kept.join("\n")
 }
 
-/// The modules (files) each file uses through `crate::`, `super::` or `self::` paths, braces included.
+/// The modules (files) each file uses through `crate::`, `super::` or `self::` paths, braces included. A
+/// parent's own `mod` and `pub use child::...` lines are its structure, not imports: they are not edges
+/// (a child may use its parent through `super::`).
 fn module_graph() -> std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<Vec<String>>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let files: Vec<(Vec<String>, String)> = rust_files(&src)
@@ -159,8 +160,16 @@ fn module_graph() -> std::collections::BTreeMap<Vec<String>, std::collections::B
     let mut graph = std::collections::BTreeMap::new();
     for (module, code) in &files {
         let mut uses = std::collections::BTreeSet::new();
+        // `use a::{b, c}` over one line or several: a brace list without its spaces is one word.
+        let mut joined = String::with_capacity(code.len());
+        for c in code.chars() {
+            if c.is_whitespace() && joined.ends_with(['{', ',']) {
+                continue;
+            }
+            joined.push(c);
+        }
         let words: Vec<&str> =
-            code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{' || c == ',')).collect();
+            joined.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{' || c == ',')).collect();
         for word in words {
             let word = word.trim_start_matches([':', '{', ',']);
             if !word.split("::").next().is_some_and(|f| ["crate", "super", "self"].contains(&f)) {

@@ -48,7 +48,16 @@ pub fn project_encoder(project: &Project, flag: Option<&Path>) -> Result<Option<
     match project.config.model.encoder.as_str() {
         NO_ENCODER => Ok(None),
         DEFAULT_ENCODER => EncoderPlaces::from_environment(flag).locate().map(Some),
-        path => EncoderPlaces { flag: Some(project.dir.join(path)), ..EncoderPlaces::default() }.locate().map(Some),
+        path => {
+            let places = EncoderPlaces { flag: Some(project.dir.join(path)), ..EncoderPlaces::default() };
+            places.locate().map(Some).map_err(|_| {
+                ModelError::Invalid(format!(
+                    "margin.toml's [model] encoder names {}, which holds no encoder.toml; point it at an \
+                     encoder's manifest or folder, or say \"default\" or \"none\"",
+                    project.dir.join(path).display()
+                ))
+            })
+        }
     }
 }
 
@@ -76,13 +85,13 @@ pub fn embed_pending(
         encode: Duration::ZERO,
         store: Duration::ZERO,
     };
+    let mut after = 0;
     loop {
         let t = Instant::now();
-        let items_now = store.items_to_embed(encoder_id, chunk.max(1))?;
+        let items_now = store.items_to_embed(encoder_id, after, chunk.max(1))?;
         report.store += t.elapsed();
-        if items_now.is_empty() {
-            break;
-        }
+        let Some(&(last, _)) = items_now.last() else { break };
+        after = last;
         let vectors = embed_chunk(encoder, &items_now, batch, &mut report)?;
         let t = Instant::now();
         store.write_embeddings(encoder_id, &vectors)?;

@@ -143,5 +143,7 @@ pub fn model_says(config: &ProjectConfig, probabilities: &[f32]) -> (String, f32
     let p = crate::domain::predicted(probabilities, config.task == TaskKind::MultiLabel);
     let p = p.unwrap_or(crate::domain::Predicted { labels: Vec::new(), confidence: 0.0 });
     let names: Vec<&str> = p.labels.iter().filter_map(|&k| config.labels.get(k)).map(|l| l.name.as_str()).collect();
-    (names.join(", "), p.confidence)
+    // A multi-label prediction of no label says so, rather than naming nothing.
+    let said = if names.is_empty() { "no label".to_string() } else { names.join(", ") };
+    (said, p.confidence)
 }

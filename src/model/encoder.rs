@@ -151,7 +151,18 @@ impl Encoder {
         let model_file = base.join(&manifest.file);
         let bytes = std::fs::read(&model_file)
             .map_err(|e| refuse(format!("cannot read the model file {}: {e}", model_file.display())))?;
-        let checksum = crate::domain::audit::to_hex(&sha2::Sha256::digest(&bytes));
+        let tokenizer_path = base.join(&manifest.tokenizer);
+        let tokenizer_bytes = std::fs::read(&tokenizer_path)
+            .map_err(|e| refuse(format!("cannot read the tokenizer {}: {e}", tokenizer_path.display())))?;
+        // Everything that shapes a vector: a change of any of them gives other vectors.
+        let mut digest = sha2::Sha256::new();
+        digest.update(&bytes);
+        digest.update(&tokenizer_bytes);
+        digest.update(format!(
+            "{:?}/{}/{}/{}",
+            manifest.pooling, manifest.dimensions, manifest.max_length, manifest.output
+        ));
+        let checksum = crate::domain::audit::to_hex(&digest.finalize());
         let identity = format!("{}@sha256:{}", manifest.name, &checksum[..16]);
         let session = runtime.session_from_file(&model_file, threads)?;
         let has = |name: &str| session.inputs().iter().any(|i| i.name() == name);
@@ -162,8 +173,7 @@ impl Encoder {
         }
         let feeds_type_ids = has("token_type_ids");
         check_output(&session, &manifest).map_err(refuse)?;
-        let tokenizer_path = base.join(&manifest.tokenizer);
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
             .map_err(|e| refuse(format!("cannot read the tokenizer {}: {e}", tokenizer_path.display())))?;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: manifest.max_length, ..Default::default() }))
@@ -172,8 +182,9 @@ impl Encoder {
         Ok(Encoder { session, tokenizer, manifest, feeds_type_ids, identity, model_file })
     }
 
-    /// The encoder's name and the start of its ONNX file's SHA-256: what a stored vector is tagged with,
-    /// so that a change of encoder is seen and its vectors computed again.
+    /// The encoder's name and the start of a SHA-256 over its ONNX file, its tokenizer and its pooling,
+    /// dimensions, maximum length and output: what a stored vector is tagged with, so that a change of any
+    /// of them is seen and the vectors computed again.
     pub fn identity(&self) -> &str {
         &self.identity
     }
@@ -239,6 +250,12 @@ impl Encoder {
                 "{}: output `{output}` has shape {:?}, expected [{rows}, tokens, {dims}]",
                 self.manifest.name,
                 out_shape.to_vec()
+            )));
+        }
+        if hidden.iter().any(|x| !x.is_finite()) {
+            return Err(ModelError::Invalid(format!(
+                "{}: the encoder's output holds NaN or infinity",
+                self.manifest.name
             )));
         }
         let tokens = out_shape[1] as usize;

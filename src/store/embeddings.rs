@@ -32,15 +32,16 @@ impl Store {
         }
     }
 
-    /// Up to `limit` items (id and text) with no vector from `encoder` yet, lowest id first.
-    pub fn items_to_embed(&self, encoder: i64, limit: usize) -> Result<Vec<(i64, String)>> {
+    /// Up to `limit` items (id and text) above id `after` with no vector from `encoder` yet, lowest id
+    /// first. A run passes the last id it got, so it never walks again over what it has embedded.
+    pub fn items_to_embed(&self, encoder: i64, after: i64, limit: usize) -> Result<Vec<(i64, String)>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT i.id, i.text FROM items i
-              WHERE i.id < {HIDDEN_FROM}
+              WHERE i.id > ?3 AND i.id < {HIDDEN_FROM}
                 AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.encoder_id = ?1 AND e.item_id = i.id)
               ORDER BY i.id LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![encoder, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![encoder, limit as i64, after], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
