@@ -36,6 +36,7 @@ fn vectors(project: &str) -> i64 {
 fn every_item_gets_one_vector_and_a_second_run_has_nothing_to_do() {
     let sandbox = Sandbox::new();
     let project = project(&sandbox, 40);
+    assert!(sandbox.ok(&["status", "--project", &project]).contains("vectors: none yet (margin embed)"));
     let out: serde_json::Value =
         serde_json::from_str(&sandbox.ok(&["embed", "--json", "--project", &project])).unwrap();
     assert_eq!(out["embedded"], 40, "{out}");
@@ -47,6 +48,8 @@ fn every_item_gets_one_vector_and_a_second_run_has_nothing_to_do() {
     assert_eq!(again["embedded"], 0);
     let said = sandbox.ok(&["embed", "--project", &project]);
     assert!(said.contains("40 of 40 items have a vector"), "{said}");
+    let status = sandbox.ok(&["status", "--project", &project]);
+    assert!(status.contains("vectors: 40 of 40 items from all-MiniLM-L6-v2@sha256:"), "{status}");
 }
 
 #[test]

@@ -19,12 +19,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut store = open_store(&project)?;
     let label_names: Vec<String> = project.config.label_names();
     let report = store.status(&label_names)?;
+    let vectors = store.embedding_counts()?;
     if args.json {
         let json = serde_json::json!({
             "project": project.config.name,
             "dir": project.dir,
             "task": project.config.task.as_str(),
             "status": report,
+            "vectors": vectors.iter().map(|(encoder, n)| serde_json::json!({ "encoder": encoder, "items": n })).collect::<Vec<_>>(),
         });
         print_json(&json);
         return Ok(ExitCode::SUCCESS);
@@ -64,5 +66,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         report.annotators,
         report.imports
     );
+    for (encoder, n) in &vectors {
+        say!("vectors: {n} of {} items from {}", report.items, visible(encoder));
+    }
+    if vectors.is_empty() && project.config.model.encoder != crate::config::NO_ENCODER {
+        say!("vectors: none yet (margin embed)");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -52,6 +52,16 @@ impl Store {
         Ok(n.unsigned_abs())
     }
 
+    /// Each encoder the project has vectors from (its identity) with how many, most first.
+    pub fn embedding_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT n.identity, count(*) FROM embeddings e JOIN encoders n ON n.id = e.encoder_id
+              GROUP BY n.id ORDER BY count(*) DESC, n.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs())))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Stores the vectors of some items, in one transaction.
     pub fn write_embeddings(&mut self, encoder: i64, vectors: &[(i64, Vec<f32>)]) -> Result<()> {
         let tx = self.conn.transaction()?;
