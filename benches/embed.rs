@@ -113,9 +113,15 @@ fn write_texts(items: u64, path: &Path) -> f64 {
     let mut out = String::new();
     let mut total = 0usize;
     for i in 0..items as usize {
-        let base = &fortunes[i % fortunes.len()];
-        let cut = base.char_indices().map(|(k, _)| k).take_while(|&k| k <= 92).last().unwrap_or(base.len());
-        let text = format!("{} {i}", &base[..cut.min(base.len())]);
+        // Two fortunes joined, cut at a word near 95 bytes: about 100 characters with the number.
+        let joined = format!("{} {}", fortunes[i % fortunes.len()], fortunes[(i * 7 + 1) % fortunes.len()]);
+        let cut = joined
+            .char_indices()
+            .filter(|&(k, c)| c == ' ' && k <= 95)
+            .map(|(k, _)| k)
+            .next_back()
+            .unwrap_or(joined.len());
+        let text = format!("{} {i}", &joined[..cut]);
         total += text.len();
         out.push_str(&format!("{}\n", serde_json::json!({ "text": text })));
     }
