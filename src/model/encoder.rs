@@ -138,7 +138,6 @@ pub struct Encoder {
     manifest: EncoderManifest,
     feeds_type_ids: bool,
     identity: String,
-    model_file: PathBuf,
 }
 
 impl Encoder {
@@ -179,7 +178,7 @@ impl Encoder {
             .with_truncation(Some(TruncationParams { max_length: manifest.max_length, ..Default::default() }))
             .map_err(|e| refuse(format!("tokenizer: {e}")))?;
         tokenizer.with_padding(None);
-        Ok(Encoder { session, tokenizer, manifest, feeds_type_ids, identity, model_file })
+        Ok(Encoder { session, tokenizer, manifest, feeds_type_ids, identity })
     }
 
     /// The encoder's name and the start of a SHA-256 over its ONNX file, its tokenizer and its pooling,
@@ -191,10 +190,6 @@ impl Encoder {
 
     pub fn dimensions(&self) -> usize {
         self.manifest.dimensions
-    }
-
-    pub fn model_file(&self) -> &Path {
-        &self.model_file
     }
 
     /// The texts as the model reads them (truncated to `max_length` tokens), to be grouped by length and

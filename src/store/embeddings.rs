@@ -1,12 +1,12 @@
 //! Sentence-encoder vectors: which encoders a project has used, which items still need a vector from the
-//! current one, writing vectors in batches (each its own transaction, so a killed `margin embed` keeps
-//! what it wrote and goes on from there), and reading them back.
+//! current one, and writing vectors in batches (each its own transaction, so a killed `margin embed`
+//! keeps what it wrote and goes on from there).
 
 use rusqlite::{OptionalExtension, params};
 
 use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError};
-use crate::domain::embedding::{dequantize, quantize};
+use crate::domain::embedding::quantize;
 
 impl Store {
     /// The id of the encoder known as `identity`, registered on first use.
@@ -75,21 +75,5 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// The vectors `encoder` gave the items asked for (those that have one), in no particular order.
-    pub fn embeddings(&self, encoder: i64, item_ids: &[i64]) -> Result<Vec<(i64, Vec<f32>)>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT vector FROM embeddings WHERE encoder_id = ?1 AND item_id = ?2")?;
-        let mut found = Vec::with_capacity(item_ids.len());
-        for &id in item_ids {
-            let bytes: Option<Vec<u8>> = stmt.query_row(params![encoder, id], |r| r.get(0)).optional()?;
-            if let Some(bytes) = bytes {
-                let vector = dequantize(&bytes)
-                    .ok_or_else(|| StoreError::Corrupt(format!("the stored vector of item {id} is damaged")))?;
-                found.push((id, vector));
-            }
-        }
-        Ok(found)
     }
 }
