@@ -65,8 +65,10 @@ impl EncoderManifest {
     pub fn load(path: &Path) -> Result<EncoderManifest, ModelError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ModelError::Invalid(format!("{}: cannot read the encoder's manifest: {e}", path.display())))?;
-        let manifest: EncoderManifest =
-            toml::from_str(&text).map_err(|e| ModelError::Invalid(format!("{}: {}", path.display(), e.message())))?;
+        let manifest: EncoderManifest = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            ModelError::Invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
+        })?;
         if manifest.dimensions == 0 || manifest.max_length < 2 {
             return Err(ModelError::Invalid(format!(
                 "{}: dimensions must be at least 1 and max_length at least 2",
@@ -363,6 +365,7 @@ mod tests {
         let error = EncoderManifest::load(&path).unwrap_err().to_string();
         assert!(error.contains("encoder.toml") && error.contains("dimensions"), "{error}");
         std::fs::write(&path, "name = \"x\"\npooling = \"max\"\n").unwrap();
-        assert!(EncoderManifest::load(&path).is_err());
+        let error = EncoderManifest::load(&path).unwrap_err().to_string();
+        assert!(error.contains("encoder.toml:2:"), "the line is named: {error}");
     }
 }
