@@ -6,9 +6,15 @@ the model through onnxruntime. Needs numpy and onnxruntime (and onnx for --check
     python3 scripts/margin_onnx.py --check MODEL.onnx         # onnx.checker full check, then exit
 
 Prints one JSON object per input line: {"labels": [...], "probabilities": [...]}.
+
+A combined model (metadata `margin.encoder`) also takes each text's sentence vector, input `embedding`: a
+line may carry it as {"text": ..., "embedding": [...]}; otherwise the text is embedded here with the
+sentence encoder (its folder: --encoder DIR, else MARGIN_ENCODER, else vendor/encoders/all-minilm-l6-v2),
+as scripts/encode_reference.py does.
 """
 import json
 import math
+import os
 import re
 import sys
 from collections import Counter
@@ -50,7 +56,21 @@ def featurize(text: str, bits: int):
     return idx, [v / norm for v in val]
 
 
-def score(model_path: str, texts: list):
+def embed_texts(encoder_dir: str, wanted: dict, texts: list):
+    """The texts' sentence vectors from the encoder in ENCODER_DIR, which must be the one the model names."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import encode_reference
+
+    manifest, tokenizer, session, names = encode_reference.load(encoder_dir)
+    name = wanted["identity"].split("@")[0]
+    if manifest["name"] != name or manifest["dimensions"] != wanted["dimensions"]:
+        sys.exit(f"{encoder_dir} holds {manifest['name']}, but the model was trained on {wanted['identity']}")
+    return np.array(
+        [encode_reference.embed(manifest, session, names, [tokenizer.encode(t)])[0] for t in texts], dtype=np.float32
+    )
+
+
+def score(model_path: str, texts: list, embeddings=None, encoder_dir=None):
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     labels = json.loads(meta["margin.labels"])
@@ -62,7 +82,15 @@ def score(model_path: str, texts: list):
     for r, (i, v) in enumerate(rows):
         idx[r, : len(i)] = i
         val[r, : len(v)] = v
-    (probabilities,) = session.run(["probabilities"], {"idx": idx, "val": val})
+    feed = {"idx": idx, "val": val}
+    if "margin.encoder" in meta:
+        if embeddings is None:
+            root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+            default = os.path.join(root, "vendor", "encoders", "all-minilm-l6-v2")
+            folder = encoder_dir or os.environ.get("MARGIN_ENCODER") or default
+            embeddings = embed_texts(folder, json.loads(meta["margin.encoder"]), texts)
+        feed["embedding"] = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
+    (probabilities,) = session.run(["probabilities"], feed)
     return labels, probabilities
 
 
@@ -73,8 +101,15 @@ def main():
         onnx.checker.check_model(onnx.load(sys.argv[2]), full_check=True)
         print("ok")
         return
-    texts = [json.loads(line)["text"] for line in sys.stdin if line.strip()]
-    labels, probabilities = score(sys.argv[1], texts)
+    args = sys.argv[1:]
+    encoder_dir = None
+    if args[0] == "--encoder":
+        encoder_dir, args = args[1], args[2:]
+    lines = [json.loads(line) for line in sys.stdin if line.strip()]
+    texts = [line["text"] for line in lines]
+    given = [line.get("embedding") for line in lines]
+    embeddings = given if given and all(e is not None for e in given) else None
+    labels, probabilities = score(args[0], texts, embeddings, encoder_dir)
     for row in probabilities:
         print(json.dumps({"labels": labels, "probabilities": [float(p) for p in row]}))
 

@@ -71,6 +71,7 @@ mod refusing {
             temperature: 1.0,
             margin_version: "test".into(),
             trained_at: "2026-01-01T00:00:00Z".into(),
+            encoder: None,
         }
     }
 
@@ -81,7 +82,7 @@ mod refusing {
         let path = dir.path().join("model.onnx");
         std::fs::write(&path, bytes).unwrap();
         let labels = vec!["a".to_string(), "b".to_string()];
-        let err = Scorer::load(runtime, &path, &labels, 1).expect_err("must be refused").to_string();
+        let err = Scorer::load(runtime, &path, &labels, 1, None).expect_err("must be refused").to_string();
         assert!(err.contains("model.onnx: "), "the message names the file: {err}");
         assert_eq!(err.lines().count(), 1, "one line: {err}");
         err
@@ -95,7 +96,7 @@ mod refusing {
         let model = LinearModel::zeros(1 << 10, 2, false);
         std::fs::write(&path, onnx::encode(&linear_to_onnx(&model, &card(&["a", "b"])))).unwrap();
         let labels = vec!["a".to_string(), "b".to_string()];
-        let mut scorer = Scorer::load(runtime, &path, &labels, 1).expect("loads");
+        let mut scorer = Scorer::load(runtime, &path, &labels, 1, None).expect("loads");
         let p = scorer.score_texts(&["anything at all"]).unwrap();
         assert_eq!(p, vec![vec![0.5, 0.5]]);
     }

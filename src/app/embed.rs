@@ -6,15 +6,21 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::app::project::Project;
+use crate::app::score::{Rescorer, ScoreError};
 use crate::config::{DEFAULT_ENCODER, NO_ENCODER};
+use crate::domain::embedding::{dequantize, quantize};
 use crate::model::ModelError;
-use crate::model::encoder::{Encoder, EncoderPlaces};
+use crate::model::Runtime;
+use crate::model::encoder::{Encoder, EncoderPlaces, SharedEncoder};
 use crate::store::{Store, StoreError};
+use std::sync::{Arc, Mutex};
 
 /// Items read, tokenized, embedded and written at a time by default: the texts of a chunk are sorted by
 /// length before they are batched (less padding than 512 at a time: ONNX Runtime 3% faster), and a kill
 /// loses at most one chunk (a few seconds of work on two cores).
 pub const CHUNK: usize = 2048;
+
+pub use crate::model::encoder::BATCH;
 
 /// Why embedding stopped.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +29,10 @@ pub enum EmbedError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    #[error(transparent)]
+    ZeroShot(#[from] crate::app::train::TrainError),
 }
 
 /// What an embedding run did, and where its time went.
@@ -61,15 +71,29 @@ pub fn project_encoder(project: &Project, flag: Option<&Path>) -> Result<Option<
     }
 }
 
+/// The project's encoder, loaded with `threads` ONNX Runtime threads and ready to share: `Ok(None)` when
+/// the project uses none. Fails when it names one that cannot be found or loaded (see
+/// [`project_encoder`]).
+pub fn load_project_encoder(
+    project: &Project,
+    flag: Option<&Path>,
+    runtime: &Runtime,
+    threads: usize,
+) -> Result<Option<SharedEncoder>, ModelError> {
+    let Some(manifest) = project_encoder(project, flag)? else { return Ok(None) };
+    Ok(Some(Arc::new(Mutex::new(Encoder::load(runtime, &manifest, threads)?))))
+}
+
 /// Embeds every item that has no vector from `encoder`, `chunk` items per transaction (see [`CHUNK`]) and
 /// `batch` texts per ONNX Runtime call.
 /// `progress(done, items)` is called after each chunk; it returns false to stop early (what is written
-/// stays).
+/// stays). With a `rescorer` (the current model, a combined one), each chunk's items are scored again
+/// with their vectors.
 pub fn embed_pending(
     store: &mut Store,
     encoder: &mut Encoder,
-    chunk: usize,
-    batch: usize,
+    (chunk, batch): (usize, usize),
+    mut rescorer: Option<&mut Rescorer>,
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<EmbedReport, EmbedError> {
     let started = Instant::now();
@@ -96,6 +120,9 @@ pub fn embed_pending(
         let t = Instant::now();
         store.write_embeddings(encoder_id, &vectors)?;
         report.store += t.elapsed();
+        if let Some(rescorer) = rescorer.as_deref_mut() {
+            rescore_chunk(store, rescorer, &items_now, &vectors)?;
+        }
         report.embedded += vectors.len() as u64;
         report.done += vectors.len() as u64;
         if !progress(report.done, items) {
@@ -106,6 +133,20 @@ pub fn embed_pending(
     Ok(report)
 }
 
+/// Scores a chunk's items again with their vectors, as stored (so as `margin score` would).
+pub(crate) fn rescore_chunk(
+    store: &mut Store,
+    rescorer: &mut Rescorer,
+    items: &[(i64, String)],
+    vectors: &[(i64, Vec<f32>)],
+) -> Result<Vec<crate::domain::Prediction>, EmbedError> {
+    let stored: Vec<Vec<f32>> =
+        vectors.iter().map(|(_, v)| dequantize(&quantize(v)).unwrap_or_else(|| v.clone())).collect();
+    let rows: Vec<(i64, &str, &[f32])> =
+        items.iter().zip(&stored).map(|((id, text), v)| (*id, text.as_str(), v.as_slice())).collect();
+    Ok(rescorer.rescore(store, &rows)?)
+}
+
 /// The vectors of one chunk of items: tokenized, sorted by length, embedded `batch` at a time.
 fn embed_chunk(
     encoder: &mut Encoder,
@@ -113,20 +154,9 @@ fn embed_chunk(
     batch: usize,
     report: &mut EmbedReport,
 ) -> Result<Vec<(i64, Vec<f32>)>, EmbedError> {
-    let t = Instant::now();
     let texts: Vec<&str> = chunk.iter().map(|(_, text)| text.as_str()).collect();
-    let mut tokens: Vec<Option<_>> = encoder.tokenize(&texts)?.into_iter().map(Some).collect();
-    report.tokenize += t.elapsed();
-    let mut order: Vec<usize> = (0..chunk.len()).collect();
-    order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, |t| t.len()));
-    let t = Instant::now();
-    let mut vectors = Vec::with_capacity(chunk.len());
-    for group in order.chunks(batch.max(1)) {
-        let group_tokens: Vec<_> = group.iter().filter_map(|&i| tokens[i].take()).collect();
-        for (&i, vector) in group.iter().zip(encoder.embed_tokens(&group_tokens)?) {
-            vectors.push((chunk[i].0, vector));
-        }
-    }
-    report.encode += t.elapsed();
-    Ok(vectors)
+    let (vectors, tokenize, encode) = encoder.embed_by_length(&texts, batch)?;
+    report.tokenize += tokenize;
+    report.encode += encode;
+    Ok(chunk.iter().map(|(id, _)| *id).zip(vectors).collect())
 }

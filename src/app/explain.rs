@@ -7,11 +7,13 @@ use std::path::Path;
 
 use crate::app::score::{ScoreError, load_engines};
 use crate::config::ProjectConfig;
+use crate::model::encoder::SharedEncoder;
 use crate::model::engine::Engine;
 use crate::model::explain::{
-    Counterfactual, Explainer, Similar, SimilarIndex, WordContribution, counterfactual, occlusion, top_label,
+    Counterfactual, Explainer, Similar, SimilarIndex, WordContribution, counterfactual, distinct_words, occlusion,
+    top_label, without_words,
 };
-use crate::model::features::{Featurizer, FeaturizerSpec};
+use crate::model::features::{Featurizer, FeaturizerSpec, SparseVector};
 use crate::model::{ModelError, Runtime};
 use crate::store::{LabelSource, ModelVersion, Store, StoreError};
 
@@ -46,6 +48,8 @@ pub struct ExplainModel {
     exact: Option<Explainer>,
     featurizer: Featurizer,
     index: SimilarIndex,
+    /// The index holds sentence vectors (similar by meaning), not feature vectors.
+    by_meaning: bool,
     /// Where the similar items' labels come from (people's decisions, else imported reference labels).
     pub similar_from: LabelSource,
     labels: Vec<String>,
@@ -58,9 +62,10 @@ impl ExplainModel {
         config: &ProjectConfig,
         store: &mut Store,
         runtime: &Runtime,
+        encoder: Option<&SharedEncoder>,
     ) -> Result<Option<ExplainModel>, ExplainError> {
         let Some(version) = store.current_model()? else { return Ok(None) };
-        let (engine, _) = load_engines(dir, config, store, runtime, &version)?;
+        let (engine, _) = load_engines(dir, config, store, runtime, encoder, &version)?;
         let (exact, featurizer) = match &engine {
             Engine::Linear(scorer) => {
                 let path = dir.join(&version.path);
@@ -78,9 +83,49 @@ impl ExplainModel {
             examples = store.training_examples(LabelSource::Reference)?;
             similar_from = LabelSource::Reference;
         }
-        let index =
-            SimilarIndex::build(&featurizer, examples.iter().map(|e| (e.item_id, e.text.as_str(), e.labels.clone())));
-        Ok(Some(ExplainModel { version, engine, exact, featurizer, index, similar_from, labels: config.label_names() }))
+        // By meaning when the model takes sentence vectors (the labelled items' stored ones), else by words.
+        let vectors = match engine.encoder() {
+            Some(e) => {
+                let encoder = store.encoder_id(&e.identity, e.dimensions)?;
+                Some(store.vectors_of(encoder, &examples.iter().map(|e| e.item_id).collect::<Vec<_>>())?)
+            }
+            None => None,
+        };
+        let index = match &vectors {
+            Some(vectors) => SimilarIndex::from_vectors(
+                examples
+                    .iter()
+                    .filter_map(|e| Some((e.item_id, vectors.get(&e.item_id)?.as_slice(), e.labels.clone()))),
+            ),
+            None => SimilarIndex::build(
+                &featurizer,
+                examples.iter().map(|e| (e.item_id, e.text.as_str(), e.labels.clone())),
+            ),
+        };
+        let by_meaning = vectors.is_some();
+        let labels = config.label_names();
+        Ok(Some(ExplainModel { version, engine, exact, featurizer, index, by_meaning, similar_from, labels }))
+    }
+
+    /// A combined model's word contributions from its vector part, by leaving each word out and embedding
+    /// the text again (one batch through the encoder).
+    fn add_embedding_part(
+        &self,
+        explainer: &Explainer,
+        text: &str,
+        words: &mut [WordContribution],
+        predicted: usize,
+    ) -> Result<(), ExplainError> {
+        let Engine::Linear(scorer) = &self.engine else { return Ok(()) };
+        let distinct = distinct_words(words);
+        let mut texts = vec![text.to_string()];
+        texts.extend(distinct.iter().map(|w| without_words(text, words, std::slice::from_ref(w))));
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let Some(flat) = scorer.embed(&refs)? else { return Ok(()) };
+        let dims = flat.len() / texts.len().max(1);
+        let vectors: Vec<Vec<f32>> = flat.chunks_exact(dims.max(1)).map(<[f32]>::to_vec).collect();
+        explainer.add_embedding_part(words, &vectors[0], &distinct, &vectors[1..], predicted);
+        Ok(())
     }
 
     /// Explains `text` (the item `item_id`, left out of its own neighbours), with `similar` neighbours.
@@ -88,11 +133,24 @@ impl ExplainModel {
         let probabilities = self.engine.score_texts(&[text])?.remove(0);
         let predicted = top_label(&probabilities);
         let words = match &self.exact {
-            Some(explainer) => explainer.contributions(text, predicted),
+            Some(explainer) => {
+                let mut words = explainer.contributions(text, predicted);
+                if explainer.has_embedding_part() {
+                    self.add_embedding_part(explainer, text, &mut words, predicted)?;
+                }
+                words
+            }
             None => occlusion(&mut self.engine, text, predicted)?,
         };
         let hint = counterfactual(&mut self.engine, &self.labels, text, &words, predicted)?;
-        let similar = self.index.nearest(&self.featurizer.featurize(text), similar, item_id);
+        let query = match &self.engine {
+            Engine::Linear(scorer) if self.by_meaning => match scorer.embed(&[text])? {
+                Some(vector) => SparseVector::dense(&vector),
+                None => SparseVector::default(),
+            },
+            _ => self.featurizer.featurize(text),
+        };
+        let similar = self.index.nearest(&query, similar, item_id);
         Ok(Explained { probabilities, predicted, words, counterfactual: hint, similar })
     }
 }

@@ -9,6 +9,7 @@
 //! - [`explain`]: explaining a prediction with the current model.
 //! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
 //! - [`worker`]: the threads that carry out the screens' effects.
+//! - [`zero_shot`]: the model made from label descriptions alone, before there are labels to train on.
 
 pub mod embed;
 pub mod explain;
@@ -23,3 +24,4 @@ pub mod simulate;
 pub mod train;
 pub mod triage;
 pub mod worker;
+pub mod zero_shot;

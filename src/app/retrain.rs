@@ -16,6 +16,7 @@ use crate::app::train::{MODELS_DIR, TrainError, TrainOptions, Trained, train_new
 use crate::config::ProjectConfig;
 use crate::domain::ModelKind;
 use crate::model::Runtime;
+use crate::model::encoder::SharedEncoder;
 use crate::store::{LabelSource, Store, StoreError};
 
 /// The lock file, inside the project's models directory.
@@ -102,14 +103,15 @@ pub fn retrain(
     config: &ProjectConfig,
     store: &mut Store,
     runtime: &Runtime,
+    encoder: Option<&SharedEncoder>,
     user: &str,
 ) -> Result<Retrained, RetrainError> {
     let _lock = RetrainLock::acquire(&dir.join(MODELS_DIR))?;
     let options =
         TrainOptions { source: LabelSource::Combined, committee: None, user: user.to_string(), make_current: false };
-    let trained = train_new_version(dir, config, store, runtime, &options)?;
+    let trained = train_new_version(dir, config, store, runtime, encoder, &options)?;
     let model = store.model_version(trained.version)?;
-    let scored = score_with(dir, config, store, runtime, &model, false, |_| {})?;
+    let scored = score_with(dir, config, store, runtime, encoder, &model, |_| {})?;
     store.make_current(model.id, user)?;
     tracing::info!(
         version = model.id,

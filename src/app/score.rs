@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::ProjectConfig;
 use crate::domain::{TaskKind, uncertainty};
+use crate::model::encoder::SharedEncoder;
 use crate::model::engine::{Engine, Preparer, Rows};
 use crate::model::external::ExternalModel;
 use crate::model::features::Scratch;
@@ -59,6 +60,7 @@ pub fn load_engines(
     config: &ProjectConfig,
     store: &Store,
     runtime: &Runtime,
+    encoder: Option<&SharedEncoder>,
     model: &ModelVersion,
 ) -> Result<(Engine, Vec<Engine>), ScoreError> {
     let multi = config.task == TaskKind::MultiLabel;
@@ -68,7 +70,7 @@ pub fn load_engines(
         let engine = if version.kind == crate::domain::ModelKind::External {
             ExternalModel::load(runtime, &path, &labels, multi).map(|m| Engine::External(Box::new(m)))
         } else {
-            Scorer::load(runtime, &path, &labels, 1).map(|s| Engine::Linear(Box::new(s)))
+            Scorer::load(runtime, &path, &labels, 1, encoder).map(|s| Engine::Linear(Box::new(s)))
         };
         engine.map_err(|source| ScoreError::Load { version: version.id, source })
     };
@@ -90,18 +92,18 @@ fn names_in_file(labels: &[String], version: &ModelVersion) -> Vec<String> {
         .collect()
 }
 
-/// Scores, with `model` of the project at `dir`, the pending items it has not scored (every item it has
-/// not scored, with `all`).
+/// Scores, with `model` of the project at `dir`, the pending items it has not scored, then rebuilds the
+/// short list of candidates from its scores.
 pub fn score_with(
     dir: &Path,
     config: &ProjectConfig,
     store: &mut Store,
     runtime: &Runtime,
+    encoder: Option<&SharedEncoder>,
     model: &ModelVersion,
-    all: bool,
     progress: impl FnMut(u64),
 ) -> Result<ScoreReport, ScoreError> {
-    let (engine, members) = load_engines(dir, config, store, runtime, model)?;
+    let (engine, members) = load_engines(dir, config, store, runtime, encoder, model)?;
     let db_path = dir.join(crate::app::project::DB_FILE);
     let job = ScoreJob {
         db_path: &db_path,
@@ -110,7 +112,7 @@ pub fn score_with(
         members,
         classes: config.labels.len(),
         multi_label: config.task == TaskKind::MultiLabel,
-        all,
+        all: false,
         batch: DEFAULT_BATCH,
     };
     let mut report = score_items(job, store, progress)?;
@@ -147,6 +149,12 @@ pub fn score_items(job: ScoreJob<'_>, store: &mut Store, progress: impl FnMut(u6
     let started = Instant::now();
     let batch = batch.max(1);
     let preparer = engine.preparer();
+    // A combined model reads each item's vector from its encoder beside the text.
+    let encoder = match engine.encoder() {
+        Some(e) => Some(store.encoder_id(&e.identity, e.dimensions)?),
+        None => None,
+    };
+    let needs_vectors = engine.needs_vectors();
     // Room for two windows of batches, so the reading thread fills the next window while the last is scored.
     let (to_score, featurized) = sync_channel::<(Vec<i64>, Rows)>(2 * WINDOW_BATCHES);
     let (to_write, scored) = sync_channel::<Vec<Prediction>>(4);
@@ -158,7 +166,8 @@ pub fn score_items(job: ScoreJob<'_>, store: &mut Store, progress: impl FnMut(u6
         let reading = std::thread::Builder::new()
             .name("margin-featurize".into())
             .spawn_scoped(scope, move || {
-                read_and_featurize(&mut reader_store, model_id, all, Batcher::new(batch, preparer), to_score)
+                let source = ScoreSource { model_id, all, encoder, needs_vectors };
+                read_and_featurize(&mut reader_store, source, Batcher::new(batch, preparer), to_score)
             })
             .map_err(|_| ScoreError::Thread("reading"))?;
         let scoring = Scoring { engine, members, classes, multi_label };
@@ -181,24 +190,33 @@ pub fn score_items(job: ScoreJob<'_>, store: &mut Store, progress: impl FnMut(u6
     })
 }
 
+/// Which items the first stage reads: those `model_id` has not scored (pending ones unless `all`), with
+/// their vectors from `encoder` for a combined model.
+struct ScoreSource {
+    model_id: i64,
+    all: bool,
+    encoder: Option<i64>,
+    /// Leave out items with no vector (for a zero-shot model).
+    needs_vectors: bool,
+}
+
 /// The first stage: reads the texts to score and featurizes them in windows of batches (sorted by width),
 /// until the texts run out or the next stage stops taking them. Returns the time it was busy.
 fn read_and_featurize(
     reader_store: &mut Store,
-    model_id: i64,
-    all: bool,
+    ScoreSource { model_id, all, encoder, needs_vectors }: ScoreSource,
     mut window: Batcher,
     to_score: SyncSender<(Vec<i64>, Rows)>,
 ) -> Result<Duration, ScoreError> {
     let mut busy = Duration::ZERO;
     let mut scratch = Scratch::default();
     let mut stopped = false;
-    reader_store.items_to_score(model_id, all, |id, text| -> Result<(), StoreError> {
-        if stopped {
+    reader_store.items_to_score(model_id, all, encoder, |id, text, vector| -> Result<(), StoreError> {
+        if stopped || (needs_vectors && vector.is_none()) {
             return Ok(());
         }
         let t = Instant::now();
-        window.push(id, text, &mut scratch);
+        window.push(id, text, vector, &mut scratch);
         busy += t.elapsed();
         if window.is_full() {
             let t = Instant::now();
@@ -323,9 +341,9 @@ impl Batcher {
         Batcher { batch, preparer, ids: Vec::new(), rows }
     }
 
-    fn push(&mut self, id: i64, text: &str, scratch: &mut Scratch) {
+    fn push(&mut self, id: i64, text: &str, vector: Option<&[f32]>, scratch: &mut Scratch) {
         self.ids.push(id);
-        self.rows.push(&self.preparer, text, scratch);
+        self.rows.push(&self.preparer, text, vector, scratch);
     }
 
     fn is_full(&self) -> bool {
@@ -352,5 +370,67 @@ impl Batcher {
         self.ids.clear();
         self.rows = self.preparer.empty_rows();
         batches
+    }
+}
+
+/// A combined model (and its committee) kept loaded to score items again as they get their sentence
+/// vectors: they were scored on their words alone before. Used by `margin embed` and the screen's
+/// embedding thread.
+pub struct Rescorer {
+    model_id: i64,
+    scoring: Scoring,
+    preparer: Preparer,
+    scratch: Scratch,
+}
+
+impl Rescorer {
+    /// The project's current model, when it is a combined one that takes `encoder`'s vectors (`None`
+    /// otherwise: nothing it scored changes with them).
+    pub fn for_current(
+        dir: &Path,
+        config: &ProjectConfig,
+        store: &Store,
+        runtime: &Runtime,
+        encoder: &SharedEncoder,
+    ) -> Result<Option<Rescorer>, ScoreError> {
+        let Some(model) = store.current_model()? else { return Ok(None) };
+        if model.kind == crate::domain::ModelKind::External {
+            return Ok(None);
+        }
+        let (engine, members) = load_engines(dir, config, store, runtime, Some(encoder), &model)?;
+        let identity = encoder.lock().unwrap_or_else(|p| p.into_inner()).identity().to_string();
+        if engine.encoder().is_none_or(|e| e.identity != identity) {
+            return Ok(None);
+        }
+        let preparer = engine.preparer();
+        let multi_label = config.task == TaskKind::MultiLabel;
+        let scoring = Scoring { engine, members, classes: config.labels.len(), multi_label };
+        Ok(Some(Rescorer { model_id: model.id, scoring, preparer, scratch: Scratch::default() }))
+    }
+
+    pub fn model_id(&self) -> i64 {
+        self.model_id
+    }
+
+    /// Scores `items` (id, text, vector) and replaces the model's predictions of them; gives the new ones.
+    pub fn rescore(&mut self, store: &mut Store, items: &[(i64, &str, &[f32])]) -> Result<Vec<Prediction>, ScoreError> {
+        let mut rows = self.preparer.empty_rows();
+        for (_, text, vector) in items {
+            rows.push(&self.preparer, text, Some(vector), &mut self.scratch);
+        }
+        let probabilities = self.scoring.engine.score(&rows)?;
+        let committee: Vec<Vec<Vec<f32>>> =
+            self.scoring.members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
+        let predictions: Vec<Prediction> = items
+            .iter()
+            .zip(probabilities)
+            .enumerate()
+            .map(|(r, ((id, _, _), p))| {
+                let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
+                self.scoring.prediction(*id, p, &votes)
+            })
+            .collect();
+        store.replace_predictions(self.model_id, &predictions)?;
+        Ok(predictions)
     }
 }

@@ -17,7 +17,8 @@ use crate::domain::vector::SparseVector;
 use crate::domain::{Predicted, TaskKind};
 use crate::model::features::{Featurizer, FeaturizerSpec};
 use crate::store::{
-    LabelSource, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError, TrainingExample,
+    LabelSource, MachineAccept, ModelVersion, PoolRow, ServeRequest, ServedItem, ShortlistRouting, Store, StoreError,
+    TrainingExample,
 };
 
 /// Spare picks per item wanted, so that items taken meanwhile by someone else can be passed over.
@@ -58,9 +59,12 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         return Ok(Batch { items: open, resumed: true, ..Batch::default() });
     }
     let labels: Vec<String> = config.label_names();
-    let model_id = store.current_model()?.filter(|m| m.labels == labels).map(|m| m.id);
+    let current = store.current_model()?.filter(|m| m.labels == labels);
+    let model_id = current.as_ref().map(|m| m.id);
     let examples = store.training_examples(LabelSource::Combined)?;
-    let cold_start = model_id.is_none() || too_few_examples(config, &labels, &examples);
+    // A zero-shot model ranks by its uncertainty from the first item: no blind cold start.
+    let zero_shot = current.as_ref().is_some_and(ModelVersion::is_zero_shot);
+    let cold_start = model_id.is_none() || (!zero_shot && too_few_examples(config, &labels, &examples));
 
     let rules = routing_rules(config, &labels);
     let shortlisted = match (model_id, cold_start) {
@@ -191,12 +195,21 @@ fn pick(
     cold_start: bool,
 ) -> Result<Vec<(Pick, bool)>, QueueError> {
     let featurizer = Featurizer::new(FeaturizerSpec::new(config.model.hash_bits)).map_err(QueueError::Featurizer)?;
-    let labelled: Vec<SparseVector> = examples
-        .iter()
-        .rev()
-        .take(crate::domain::queue::DIVERSITY_CENTRES)
-        .map(|e| sorted(featurizer.featurize(&e.text)))
-        .collect();
+    let centres: Vec<&TrainingExample> = examples.iter().rev().take(crate::domain::queue::DIVERSITY_CENTRES).collect();
+    // Diversity by meaning when the project has sentence vectors for every centre (an item with none yet
+    // counts as unlike everything and is left to the random share), else by words.
+    let by_meaning = match store.newest_encoder()? {
+        Some(encoder) => {
+            let ids: Vec<i64> = centres.iter().map(|e| e.item_id).collect();
+            let found = store.vectors_of(encoder, &ids)?;
+            (found.len() == ids.len()).then_some((encoder, found))
+        }
+        None => None,
+    };
+    let labelled: Vec<SparseVector> = match &by_meaning {
+        Some((_, found)) => centres.iter().map(|e| SparseVector::dense(&found[&e.item_id])).collect(),
+        None => centres.iter().map(|e| sorted(featurizer.featurize(&e.text))).collect(),
+    };
     let batches = store.batches_served()?;
     let s = &config.sampling;
     let request = Request {
@@ -211,13 +224,18 @@ fn pick(
     let mut texts_failed = None;
     let mut vectors = |indices: &[usize]| -> Vec<SparseVector> {
         let ids: Vec<i64> = indices.iter().map(|&i| pool.candidates[i].item_id).collect();
-        match store.texts(&ids) {
-            Ok(texts) => texts.iter().map(|t| sorted(featurizer.featurize(t))).collect(),
-            Err(e) => {
-                texts_failed = Some(e);
-                vec![SparseVector::default(); ids.len()]
-            }
-        }
+        let found = match &by_meaning {
+            Some((encoder, _)) => store.vectors_of(*encoder, &ids).map(|found| {
+                ids.iter()
+                    .map(|id| found.get(id).map_or_else(SparseVector::default, |v| SparseVector::dense(v)))
+                    .collect()
+            }),
+            None => store.texts(&ids).map(|texts| texts.iter().map(|t| sorted(featurizer.featurize(t))).collect()),
+        };
+        found.unwrap_or_else(|e| {
+            texts_failed = Some(e);
+            vec![SparseVector::default(); ids.len()]
+        })
     };
     let picks = choose(&pool.candidates, &request, &mut vectors, &labelled);
     if let Some(e) = texts_failed {

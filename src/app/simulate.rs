@@ -129,7 +129,7 @@ fn evaluate(
     test: &[usize],
 ) -> Result<Option<Point>, SimulateError> {
     let Some(model) = store.current_model()? else { return Ok(None) };
-    let mut scorer = Scorer::load(runtime, &dir.join(&model.path), &dataset.labels, 1)?;
+    let mut scorer = Scorer::load(runtime, &dir.join(&model.path), &dataset.labels, 1, None)?;
     let texts: Vec<&str> = test.iter().map(|&i| dataset.texts[i].as_str()).collect();
     let mut probabilities = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(512) {
@@ -155,7 +155,7 @@ pub fn full_accuracy(
     import(&mut store, dataset, pool, true)?;
     let options =
         TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into(), make_current: true };
-    train_new_version(&dir, &config, &mut store, runtime, &options)?;
+    train_new_version(&dir, &config, &mut store, runtime, None, &options)?;
     let point =
         evaluate(&dir, &store, runtime, dataset, test)?.ok_or_else(|| SimulateError::NoFullDataModel(dir.clone()))?;
     Ok(Point { labels: pool.len(), ..point })
@@ -197,7 +197,7 @@ pub fn run(
         store.release_leases(SIMULATOR)?;
         // Retrain on everything labelled so far (once two labels have examples), rescore, evaluate: what
         // the background retrain does after each batch.
-        match retrain(dir, &config, &mut store, runtime, SIMULATOR) {
+        match retrain(dir, &config, &mut store, runtime, None, SIMULATOR) {
             Ok(_) => {}
             Err(RetrainError::Train(TrainError::Model(crate::model::ModelError::Invalid(m))))
                 if m.starts_with("not enough labels") =>

@@ -7,16 +7,19 @@ use std::time::Instant;
 
 use crate::config::ProjectConfig;
 use crate::domain::ModelKind;
+use crate::domain::embedding::{dequantize, quantize};
+use crate::model::combined::{DenseFeatures, EncoderRef};
+use crate::model::encoder::SharedEncoder;
 use crate::model::evaluate::Metrics;
-use crate::model::export::linear_to_onnx;
+use crate::model::export::head_to_onnx;
 use crate::model::files::write_model;
 use crate::model::fit::{FitRequest, fit};
 use crate::model::onnx::encode;
 use crate::model::runtime::Runtime;
 use crate::model::scorer::Scorer;
 use crate::model::train::TrainSettings;
-use crate::model::{ModelError, linear::LinearModel};
-use crate::store::{LabelSource, NewModelVersion, Store, StoreError};
+use crate::model::{ModelError, combined::Head};
+use crate::store::{LabelSource, NewModelVersion, Store, StoreError, TrainingExample};
 
 /// Where model files live inside a project.
 pub const MODELS_DIR: &str = "models";
@@ -59,12 +62,15 @@ pub enum TrainError {
     DoesNotLoad { path: PathBuf, source: ModelError },
 }
 
-/// Trains a new version for the project at `dir` and makes it current.
+/// Trains a new version for the project at `dir` and makes it current. With the project's sentence
+/// `encoder`, the model is a combined one: it learns on the n-grams and the vectors (labelled items the
+/// encoder has not reached yet are embedded first, and their vectors kept).
 pub fn train_new_version(
     dir: &Path,
     config: &ProjectConfig,
     store: &mut Store,
     runtime: &Runtime,
+    encoder: Option<&SharedEncoder>,
     options: &TrainOptions,
 ) -> Result<Trained, TrainError> {
     let started = Instant::now();
@@ -82,6 +88,10 @@ pub fn train_new_version(
     let committee = options.committee.unwrap_or(settings.committee as usize);
     let label_names: Vec<String> = config.label_names();
     let trained_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let dense = match encoder {
+        Some(encoder) => Some(dense_features(store, encoder, config, &examples)?),
+        None => None,
+    };
     let request = FitRequest {
         texts: examples.iter().map(|e| e.text.as_str()).collect(),
         labels: examples.iter().map(|e| e.labels.as_slice()).collect(),
@@ -93,21 +103,21 @@ pub fn train_new_version(
         committee,
         source: options.source.as_str(),
         trained_at: trained_at.clone(),
+        dense: dense
+            .as_ref()
+            .map(|(features, vectors)| (features.clone(), vectors.iter().map(Vec::as_slice).collect())),
     };
     let fitted = fit(&request)?;
 
     // Write the files, and load each through ONNX Runtime before anything points at it.
     let models = dir.join(MODELS_DIR);
     let stem: String = trained_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let write = |model: &LinearModel, card, suffix: &str| -> Result<NewModelVersion, TrainError> {
-        let written = write_model(&models, &format!("{stem}{suffix}"), &encode(&linear_to_onnx(model, card)))?;
-        Scorer::load(runtime, &written.path, &label_names, 1)
-            .map_err(|source| TrainError::DoesNotLoad { path: written.path.clone(), source })?;
-        let relative = Path::new(MODELS_DIR).join(written.path.file_name().unwrap_or_default());
+    let write = |model: &Head, card, suffix: &str| -> Result<NewModelVersion, TrainError> {
+        let (path, sha256) = write_checked(&models, &format!("{stem}{suffix}"), model, card, runtime, encoder)?;
         Ok(NewModelVersion {
             kind: if suffix.is_empty() { ModelKind::Linear } else { ModelKind::CommitteeMember },
-            path: relative.display().to_string(),
-            sha256: written.sha256,
+            path,
+            sha256,
             labels: label_names.clone(),
             train_size: card.training.examples,
             metrics: serde_json::to_string(&card.metrics).unwrap_or_else(|_| "null".into()),
@@ -143,6 +153,55 @@ pub fn train_new_version(
         metrics: fitted.card.metrics,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Writes a model file into `models` and loads it back through ONNX Runtime before anything points at it;
+/// gives its path relative to the project and its SHA-256.
+pub(crate) fn write_checked(
+    models: &Path,
+    stem: &str,
+    head: &Head,
+    card: &crate::model::card::ModelCard,
+    runtime: &Runtime,
+    encoder: Option<&SharedEncoder>,
+) -> Result<(String, String), TrainError> {
+    let written = write_model(models, stem, &encode(&head_to_onnx(head, card)))?;
+    Scorer::load(runtime, &written.path, &card.labels, 1, encoder)
+        .map_err(|source| TrainError::DoesNotLoad { path: written.path.clone(), source })?;
+    let relative = Path::new(MODELS_DIR).join(written.path.file_name().unwrap_or_default());
+    Ok((relative.display().to_string(), written.sha256))
+}
+
+/// Labelled items embedded (and their vectors written) at a time when training finds some without one.
+const EMBED_CHUNK: usize = 2048;
+
+/// The dense part of a combined model: the label descriptions embedded, and each example's vector (in the
+/// order of `examples`), embedding and keeping those the encoder has not reached yet.
+fn dense_features(
+    store: &mut Store,
+    encoder: &SharedEncoder,
+    config: &ProjectConfig,
+    examples: &[TrainingExample],
+) -> Result<(DenseFeatures, Vec<Vec<f32>>), TrainError> {
+    let mut encoder = encoder.lock().unwrap_or_else(|p| p.into_inner());
+    let reference = EncoderRef { identity: encoder.identity().to_string(), dimensions: encoder.dimensions() };
+    let encoder_id = store.encoder_id(&reference.identity, reference.dimensions)?;
+    let ids: Vec<i64> = examples.iter().map(|e| e.item_id).collect();
+    let mut found = store.vectors_of(encoder_id, &ids)?;
+    let missing: Vec<&TrainingExample> = examples.iter().filter(|e| !found.contains_key(&e.item_id)).collect();
+    for part in missing.chunks(EMBED_CHUNK) {
+        let texts: Vec<&str> = part.iter().map(|e| e.text.as_str()).collect();
+        let (vectors, _, _) = encoder.embed_by_length(&texts, crate::model::encoder::BATCH)?;
+        let vectors: Vec<(i64, Vec<f32>)> = part.iter().map(|e| e.item_id).zip(vectors).collect();
+        store.write_embeddings(encoder_id, &vectors)?;
+        // Learn on the vectors as they are stored (and read back by the next training and the scoring),
+        // so the same labels give the same model whether or not they were embedded just now.
+        found.extend(vectors.into_iter().map(|(id, v)| (id, dequantize(&quantize(&v)).unwrap_or(v))));
+    }
+    let prompts: Vec<String> = config.labels.iter().map(|l| l.prompt()).collect();
+    let prompts = encoder.embed(&prompts.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let vectors = ids.iter().map(|id| found.remove(id).unwrap_or_default()).collect();
+    Ok((DenseFeatures::new(reference, prompts), vectors))
 }
 
 /// Why there is nothing to train on, and what to do about it.

@@ -41,7 +41,10 @@ pub(super) fn open_screen(
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
     let explain_store = open_store(project)?;
-    let runtime = start_runtime_later(SearchPlaces::from_environment(context.ort_lib.as_deref()));
+    let runtime = start_runtime_later(
+        SearchPlaces::from_environment(context.ort_lib.as_deref()),
+        super::model::encoder_manifest(context, project)?,
+    );
     let mut screen = screen_config(project, annotator);
     screen.can_reveal = role >= Role::Expert;
     let masker = if project.config.pii.mask { Some(project.config.pii.masker()?) } else { None };
@@ -139,6 +142,10 @@ fn retrain_command(context: &Context, project: &Project) -> Option<RetrainComman
     if let Some(lib) = &context.ort_lib {
         args.push("--ort-lib".into());
         args.push(lib.clone().into_os_string());
+    }
+    if let Some(encoder) = &context.encoder {
+        args.push("--encoder".into());
+        args.push(encoder.clone().into_os_string());
     }
     args.extend(["retrain", "--if-due", "--quiet"].map(Into::into));
     Some(RetrainCommand { exe, args })

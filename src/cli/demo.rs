@@ -1,6 +1,7 @@
 //! `margin demo`: sets up the bundled demo project under the XDG data directory on first run (fortunes
-//! from Debian's `fortunes` package, ten topics, 30% of them labelled), trains the demo model on the
-//! labelled part and scores the rest, then opens the annotation screen on it.
+//! from Debian's `fortunes` package, ten topics, 30% of them labelled), embeds the items with the sentence
+//! encoder (when it is installed), trains the demo model on the labelled part and scores the rest, then
+//! opens the annotation screen on it.
 //!
 //! The project is built in a temporary directory beside its final place and renamed into place when
 //! complete, so an interrupted first run leaves nothing half-made.
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::import::Progress;
-use super::{Context, annotate, score, status, train};
+use super::{Context, annotate, embed, score, status, train};
 use crate::app::files::write_atomically;
 use crate::app::import::{Choices, ImportRequest, import, project_read_options};
 use crate::app::project::{self, GUIDELINES_DIR, Location, Project};
@@ -59,6 +60,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 tell!("The demo has no {what} yet: {e:#}");
             }
         };
+        // Vectors first, so the model learns on them and the first screen shows what it makes of them.
+        let project = Project::open(&Location::Given(dir.clone()))?;
+        quiet("sentence vectors", embed::embed_all_quietly(&demo, &project).map(|()| ExitCode::SUCCESS));
         let trained = train::run(&demo, train::Args { reference: true, committee: None, json: false, quiet: true });
         let ok = trained.is_ok();
         quiet("model", trained);

@@ -122,7 +122,12 @@ fn encoder_check(context: &Context, runtime: Option<&'static Runtime>) -> Check 
 
 /// The current model: its file is there, is the file that was registered (SHA-256), and loads through
 /// ONNX Runtime with its committee, checked against the project's labels.
-fn model_check(project: &Project, store: &Store, runtime: Option<&'static Runtime>) -> Option<Check> {
+fn model_check(
+    project: &Project,
+    store: &Store,
+    runtime: Option<&'static Runtime>,
+    flag: Option<&std::path::Path>,
+) -> Option<Check> {
     let name = "current model";
     let model = match store.current_model() {
         Ok(Some(model)) => model,
@@ -139,7 +144,8 @@ fn model_check(project: &Project, store: &Store, runtime: Option<&'static Runtim
     let Some(runtime) = runtime else {
         return Some(Check { name, ok: true, detail: format!("version {} (not loaded: no ONNX Runtime)", model.id) });
     };
-    match crate::app::score::load_engines(&project.dir, &project.config, store, runtime, &model) {
+    let encoder = crate::app::embed::load_project_encoder(project, flag, runtime, 1).ok().flatten();
+    match crate::app::score::load_engines(&project.dir, &project.config, store, runtime, encoder.as_ref(), &model) {
         Ok((_, members)) => Some(Check {
             name,
             ok: true,
@@ -220,5 +226,5 @@ fn project_checks(context: &Context, runtime: Option<&'static Runtime>, checks: 
         Ok(lines) => Check { name: "integrity check", ok: lines == ["ok"], detail: lines.join("; ") },
         Err(e) => Check { name: "integrity check", ok: false, detail: e.to_string() },
     });
-    checks.extend(model_check(&project, &store, runtime));
+    checks.extend(model_check(&project, &store, runtime, context.encoder.as_deref()));
 }

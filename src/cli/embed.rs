@@ -10,9 +10,12 @@ use super::model::start_runtime;
 use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::app::embed::{embed_pending, project_encoder};
+use crate::app::score::{Rescorer, score_with};
+use crate::app::zero_shot::make_zero_shot_if_no_model;
 use crate::domain::access::Role;
 use crate::domain::text::visible;
-use crate::model::encoder::Encoder;
+use crate::model::encoder::{Encoder, SharedEncoder};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,7 +45,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut store = open_store(&project)?;
     let runtime = start_runtime(context)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let mut encoder = Encoder::load(runtime, &manifest, threads)?;
+    let encoder: SharedEncoder = Arc::new(Mutex::new(Encoder::load(runtime, &manifest, threads)?));
+    // No model yet: the label descriptions make a zero-shot one, which scores each item as it gets a vector.
+    let zero_shot =
+        make_zero_shot_if_no_model(&project.dir, &project.config, &mut store, runtime, &encoder, &context.user)?;
+    // Items the current (combined) model scored on their words alone are scored again with their vectors.
+    let mut rescorer = Rescorer::for_current(&project.dir, &project.config, &store, runtime, &encoder)?;
+    let rescorer_encoder = encoder.clone();
+    let mut encoder = encoder.lock().unwrap_or_else(|p| p.into_inner());
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !args.json {
         ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} items embedded ({per_sec}, {eta} left)")
@@ -51,13 +61,26 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let report = embed_pending(&mut store, &mut encoder, args.chunk, args.batch, |done, items| {
+    let report = embed_pending(&mut store, &mut encoder, (args.chunk, args.batch), rescorer.as_mut(), |done, items| {
         bar.set_length(items);
         bar.set_position(done);
         true
     });
     bar.finish_and_clear();
     let report = report?;
+    drop(encoder);
+    if let Some(version) = zero_shot {
+        // Items embedded before this run have vectors but no prediction yet.
+        let model = store.model_version(version)?;
+        let encoder = rescorer_encoder;
+        score_with(&project.dir, &project.config, &mut store, runtime, Some(&encoder), &model, |_| {})?;
+        if !args.json {
+            say!(
+                "No model yet: model version {version} guesses from the label descriptions (zero-shot, not \
+                 calibrated) until there are labels to train one."
+            );
+        }
+    }
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.embedded as f64 / seconds } else { 0.0 };
     if args.json {
@@ -82,4 +105,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Embeds every item of `project` that has no vector yet, saying nothing (the demo's set-up): when the
+/// project uses no encoder, or the default one is not installed (a note says how to get it), it does nothing.
+pub fn embed_all_quietly(context: &Context, project: &crate::app::project::Project) -> anyhow::Result<()> {
+    let runtime = start_runtime(context)?;
+    let Some(encoder) = super::model::project_encoder(context, project, runtime)? else { return Ok(()) };
+    let mut store = open_store(project)?;
+    let mut rescorer = Rescorer::for_current(&project.dir, &project.config, &store, runtime, &encoder)?;
+    let mut encoder = encoder.lock().unwrap_or_else(|p| p.into_inner());
+    let sizes = (crate::app::embed::CHUNK, crate::app::embed::BATCH);
+    embed_pending(&mut store, &mut encoder, sizes, rescorer.as_mut(), |_, _| true)?;
+    Ok(())
 }

@@ -39,9 +39,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         (project.config.pii.mask && opened.role < Role::Expert).then(|| project.config.pii.masker()).transpose()?;
     let mut store = open_store(&project)?;
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
-    let runtime = start_runtime(context)?;
-    let mut explaining = ExplainModel::load(&project.dir, &project.config, &mut store, runtime)?
-        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
+    let mut explaining = load_model(context, &project, &mut store)?;
     let model = explaining.version.clone();
     let labels = label_names(&project);
 
@@ -129,6 +127,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The current model, ready to explain (with the sentence encoder, for a combined model).
+fn load_model(
+    context: &Context,
+    project: &crate::app::project::Project,
+    store: &mut crate::store::Store,
+) -> anyhow::Result<ExplainModel> {
+    let runtime = start_runtime(context)?;
+    let encoder = super::model::project_encoder(context, project, runtime)?;
+    ExplainModel::load(&project.dir, &project.config, store, runtime, encoder.as_ref())?
+        .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))
 }
 
 /// The five words that pushed hardest toward (or against) the prediction, with their contributions.

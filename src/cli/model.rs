@@ -8,11 +8,15 @@ use anyhow::{anyhow, bail};
 
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::app::embed::load_project_encoder;
 use crate::app::project::Project;
 use crate::app::score::load_engines;
+use crate::config::DEFAULT_ENCODER;
 use crate::domain::access::Role;
 use crate::domain::{ModelKind, TaskKind};
+use crate::model::ModelError;
 use crate::model::Runtime;
+use crate::model::encoder::SharedEncoder;
 use crate::model::engine::Engine;
 use crate::model::external::{EXTERNAL, ExternalModel};
 use crate::model::files::sha256_of;
@@ -39,6 +43,42 @@ pub enum ModelCommand {
         manifest: PathBuf,
     },
 }
+
+/// The project's sentence encoder for a command that trains, scores or explains: `None` when the project
+/// uses none, or (with a note on stderr saying how to get it) when it uses the default one and it is not
+/// installed; an error when margin.toml names one that cannot be loaded.
+pub fn project_encoder(
+    context: &Context,
+    project: &Project,
+    runtime: &Runtime,
+) -> anyhow::Result<Option<SharedEncoder>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    match load_project_encoder(project, context.encoder.as_deref(), runtime, threads) {
+        Ok(encoder) => Ok(encoder),
+        Err(ModelError::EncoderNotFound { .. }) if project.config.model.encoder == DEFAULT_ENCODER => {
+            tell!("{NO_ENCODER_NOTE}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The manifest of the project's sentence encoder, for a screen to load in the background: `None` when the
+/// project uses none, or (with the same note as [`project_encoder`]) when the default one is not installed.
+pub fn encoder_manifest(context: &Context, project: &Project) -> anyhow::Result<Option<PathBuf>> {
+    match crate::app::embed::project_encoder(project, context.encoder.as_deref()) {
+        Ok(manifest) => Ok(manifest),
+        Err(ModelError::EncoderNotFound { .. }) if project.config.model.encoder == DEFAULT_ENCODER => {
+            tell!("{NO_ENCODER_NOTE}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Said once by a command that would use the default encoder and finds none.
+const NO_ENCODER_NOTE: &str = "note: no sentence encoder is installed, so the model learns from words alone; \
+                               scripts/setup fetches one (or set [model] encoder = \"none\" in margin.toml)";
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let (needed, command) = match &args.command {
@@ -133,7 +173,8 @@ pub(super) fn load_current(
         .current_model()?
         .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))?;
     let runtime = start_runtime(context)?;
-    let (engine, members) = load_engines(&project.dir, &project.config, store, runtime, &model)?;
+    let encoder = project_encoder(context, project, runtime)?;
+    let (engine, members) = load_engines(&project.dir, &project.config, store, runtime, encoder.as_ref(), &model)?;
     Ok((model, engine, members))
 }
 

@@ -55,7 +55,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let runtime = start_runtime(context)?;
-    let done = match retrain(&project.dir, &project.config, &mut store, runtime, &context.user) {
+    let encoder = super::model::project_encoder(context, &project, runtime)?;
+    let done = match retrain(&project.dir, &project.config, &mut store, runtime, encoder.as_ref(), &context.user) {
         Ok(done) => done,
         Err(RetrainError::Busy(_)) if args.if_due => {
             let why = "another retrain is running";

@@ -50,7 +50,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         user: context.user.clone(),
         make_current: true,
     };
-    let trained = train_new_version(&project.dir, &project.config, &mut store, runtime, &options)?;
+    let encoder = super::model::project_encoder(context, &project, runtime)?;
+    let trained = train_new_version(&project.dir, &project.config, &mut store, runtime, encoder.as_ref(), &options)?;
     let version = trained.version;
     let seconds = trained.seconds;
     let metrics = &trained.metrics;

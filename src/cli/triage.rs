@@ -193,7 +193,10 @@ fn open_screen(context: &Context, project: &Project, role: Role) -> anyhow::Resu
         color: colour_wanted(),
     };
     let masker = if config.pii.mask { Some(config.pii.masker()?) } else { None };
-    let start = start_runtime_later(SearchPlaces::from_environment(context.ort_lib.as_deref()));
+    let start = start_runtime_later(
+        SearchPlaces::from_environment(context.ort_lib.as_deref()),
+        super::model::encoder_manifest(context, project)?,
+    );
     let worker = TriageWorker::new(project.clone(), open_store(project)?, context.user.clone(), masker, start);
     let (replies_tx, replies) = inbox::<TriageMsg>().context("cannot set up the screen's inbox")?;
     let (jobs, jobs_rx) = channel();

@@ -15,6 +15,12 @@ impl SparseVector {
         self.idx.len()
     }
 
+    /// A dense vector (a sentence vector) as a sparse one with every index, so that the same cosine and
+    /// diversity code serves both.
+    pub fn dense(values: &[f32]) -> SparseVector {
+        SparseVector { idx: (0..values.len() as u32).collect(), val: values.to_vec() }
+    }
+
     /// Orders the entries by index.
     pub fn sort(&mut self) {
         if self.idx.windows(2).all(|w| w[0] < w[1]) {

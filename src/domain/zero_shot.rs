@@ -4,6 +4,9 @@
 
 use super::embedding::dot;
 
+/// What a zero-shot model is recorded as trained on (its card's source, its version's `trained_on`).
+pub const SOURCE: &str = "label descriptions";
+
 /// The softmax temperature over cosine similarities (cosines of related texts differ by a few hundredths).
 pub const TEMPERATURE: f32 = 0.05;
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::combined::EncoderRef;
 use super::evaluate::Metrics;
 use super::features::FeaturizerSpec;
 use crate::domain::TaskKind;
@@ -39,12 +40,14 @@ pub struct ModelCard {
     pub margin_version: String,
     /// RFC 3339, UTC.
     pub trained_at: String,
+    /// For a combined model: the sentence encoder whose vectors it takes as `embedding`.
+    pub encoder: Option<EncoderRef>,
 }
 
 impl ModelCard {
     /// The card as metadata_props entries.
     pub fn to_metadata(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut props = vec![
             ("margin.format", self.format.clone()),
             ("margin.labels", to_json(&self.labels)),
             ("margin.task", self.task.as_str().to_string()),
@@ -55,7 +58,11 @@ impl ModelCard {
             ("margin.temperature", self.temperature.to_string()),
             ("margin.version", self.margin_version.clone()),
             ("margin.trained_at", self.trained_at.clone()),
-        ]
+        ];
+        if let Some(encoder) = &self.encoder {
+            props.push(("margin.encoder", to_json(encoder)));
+        }
+        props
     }
 
     /// Reads a card back from metadata_props; says which key is missing or malformed.
@@ -76,6 +83,10 @@ impl ModelCard {
             temperature: json(props, "margin.temperature")?,
             margin_version: text(props, "margin.version")?,
             trained_at: text(props, "margin.trained_at")?,
+            encoder: match props.get("margin.encoder") {
+                Some(_) => Some(json(props, "margin.encoder")?),
+                None => None,
+            },
         })
     }
 }

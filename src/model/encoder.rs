@@ -17,6 +17,7 @@
 //! way [`super::runtime::SearchPlaces`] finds ONNX Runtime.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use ort::session::Session;
 use ort::value::{Tensor, TensorElementType, ValueType};
@@ -124,14 +125,16 @@ impl EncoderPlaces {
         let looked: Vec<PathBuf> = defaults.into_iter().flatten().collect();
         looked.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
             let places: Vec<String> = looked.iter().map(|p| p.display().to_string()).collect();
-            ModelError::Invalid(format!(
-                "no sentence encoder (looked at {}); fetch it with scripts/setup, or pass --encoder PATH or set \
-                 MARGIN_ENCODER",
-                places.join(", ")
-            ))
+            ModelError::EncoderNotFound { looked: places.join(", ") }
         })
     }
 }
+
+/// Texts per ONNX Runtime call by default (texts of similar length batch together).
+pub const BATCH: usize = 32;
+
+/// An encoder shared by the models that take its vectors and the code that embeds with it.
+pub type SharedEncoder = std::sync::Arc<std::sync::Mutex<Encoder>>;
 
 /// A sentence encoder ready to embed texts.
 pub struct Encoder {
@@ -208,6 +211,29 @@ impl Encoder {
     pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let tokens = self.tokenize(texts)?;
         self.embed_tokens(&tokens)
+    }
+
+    /// The vectors of `texts`, in their order: tokenized, sorted by length and embedded `batch` at a time
+    /// (little padding). Also gives the time spent tokenizing and encoding.
+    pub fn embed_by_length(
+        &mut self,
+        texts: &[&str],
+        batch: usize,
+    ) -> Result<(Vec<Vec<f32>>, Duration, Duration), ModelError> {
+        let t = Instant::now();
+        let mut tokens: Vec<Option<Tokens>> = self.tokenize(texts)?.into_iter().map(Some).collect();
+        let tokenize = t.elapsed();
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
+        let t = Instant::now();
+        let mut vectors = vec![Vec::new(); texts.len()];
+        for group in order.chunks(batch.max(1)) {
+            let group_tokens: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+            for (&i, vector) in group.iter().zip(self.embed_tokens(&group_tokens)?) {
+                vectors[i] = vector;
+            }
+        }
+        Ok((vectors, tokenize, t.elapsed()))
     }
 
     /// One vector per tokenized text, of length 1, in the order given. They go through ONNX Runtime as one

@@ -50,12 +50,14 @@ pub struct Similar {
     pub labels: Vec<String>,
 }
 
-/// The linear model's weights, read back from its ONNX file, with its featurizer.
+/// The linear model's weights, read back from its ONNX file, with its featurizer; for a combined model,
+/// also the embedding's weights `E[D, C]`.
 #[derive(Debug, Clone)]
 pub struct Explainer {
     linear: LinearModel,
     featurizer: Featurizer,
     labels: Vec<String>,
+    embedding: Option<Vec<f32>>,
 }
 
 impl Explainer {
@@ -86,7 +88,55 @@ impl Explainer {
         }
         let multi_label = card.task == crate::domain::TaskKind::MultiLabel;
         let featurizer = Featurizer::new(card.featurizer.clone()).map_err(invalid)?;
-        Ok(Explainer { linear: LinearModel { classes, multi_label, weights, bias }, featurizer, labels: card.labels })
+        let embedding = match &card.encoder {
+            Some(encoder) => {
+                let e = tensor("E")?;
+                if e.len() != encoder.dimensions * classes {
+                    return Err(invalid("embedding weights do not match its labels and encoder".into()));
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let linear = LinearModel { classes, multi_label, weights, bias };
+        Ok(Explainer { linear, featurizer, labels: card.labels, embedding })
+    }
+
+    /// Whether the model also takes a sentence vector (a combined model).
+    pub fn has_embedding_part(&self) -> bool {
+        self.embedding.is_some()
+    }
+
+    /// Adds to each word the embedding part's share of the explanation: how much the predicted label's
+    /// logit from the vector (centred over the labels for softmax models) falls when every occurrence of
+    /// the word is left out, shared among the occurrences. `full` is the text's vector; `without[k]` its
+    /// vector without `distinct[k]` (compared lowercased).
+    pub fn add_embedding_part(
+        &self,
+        words: &mut [WordContribution],
+        full: &[f32],
+        distinct: &[String],
+        without: &[Vec<f32>],
+        label: usize,
+    ) {
+        let Some(e) = &self.embedding else { return };
+        let c = self.linear.classes;
+        let logit = |v: &[f32]| {
+            let mut z = vec![0.0f32; c];
+            super::combined::add_embedding_logits(e, v, &mut z);
+            let centre = if self.linear.multi_label { 0.0 } else { z.iter().sum::<f32>() / c as f32 };
+            z[label] - centre
+        };
+        let whole = logit(full);
+        for (word, vector) in distinct.iter().zip(without) {
+            let drop = whole - logit(vector);
+            let occurrences: Vec<&mut WordContribution> =
+                words.iter_mut().filter(|w| w.word.to_lowercase() == *word).collect();
+            let share = drop / occurrences.len().max(1) as f32;
+            for w in occurrences {
+                w.contribution += share;
+            }
+        }
     }
 
     pub fn featurizer(&self) -> &Featurizer {
@@ -179,9 +229,7 @@ pub fn occlusion(engine: &mut Engine, text: &str, label: usize) -> Result<Vec<Wo
             contribution: 0.0,
         })
         .collect();
-    let mut distinct: Vec<String> = words.iter().map(|w| w.lower.clone()).collect();
-    distinct.sort();
-    distinct.dedup();
+    let distinct = distinct_words(&plain);
     for word in &distinct {
         texts.push(without_words(text, &plain, std::slice::from_ref(word)));
     }
@@ -196,6 +244,14 @@ pub fn occlusion(engine: &mut Engine, text: &str, label: usize) -> Result<Vec<Wo
             w
         })
         .collect())
+}
+
+/// The distinct words of `words`, lowercased and sorted.
+pub fn distinct_words(words: &[WordContribution]) -> Vec<String> {
+    let mut distinct: Vec<String> = words.iter().map(|w| w.word.to_lowercase()).collect();
+    distinct.sort();
+    distinct.dedup();
+    distinct
 }
 
 /// The fewest top-contributing words (up to [`MAX_COUNTERFACTUAL_WORDS`]) whose removal changes the
@@ -258,6 +314,13 @@ impl SimilarIndex {
             })
             .collect();
         SimilarIndex { entries }
+    }
+
+    /// Indexes `(item id, sentence vector, labels)`: neighbours by meaning.
+    pub fn from_vectors<'a>(items: impl IntoIterator<Item = (i64, &'a [f32], Vec<String>)>) -> Self {
+        SimilarIndex {
+            entries: items.into_iter().map(|(id, v, labels)| (id, SparseVector::dense(v), labels)).collect(),
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -82,11 +82,16 @@ impl SparseRows {
     }
 
     pub fn push(&mut self, row: &SparseVector) {
+        self.push_row((&row.idx, &row.val));
+    }
+
+    /// Appends a row given as its indices and values (as [`SparseRows::row`] gives them).
+    pub fn push_row(&mut self, (idx, val): (&[u32], &[f32])) {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
-        self.idx.extend_from_slice(&row.idx);
-        self.val.extend_from_slice(&row.val);
+        self.idx.extend_from_slice(idx);
+        self.val.extend_from_slice(val);
         self.offsets.push(self.idx.len());
     }
 
@@ -168,7 +173,7 @@ impl Featurizer {
         let ours = FeaturizerSpec::new(spec.bits);
         if spec != ours || !(8..=26).contains(&spec.bits) {
             return Err(format!(
-                "featurizer {} is not one this margin implements ({})",
+                "featurizer {} is not one this margin implements ({}, with bits from 8 to 26)",
                 serde_json::to_string(&spec).unwrap_or_default(),
                 serde_json::to_string(&ours).unwrap_or_default()
             ));

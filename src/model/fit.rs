@@ -3,6 +3,7 @@
 
 use super::ModelError;
 use super::card::{LINEAR_FORMAT, ModelCard, Training};
+use super::combined::{DenseFeatures, Head};
 use super::evaluate::{self, Metrics};
 use super::features::{Featurizer, FeaturizerSpec, Scratch, SparseVector};
 use super::linear::LinearModel;
@@ -29,14 +30,16 @@ pub struct FitRequest<'a> {
     pub source: &'a str,
     /// RFC 3339 time to stamp on the cards.
     pub trained_at: String,
+    /// For a combined model: the dense features, and each example's vector (in the order of `texts`).
+    pub dense: Option<(DenseFeatures, Vec<&'a [f32]>)>,
 }
 
 /// The trained models and what they are.
 #[derive(Debug, Clone)]
 pub struct Fitted {
-    pub model: LinearModel,
+    pub model: Head,
     pub card: ModelCard,
-    pub members: Vec<(LinearModel, ModelCard)>,
+    pub members: Vec<(Head, ModelCard)>,
     /// Examples left out because a label of theirs is not one of the project's.
     pub skipped: usize,
     /// Each example's calibrated probabilities from the fold model that did not see it, by its index in
@@ -55,29 +58,54 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
     let spec = FeaturizerSpec::new(request.bits);
     let featurizer = Featurizer::new(spec.clone()).map_err(ModelError::Invalid)?;
     let texts: Vec<&str> = kept.iter().map(|&i| request.texts[i]).collect();
-    let rows = featurize_parallel(&featurizer, &texts);
+    let mut rows = featurize_parallel(&featurizer, &texts);
+    let examples = rows.len();
+    let split = Split::new(&targets, classes, request.folds, request.settings.seed);
+    let mut jobs = training_jobs(&split, examples, request.committee, request.settings);
+    let mut width = spec.buckets();
+    let mut training_targets = targets.clone();
+    if let Some((dense, vectors)) = &request.dense {
+        // Each example twice: with its vector, and on its words alone, so that an item the encoder has not
+        // reached yet (scored with no vector) gets a prediction from its words worth the name.
+        let words_alone = rows.clone();
+        for (row, &i) in rows.iter_mut().zip(&kept) {
+            dense.append(spec.buckets(), Some(vectors[i]), row);
+        }
+        rows.extend(words_alone);
+        training_targets = training_targets.repeated();
+        for job in &mut jobs {
+            let copies: Vec<usize> = job.subset.iter().map(|&i| i + examples).collect();
+            job.subset.extend(copies);
+        }
+        width += dense.width();
+    }
 
     // Every training is independent: the cross-validation folds, the final model and the committee's
     // bootstrap members all run together on the cores.
-    let split = Split::new(&targets, classes, request.folds, request.settings.seed);
-    let jobs = training_jobs(&split, rows.len(), request.committee, request.settings);
-    let mut models = train_many(&rows, &targets, &jobs, classes, spec.buckets()).into_iter();
+    let mut models = train_many(&rows, &training_targets, &jobs, classes, width).into_iter();
     let fold_models: Vec<LinearModel> = models.by_ref().take(split.k).collect();
-    let calibration = calibrate(&rows, &split, &fold_models, &targets, classes, multi, &kept);
+    let rows = &rows[..examples];
+    let calibration = calibrate(rows, &split, &fold_models, &targets, classes, multi, &kept);
 
     let card = |member: Option<[usize; 2]>, examples: usize| model_card(request, &spec, &calibration, member, examples);
-    let mut model = models.next().expect("the final model was trained");
-    model.scale(calibration.temperature);
+    let head = |mut model: LinearModel| {
+        model.scale(calibration.temperature);
+        match &request.dense {
+            Some((dense, _)) => {
+                let (ngrams, embedding) = dense.split(&model, spec.buckets());
+                Head { ngrams, embedding: Some(embedding) }
+            }
+            None => Head { ngrams: model, embedding: None },
+        }
+    };
+    let model = head(models.next().expect("the final model was trained"));
     let members = models
         .zip(jobs.iter().skip(split.k + 1))
         .enumerate()
-        .map(|(m, (mut member, job))| {
-            member.scale(calibration.temperature);
-            (member, card(Some([m + 1, request.committee]), job.subset.len()))
-        })
+        .map(|(m, (member, job))| (head(member), card(Some([m + 1, request.committee]), job.subset.len())))
         .collect();
 
-    Ok(Fitted { model, card: card(None, rows.len()), members, skipped, out_of_fold: calibration.out_of_fold })
+    Ok(Fitted { model, card: card(None, examples), members, skipped, out_of_fold: calibration.out_of_fold })
 }
 
 /// The examples whose labels the project still has (their indices in the request) and what they are
@@ -210,6 +238,7 @@ fn model_card(
         temperature: f64::from(calibration.temperature),
         margin_version: env!("CARGO_PKG_VERSION").to_string(),
         trained_at: request.trained_at.clone(),
+        encoder: request.dense.as_ref().map(|(dense, _)| dense.encoder.clone()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Imports only `domain`.
 
 pub mod card;
+pub mod combined;
 pub mod encoder;
 pub mod engine;
 pub mod evaluate;
@@ -35,6 +36,10 @@ pub enum ModelError {
         runtime::EXPECTED_VERSION
     )]
     Load { path: std::path::PathBuf, message: String },
+    #[error(
+        "no sentence encoder (looked at {looked}); fetch it with scripts/setup, or pass --encoder PATH or set MARGIN_ENCODER"
+    )]
+    EncoderNotFound { looked: String },
     #[error("ONNX Runtime: {0}")]
     Ort(#[from] ort::Error),
     #[error("{0}")]

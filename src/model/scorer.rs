@@ -3,7 +3,8 @@
 //!
 //! A model is refused at load, with one line saying why, when it is not ONNX, is cut short, does not take
 //! `idx int64[N,K]` and `val float[N,K]`, does not give `probabilities float[N,C]`, or knows other labels
-//! than the project.
+//! than the project. A combined model (its card names a sentence encoder) also takes `embedding
+//! float[N,D]`, and is refused unless that encoder is loaded beside it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use ort::value::{Tensor, TensorElementType, ValueType};
 
 use super::ModelError;
 use super::card::{LINEAR_FORMAT, ModelCard};
+use super::encoder::SharedEncoder;
 use super::features::{Featurizer, Scratch, SparseRows, SparseVector};
 use super::runtime::Runtime;
 
@@ -22,6 +24,8 @@ pub struct Scorer {
     card: ModelCard,
     featurizer: Featurizer,
     path: PathBuf,
+    /// For a combined model: the encoder that embeds texts given as text.
+    encoder: Option<SharedEncoder>,
 }
 
 impl std::fmt::Debug for Scorer {
@@ -32,8 +36,14 @@ impl std::fmt::Debug for Scorer {
 
 impl Scorer {
     /// Loads the model at `path` and checks it against the project's `labels`; ONNX Runtime may use up to
-    /// `threads` threads per operator.
-    pub fn load(runtime: &Runtime, path: &Path, labels: &[String], threads: usize) -> Result<Scorer, ModelError> {
+    /// `threads` threads per operator. A combined model needs its `encoder`.
+    pub fn load(
+        runtime: &Runtime,
+        path: &Path,
+        labels: &[String],
+        threads: usize,
+        encoder: Option<&SharedEncoder>,
+    ) -> Result<Scorer, ModelError> {
         let refuse = |why: String| ModelError::Invalid(format!("{}: {why}", path.display()));
         let session = runtime.session_from_file(path, threads)?;
         let props = metadata(&session).map_err(|e| refuse(format!("cannot read its metadata: {e}")))?;
@@ -52,7 +62,34 @@ impl Scorer {
         check_input(&session, "val", TensorElementType::Float32).map_err(refuse)?;
         check_output(&session, "probabilities", labels.len()).map_err(refuse)?;
         let featurizer = Featurizer::new(card.featurizer.clone()).map_err(refuse)?;
-        Ok(Scorer { session, card, featurizer, path: path.to_path_buf() })
+        let encoder = match &card.encoder {
+            None => None,
+            Some(wanted) => {
+                check_input(&session, "embedding", TensorElementType::Float32).map_err(refuse)?;
+                let loaded = encoder.map(|e| e.lock().unwrap_or_else(|p| p.into_inner()).identity().to_string());
+                if loaded.as_deref() != Some(wanted.identity.as_str()) {
+                    return Err(refuse(format!(
+                        "it was trained on vectors from the sentence encoder {}, but {}; install that encoder \
+                         (scripts/setup) or train a new model",
+                        wanted.identity,
+                        loaded.map_or("no encoder is loaded".to_string(), |l| format!("the project's is {l}"))
+                    )));
+                }
+                encoder.cloned()
+            }
+        };
+        Ok(Scorer { session, card, featurizer, path: path.to_path_buf(), encoder })
+    }
+
+    /// Whether the model says nothing without a vector (a zero-shot model): items not embedded yet are
+    /// left unscored rather than given an even guess.
+    pub fn needs_vectors(&self) -> bool {
+        self.card.training.source == super::combined::ZERO_SHOT_SOURCE
+    }
+
+    /// The dimensions of the vectors a combined model takes (`None` for an n-gram model).
+    pub fn embedding_dimensions(&self) -> Option<usize> {
+        self.card.encoder.as_ref().map(|e| e.dimensions)
     }
 
     pub fn card(&self) -> &ModelCard {
@@ -79,17 +116,20 @@ impl Scorer {
             .collect()
     }
 
-    /// Probabilities for each vector, in the model's label order.
-    pub fn score(&mut self, rows: &[SparseVector]) -> Result<Vec<Vec<f32>>, ModelError> {
+    /// Probabilities for each vector, in the model's label order; `embeddings` (for a combined model) holds
+    /// each row's sentence vector, one after the other.
+    pub fn score(&mut self, rows: &[SparseVector], embeddings: Option<&[f32]>) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut batch = SparseRows::new();
         for row in rows {
             batch.push(row);
         }
-        self.score_rows(&batch)
+        self.score_rows(&batch, embeddings)
     }
 
-    /// Probabilities for each row of a batch, in the model's label order.
-    pub fn score_rows(&mut self, rows: &SparseRows) -> Result<Vec<Vec<f32>>, ModelError> {
+    /// Probabilities for each row of a batch, in the model's label order. A combined model takes each
+    /// row's sentence vector from `embeddings` (rows one after the other; all zeros for an item with no
+    /// vector yet, which then scores on its n-grams alone); without them every row scores so.
+    pub fn score_rows(&mut self, rows: &SparseRows, embeddings: Option<&[f32]>) -> Result<Vec<Vec<f32>>, ModelError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -97,7 +137,25 @@ impl Scorer {
         let shape = [rows.len(), width];
         let idx = Tensor::from_array((shape, idx))?;
         let val = Tensor::from_array((shape, val))?;
-        let outputs = self.session.run(ort::inputs!["idx" => idx, "val" => val])?;
+        let outputs = match self.embedding_dimensions() {
+            None => self.session.run(ort::inputs!["idx" => idx, "val" => val])?,
+            Some(dims) => {
+                let matrix = match embeddings {
+                    Some(e) if e.len() == rows.len() * dims => e.to_vec(),
+                    Some(e) => {
+                        return Err(ModelError::Invalid(format!(
+                            "{}: given {} vector values for {} rows of {dims}",
+                            self.path.display(),
+                            e.len(),
+                            rows.len()
+                        )));
+                    }
+                    None => vec![0.0; rows.len() * dims],
+                };
+                let embedding = Tensor::from_array(([rows.len(), dims], matrix))?;
+                self.session.run(ort::inputs!["idx" => idx, "val" => val, "embedding" => embedding])?
+            }
+        };
         let (out_shape, flat) = outputs["probabilities"].try_extract_tensor::<f32>()?;
         let classes = self.card.labels.len();
         if out_shape.len() != 2 || out_shape[0] as usize != rows.len() || out_shape[1] as usize != classes {
@@ -111,10 +169,18 @@ impl Scorer {
         Ok(flat.chunks_exact(classes).map(<[f32]>::to_vec).collect())
     }
 
-    /// Probabilities for each text.
+    /// Probabilities for each text (embedded first, for a combined model).
     pub fn score_texts(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let rows = self.featurize(texts, &mut Scratch::default());
-        self.score(&rows)
+        let embeddings = self.embed(texts)?;
+        self.score(&rows, embeddings.as_deref())
+    }
+
+    /// The texts' sentence vectors one after the other, for a combined model.
+    pub fn embed(&self, texts: &[&str]) -> Result<Option<Vec<f32>>, ModelError> {
+        let Some(encoder) = &self.encoder else { return Ok(None) };
+        let vectors = encoder.lock().unwrap_or_else(|p| p.into_inner()).embed(texts)?;
+        Ok(Some(vectors.concat()))
     }
 }
 

@@ -33,6 +33,14 @@ impl Targets {
     pub fn is_multi_label(&self) -> bool {
         matches!(self, Targets::Multi(_))
     }
+
+    /// The targets twice over, for examples given twice (the second time as `len()..2 * len()`).
+    pub fn repeated(&self) -> Targets {
+        match self {
+            Targets::Single(t) => Targets::Single(t.iter().chain(t).copied().collect()),
+            Targets::Multi(t) => Targets::Multi(t.iter().chain(t).cloned().collect()),
+        }
+    }
 }
 
 /// How to train.

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError};
-use crate::domain::embedding::quantize;
+use crate::domain::embedding::{dequantize, quantize};
 
 impl Store {
     /// The id of the encoder known as `identity`, registered on first use.
@@ -45,6 +45,29 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Up to `limit` items (id and text) with no vector from `encoder` that matter first: those leased to
+    /// someone (about to be shown), then those on the current short list of candidates.
+    pub fn urgent_items_to_embed(&self, encoder: i64, limit: usize) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.text FROM (
+                 SELECT item_id, 0 AS rank FROM leases
+                 UNION ALL
+                 SELECT s.item_id, 1 AS rank FROM shortlist s
+                  WHERE s.model_version_id = (SELECT CAST(value AS INTEGER) FROM project_state
+                                               WHERE key = 'current_model')
+             ) u JOIN items i ON i.id = u.item_id
+              WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.encoder_id = ?1 AND e.item_id = i.id)
+              GROUP BY i.id ORDER BY min(u.rank), i.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![encoder, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The encoder registered last (the one the project uses now), if any.
+    pub fn newest_encoder(&self) -> Result<Option<i64>> {
+        Ok(self.conn.query_row("SELECT max(id) FROM encoders", [], |r| r.get(0))?)
+    }
+
     /// How many items have a vector from `encoder`.
     pub fn embedded_count(&self, encoder: i64) -> Result<u64> {
         let n: i64 =
@@ -60,6 +83,22 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs())))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The vectors from `encoder` of those of `items` that have one, by item id.
+    pub fn vectors_of(&self, encoder: i64, items: &[i64]) -> Result<std::collections::HashMap<i64, Vec<f32>>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT vector FROM embeddings WHERE encoder_id = ?1 AND item_id = ?2")?;
+        let mut found = std::collections::HashMap::with_capacity(items.len());
+        for &item in items {
+            let bytes: Option<Vec<u8>> = stmt.query_row(params![encoder, item], |r| r.get(0)).optional()?;
+            if let Some(bytes) = bytes {
+                let vector = dequantize(&bytes)
+                    .ok_or_else(|| StoreError::Corrupt(format!("the stored vector of item {item} is unreadable")))?;
+                found.insert(item, vector);
+            }
+        }
+        Ok(found)
     }
 
     /// Stores the vectors of some items, in one transaction.

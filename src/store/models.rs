@@ -126,6 +126,13 @@ fn to_version(row: Row) -> Result<ModelVersion> {
     })
 }
 
+impl ModelVersion {
+    /// A zero-shot model: made from the label descriptions, before any labels (not calibrated).
+    pub fn is_zero_shot(&self) -> bool {
+        self.trained_on == crate::domain::zero_shot::SOURCE
+    }
+}
+
 impl Store {
     /// Registers a model and its committee members (whose parent it becomes) in one transaction, makes it
     /// the current model (see [`Store::make_current`]), and records both in the audit trail. Returns the

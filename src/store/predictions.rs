@@ -6,59 +6,81 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::items::HIDDEN_FROM;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::Prediction;
+use crate::domain::embedding::dequantize;
 use crate::domain::uncertainty::Uncertainty;
 
 /// Labelling actions: an item with one of these (not undone) is no longer pending.
 const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
 
 impl Store {
-    /// Streams `(item id, text)` of the items `model` has not scored yet, oldest first, from one snapshot:
-    /// only pending items (no labelling decision that was not undone) unless `all`.
+    /// Streams `(item id, text, vector)` of the items `model` has not scored yet, oldest first, from one
+    /// snapshot: only pending items (no labelling decision that was not undone) unless `all`. The vector is
+    /// the item's from `encoder` (dequantized), when one is asked for and the item has it.
     pub fn items_to_score<E: From<StoreError>>(
         &mut self,
         model: i64,
         all: bool,
-        mut visit: impl FnMut(i64, &str) -> std::result::Result<(), E>,
+        encoder: Option<i64>,
+        mut visit: impl FnMut(i64, &str, Option<&[f32]>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let tx = self.conn.transaction().map_err(StoreError::from)?;
-        let mut stmt = tx.prepare(&items_to_score_sql(all)).map_err(StoreError::from)?;
-        let mut rows = stmt.query([model]).map_err(StoreError::from)?;
+        let mut stmt = tx.prepare(&items_to_score_sql(all, encoder.is_some())).map_err(StoreError::from)?;
+        let mut rows = match encoder {
+            Some(encoder) => stmt.query(params![model, encoder]),
+            None => stmt.query([model]),
+        }
+        .map_err(StoreError::from)?;
         // The text is borrowed from SQLite's row buffer: no copy per item.
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let id: i64 = row.get(0).map_err(StoreError::from)?;
             let text =
                 row.get_ref(1).map_err(StoreError::from)?.as_str().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            visit(id, text)?;
+            let vector = match row.get_ref(2).map_err(StoreError::from)?.as_blob_or_null() {
+                Ok(Some(bytes)) => dequantize(bytes),
+                _ => None,
+            };
+            visit(id, text, vector.as_deref())?;
         }
         Ok(())
     }
 
     /// How many items [`Store::items_to_score`] would hand out.
     pub fn count_items_to_score(&self, model: i64, all: bool) -> Result<u64> {
-        let sql = format!("SELECT count(*) FROM ({})", items_to_score_sql(all));
+        let sql = format!("SELECT count(*) FROM ({})", items_to_score_sql(all, false));
         let n: i64 = self.conn.query_row(&sql, [model], |r| r.get(0))?;
         Ok(n.unsigned_abs())
     }
 
-    /// Writes a batch of `model`'s predictions in one transaction (replacing any earlier ones).
+    /// Writes a batch of `model`'s predictions in one transaction (an item it has scored already keeps its
+    /// earlier prediction).
     ///
     /// Predictions can always be computed again, so their commits skip the fsync (`synchronous = NORMAL`,
     /// still atomic and never corrupting in WAL mode); decisions keep `FULL`.
     pub fn write_predictions(&mut self, model: i64, batch: &[Prediction]) -> Result<()> {
+        self.write_predictions_with(model, batch, "IGNORE")
+    }
+
+    /// As [`Store::write_predictions`], replacing earlier predictions of the same items: for items scored
+    /// again once they have their sentence vectors.
+    pub fn replace_predictions(&mut self, model: i64, batch: &[Prediction]) -> Result<()> {
+        self.write_predictions_with(model, batch, "REPLACE")
+    }
+
+    fn write_predictions_with(&mut self, model: i64, batch: &[Prediction], conflict: &str) -> Result<()> {
         self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        let written = self.write_predictions_in_transaction(model, batch);
+        let written = self.write_predictions_in_transaction(model, batch, conflict);
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         written
     }
 
-    fn write_predictions_in_transaction(&mut self, model: i64, batch: &[Prediction]) -> Result<()> {
+    fn write_predictions_in_transaction(&mut self, model: i64, batch: &[Prediction], conflict: &str) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO predictions (model_version_id, item_id, probabilities, least_confident,
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT OR {conflict} INTO predictions (model_version_id, item_id, probabilities, least_confident,
                      margin, entropy, vote_entropy, kl_divergence, scored_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ))?;
             let at = now_ms();
             let mut blob = Vec::new();
             for p in batch {
@@ -122,7 +144,7 @@ impl Store {
     }
 }
 
-fn items_to_score_sql(all: bool) -> String {
+fn items_to_score_sql(all: bool, with_vectors: bool) -> String {
     let pending = if all {
         String::new()
     } else {
@@ -131,8 +153,13 @@ fn items_to_score_sql(all: bool) -> String {
                  AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
         )
     };
+    let (vector, join) = if with_vectors {
+        ("e.vector", "LEFT JOIN embeddings e ON e.encoder_id = ?2 AND e.item_id = i.id")
+    } else {
+        ("NULL", "")
+    };
     format!(
-        "SELECT i.id, i.text FROM items i
+        "SELECT i.id, i.text, {vector} FROM items i {join}
          WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model_version_id = ?1 AND p.item_id = i.id)
            AND i.id < {HIDDEN_FROM}
          {pending}

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 
+use super::embed::EmbedThread;
 use super::explain::ModelThread;
 use crate::tui::inbox::Outbox;
 use std::thread::JoinHandle;
@@ -73,12 +74,28 @@ impl Workers {
         let config = setup.config.clone();
         let masker = setup.masker.clone();
         let start_runtime = std::mem::replace(&mut setup.runtime, Box::new(|| Err(String::new())));
+        let user = setup.user.clone();
         let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
             .spawn(move || match start_runtime() {
-                Ok(runtime) => {
-                    let model = ModelThread { dir, config, masker, store: explain_store, runtime };
+                Ok(host) => {
+                    // The embedding thread lives as long as this one: it stops when this one drops `stop`.
+                    let (stop, stopped) = channel::<()>();
+                    let embedding = Store::open(&dir.join(crate::app::project::DB_FILE)).ok().and_then(|store| {
+                        let thread =
+                            EmbedThread { dir: dir.clone(), config: config.clone(), store, host: host.clone(), user };
+                        let replies = explain_replies.clone();
+                        std::thread::Builder::new()
+                            .name("margin-embed".into())
+                            .spawn(move || thread.run(stopped, replies))
+                            .ok()
+                    });
+                    let model = ModelThread { dir, config, masker, store: explain_store, host };
                     model.run(explain_rx, explain_replies);
+                    drop(stop);
+                    if let Some(thread) = embedding {
+                        let _ = thread.join();
+                    }
                 }
                 Err(why) => {
                     explain_replies.send(Msg::NoExplanations(why));
@@ -304,6 +321,7 @@ impl StoreWorker {
             version: current.as_ref().map(|m| m.id),
             cv_accuracy: current.as_ref().and_then(accuracy),
             activity,
+            zero_shot: current.as_ref().is_some_and(ModelVersion::is_zero_shot),
         }
     }
 

@@ -10,7 +10,6 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use crate::app::explain::{ExplainModel, Explained};
 use crate::config::ProjectConfig;
 use crate::domain::pii::{Masked, Masker};
-use crate::model::Runtime;
 use crate::store::Store;
 use crate::tui::annotate::msg::{Explanation, Msg, SimilarItem};
 use crate::tui::inbox::Outbox;
@@ -23,7 +22,7 @@ pub(super) struct ModelThread {
     pub config: ProjectConfig,
     pub masker: Option<Masker>,
     pub store: Store,
-    pub runtime: &'static Runtime,
+    pub host: super::ModelHost,
 }
 
 /// "without "chip" it would say sport (61%)", with any word that touches personal data in `text` shown as
@@ -70,7 +69,13 @@ impl ModelThread {
             }
             let current = self.store.current_model().ok().flatten().map(|m| m.id);
             if current != model.as_ref().map(|m| m.version.id) {
-                model = match ExplainModel::load(&self.dir, &self.config, &mut self.store, self.runtime) {
+                model = match ExplainModel::load(
+                    &self.dir,
+                    &self.config,
+                    &mut self.store,
+                    self.host.runtime,
+                    self.host.encoder.as_ref(),
+                ) {
                     Ok(m) => m,
                     Err(e) => {
                         tracing::warn!("cannot load the model to explain: {e}");

@@ -174,10 +174,10 @@ impl TriageWorker {
     /// no word that is personal data (the screen shows masked text).
     fn explain(&mut self, item_id: i64) -> Option<String> {
         if self.explainer.is_none() {
-            let runtime = self.start_runtime.take().and_then(|start| start().ok());
+            let host = self.start_runtime.take().and_then(|start| start().ok());
             let project = &self.project;
-            self.explainer = Some(runtime.and_then(|runtime| {
-                ExplainModel::load(&project.dir, &project.config, &mut self.store, runtime)
+            self.explainer = Some(host.and_then(|host| {
+                ExplainModel::load(&project.dir, &project.config, &mut self.store, host.runtime, host.encoder.as_ref())
                     .map_err(|e| tracing::warn!("cannot load the model to explain: {e}"))
                     .ok()
                     .flatten()

@@ -30,6 +30,7 @@ fn trained() -> (Explainer, LinearModel) {
         temperature: 1.0,
         margin_version: "test".into(),
         trained_at: "2026-01-01T00:00:00Z".into(),
+        encoder: None,
     };
     let explainer = Explainer::from_onnx(&encode(&linear_to_onnx(&model, &card))).unwrap();
     (explainer, model)

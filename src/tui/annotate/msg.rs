@@ -74,6 +74,8 @@ pub struct ModelInfo {
     pub version: Option<i64>,
     pub cv_accuracy: Option<f64>,
     pub activity: ModelActivity,
+    /// The model guesses from the label descriptions alone (no labels yet; not calibrated).
+    pub zero_shot: bool,
 }
 
 /// A batch the store served.
@@ -152,6 +154,14 @@ pub enum Msg {
     /// This person's record over the whole project (`None`: nothing labelled yet), or why it is missing.
     AllTime(Result<Option<Box<PersonStats>>, String>),
     Model(ModelInfo),
+    /// New predictions for some items (they just got their sentence vectors): cards on the screen show them.
+    Predictions(Vec<(i64, CardPrediction)>),
+    /// How many of the project's items have a sentence vector, and of how many (the embedding thread's
+    /// progress).
+    Vectors {
+        done: u64,
+        items: u64,
+    },
     Retrained(RetrainOutcome),
     /// Batch `after_batch` is done but no retrain follows it, and why ("12 of 20 decisions since ...").
     NotRetrained {

@@ -207,6 +207,8 @@ pub struct ModelPane {
     pub retrain: Option<RetrainOutcome>,
     /// Why no retrain follows this batch, when the worker says none does.
     pub not_retrained: Option<String>,
+    /// Items with a sentence vector, and all items, while the embedding thread is at work.
+    pub vectors: Option<(u64, u64)>,
 }
 
 /// Writes the worker has been asked for and has not confirmed.

@@ -71,6 +71,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.model.info = info;
             Vec::new()
         }
+        Msg::Predictions(predictions) => {
+            let mut changed = false;
+            for (item_id, prediction) in predictions {
+                if let Some(card) = app.batch.cards.iter_mut().find(|c| c.item_id == item_id) {
+                    card.prediction = Some(prediction);
+                    app.model.explanations.remove(&item_id);
+                    changed = true;
+                }
+            }
+            if changed { explanations_ahead(app) } else { Vec::new() }
+        }
+        Msg::Vectors { done, items } => {
+            app.model.vectors = Some((done, items));
+            Vec::new()
+        }
         Msg::AllTime(record) => {
             app.session.all_time = Some(record);
             Vec::new()
@@ -147,6 +162,11 @@ fn show_card(app: &mut App) -> Vec<Effect> {
     app.batch.shown_at_ms = app.now_ms;
     app.scroll = 0;
     app.selected = vec![false; app.config.labels.len()];
+    explanations_ahead(app)
+}
+
+/// Asks for the explanations of the cards from the current one on that have a prediction and none yet.
+fn explanations_ahead(app: &App) -> Vec<Effect> {
     let wanted: Vec<i64> = app
         .batch
         .cards

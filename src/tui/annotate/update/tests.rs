@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::tui::annotate::fixtures::{self, T0, app, app_with, card, cards, config};
-use crate::tui::annotate::msg::{ModelInfo, RetrainOutcome};
+use crate::tui::annotate::msg::{CardPrediction, ModelInfo, RetrainOutcome};
 use crate::tui::annotate::state::{Mode, ScreenConfig};
 
 fn press(app: &mut App, key: &str) -> Vec<Effect> {
@@ -471,4 +471,17 @@ fn paging_through_reflowed_guidelines_skips_no_paragraph() {
     assert!(tops.windows(2).rev().skip(1).all(|p| p[1] - p[0] == rows), "whole pages: {tops:?}");
     press(&mut a, "PageUp");
     assert_eq!(guidelines_at(&a), total - 2 * rows);
+}
+
+#[test]
+fn a_card_that_gets_its_prediction_late_shows_it_and_is_explained() {
+    let mut a = App::new(config(&["sport", "tech"], false), app().keymap, fixtures::guidelines(), (80, 24), T0);
+    update(&mut a, Msg::Batch(BatchLoaded { cards: cards(), batch_id: 3, ..BatchLoaded::default() }));
+    assert!(a.batch.cards[2].prediction.is_none());
+    let prediction = CardPrediction { model_version: 9, probabilities: vec![0.3, 0.7] };
+    // Predictions for an item not on the screen change nothing and ask for nothing.
+    assert!(update(&mut a, Msg::Predictions(vec![(99, prediction.clone())])).is_empty());
+    let effects = update(&mut a, Msg::Predictions(vec![(3, prediction.clone())]));
+    assert_eq!(a.batch.cards[2].prediction, Some(prediction));
+    assert_eq!(effects, vec![Effect::Explain(vec![1, 2, 3])]);
 }

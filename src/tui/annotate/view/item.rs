@@ -135,7 +135,7 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
             let bar_width = 20usize;
             let filled = ((confidence.clamp(0.0, 1.0) * bar_width as f32).round() as usize).min(bar_width);
             lines.push(Line::from(vec![
-                Span::raw("predicted "),
+                Span::raw(if app.model.info.zero_shot { "zero-shot guess " } else { "predicted " }),
                 Span::styled(one_line(&shown, 30), fg(app, label_color(app, first)).add_modifier(Modifier::BOLD)),
                 Span::raw("  "),
                 Span::styled("█".repeat(filled), fg(app, label_color(app, first))),
@@ -177,6 +177,9 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
         }
     }
     let mut about = match app.model.info.version {
+        Some(v) if app.model.info.zero_shot => {
+            format!("model v{v}: from the label descriptions alone, not calibrated until labels train a model")
+        }
         Some(v) => format!("model v{v}"),
         None => "no model".into(),
     };

@@ -116,6 +116,9 @@ fn progress_line(app: &App, width: u16) -> Line<'static> {
         (_, None) => "no model yet".to_string(),
     };
     parts.push(model);
+    if let Some((done, items)) = app.model.vectors.filter(|(done, items)| done < items) {
+        parts.push(format!("vectors {done}/{items}"));
+    }
     if app.work.saving.is_some() {
         parts.push("saving...".into());
     }

@@ -1,0 +1,144 @@
+//! The screen's embedding thread: while people label, it gives the project's items their sentence vectors,
+//! a few dozen at a time, what matters first (the items leased to someone, then the current model's short
+//! list of candidates, then the rest in order), and scores each chunk again with the current model when
+//! that model takes vectors. With no model yet it makes the zero-shot one, so the queue ranks by the label
+//! descriptions from the first batch. It tells the screen how far it is; nothing on the screen waits for
+//! it (its own store connection, the encoder's lock held one batch of texts at a time).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use super::ModelHost;
+use crate::app::embed::{BATCH, EmbedError, rescore_chunk};
+use crate::app::score::Rescorer;
+use crate::app::zero_shot::make_zero_shot_if_no_model;
+use crate::config::ProjectConfig;
+use crate::domain::Prediction;
+use crate::model::encoder::SharedEncoder;
+use crate::model::encoder::Tokens;
+use crate::store::Store;
+use crate::tui::annotate::msg::{CardPrediction, ModelInfo, Msg};
+use crate::tui::inbox::Outbox;
+
+/// Items embedded between two looks at what matters most (and two progress reports): enough to sort by
+/// length and batch with little padding, few enough to look again within seconds.
+const CHUNK: usize = 256;
+
+/// How long the thread rests when every item has its vector, before looking for new ones.
+const IDLE: Duration = Duration::from_secs(3);
+
+pub(super) struct EmbedThread {
+    pub dir: PathBuf,
+    pub config: ProjectConfig,
+    pub store: Store,
+    pub host: ModelHost,
+    pub user: String,
+}
+
+impl EmbedThread {
+    /// Embeds until the screen closes `stop` (its sender dropped); a failure ends the thread, said in the
+    /// log (the screen goes on without vectors).
+    pub fn run(mut self, stop: Receiver<()>, replies: Outbox) {
+        let Some(encoder) = self.host.encoder.clone() else { return };
+        if let Err(e) = self.embed_while_open(&encoder, &stop, &replies) {
+            tracing::warn!("the embedding thread stopped: {e}");
+        }
+    }
+
+    fn embed_while_open(
+        &mut self,
+        encoder: &SharedEncoder,
+        stop: &Receiver<()>,
+        replies: &Outbox,
+    ) -> Result<(), EmbedError> {
+        let (identity, dims) = {
+            let e = encoder.lock().unwrap_or_else(|p| p.into_inner());
+            (e.identity().to_string(), e.dimensions())
+        };
+        let encoder_id = self.store.encoder_id(&identity, dims)?;
+        if let Some(version) = make_zero_shot_if_no_model(
+            &self.dir,
+            &self.config,
+            &mut self.store,
+            self.host.runtime,
+            encoder,
+            &self.user,
+        )? {
+            let info = ModelInfo { version: Some(version), zero_shot: true, ..ModelInfo::default() };
+            if !replies.send(Msg::Model(info)) {
+                return Ok(());
+            }
+        }
+        let mut rescorer: Option<Rescorer> = None;
+        // Where the walk in id order got to (so it never walks again over what it embedded).
+        let mut after = 0;
+        loop {
+            let current = self.store.current_model()?.map(|m| m.id);
+            if rescorer.as_ref().map(Rescorer::model_id) != current {
+                rescorer = Rescorer::for_current(&self.dir, &self.config, &self.store, self.host.runtime, encoder)?;
+            }
+            let mut chunk = self.store.urgent_items_to_embed(encoder_id, CHUNK)?;
+            if chunk.is_empty() {
+                chunk = self.store.items_to_embed(encoder_id, after, CHUNK)?;
+                if chunk.is_empty() && after > 0 {
+                    // From the start once more: an item may have come in below where the walk is.
+                    after = 0;
+                    chunk = self.store.items_to_embed(encoder_id, after, CHUNK)?;
+                }
+                after = chunk.last().map_or(after, |(id, _)| *id);
+            }
+            if !chunk.is_empty() {
+                let rescored = self.embed_chunk(encoder, encoder_id, &chunk, rescorer.as_mut())?;
+                // The cards on someone's screen show the new predictions at once.
+                let model = rescorer.as_ref().map_or(0, Rescorer::model_id);
+                let cards = rescored
+                    .into_iter()
+                    .map(|p| (p.item_id, CardPrediction { model_version: model, probabilities: p.probabilities }))
+                    .collect::<Vec<_>>();
+                if !cards.is_empty() && !replies.send(Msg::Predictions(cards)) {
+                    return Ok(());
+                }
+            }
+            let (done, items) = (self.store.embedded_count(encoder_id)?, self.store.item_count()?);
+            if !replies.send(Msg::Vectors { done, items }) {
+                return Ok(());
+            }
+            let rest = if chunk.is_empty() { IDLE } else { Duration::ZERO };
+            match stop.recv_timeout(rest) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+    }
+
+    /// Embeds one chunk, its texts sorted by length (little padding) and the encoder locked one batch at a
+    /// time (an explanation can go between two), stores the vectors and scores the items again with them.
+    fn embed_chunk(
+        &mut self,
+        encoder: &SharedEncoder,
+        encoder_id: i64,
+        chunk: &[(i64, String)],
+        rescorer: Option<&mut Rescorer>,
+    ) -> Result<Vec<Prediction>, EmbedError> {
+        let lock = || encoder.lock().unwrap_or_else(|p| p.into_inner());
+        let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+        let mut tokens: Vec<Option<Tokens>> = lock().tokenize(&texts)?.into_iter().map(Some).collect();
+        let mut order: Vec<usize> = (0..chunk.len()).collect();
+        order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
+        let mut vectors = Vec::with_capacity(chunk.len());
+        for group in order.chunks(BATCH) {
+            let batch: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+            let got = lock().embed_tokens(&batch)?;
+            vectors.extend(group.iter().map(|&i| chunk[i].0).zip(got));
+        }
+        self.store.write_embeddings(encoder_id, &vectors)?;
+        let by_id: std::collections::HashMap<i64, usize> =
+            chunk.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        vectors.sort_by_key(|(id, _)| by_id[id]);
+        match rescorer {
+            Some(rescorer) => rescore_chunk(&mut self.store, rescorer, chunk, &vectors),
+            None => Ok(Vec::new()),
+        }
+    }
+}

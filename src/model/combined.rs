@@ -1,0 +1,195 @@
+//! The combined model's dense features: a sentence encoder's vector of the text, and its zero-shot
+//! scores (the vector's cosine with each label's description), appended to the hashed n-grams as extra
+//! feature indices past the last bucket. One linear model learns on all of them, with the training,
+//! cross-validation, calibration and committees the n-gram model has.
+//!
+//! The zero-shot scores are a linear function of the vector, so at export they fold into the embedding's
+//! weights: the ONNX head takes `idx`/`val` (the n-grams) and `embedding float[N,D]`, and computes
+//! `Gather-MatMul(idx, val) + embedding · E + b`. The zero-shot features only change what the training's
+//! regularisation favours: with few labels the model leans on the label descriptions, and as labels arrive
+//! it learns to weigh them (or to ignore them where label names say little, as for sentiment).
+
+use serde::{Deserialize, Serialize};
+
+use super::features::SparseVector;
+use super::linear::LinearModel;
+use crate::domain::embedding::dot;
+
+/// The encoder a combined model was trained with: the vectors it takes must come from this encoder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncoderRef {
+    /// The encoder's name and checksum (see `Encoder::identity`).
+    pub identity: String,
+    pub dimensions: usize,
+}
+
+/// How much the vector's entries weigh against the n-grams (each part has length 1 before weighting).
+/// Chosen on the demo's labelled fortunes (5-fold accuracy 0.70-0.72 for weights 0.5 to 1.5 with zero-shot
+/// weights 2 to 4; 0.62-0.66 with either at 4 and 10): BENCHMARKS.md, "The combined model".
+pub const EMBEDDING_WEIGHT: f32 = 1.0;
+
+/// How much each zero-shot score (a cosine, mostly 0 to 0.6) weighs.
+pub const ZERO_SHOT_WEIGHT: f32 = 3.0;
+
+/// The dense part of a combined model's features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseFeatures {
+    pub encoder: EncoderRef,
+    /// Each label's description embedded by the encoder (length 1), in the project's label order.
+    pub prompts: Vec<Vec<f32>>,
+    pub embedding_weight: f32,
+    pub zero_shot_weight: f32,
+}
+
+impl DenseFeatures {
+    pub fn new(encoder: EncoderRef, prompts: Vec<Vec<f32>>) -> DenseFeatures {
+        DenseFeatures { encoder, prompts, embedding_weight: EMBEDDING_WEIGHT, zero_shot_weight: ZERO_SHOT_WEIGHT }
+    }
+
+    /// How many feature indices the dense part takes past the buckets.
+    pub fn width(&self) -> usize {
+        self.encoder.dimensions + self.prompts.len()
+    }
+
+    /// Appends the dense features of `vector` to `row`, past `buckets`. A missing vector (an item the
+    /// encoder has not reached yet) adds nothing: the model then scores on its n-grams alone.
+    pub fn append(&self, buckets: usize, vector: Option<&[f32]>, row: &mut SparseVector) {
+        let Some(vector) = vector else { return };
+        let base = buckets as u32;
+        let dims = self.encoder.dimensions as u32;
+        for (d, &x) in vector.iter().enumerate() {
+            row.idx.push(base + d as u32);
+            row.val.push(self.embedding_weight * x);
+        }
+        for (k, prompt) in self.prompts.iter().enumerate() {
+            row.idx.push(base + dims + k as u32);
+            row.val.push(self.zero_shot_weight * dot(vector, prompt));
+        }
+    }
+
+    /// Splits a model trained on `buckets` n-gram buckets plus this dense part into the n-gram model and
+    /// the embedding's weights `E[D, C]` (row-major), the zero-shot weights folded in:
+    /// `E[d, c] = a·W[b+d, c] + z·Σ_k prompt_k[d]·W[b+D+k, c]`.
+    pub fn split(&self, model: &LinearModel, buckets: usize) -> (LinearModel, Vec<f32>) {
+        let c = model.classes;
+        let dims = self.encoder.dimensions;
+        let row = |j: usize| &model.weights[j * c..(j + 1) * c];
+        let mut embedding = vec![0.0f32; dims * c];
+        for d in 0..dims {
+            let out = &mut embedding[d * c..(d + 1) * c];
+            for (o, w) in out.iter_mut().zip(row(buckets + d)) {
+                *o = self.embedding_weight * w;
+            }
+            for (k, prompt) in self.prompts.iter().enumerate() {
+                let scale = self.zero_shot_weight * prompt[d];
+                for (o, w) in out.iter_mut().zip(row(buckets + dims + k)) {
+                    *o += scale * w;
+                }
+            }
+        }
+        let ngrams = LinearModel {
+            classes: c,
+            multi_label: model.multi_label,
+            weights: model.weights[..buckets * c].to_vec(),
+            bias: model.bias.clone(),
+        };
+        (ngrams, embedding)
+    }
+}
+
+/// A trained head: the n-gram model, and for a combined model the embedding's weights `E[D, C]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    pub ngrams: LinearModel,
+    pub embedding: Option<Vec<f32>>,
+}
+
+impl Head {
+    /// The logits of an item from its n-gram features and (for a combined model) its vector.
+    pub fn logits(&self, x: &SparseVector, vector: Option<&[f32]>) -> Vec<f32> {
+        let mut out = self.ngrams.logits(x);
+        if let (Some(e), Some(v)) = (&self.embedding, vector) {
+            add_embedding_logits(e, v, &mut out);
+        }
+        out
+    }
+
+    pub fn probabilities(&self, x: &SparseVector, vector: Option<&[f32]>) -> Vec<f32> {
+        let mut p = self.logits(x, vector);
+        self.ngrams.activate(&mut p);
+        p
+    }
+}
+
+/// What a zero-shot model's card says it was trained on.
+pub use crate::domain::zero_shot::SOURCE as ZERO_SHOT_SOURCE;
+
+/// The featurizer bits of a zero-shot head: its n-gram weights are all zero, so the fewest buckets the
+/// featurizer allows (256) will do.
+pub const ZERO_SHOT_BITS: u32 = 8;
+
+/// The zero-shot model as a head: no n-gram weights and `E[d, c] = prompt_c[d] / T`, so its probabilities are
+/// [`crate::domain::zero_shot::zero_shot`]'s, a softmax of the cosines at temperature `T`.
+pub fn zero_shot_head(prompts: &[Vec<f32>], dimensions: usize) -> Head {
+    let classes = prompts.len();
+    let mut embedding = vec![0.0f32; dimensions * classes];
+    for (c, prompt) in prompts.iter().enumerate() {
+        for (d, &x) in prompt.iter().enumerate().take(dimensions) {
+            embedding[d * classes + c] = x / crate::domain::zero_shot::TEMPERATURE;
+        }
+    }
+    Head { ngrams: LinearModel::zeros(1 << ZERO_SHOT_BITS, classes, false), embedding: Some(embedding) }
+}
+
+/// Adds `vector · E` to `out` (`E[D, C]` row-major, `C = out.len()`).
+pub fn add_embedding_logits(embedding_weights: &[f32], vector: &[f32], out: &mut [f32]) {
+    let c = out.len();
+    for (d, &x) in vector.iter().enumerate() {
+        for (o, w) in out.iter_mut().zip(&embedding_weights[d * c..(d + 1) * c]) {
+            *o += x * w;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_head_gives_the_logits_of_the_model_it_came_from() {
+        let dense = DenseFeatures::new(
+            EncoderRef { identity: "e@sha256:0".into(), dimensions: 3 },
+            vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.6, 0.8]],
+        );
+        let buckets = 4;
+        let classes = 2;
+        let width = buckets + dense.width();
+        let weights: Vec<f32> = (0..width * classes).map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0).collect();
+        let model = LinearModel { classes, multi_label: false, weights, bias: vec![0.1, -0.2] };
+        let vector = [0.48, 0.6, 0.64];
+        let mut row = SparseVector { idx: vec![1, 3], val: vec![0.6, 0.8] };
+        let ngrams_only = row.clone();
+        dense.append(buckets, Some(&vector), &mut row);
+        let whole = model.logits(&row);
+        let (ngrams, embedding) = dense.split(&model, buckets);
+        let head = Head { ngrams, embedding: Some(embedding) };
+        let split = head.logits(&ngrams_only, Some(&vector));
+        for (a, b) in whole.iter().zip(&split) {
+            assert!((a - b).abs() < 1e-5, "{whole:?} against {split:?}");
+        }
+        // Without a vector the head scores on the n-grams alone.
+        assert_eq!(head.logits(&ngrams_only, None), model.logits(&ngrams_only));
+    }
+
+    #[test]
+    fn the_zero_shot_head_gives_the_zero_shot_probabilities() {
+        let prompts = vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.6, 0.8], vec![0.0, 1.0, 0.0]];
+        let head = zero_shot_head(&prompts, 3);
+        let vector = [0.48, 0.6, 0.64];
+        let got = head.probabilities(&SparseVector { idx: vec![1], val: vec![1.0] }, Some(&vector));
+        let want = crate::domain::zero_shot::zero_shot(&vector, &prompts);
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{got:?} against {want:?}");
+        }
+    }
+}
