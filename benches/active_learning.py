@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Active-learning benchmark: margin's default strategy against random sampling (both through `margin simulate`:
-the real queue, trainer and ONNX scorer) and against the scikit-learn baseline (benches/al_baseline.py), on
-the same splits, seeds, budget and batch size.
+"""Active-learning benchmark, both representations: margin's default strategy on n-grams alone, with the
+sentence encoder (the combined model), and with the encoder but zero-shot off; random sampling on n-grams; and
+the scikit-learn baselines (benches/al_baseline.py: TF-IDF, and the same embeddings from the Python reference
+pipeline), all with margin sampling, on the same splits, seeds, budget and batch size. Every margin run goes
+through `margin simulate`: the real queue, trainer and ONNX scorer.
 
-    python3 benches/active_learning.py [--seeds 5] [--budget 300] [--batch 20] [--data NAME=FILE.jsonl ...]
+    python3 benches/active_learning.py [--seeds 5] [--budget 200] [--batch 10] [--data NAME=FILE.jsonl ...]
 
 Default data: BBC News and the SMS Spam Collection, fetched with pip (benches/bench_data.py). For each data set
-it prints the labels each needs to reach 95% of its own full-data accuracy (mean over seeds), the ratios the
-targets are about, and writes the mean learning curves as SVG to benches/results/al-NAME.svg.
-Needs `cargo build --release` and scikit-learn (installed into bench-data/python if missing).
+it prints the accuracy after 0 (zero-shot), 20, 50, 100 and 200 labels and the labels each configuration
+needs to reach ONE fixed target (95% of the n-gram model's full-data accuracy), with the ratios the targets
+are about, and writes the mean learning curves as SVG to benches/results/al-NAME.svg.
+Needs `cargo build --release`, scripts/setup (the encoder) and scikit-learn (installed into bench-data/python
+if missing).
 """
 import argparse
 import csv
@@ -48,13 +52,16 @@ def mean_curves(rows):
     return {s: sorted((n, sum(v) / len(v)) for n, v in pts.items()) for s, pts in acc.items()}
 
 
+PALETTE = ["#1b6ca8", "#c0392b", "#27ae60", "#8e44ad", "#7f8c8d", "#d35400"]
+
+
 def svg(curves, title, budget, target, path):
     w, h, left, right, top, bottom = 640, 400, 60, 20, 40, 50
     ys = [a for pts in curves.values() for _, a in pts] + [target]
     lo, hi = min(ys) - 0.01, min(1.0, max(ys) + 0.01)
     x = lambda n: left + (w - left - right) * n / budget
     y = lambda a: top + (h - top - bottom) * (hi - a) / (hi - lo)
-    colours = {"default": "#1b6ca8", "random": "#c0392b", "baseline": "#7f8c8d"}
+    colours = {}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
            f'<rect width="{w}" height="{h}" fill="white"/>',
            f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="14">{title}</text>']
@@ -75,7 +82,7 @@ def svg(curves, title, budget, target, path):
     out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>')
     out.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>')
     for k, (name, pts) in enumerate(sorted(curves.items())):
-        colour = colours.get(name.split()[0], "#333")
+        colour = colours.get(name.split()[0], PALETTE[k % len(PALETTE)])
         d = " ".join(f"{x(n):.1f},{y(a):.1f}" for n, a in pts)
         out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="2"/>')
         out.append(f'<text x="{w - right - 12}" y="{h - bottom - 12 - 16 * k}" text-anchor="end" fill="{colour}">{name}</text>')
@@ -83,60 +90,131 @@ def svg(curves, title, budget, target, path):
     path.write_text("\n".join(out) + "\n")
 
 
+def simulate(margin, data, out, strategies, extra, args, env):
+    """One `margin simulate` run; its JSON summary."""
+    done = subprocess.run(
+        [margin, "simulate", "--data", str(data), "--strategy", ",".join(strategies), "--seeds", str(args.seeds),
+         "--budget", str(args.budget), "--batch", str(args.batch), "--out", str(out), "--json", *extra],
+        env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def embed_reference(data, path):
+    """Every text of `data` (the simulation's data.jsonl) embedded by the Python reference pipeline (the same
+    ONNX file and tokenizer), saved as a .npy matrix for the scikit-learn baseline; kept between runs."""
+    import numpy as np
+    if path.exists():
+        return path
+    sys.path.insert(0, str(TOP / "scripts"))
+    sys.path.append(str(TOP / "vendor" / "python"))  # onnxruntime and tokenizers, from scripts/setup
+    import encode_reference
+    manifest, tokenizer, session, names = encode_reference.load(str(TOP / "vendor" / "encoders" / "all-minilm-l6-v2"),
+                                                                threads=2)
+    texts = [json.loads(line)["text"] for line in open(data) if line.strip()]
+    encodings = tokenizer.encode_batch(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    matrix = np.zeros((len(texts), manifest["dimensions"]), dtype=np.float32)
+    for start in range(0, len(order), 32):
+        group = order[start:start + 32]
+        matrix[group] = encode_reference.embed(manifest, session, names, [encodings[i] for i in group])
+    np.save(path, matrix)
+    return path
+
+
+def at_labels(curves, n):
+    """The mean accuracy over seeds at `n` labels (the first point at or past it)."""
+    values = [next((a for labels, a in pts if labels >= n), None) for pts in curves.values()]
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def per_seed(rows, strategy):
+    """{seed: [(labels, accuracy)]} of one strategy's rows."""
+    out = defaultdict(list)
+    for r in rows:
+        if r["strategy"] == strategy:
+            out[int(r["seed"])].append((int(r["labels"]), float(r["accuracy"])))
+    return {seed: sorted(pts) for seed, pts in out.items()}
+
+
+def to_target(curves, target, budget):
+    """Labels each seed needed to reach `target` (None: not within the budget), and their mean (a miss
+    counts as the budget, a lower bound)."""
+    hits = [next((n for n, a in pts if a >= target), None) for _, pts in sorted(curves.items())]
+    return hits, sum(h if h is not None else budget for h in hits) / max(len(hits), 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--budget", type=int, default=300)
-    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--data", action="append", help="NAME=FILE.jsonl (text, label); default: bbc and sms")
     parser.add_argument("--margin", default=str(TOP / "target" / "release" / "margin"))
     args = parser.parse_args()
     extra_path = ensure_sklearn()
     sets = dict(d.split("=", 1) for d in args.data) if args.data else {"bbc": bench_data.bbc(), "sms": bench_data.sms()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = []
     for name, data in sets.items():
-        out = bench_data.DATA / f"al-{name}"
-        env = dict(__import__("os").environ, MARGIN_LOG="warn", XDG_DATA_HOME=str(out / "xdg"),
-                   XDG_STATE_HOME=str(out / "xdg"))
-        simulated = subprocess.run(
-            [args.margin, "simulate", "--data", str(data), "--strategy", "default,random", "--seeds", str(args.seeds),
-             "--budget", str(args.budget), "--batch", str(args.batch), "--out", str(out), "--json"],
-            env=env, check=True, capture_output=True, text=True)
-        summary = json.loads(simulated.stdout)
+        base = bench_data.DATA / f"al-{name}"
+        env = dict(__import__("os").environ, MARGIN_LOG="warn", XDG_DATA_HOME=str(base / "xdg"),
+                   XDG_STATE_HOME=str(base / "xdg"))
+        runs = {
+            "n-grams": simulate(args.margin, data, base / "ngrams", ["default", "random"], [], args, env),
+            "encoder": simulate(args.margin, data, base / "encoder", ["default"], ["--sentence-vectors"], args, env),
+            "encoder, no zero-shot": simulate(args.margin, data, base / "encoder-no-zero-shot", ["default"],
+                                              ["--sentence-vectors", "--no-zero-shot"], args, env),
+        }
+        # One fixed target per data set: 95% of the n-gram model's full-data accuracy, for every configuration.
+        target = 0.95 * runs["n-grams"]["mean_full_data_accuracy"]
+        splits = base / "ngrams"
         baseline_env = dict(env, PYTHONPATH=":".join(extra_path))
-        base = subprocess.run(
-            [sys.executable, str(TOP / "benches" / "al_baseline.py"), "--data", str(out / "data.jsonl"), "--splits",
-             str(out / "splits"), "--seeds", str(args.seeds), "--budget", str(args.budget), "--batch", str(args.batch),
-             "--out", str(out / "baseline.csv")],
-            env=baseline_env, check=True, capture_output=True, text=True)
-        baseline = json.loads(base.stdout)
-        by = {s["strategy"]: s for s in summary["strategies"]}
-        default, random_ = by["default"], by["random"]
-        rows = list(csv.DictReader(open(out / "curves.csv"))) + [
-            dict(r, strategy="baseline (scikit-learn)") for r in csv.DictReader(open(out / "baseline.csv"))]
-        target = 0.95 * summary["mean_full_data_accuracy"]
-        svg(mean_curves(rows), f"{name}: mean of {args.seeds} seeds, batches of {args.batch}", args.budget, target,
+        vectors = embed_reference(splits / "data.jsonl", bench_data.DATA / f"vectors-{name}.npy")
+        for label, extra in [("tfidf", []), ("embeddings", ["--vectors", str(vectors)])]:
+            subprocess.run(
+                [sys.executable, str(TOP / "benches" / "al_baseline.py"), "--data", str(splits / "data.jsonl"),
+                 "--splits", str(splits / "splits"), "--seeds", str(args.seeds), "--budget", str(args.budget),
+                 "--batch", str(args.batch), "--out", str(base / f"baseline-{label}.csv"), "--name", label, *extra],
+                env=baseline_env, check=True, capture_output=True, text=True)
+        rows = {k: list(csv.DictReader(open(base / d / "curves.csv")))
+                for k, d in [("n-grams", "ngrams"), ("encoder", "encoder"), ("encoder, no zero-shot", "encoder-no-zero-shot")]}
+        table = {
+            "margin n-grams, default": per_seed(rows["n-grams"], "default"),
+            "margin n-grams, random": per_seed(rows["n-grams"], "random"),
+            "margin encoder, default": per_seed(rows["encoder"], "default"),
+            "margin encoder without zero-shot, default": per_seed(rows["encoder, no zero-shot"], "default"),
+            "scikit-learn TF-IDF, margin sampling": per_seed(list(csv.DictReader(open(base / "baseline-tfidf.csv"))), "tfidf"),
+            "scikit-learn on the same embeddings, margin sampling":
+                per_seed(list(csv.DictReader(open(base / "baseline-embeddings.csv"))), "embeddings"),
+        }
+        print(f"## {name}: {runs['n-grams']['items']} items, {len(runs['n-grams']['labels'])} labels, {args.seeds} "
+              f"seeds, batches of {args.batch}; target {target:.4f} (95% of the n-gram model's full-data accuracy "
+              f"{runs['n-grams']['mean_full_data_accuracy']:.4f})")
+        print()
+        print("| | acc. at 0 | 20 | 50 | 100 | 200 | labels to target (per seed) | mean |")
+        print("|---|---|---|---|---|---|---|---|")
+        means = {}
+        for label, curves in table.items():
+            hits, mean = to_target(curves, target, args.budget)
+            means[label] = mean
+            zero = at_labels({s: [p for p in pts if p[0] == 0] for s, pts in curves.items()}, 0)
+            cells = " | ".join(f"{at_labels(curves, n):.3f}" for n in (20, 50, 100, 200))
+            shown = ", ".join(str(h) if h is not None else f">{args.budget}" for h in hits)
+            print(f"| {label} | {'' if zero != zero else f'{zero:.3f}'} | {cells} | {shown} | {mean:.1f} |")
+        print()
+        ngram, enc = means["margin n-grams, default"], means["margin encoder, default"]
+        base_emb = means["scikit-learn on the same embeddings, margin sampling"]
+        no_zs = means["margin encoder without zero-shot, default"]
+        print(f"encoder / n-grams = {enc / ngram:.2f} (target <= 0.70: {'met' if enc <= 0.7 * ngram else 'NOT met'}); "
+              f"encoder / scikit-learn on the embeddings = {enc / base_emb:.2f} (target <= 1.00: "
+              f"{'met' if enc <= base_emb else 'NOT met'}); zero-shot on / off = {enc / no_zs:.2f} "
+              f"(no worse: {'met' if enc <= no_zs else 'NOT met'}); plot: benches/results/al-{name}.svg")
+        print()
+        svg({k: [(n, a) for n, a in mean_curves([{"strategy": k, "labels": n, "accuracy": a}
+                                                  for pts in v.values() for n, a in pts])[k]]
+             for k, v in table.items()},
+            f"{name}: mean of {args.seeds} seeds, batches of {args.batch}", args.budget, target,
             RESULTS / f"al-{name}.svg")
-        report.append((name, summary, default, random_, baseline))
-
-    for name, summary, default, random_, baseline in report:
-        d, r, b = default["mean_labels_to_target"], random_["mean_labels_to_target"], baseline["mean_labels_to_target"]
-        print(f"## {name}: {summary['items']} items, {len(summary['labels'])} labels, {args.seeds} seeds, budget "
-              f"{args.budget}, batches of {args.batch}")
-        print()
-        print("| | labels to target (per seed) | mean | final accuracy | full-data accuracy |")
-        print("|---|---|---|---|---|")
-        for label, s, full in [("margin default", default, summary["mean_full_data_accuracy"]),
-                               ("margin random", random_, summary["mean_full_data_accuracy"]),
-                               ("scikit-learn baseline", baseline, baseline["mean_full_data_accuracy"])]:
-            hits = ", ".join(str(h) if h is not None else f">{args.budget}" for h in s["labels_to_target"])
-            print(f"| {label} | {hits} | {s['mean_labels_to_target']:.1f} | {s['mean_final_accuracy']:.4f} | {full:.4f} |")
-        print()
-        print(f"default / random = {d / r:.2f} (target <= 0.50: {'met' if d <= 0.5 * r else 'NOT met'}); "
-              f"default / baseline = {d / b:.2f} (target <= 1.00: {'met' if d <= b else 'NOT met'}); "
-              f"plot: benches/results/al-{name}.svg")
-        print()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ The first batch is random; then each batch is the `--batch` most uncertain pool 
 is fitted once on every pool text (no labels needed), as small-text's examples do. With `--splits DIR` (the
 splits/ that `margin simulate --out` writes, with its data.jsonl), it uses exactly margin's held-out splits.
 Prints a JSON summary: labels needed to reach 95% of the accuracy the same model gets with all pool labels.
+With `--vectors FILE.npy` (one row per text of --data, e.g. sentence embeddings), the model learns on those
+rows instead of TF-IDF.
 """
 import argparse
 import json
@@ -28,6 +30,8 @@ def main():
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--test-share", type=float, default=0.2)
     parser.add_argument("--out", help="write the learning curves here as CSV")
+    parser.add_argument("--vectors", help="features per text as a .npy matrix, instead of TF-IDF")
+    parser.add_argument("--name", default="baseline", help="the strategy name in the CSV")
     args = parser.parse_args()
 
     import numpy as np
@@ -48,9 +52,13 @@ def main():
         else:
             pool, test = train_test_split(list(range(len(texts))), test_size=args.test_share, random_state=seed,
                                           stratify=labels)
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit([texts[i] for i in pool])
-        X_pool = vectorizer.transform([texts[i] for i in pool])
-        X_test = vectorizer.transform([texts[i] for i in test])
+        if args.vectors:
+            matrix = np.load(args.vectors)
+            X_pool, X_test = matrix[pool], matrix[test]
+        else:
+            vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit([texts[i] for i in pool])
+            X_pool = vectorizer.transform([texts[i] for i in pool])
+            X_test = vectorizer.transform([texts[i] for i in test])
         y_pool, y_test = labels[pool], labels[test]
 
         def fit(indices):
@@ -81,7 +89,7 @@ def main():
         reached = next((n for n, acc, _ in curve if acc >= target), None)
         summary.append({"seed": seed, "full_data_accuracy": full, "target": target, "labels_to_target": reached,
                         "final_accuracy": curve[-1][1] if curve else 0.0})
-        curves += [("baseline", seed, n, acc, f1) for n, acc, f1 in curve]
+        curves += [(args.name, seed, n, acc, f1) for n, acc, f1 in curve]
         print(f"seed {seed}: full {full:.4f}, target {target:.4f}, reached at {reached}", file=sys.stderr)
 
     if args.out:

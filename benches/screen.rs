@@ -7,8 +7,11 @@
 //! e.g. 0.5: routing on; default off). The reference, measured in the same run:
 //! the round trip of one key through the same pseudo-terminal to `cat` (what the harness itself costs).
 //!
-//! Targets (issue 5): key to next frame p50 and p99 under 10 ms; launch to first item under 300 ms; peak
-//! memory under 300 MB.
+//! With the sentence encoder installed (scripts/setup), the model is a combined one and the screen embeds
+//! the pool in the background all through the measurement; the bench says how many vectors it computed.
+//!
+//! Targets (issues 5 and 16): key to next frame p50 and p99 under 10 ms; launch to first item under 300 ms;
+//! peak memory under 400 MB with the encoder (300 MB without).
 
 #[allow(dead_code)] // each benchmark uses part of the shared helpers
 mod common;
@@ -94,6 +97,11 @@ fn main() {
     measure(&mut margin(&["train", "--reference", "--project", p]));
     measure(&mut margin(&["score", "--project", p]));
     eprintln!("{pool} pool items scored; {rounds} rounds of {decisions} decisions");
+    let vectors = || -> i64 {
+        let db = rusqlite::Connection::open(project.join("margin.db")).expect("the project database");
+        db.query_row("SELECT count(*) FROM embeddings", [], |r| r.get(0)).expect("count vectors")
+    };
+    let (vectors_before, rounds_started) = (vectors(), Instant::now());
 
     let mut launches = Vec::new();
     let mut keys = Vec::new();
@@ -158,6 +166,7 @@ fn main() {
             peaks[round as usize]
         );
     }
+    let embedded = vectors() - vectors_before;
     let (p50, p99) = (percentile(&keys, 0.5), percentile(&keys, 0.99));
     let echo = median(&mut echoes);
     let launch = median(&mut launches);
@@ -174,11 +183,17 @@ fn main() {
         );
     }
     println!("| peak memory of `margin annotate` (median) | {peak:.0} MB |");
-    println!();
+    let seconds = rounds_started.elapsed().as_secs_f64();
     println!(
-        "targets: key to frame p50 and p99 < 10 ms: {}; launch < 300 ms: {}; memory < 300 MB: {}",
+        "| vectors the screen computed in the background meanwhile | {embedded} in {seconds:.0} s ({:.0}/s) |",
+        embedded as f64 / seconds
+    );
+    println!();
+    let memory_target = if vectors_before > 0 || embedded > 0 { 400.0 } else { 300.0 };
+    println!(
+        "targets: key to frame p50 and p99 < 10 ms: {}; launch < 300 ms: {}; memory < {memory_target:.0} MB: {}",
         if p99 < 10.0 { "met" } else { "NOT met" },
         if launch < 300.0 { "met" } else { "NOT met" },
-        if peak < 300.0 { "met" } else { "NOT met" }
+        if peak < memory_target { "met" } else { "NOT met" }
     );
 }

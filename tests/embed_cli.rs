@@ -42,10 +42,26 @@ fn every_item_gets_one_vector_and_a_second_run_has_nothing_to_do() {
     assert_eq!(out["embedded"], 40, "{out}");
     assert_eq!(out["done"], 40);
     assert!(out["encoder"].as_str().unwrap().starts_with("all-MiniLM-L6-v2@sha256:"), "{out}");
+    // No model yet: the label names made a zero-shot one, which scored every item as it got its vector,
+    // and the names say enough here to get every item right.
+    assert_eq!(out["zero_shot_model"], 1, "{out}");
+    let db = rusqlite::Connection::open(format!("{project}/margin.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT i.text, p.probabilities FROM items i JOIN predictions p ON p.item_id = i.id AND p.model_version_id = 1")
+        .unwrap();
+    let rows: Vec<(String, Vec<u8>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 40);
+    for (text, blob) in rows {
+        let pets = f32::from_le_bytes(blob[0..4].try_into().unwrap());
+        assert_eq!(pets > 0.5, text.contains("dog"), "{text}: pets {pets}");
+    }
+    assert!(sandbox.ok(&["status", "--project", &project]).contains("(zero-shot from the label descriptions)"));
     assert_eq!(vectors(&project), 40);
     let again: serde_json::Value =
         serde_json::from_str(&sandbox.ok(&["embed", "--json", "--project", &project])).unwrap();
     assert_eq!(again["embedded"], 0);
+    assert_eq!(again["zero_shot_model"], serde_json::Value::Null, "a model exists now");
     let said = sandbox.ok(&["embed", "--project", &project]);
     assert!(said.contains("40 of 40 items have a vector"), "{said}");
     let status = sandbox.ok(&["status", "--project", &project]);
@@ -105,4 +121,43 @@ fn doctor_reports_the_encoder_it_found_and_one_it_was_told_of_that_is_missing() 
     let out = sandbox.command(&["doctor", "--encoder", &missing]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("BAD sentence encoder"));
+}
+
+/// The air-gapped archive's layout (scripts/package): margin finds the runtime and the encoder next to its
+/// executable with no flag and no variable, and they work.
+#[test]
+fn the_packaged_layout_finds_the_runtime_and_the_encoder_next_to_the_executable() {
+    let sandbox = Sandbox::new();
+    let stage = sandbox.join("margin-packaged");
+    let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/package"))
+        .args(["--stage", stage.to_str().unwrap()])
+        .env("MARGIN_BINARY", env!("CARGO_BIN_EXE_margin"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let project = sandbox.project("p", "pets,money");
+    let doctor = std::process::Command::new(stage.join("margin"))
+        .args(["doctor", "--json", "--project", &project])
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("MARGIN_ENCODER")
+        .env("XDG_CONFIG_HOME", sandbox.join("xdg-config"))
+        .env("XDG_DATA_HOME", sandbox.join("xdg-data"))
+        .env("XDG_STATE_HOME", sandbox.join("xdg-state"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}\n{}", String::from_utf8_lossy(&doctor.stderr));
+    let staged = stage.display().to_string();
+    let report_json: serde_json::Value = serde_json::from_str(report.trim()).expect("one JSON object");
+    let checks = report_json["checks"].as_array().expect("checks").clone();
+    let detail = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["detail"].as_str())
+            .unwrap_or_else(|| panic!("no {name} check in {report}"))
+            .to_string()
+    };
+    assert!(detail("onnx runtime").contains(&format!("{staged}/libonnxruntime.so")), "{report}");
+    assert!(detail("sentence encoder").contains(&format!("{staged}/encoders/all-minilm-l6-v2")), "{report}");
 }

@@ -7,12 +7,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::app::retrain::{RetrainError, retrain};
+use crate::app::score::score_with;
 use crate::app::serve::next_batch;
 use crate::app::train::{TrainError, TrainOptions, train_new_version};
+use crate::app::zero_shot::make_zero_shot_if_no_model;
 use crate::config::ProjectConfig;
+use crate::domain::embedding::{dequantize, quantize};
 use crate::domain::rng::Rng;
 use crate::domain::{DecisionAction, NewItem, Strategy, TaskKind};
+use crate::model::encoder::SharedEncoder;
 use crate::model::evaluate::score;
+use crate::model::features::Scratch;
 use crate::model::runtime::Runtime;
 use crate::model::scorer::Scorer;
 use crate::model::train::Targets;
@@ -28,6 +33,39 @@ pub struct Dataset {
     /// Index into `labels` per text.
     pub gold: Vec<usize>,
     pub labels: Vec<String>,
+    /// With a sentence encoder: the runs' models are combined ones (see [`SentenceVectors`]).
+    pub sentence: Option<SentenceVectors>,
+}
+
+/// The sentence encoder for the simulation and every text's vector, computed once for all runs (as stored:
+/// int8, read back).
+#[derive(Clone)]
+pub struct SentenceVectors {
+    pub encoder: SharedEncoder,
+    pub of_texts: Vec<Vec<f32>>,
+    /// Zero-shot on (`[model] zero_shot`): a zero-shot model before the first labels, and the label
+    /// descriptions as features.
+    pub zero_shot: bool,
+}
+
+impl std::fmt::Debug for SentenceVectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentenceVectors")
+            .field("texts", &self.of_texts.len())
+            .field("zero_shot", &self.zero_shot)
+            .finish()
+    }
+}
+
+impl SentenceVectors {
+    /// Embeds every text of `texts` with `encoder`.
+    pub fn compute(encoder: SharedEncoder, texts: &[String], zero_shot: bool) -> Result<Self, SimulateError> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (vectors, _, _) =
+            encoder.lock().unwrap_or_else(|p| p.into_inner()).embed_by_length(&refs, crate::model::encoder::BATCH)?;
+        let of_texts = vectors.iter().map(|v| dequantize(&quantize(v)).unwrap_or_else(|| v.clone())).collect();
+        Ok(SentenceVectors { encoder, of_texts, zero_shot })
+    }
 }
 
 /// One run's settings.
@@ -63,6 +101,8 @@ pub enum SimulateError {
     Retrain(#[from] RetrainError),
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
+    #[error(transparent)]
+    Score(#[from] crate::app::score::ScoreError),
     #[error("{}: the model trained on every pool label did not become current", .0.display())]
     NoFullDataModel(PathBuf),
 }
@@ -103,6 +143,7 @@ fn project(dir: &Path, dataset: &Dataset, settings: &RunSettings) -> Result<(Pro
     config.model.seed = settings.seed;
     config.model.committee = committee;
     config.model.keep_versions = 1;
+    config.model.zero_shot = dataset.sentence.as_ref().is_some_and(|s| s.zero_shot);
     let text = toml::to_string(&config).map_err(|e| invalid(e.to_string()))?;
     let config = ProjectConfig::parse(&text, &path).map_err(|e| invalid(e.to_string()))?;
     let store = Store::create(&dir.join(crate::app::project::DB_FILE))?;
@@ -117,6 +158,20 @@ fn import(store: &mut Store, dataset: &Dataset, indices: &[usize], with_labels: 
         }
         Ok(ImportEnd::Commit { rejected: 0 })
     })?;
+    if let Some(sentence) = &dataset.sentence {
+        let (identity, dims) = {
+            let e = sentence.encoder.lock().unwrap_or_else(|p| p.into_inner());
+            (e.identity().to_string(), e.dimensions())
+        };
+        let encoder = store.encoder_id(&identity, dims)?;
+        let mut vectors = Vec::with_capacity(indices.len());
+        for &i in indices {
+            if let Some(item) = store.find_item(&format!("d{i}"))? {
+                vectors.push((item.id, sentence.of_texts[i].clone()));
+            }
+        }
+        store.write_embeddings(encoder, &vectors)?;
+    }
     Ok(())
 }
 
@@ -129,11 +184,18 @@ fn evaluate(
     test: &[usize],
 ) -> Result<Option<Point>, SimulateError> {
     let Some(model) = store.current_model()? else { return Ok(None) };
-    let mut scorer = Scorer::load(runtime, &dir.join(&model.path), &dataset.labels, 1, None)?;
-    let texts: Vec<&str> = test.iter().map(|&i| dataset.texts[i].as_str()).collect();
-    let mut probabilities = Vec::with_capacity(texts.len());
-    for chunk in texts.chunks(512) {
-        probabilities.extend(scorer.score_texts(chunk)?);
+    let encoder = dataset.sentence.as_ref().map(|s| &s.encoder);
+    let mut scorer = Scorer::load(runtime, &dir.join(&model.path), &dataset.labels, 1, encoder)?;
+    let mut probabilities = Vec::with_capacity(test.len());
+    let mut scratch = Scratch::default();
+    for chunk in test.chunks(512) {
+        let texts: Vec<&str> = chunk.iter().map(|&i| dataset.texts[i].as_str()).collect();
+        let rows = scorer.featurize(&texts, &mut scratch);
+        let vectors: Option<Vec<f32>> = match (&dataset.sentence, scorer.embedding_dimensions()) {
+            (Some(s), Some(_)) => Some(chunk.iter().flat_map(|&i| s.of_texts[i].iter().copied()).collect()),
+            _ => None,
+        };
+        probabilities.extend(scorer.score(&rows, vectors.as_deref())?);
     }
     let targets = Targets::Single(test.iter().map(|&i| dataset.gold[i]).collect());
     let (accuracy, macro_f1, _) = score(&probabilities, &targets, dataset.labels.len());
@@ -155,7 +217,8 @@ pub fn full_accuracy(
     import(&mut store, dataset, pool, true)?;
     let options =
         TrainOptions { source: LabelSource::Reference, committee: Some(0), user: SIMULATOR.into(), make_current: true };
-    train_new_version(&dir, &config, &mut store, runtime, None, &options)?;
+    let encoder = dataset.sentence.as_ref().map(|s| &s.encoder);
+    train_new_version(&dir, &config, &mut store, runtime, encoder, &options)?;
     let point =
         evaluate(&dir, &store, runtime, dataset, test)?.ok_or_else(|| SimulateError::NoFullDataModel(dir.clone()))?;
     Ok(Point { labels: pool.len(), ..point })
@@ -176,6 +239,18 @@ pub fn run(
     let mut mistakes = Rng::new(settings.seed ^ 0xE770_0000);
     let mut curve = Vec::new();
     let mut labelled = 0;
+    let encoder = dataset.sentence.as_ref().map(|s| &s.encoder);
+    // With zero-shot on, the label descriptions score the pool before the first label: the first batch is
+    // chosen by their uncertainty, and the curve starts at 0 labels.
+    if let Some(encoder) = encoder
+        && let Some(version) = make_zero_shot_if_no_model(dir, &config, &mut store, runtime, encoder, SIMULATOR)?
+    {
+        let model = store.model_version(version)?;
+        score_with(dir, &config, &mut store, runtime, Some(encoder), &model, |_| {})?;
+        if let Some(point) = evaluate(dir, &store, runtime, dataset, test)? {
+            curve.push(point);
+        }
+    }
     while labelled < settings.budget {
         let batch = next_batch(&mut store, &config, SIMULATOR)?;
         if batch.items.is_empty() {
@@ -197,7 +272,7 @@ pub fn run(
         store.release_leases(SIMULATOR)?;
         // Retrain on everything labelled so far (once two labels have examples), rescore, evaluate: what
         // the background retrain does after each batch.
-        match retrain(dir, &config, &mut store, runtime, None, SIMULATOR) {
+        match retrain(dir, &config, &mut store, runtime, encoder, SIMULATOR) {
             Ok(_) => {}
             Err(RetrainError::Train(TrainError::Model(crate::model::ModelError::Invalid(m))))
                 if m.starts_with("not enough labels") =>
@@ -228,7 +303,7 @@ mod tests {
             gold.extend(std::iter::repeat_n(label, n));
         }
         let texts = (0..gold.len()).map(|i| format!("text {i}")).collect();
-        Dataset { texts, gold, labels: (0..per_label.len()).map(|l| format!("l{l}")).collect() }
+        Dataset { texts, gold, labels: (0..per_label.len()).map(|l| format!("l{l}")).collect(), sentence: None }
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::config::ProjectConfig;
-use crate::domain::ModelKind;
 use crate::domain::embedding::{dequantize, quantize};
+use crate::domain::{ModelKind, TaskKind};
 use crate::model::combined::{DenseFeatures, EncoderRef};
 use crate::model::encoder::SharedEncoder;
 use crate::model::evaluate::Metrics;
@@ -198,10 +198,43 @@ fn dense_features(
         // so the same labels give the same model whether or not they were embedded just now.
         found.extend(vectors.into_iter().map(|(id, v)| (id, dequantize(&quantize(&v)).unwrap_or(v))));
     }
-    let prompts: Vec<String> = config.labels.iter().map(|l| l.prompt()).collect();
-    let prompts = encoder.embed(&prompts.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let vectors = ids.iter().map(|id| found.remove(id).unwrap_or_default()).collect();
+    // Without zero-shot the model learns on the vectors alone (no description features).
+    let prompts: Vec<String> =
+        if config.model.zero_shot { config.labels.iter().map(|l| l.prompt()).collect() } else { Vec::new() };
+    let mut prompts = encoder.embed(&prompts.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let vectors: Vec<Vec<f32>> = ids.iter().map(|id| found.remove(id).unwrap_or_default()).collect();
+    if config.task == TaskKind::SingleLabel && !prompts.is_empty() {
+        let labels: Vec<Option<usize>> = examples
+            .iter()
+            .map(|e| match e.labels.as_slice() {
+                [one] => config.labels.iter().position(|l| &l.name == one),
+                _ => None,
+            })
+            .collect();
+        if !descriptions_beat_the_majority(&vectors, &labels, &prompts) {
+            // The label names say nothing about these texts (as "ham"/"spam"): their cosines would only be
+            // noise for the few labels there are.
+            tracing::info!("the label descriptions do no better than the most common label: no zero-shot features");
+            prompts.clear();
+        }
+    }
     Ok((DenseFeatures::new(reference, prompts), vectors))
+}
+
+/// Whether the label descriptions alone (zero-shot: each item's closest description) label more of the
+/// examples right than always saying their most common label does.
+fn descriptions_beat_the_majority(vectors: &[Vec<f32>], labels: &[Option<usize>], prompts: &[Vec<f32>]) -> bool {
+    let mut counts = vec![0usize; prompts.len()];
+    let (mut right, mut total) = (0usize, 0usize);
+    for (vector, label) in vectors.iter().zip(labels) {
+        let Some(label) = *label else { continue };
+        counts[label] += 1;
+        total += 1;
+        let guess = crate::model::explain::top_label(&crate::domain::zero_shot::zero_shot(vector, prompts));
+        right += usize::from(guess == label);
+    }
+    let majority = counts.iter().copied().max().unwrap_or(0);
+    total > 0 && right > majority
 }
 
 /// Why there is nothing to train on, and what to do about it.
@@ -230,4 +263,23 @@ fn prune(dir: &Path, store: &mut Store, keep: usize) -> Result<(), TrainError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descriptions_beat_the_majority;
+
+    #[test]
+    fn descriptions_count_only_when_they_beat_the_most_common_label() {
+        let prompts = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        let near = |k: usize| if k == 0 { vec![0.9, 0.1] } else { vec![0.1, 0.9] };
+        // The descriptions get all four right; always-0 gets three.
+        let labels = [Some(0), Some(0), Some(0), Some(1)];
+        let vectors: Vec<Vec<f32>> = labels.iter().map(|l| near(l.unwrap())).collect();
+        assert!(descriptions_beat_the_majority(&vectors, &labels, &prompts));
+        // Descriptions that point the wrong way (names that say nothing) lose to always-0.
+        let backwards: Vec<Vec<f32>> = labels.iter().map(|l| near(1 - l.unwrap())).collect();
+        assert!(!descriptions_beat_the_majority(&backwards, &labels, &prompts));
+        assert!(!descriptions_beat_the_majority(&[], &[], &prompts));
+    }
 }

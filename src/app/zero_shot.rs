@@ -33,7 +33,11 @@ pub fn make_zero_shot_if_no_model(
     encoder: &SharedEncoder,
     user: &str,
 ) -> Result<Option<i64>, TrainError> {
-    if config.task != TaskKind::SingleLabel || store.current_model()?.is_some() || config.labels.len() < 2 {
+    if !config.model.zero_shot
+        || config.task != TaskKind::SingleLabel
+        || store.current_model()?.is_some()
+        || config.labels.len() < 2
+    {
         return Ok(None);
     }
     let (reference, prompts) = {

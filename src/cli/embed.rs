@@ -74,12 +74,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         let model = store.model_version(version)?;
         let encoder = rescorer_encoder;
         score_with(&project.dir, &project.config, &mut store, runtime, Some(&encoder), &model, |_| {})?;
-        if !args.json {
-            say!(
-                "No model yet: model version {version} guesses from the label descriptions (zero-shot, not \
-                 calibrated) until there are labels to train one."
-            );
-        }
     }
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { report.embedded as f64 / seconds } else { 0.0 };
@@ -94,6 +88,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "tokenize_seconds": report.tokenize.as_secs_f64(),
             "encode_seconds": report.encode.as_secs_f64(),
             "store_seconds": report.store.as_secs_f64(),
+            "zero_shot_model": zero_shot,
         }));
     } else {
         say!(
@@ -103,6 +98,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             report.done,
             report.items
         );
+        if let Some(version) = zero_shot {
+            say!(
+                "No model yet: model version {version} guesses from the label descriptions (zero-shot, not \
+                 calibrated) until there are labels to train one."
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

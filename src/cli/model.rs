@@ -144,10 +144,11 @@ fn list(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             v.id,
             v.kind,
             crate::formats::export::rfc3339(v.created_at_ms),
-            accuracy.map_or_else(
-                || format!("{} examples", v.train_size),
-                |a| format!("accuracy {:.1}% on {} examples", a * 100.0, v.train_size)
-            ),
+            match accuracy {
+                _ if v.is_zero_shot() => "zero-shot: from the label descriptions, not calibrated".to_string(),
+                Some(a) => format!("accuracy {:.1}% on {} examples", a * 100.0, v.train_size),
+                None => format!("{} examples", v.train_size),
+            },
             v.parent_id.map_or(String::new(), |p| format!(", committee of {p}")),
             if v.pruned { ", file pruned" } else { "" }
         );

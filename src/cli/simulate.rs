@@ -12,11 +12,13 @@ use anyhow::{Context as _, anyhow, bail};
 
 use super::Context;
 use super::terminal::print_json;
-use crate::app::simulate::{Dataset, Point, RunSettings, full_accuracy, labels_to_target, run, split};
+use crate::app::simulate::{Dataset, Point, RunSettings, SentenceVectors, full_accuracy, labels_to_target, run, split};
 use crate::domain::Strategy;
 use crate::domain::text::visible;
 use crate::model::Runtime;
+use crate::model::encoder::{Encoder, EncoderPlaces};
 use crate::model::runtime::SearchPlaces;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,6 +55,16 @@ pub struct Args {
     /// Print one JSON summary instead of the table and plot.
     #[arg(long)]
     pub json: bool,
+
+    /// Learn on sentence vectors too (the combined model), with the installed encoder (or --encoder):
+    /// every text is embedded once, before the runs.
+    #[arg(long)]
+    pub sentence_vectors: bool,
+
+    /// With --sentence-vectors: no zero-shot model before the first labels and no label-description
+    /// features (as `[model] zero_shot = false`).
+    #[arg(long, requires = "sentence_vectors")]
+    pub no_zero_shot: bool,
 }
 
 pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -60,8 +72,17 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("--error-rate must be in [0, 1) and --test-share in [0.05, 0.9)");
     }
     let strategies = strategies(&args)?;
-    let dataset = read_dataset(&args)?;
+    let mut dataset = read_dataset(&args)?;
     let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
+    if args.sentence_vectors {
+        let manifest = EncoderPlaces::from_environment(context.encoder.as_deref()).locate()?;
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let encoder = Arc::new(Mutex::new(Encoder::load(runtime, &manifest, threads)?));
+        if !args.json {
+            tell!("Embedding {} texts ...", dataset.texts.len());
+        }
+        dataset.sentence = Some(SentenceVectors::compute(encoder, &dataset.texts, !args.no_zero_shot)?);
+    }
     let temp;
     let out = match &args.out {
         Some(dir) => dir.clone(),
@@ -269,7 +290,7 @@ fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
         crate::config::check_label_name(l).map_err(|m| anyhow!("{name}: {m}"))?;
     }
     let gold = gold_names.iter().map(|g| labels.iter().position(|l| l == g).unwrap_or(0)).collect();
-    Ok(Dataset { texts, gold, labels })
+    Ok(Dataset { texts, gold, labels, sentence: None })
 }
 
 /// The data as the simulation saw it (distinct texts, in order): what the splits' indices point at.

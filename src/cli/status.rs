@@ -51,8 +51,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     for extra in report.reference_labels.iter().filter(|r| !label_names.contains(&r.label)) {
         say!("{:width$}  {:>8}  {:>9}", visible(&extra.label), "-", extra.count);
     }
+    let zero_shot = store.current_model()?.is_some_and(|m| m.is_zero_shot());
     let model = match report.current_model {
         None => "none yet (margin train)".to_string(),
+        Some(m) if zero_shot => {
+            format!("version {m} (zero-shot from the label descriptions), {} items scored", report.scored)
+        }
         Some(m) => {
             let accuracy = report
                 .model_accuracy

@@ -262,6 +262,9 @@ pub struct ModelSettings {
     /// The sentence encoder: "default" (the one scripts/setup fetches, found as ONNX Runtime is), "none",
     /// or the path of an encoder's manifest or folder (relative to the project).
     pub encoder: String,
+    /// Whether the label descriptions guess before there are labels (the zero-shot model) and are a
+    /// feature of the trained model (turn off where label names say nothing, as "ham"/"spam").
+    pub zero_shot: bool,
 }
 
 /// `[model] encoder`'s value for the encoder scripts/setup fetches.
@@ -280,6 +283,7 @@ impl Default for ModelSettings {
             seed: 7,
             keep_versions: 3,
             encoder: DEFAULT_ENCODER.into(),
+            zero_shot: true,
         }
     }
 }
