@@ -62,9 +62,10 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
     let current = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = current.as_ref().map(|m| m.id);
     let examples = store.training_examples(LabelSource::Combined)?;
-    // A zero-shot model ranks by its uncertainty from the first item: no blind cold start.
+    // Under a zero-shot model the first batches stay a cold start (diverse and random picks): measured on SMS,
+    // where the label names mean little, picking by its uncertainty doubled the labels needed (BENCHMARKS.md).
     let zero_shot = current.as_ref().is_some_and(ModelVersion::is_zero_shot);
-    let cold_start = model_id.is_none() || (!zero_shot && too_few_examples(config, &labels, &examples));
+    let cold_start = model_id.is_none() || zero_shot || too_few_examples(config, &labels, &examples);
 
     let rules = routing_rules(config, &labels);
     let shortlisted = match (model_id, cold_start) {

@@ -211,30 +211,24 @@ fn dense_features(
                 _ => None,
             })
             .collect();
-        if !descriptions_beat_the_majority(&vectors, &labels, &prompts) {
-            // The label names say nothing about these texts (as "ham"/"spam"): their cosines would only be
-            // noise for the few labels there are.
-            tracing::info!("the label descriptions do no better than the most common label: no zero-shot features");
+        // The zero-shot model the combined one starts from, calibrated on the labelled items. Where the names
+        // say nothing about the texts (as "ham"/"spam": the descriptions label them no better than always
+        // saying the most common label) it weighs nothing, and neither do their features.
+        use crate::domain::zero_shot::{beats_the_majority, fitted_strength};
+        let strength = if beats_the_majority(&vectors, &labels, &prompts) {
+            fitted_strength(&vectors, &labels, &prompts)
+        } else {
+            0.0
+        };
+        tracing::info!(strength, "zero-shot strength fitted on the labelled items");
+        if strength == 0.0 {
             prompts.clear();
         }
+        let mut dense = DenseFeatures::new(reference, prompts);
+        dense.prior_strength = strength;
+        return Ok((dense, vectors));
     }
     Ok((DenseFeatures::new(reference, prompts), vectors))
-}
-
-/// Whether the label descriptions alone (zero-shot: each item's closest description) label more of the
-/// examples right than always saying their most common label does.
-fn descriptions_beat_the_majority(vectors: &[Vec<f32>], labels: &[Option<usize>], prompts: &[Vec<f32>]) -> bool {
-    let mut counts = vec![0usize; prompts.len()];
-    let (mut right, mut total) = (0usize, 0usize);
-    for (vector, label) in vectors.iter().zip(labels) {
-        let Some(label) = *label else { continue };
-        counts[label] += 1;
-        total += 1;
-        let guess = crate::model::explain::top_label(&crate::domain::zero_shot::zero_shot(vector, prompts));
-        right += usize::from(guess == label);
-    }
-    let majority = counts.iter().copied().max().unwrap_or(0);
-    total > 0 && right > majority
 }
 
 /// Why there is nothing to train on, and what to do about it.
@@ -263,23 +257,4 @@ fn prune(dir: &Path, store: &mut Store, keep: usize) -> Result<(), TrainError> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::descriptions_beat_the_majority;
-
-    #[test]
-    fn descriptions_count_only_when_they_beat_the_most_common_label() {
-        let prompts = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
-        let near = |k: usize| if k == 0 { vec![0.9, 0.1] } else { vec![0.1, 0.9] };
-        // The descriptions get all four right; always-0 gets three.
-        let labels = [Some(0), Some(0), Some(0), Some(1)];
-        let vectors: Vec<Vec<f32>> = labels.iter().map(|l| near(l.unwrap())).collect();
-        assert!(descriptions_beat_the_majority(&vectors, &labels, &prompts));
-        // Descriptions that point the wrong way (names that say nothing) lose to always-0.
-        let backwards: Vec<Vec<f32>> = labels.iter().map(|l| near(1 - l.unwrap())).collect();
-        assert!(!descriptions_beat_the_majority(&backwards, &labels, &prompts));
-        assert!(!descriptions_beat_the_majority(&[], &[], &prompts));
-    }
 }

@@ -3,8 +3,8 @@
 //! is each label's description vector over the zero-shot temperature), registered as a model version, so
 //! the scoring, the queue, the screen and the audit trail treat it as any other model. It is marked by
 //! what it was trained on ([`ZERO_SHOT_SOURCE`]): the screen calls it a guess and shows no accuracy, since
-//! nothing has calibrated it; the queue ranks by its uncertainty instead of a blind cold start. The first
-//! model trained on labels replaces it.
+//! nothing has calibrated it. The first model trained on labels replaces it (and starts from it, calibrated:
+//! see `model::combined`). The queue's first batches stay a cold start under it (`app::serve` says why).
 //!
 //! Only single-label projects get one: for a multi-label project the cosines say nothing about how many
 //! labels apply.

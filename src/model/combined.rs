@@ -5,9 +5,10 @@
 //!
 //! The zero-shot scores are a linear function of the vector, so at export they fold into the embedding's
 //! weights: the ONNX head takes `idx`/`val` (the n-grams) and `embedding float[N,D]`, and computes
-//! `Gather-MatMul(idx, val) + embedding · E + b`. The zero-shot features only change what the training's
-//! regularisation favours: with few labels the model leans on the label descriptions, and as labels arrive
-//! it learns to weigh them (or to ignore them where label names say little, as for sentiment).
+//! `Gather-MatMul(idx, val) + embedding · E + b`. A single-label model starts from the zero-shot model
+//! (a [`super::train::Prior`] on the zero-shot features, at a strength fitted on the labelled items) and
+//! learns corrections to it: with few labels it guesses as the descriptions do, and labels move it from
+//! there. Where the descriptions say nothing (ham/spam) the trainer leaves them out (`app::train`).
 
 use serde::{Deserialize, Serialize};
 
@@ -39,11 +40,20 @@ pub struct DenseFeatures {
     pub prompts: Vec<Vec<f32>>,
     pub embedding_weight: f32,
     pub zero_shot_weight: f32,
+    /// How far a single-label model's starting point trusts the descriptions (a multiple of the zero-shot
+    /// model's `1 / T`), fitted on the labelled items.
+    pub prior_strength: f32,
 }
 
 impl DenseFeatures {
     pub fn new(encoder: EncoderRef, prompts: Vec<Vec<f32>>) -> DenseFeatures {
-        DenseFeatures { encoder, prompts, embedding_weight: EMBEDDING_WEIGHT, zero_shot_weight: ZERO_SHOT_WEIGHT }
+        DenseFeatures {
+            encoder,
+            prompts,
+            embedding_weight: EMBEDDING_WEIGHT,
+            zero_shot_weight: ZERO_SHOT_WEIGHT,
+            prior_strength: 1.0,
+        }
     }
 
     /// How many feature indices the dense part takes past the buckets.
@@ -65,6 +75,23 @@ impl DenseFeatures {
             row.idx.push(base + dims + k as u32);
             row.val.push(self.zero_shot_weight * dot(vector, prompt));
         }
+    }
+
+    /// The zero-shot model as the prior a single-label model starts from (see [`super::train::Prior`]):
+    /// weight `s / (z·T)` from each label's zero-shot feature to that label, so that before any correction
+    /// the logits are the zero-shot model's (`s·cos / T`, `s` the fitted `prior_strength`). `None` without
+    /// label descriptions or with strength 0.
+    pub fn zero_shot_prior(&self, buckets: usize) -> Option<super::train::Prior> {
+        let classes = self.prompts.len();
+        if classes == 0 || self.zero_shot_weight == 0.0 || self.prior_strength == 0.0 {
+            return None;
+        }
+        let mut weights = vec![0.0f32; classes * classes];
+        for k in 0..classes {
+            weights[k * classes + k] =
+                self.prior_strength / (self.zero_shot_weight * crate::domain::zero_shot::TEMPERATURE);
+        }
+        Some(super::train::Prior { first_feature: buckets + self.encoder.dimensions, weights })
     }
 
     /// Splits a model trained on `buckets` n-gram buckets plus this dense part into the n-gram model and

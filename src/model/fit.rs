@@ -82,7 +82,12 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
 
     // Every training is independent: the cross-validation folds, the final model and the committee's
     // bootstrap members all run together on the cores.
-    let mut models = train_many(&rows, &training_targets, &jobs, classes, width).into_iter();
+    // A single-label combined model starts from the zero-shot model and learns corrections to it.
+    let prior = match &request.dense {
+        Some((dense, _)) if !multi => dense.zero_shot_prior(spec.buckets()),
+        _ => None,
+    };
+    let mut models = train_many(&rows, &training_targets, &jobs, (classes, width), prior.as_ref()).into_iter();
     let fold_models: Vec<LinearModel> = models.by_ref().take(split.k).collect();
     let rows = &rows[..examples];
     let calibration = calibrate(rows, &split, &fold_models, &targets, classes, multi, &kept);

@@ -74,6 +74,33 @@ fn epochs_for(configured: u32, n: usize) -> u32 {
     configured.max(u32::try_from(needed).unwrap_or(u32::MAX))
 }
 
+/// Fixed weights the model starts from and learns corrections to (the regularisation pulls toward them,
+/// not toward zero): `weights[r * classes + c]` for feature `first_feature + r`. The combined model's
+/// zero-shot features carry the zero-shot model this way, so that with few labels it guesses as the label
+/// descriptions do, and labels move it from there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    pub first_feature: usize,
+    pub weights: Vec<f32>,
+}
+
+impl Prior {
+    /// Adds the prior's part of the logits of `x` to `out`.
+    #[inline]
+    fn add_logits(&self, x: &SparseVector, out: &mut [f32]) {
+        let classes = out.len();
+        let rows = self.weights.len() / classes.max(1);
+        for (&j, &v) in x.idx.iter().zip(&x.val) {
+            let r = (j as usize).wrapping_sub(self.first_feature);
+            if r < rows {
+                for (o, w) in out.iter_mut().zip(&self.weights[r * classes..(r + 1) * classes]) {
+                    *o += v * w;
+                }
+            }
+        }
+    }
+}
+
 /// Trains on the examples `subset` (indices into `rows` and `targets`; repeats allowed, as in a bootstrap
 /// sample) for `classes` classes over `buckets` feature buckets.
 pub fn train(
@@ -83,6 +110,18 @@ pub fn train(
     classes: usize,
     buckets: usize,
     settings: &TrainSettings,
+) -> LinearModel {
+    train_from(rows, targets, subset, (classes, buckets), settings, None)
+}
+
+/// As [`train`], starting from `prior` (see [`Prior`]); the model returned includes it.
+pub fn train_from(
+    rows: &[SparseVector],
+    targets: &Targets,
+    subset: &[usize],
+    (classes, buckets): (usize, usize),
+    settings: &TrainSettings,
+    prior: Option<&Prior>,
 ) -> LinearModel {
     let multi = targets.is_multi_label();
     let mut model = LinearModel::zeros(buckets, classes, multi);
@@ -109,11 +148,20 @@ pub fn train(
             t += 1.0;
             let x = &rows[i];
             logits_into(&mut grad, &model, x, scale);
+            if let Some(prior) = prior {
+                prior.add_logits(x, &mut grad);
+            }
             loss_gradient(&mut grad, targets, i, &weights);
             descend(&mut model, x, &grad, eta, schedule.alpha, &mut scale);
         }
     }
     fold_scale(&mut model, &mut scale);
+    if let Some(prior) = prior {
+        let start = prior.first_feature * classes;
+        for (w, p) in model.weights[start..start + prior.weights.len()].iter_mut().zip(&prior.weights) {
+            *w += p;
+        }
+    }
     model
 }
 
@@ -275,8 +323,8 @@ pub fn train_many(
     rows: &[SparseVector],
     targets: &Targets,
     jobs: &[Job],
-    classes: usize,
-    buckets: usize,
+    (classes, buckets): (usize, usize),
+    prior: Option<&Prior>,
 ) -> Vec<LinearModel> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, jobs.len().max(1));
@@ -289,7 +337,8 @@ pub fn train_many(
                     loop {
                         let j = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(j) else { break };
-                        mine.push((j, train(rows, targets, &job.subset, classes, buckets, &job.settings)));
+                        let model = train_from(rows, targets, &job.subset, (classes, buckets), &job.settings, prior);
+                        mine.push((j, model));
                     }
                     mine
                 })

@@ -1,8 +1,8 @@
 //! The screen's embedding thread: while people label, it gives the project's items their sentence vectors,
 //! a few dozen at a time, what matters first (the items leased to someone, then the current model's short
 //! list of candidates, then the rest in order), and scores each chunk again with the current model when
-//! that model takes vectors. With no model yet it makes the zero-shot one, so the queue ranks by the label
-//! descriptions from the first batch. It tells the screen how far it is; nothing on the screen waits for
+//! that model takes vectors. With no model yet it makes the zero-shot one, so the cards show guesses from
+//! the label descriptions from the first batch. It tells the screen how far it is; nothing on the screen waits for
 //! it (its own store connection, the encoder's lock held one batch of texts at a time).
 
 use std::path::PathBuf;

@@ -51,7 +51,7 @@ fn train_many_matches_training_one_by_one() {
         Job { subset: (20..60).collect(), settings: TrainSettings { seed: 3, ..settings } },
         Job { subset: vec![0, 0, 1, 2, 3, 4, 5], settings },
     ];
-    let together = train_many(&rows, &targets, &jobs, 3, 1 << 12);
+    let together = train_many(&rows, &targets, &jobs, (3, 1 << 12), None);
     for (job, model) in jobs.iter().zip(&together) {
         assert_eq!(model, &train(&rows, &targets, &job.subset, 3, 1 << 12, &job.settings));
     }
@@ -104,4 +104,26 @@ fn few_examples_get_more_passes_and_many_the_configured_ones() {
     assert_eq!(epochs_for(10, 100_000), 10);
     assert_eq!(epochs_for(50, 100), 50, "never fewer than configured");
     assert_eq!(epochs_for(10, 0), 2_000, "no examples: no panic");
+}
+
+#[test]
+fn a_prior_carries_a_label_no_example_has_shown() {
+    // Features 0..3 say which label an example is about (as zero-shot scores do); only labels 0 and 1 have
+    // examples. The prior (weight 5 from feature k to label k) knows label 2 anyway; training alone cannot.
+    let about = |k: u32| SparseVector { idx: vec![k, 10 + k], val: vec![1.0, 0.5] };
+    let rows: Vec<SparseVector> = (0..40).map(|i| about(i % 2)).collect();
+    let targets = Targets::Single((0..40).map(|i| (i % 2) as usize).collect());
+    let all: Vec<usize> = (0..40).collect();
+    let prior = Prior { first_feature: 0, weights: vec![5.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 5.0] };
+    let settings = TrainSettings::default();
+    let with = train_from(&rows, &targets, &all, (3, 64), &settings, Some(&prior));
+    let without = train_from(&rows, &targets, &all, (3, 64), &settings, None);
+    let top = |m: &LinearModel, x: &SparseVector| {
+        let p = m.probabilities(x);
+        (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap()
+    };
+    assert_eq!(top(&with, &about(2)), 2, "the prior's label");
+    assert_ne!(top(&without, &about(2)), 2);
+    // Where examples exist, the model learned them either way.
+    assert_eq!((top(&with, &about(0)), top(&with, &about(1))), (0, 1));
 }
