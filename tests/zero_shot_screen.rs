@@ -35,9 +35,12 @@ fn with_no_labels_the_screen_shows_zero_shot_guesses_and_embeds_in_the_backgroun
 
     let mut pty = Pty::spawn(sandbox.command(&["annotate", "--project", &project]), 100, 30);
     pty.wait_for("a zero-shot guess on the card", |s| s.contains("zero-shot guess") && s.contains("not calibrated"));
-    pty.wait_for("every item embedded", |s| !s.contains("vectors "));
-    pty.send("\r"); // accept the guess
+    pty.wait_for("the embedding's progress on the status line", |s| s.contains("vectors ") && s.contains("/300"));
     let db = Connection::open(format!("{project}/margin.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    pty.wait_for("every item embedded", |_| count("SELECT count(*) FROM embeddings") == 300);
+    pty.wait_for("the status line done with vectors", |s| !s.contains("vectors "));
+    pty.send("\r"); // accept the guess
     let decided = || -> i64 { db.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0)).unwrap() };
     pty.wait_for("the decision saved", |_| decided() == 1);
     pty.send("q");

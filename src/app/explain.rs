@@ -31,6 +31,9 @@ pub enum ExplainError {
     Featurizer(String),
 }
 
+/// The most words left out one at a time to explain a combined model's vector part.
+pub const OCCLUDED_WORDS: usize = 16;
+
 /// Everything said about one text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {
@@ -108,7 +111,8 @@ impl ExplainModel {
     }
 
     /// A combined model's word contributions from its vector part, by leaving each word out and embedding
-    /// the text again (one batch through the encoder).
+    /// the text again (one batch through the encoder): the [`OCCLUDED_WORDS`] words the n-gram part weighs
+    /// most, so that a long text costs no more than a short one.
     fn add_embedding_part(
         &self,
         explainer: &Explainer,
@@ -117,7 +121,14 @@ impl ExplainModel {
         predicted: usize,
     ) -> Result<(), ExplainError> {
         let Engine::Linear(scorer) = &self.engine else { return Ok(()) };
-        let distinct = distinct_words(words);
+        let mut distinct = distinct_words(words);
+        if distinct.len() > OCCLUDED_WORDS {
+            let weight = |word: &String| -> f32 {
+                words.iter().filter(|w| w.word.to_lowercase() == *word).map(|w| w.contribution.abs()).sum()
+            };
+            distinct.sort_by(|a, b| weight(b).total_cmp(&weight(a)).then_with(|| a.cmp(b)));
+            distinct.truncate(OCCLUDED_WORDS);
+        }
         let mut texts = vec![text.to_string()];
         texts.extend(distinct.iter().map(|w| without_words(text, words, std::slice::from_ref(w))));
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

@@ -31,6 +31,9 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// How long quitting waits for the model thread to put the model down.
 const MODEL_THREAD_GRACE: Duration = Duration::from_secs(5);
 
+/// The scheduling priority of the model thread (explaining ahead): below the screen's and the saves'.
+const EXPLAIN_NICE: i32 = 10;
+
 /// How to start a retrain in the background: margin's own executable and its arguments.
 #[derive(Debug, Clone)]
 pub struct RetrainCommand {
@@ -77,28 +80,37 @@ impl Workers {
         let user = setup.user.clone();
         let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
-            .spawn(move || match start_runtime() {
-                Ok(host) => {
-                    // The embedding thread lives as long as this one: it stops when this one drops `stop`.
-                    let (stop, stopped) = channel::<()>();
-                    let embedding = Store::open(&dir.join(crate::app::project::DB_FILE)).ok().and_then(|store| {
-                        let thread =
-                            EmbedThread { dir: dir.clone(), config: config.clone(), store, host: host.clone(), user };
-                        let replies = explain_replies.clone();
-                        std::thread::Builder::new()
-                            .name("margin-embed".into())
-                            .spawn(move || thread.run(stopped, replies))
-                            .ok()
-                    });
-                    let model = ModelThread { dir, config, masker, store: explain_store, host };
-                    model.run(explain_rx, explain_replies);
-                    drop(stop);
-                    if let Some(thread) = embedding {
-                        let _ = thread.join();
+            .spawn(move || {
+                super::run_in_background(EXPLAIN_NICE);
+                let host = start_runtime();
+                match host {
+                    Ok(host) => {
+                        // The embedding thread lives as long as this one: it stops when this one drops `stop`.
+                        let (stop, stopped) = channel::<()>();
+                        let embedding = Store::open(&dir.join(crate::app::project::DB_FILE)).ok().and_then(|store| {
+                            let thread = EmbedThread {
+                                dir: dir.clone(),
+                                config: config.clone(),
+                                store,
+                                host: host.clone(),
+                                user,
+                            };
+                            let replies = explain_replies.clone();
+                            std::thread::Builder::new()
+                                .name("margin-embed".into())
+                                .spawn(move || thread.run(stopped, replies))
+                                .ok()
+                        });
+                        let model = ModelThread { dir, config, masker, store: explain_store, host };
+                        model.run(explain_rx, explain_replies);
+                        drop(stop);
+                        if let Some(thread) = embedding {
+                            let _ = thread.join();
+                        }
                     }
-                }
-                Err(why) => {
-                    explain_replies.send(Msg::NoExplanations(why));
+                    Err(why) => {
+                        explain_replies.send(Msg::NoExplanations(why));
+                    }
                 }
             })
             .ok();

@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use super::ModelHost;
-use crate::app::embed::{BATCH, EmbedError, rescore_chunk};
+use crate::app::embed::{EmbedError, rescore_chunk};
 use crate::app::score::Rescorer;
 use crate::app::zero_shot::make_zero_shot_if_no_model;
 use crate::config::ProjectConfig;
@@ -24,6 +24,13 @@ use crate::tui::inbox::Outbox;
 /// Items embedded between two looks at what matters most (and two progress reports): enough to sort by
 /// length and batch with little padding, few enough to look again within seconds.
 const CHUNK: usize = 256;
+
+/// Texts per ONNX Runtime call: small, so that the runtime's working memory for a batch of long texts stays
+/// small beside the screen's (chunks are sorted by length, so small batches cost little padding).
+const EMBED_BATCH: usize = 8;
+
+/// The thread's scheduling priority: the lowest, below the screen, the saves and the explanations.
+const EMBED_NICE: i32 = 19;
 
 /// How long the thread rests when every item has its vector, before looking for new ones.
 const IDLE: Duration = Duration::from_secs(3);
@@ -41,6 +48,7 @@ impl EmbedThread {
     /// log (the screen goes on without vectors).
     pub fn run(mut self, stop: Receiver<()>, replies: Outbox) {
         let Some(encoder) = self.host.encoder.clone() else { return };
+        super::run_in_background(EMBED_NICE);
         if let Err(e) = self.embed_while_open(&encoder, &stop, &replies) {
             tracing::warn!("the embedding thread stopped: {e}");
         }
@@ -127,7 +135,7 @@ impl EmbedThread {
         let mut order: Vec<usize> = (0..chunk.len()).collect();
         order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
         let mut vectors = Vec::with_capacity(chunk.len());
-        for group in order.chunks(BATCH) {
+        for group in order.chunks(EMBED_BATCH) {
             let batch: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
             let got = lock().embed_tokens(&batch)?;
             vectors.extend(group.iter().map(|&i| chunk[i].0).zip(got));

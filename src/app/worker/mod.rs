@@ -18,6 +18,17 @@ use crate::model::Runtime;
 use crate::model::encoder::{Encoder, SharedEncoder};
 use crate::model::runtime::SearchPlaces;
 
+/// Lowers the calling thread's scheduling priority to `nice` (Linux threads each have their own), so that
+/// background work (explaining ahead, embedding the pool) takes only the time the screen and the saves do
+/// not need. A failure is only logged: the work goes on at normal priority.
+pub(crate) fn run_in_background(nice: i32) {
+    // SAFETY: gettid takes nothing; setpriority on our own thread id changes only this thread's priority.
+    let done = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) };
+    if done != 0 {
+        tracing::debug!("could not lower this thread's priority: {}", std::io::Error::last_os_error());
+    }
+}
+
 /// What the screens' model threads run on: ONNX Runtime, and the project's sentence encoder when it has one.
 #[derive(Clone)]
 pub struct ModelHost {
