@@ -81,7 +81,6 @@ impl Workers {
         let explain_thread = std::thread::Builder::new()
             .name("margin-explain".into())
             .spawn(move || {
-                super::run_in_background(EXPLAIN_NICE);
                 let host = start_runtime();
                 match host {
                     Ok(host) => {
@@ -101,6 +100,8 @@ impl Workers {
                                 .spawn(move || thread.run(stopped, replies))
                                 .ok()
                         });
+                        // Lowered after the embedding thread is started, which keeps the normal priority.
+                        super::run_in_background(EXPLAIN_NICE);
                         let model = ModelThread { dir, config, masker, store: explain_store, host };
                         model.run(explain_rx, explain_replies);
                         drop(stop);

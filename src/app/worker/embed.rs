@@ -6,7 +6,7 @@
 //! it (its own store connection, the encoder's lock held one batch of texts at a time).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
 use super::ModelHost;
@@ -14,7 +14,7 @@ use crate::app::embed::{EmbedError, rescore_chunk};
 use crate::app::score::Rescorer;
 use crate::app::zero_shot::make_zero_shot_if_no_model;
 use crate::config::ProjectConfig;
-use crate::domain::Prediction;
+use crate::model::ModelError;
 use crate::model::encoder::SharedEncoder;
 use crate::model::encoder::Tokens;
 use crate::store::Store;
@@ -46,17 +46,44 @@ pub(super) struct EmbedThread {
 impl EmbedThread {
     /// Embeds until the screen closes `stop` (its sender dropped); a failure ends the thread, said in the
     /// log (the screen goes on without vectors).
+    ///
+    /// The encoder runs on a helper thread at the lowest priority; this thread, at normal priority, does the
+    /// store's reads and writes, so that it never holds the database's write lock while starved of the CPU
+    /// (a person's save would wait behind it).
     pub fn run(mut self, stop: Receiver<()>, replies: Outbox) {
         let Some(encoder) = self.host.encoder.clone() else { return };
-        super::run_in_background(EMBED_NICE);
-        if let Err(e) = self.embed_while_open(&encoder, &stop, &replies) {
-            tracing::warn!("the embedding thread stopped: {e}");
-        }
+        std::thread::scope(|scope| {
+            let (texts, to_encode) = sync_channel::<Vec<String>>(1);
+            let (encoded, vectors) = sync_channel::<Result<Vec<Vec<f32>>, ModelError>>(1);
+            let helper = encoder.clone();
+            let spawned = std::thread::Builder::new().name("margin-encode".into()).spawn_scoped(scope, move || {
+                super::run_in_background(EMBED_NICE);
+                for chunk in to_encode {
+                    if encoded.send(encode_by_length(&helper, &chunk)).is_err() {
+                        return;
+                    }
+                }
+            });
+            if spawned.is_err() {
+                tracing::warn!("cannot start the encoding thread: no vectors in the background");
+                return;
+            }
+            let encode = |chunk: Vec<String>| -> Result<Vec<Vec<f32>>, EmbedError> {
+                let stopped = || ModelError::Invalid("the encoding thread stopped".into());
+                texts.send(chunk).map_err(|_| stopped())?;
+                Ok(vectors.recv().map_err(|_| stopped())??)
+            };
+            if let Err(e) = self.embed_while_open(&encoder, &encode, &stop, &replies) {
+                tracing::warn!("the embedding thread stopped: {e}");
+            }
+            drop(texts);
+        });
     }
 
     fn embed_while_open(
         &mut self,
         encoder: &SharedEncoder,
+        encode: &dyn Fn(Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError>,
         stop: &Receiver<()>,
         replies: &Outbox,
     ) -> Result<(), EmbedError> {
@@ -97,7 +124,16 @@ impl EmbedThread {
                 after = chunk.last().map_or(after, |(id, _)| *id);
             }
             if !chunk.is_empty() {
-                let rescored = self.embed_chunk(encoder, encoder_id, &chunk, rescorer.as_mut())?;
+                let vectors: Vec<(i64, Vec<f32>)> = chunk
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .zip(encode(chunk.iter().map(|(_, t)| t.clone()).collect())?)
+                    .collect();
+                self.store.write_embeddings(encoder_id, &vectors)?;
+                let rescored = match rescorer.as_mut() {
+                    Some(rescorer) => rescore_chunk(&mut self.store, rescorer, &chunk, &vectors)?,
+                    None => Vec::new(),
+                };
                 // The cards on someone's screen show the new predictions at once.
                 let model = rescorer.as_ref().map_or(0, Rescorer::model_id);
                 let cards = rescored
@@ -119,34 +155,22 @@ impl EmbedThread {
             }
         }
     }
+}
 
-    /// Embeds one chunk, its texts sorted by length (little padding) and the encoder locked one batch at a
-    /// time (an explanation can go between two), stores the vectors and scores the items again with them.
-    fn embed_chunk(
-        &mut self,
-        encoder: &SharedEncoder,
-        encoder_id: i64,
-        chunk: &[(i64, String)],
-        rescorer: Option<&mut Rescorer>,
-    ) -> Result<Vec<Prediction>, EmbedError> {
-        let lock = || encoder.lock().unwrap_or_else(|p| p.into_inner());
-        let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
-        let mut tokens: Vec<Option<Tokens>> = lock().tokenize(&texts)?.into_iter().map(Some).collect();
-        let mut order: Vec<usize> = (0..chunk.len()).collect();
-        order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
-        let mut vectors = Vec::with_capacity(chunk.len());
-        for group in order.chunks(EMBED_BATCH) {
-            let batch: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
-            let got = lock().embed_tokens(&batch)?;
-            vectors.extend(group.iter().map(|&i| chunk[i].0).zip(got));
-        }
-        self.store.write_embeddings(encoder_id, &vectors)?;
-        let by_id: std::collections::HashMap<i64, usize> =
-            chunk.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-        vectors.sort_by_key(|(id, _)| by_id[id]);
-        match rescorer {
-            Some(rescorer) => rescore_chunk(&mut self.store, rescorer, chunk, &vectors),
-            None => Ok(Vec::new()),
+/// The vectors of `texts` in their order: sorted by length (little padding) and embedded a few at a time,
+/// the encoder locked one batch at a time (an explanation can go between two).
+fn encode_by_length(encoder: &SharedEncoder, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+    let lock = || encoder.lock().unwrap_or_else(|p| p.into_inner());
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut tokens: Vec<Option<Tokens>> = lock().tokenize(&refs)?.into_iter().map(Some).collect();
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
+    let mut vectors = vec![Vec::new(); texts.len()];
+    for group in order.chunks(EMBED_BATCH) {
+        let batch: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+        for (&i, vector) in group.iter().zip(lock().embed_tokens(&batch)?) {
+            vectors[i] = vector;
         }
     }
+    Ok(vectors)
 }
