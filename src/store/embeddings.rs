@@ -101,9 +101,18 @@ impl Store {
         Ok(found)
     }
 
-    /// Stores the vectors of some items, in one transaction.
+    /// Stores the vectors of some items, in one transaction. Vectors can always be computed again, so the
+    /// commit skips the fsync (`synchronous = NORMAL`, still atomic in WAL mode) and holds the write lock,
+    /// which a person's save may be waiting for, as briefly as it can; decisions keep `FULL`.
     pub fn write_embeddings(&mut self, encoder: i64, vectors: &[(i64, Vec<f32>)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let written = self.write_embeddings_in_transaction(encoder, vectors);
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        written
+    }
+
+    fn write_embeddings_in_transaction(&mut self, encoder: i64, vectors: &[(i64, Vec<f32>)]) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO embeddings (encoder_id, item_id, vector) VALUES (?1, ?2, ?3)",

@@ -29,8 +29,13 @@ const CHUNK: usize = 256;
 /// small beside the screen's (chunks are sorted by length, so small batches cost little padding).
 const EMBED_BATCH: usize = 8;
 
-/// The thread's scheduling priority: the lowest, below the screen, the saves and the explanations.
+/// The encoder's scheduling priority: the lowest, below the screen, the saves and the explanations.
 const EMBED_NICE: i32 = 19;
+
+/// The priority of the thread that reads and writes the store and scores the embedded items again: a
+/// little below the screen's, far above the encoder's (a thread at 19 holding the write lock while other
+/// work takes the cores would keep a save waiting).
+const STORE_NICE: i32 = 5;
 
 /// How long the thread rests when every item has its vector, before looking for new ones.
 const IDLE: Duration = Duration::from_secs(3);
@@ -47,11 +52,13 @@ impl EmbedThread {
     /// Embeds until the screen closes `stop` (its sender dropped); a failure ends the thread, said in the
     /// log (the screen goes on without vectors).
     ///
-    /// The encoder runs on a helper thread at the lowest priority; this thread, at normal priority, does the
-    /// store's reads and writes, so that it never holds the database's write lock while starved of the CPU
-    /// (a person's save would wait behind it).
+    /// The encoder runs on a helper thread at the lowest priority; this thread, a little below normal, does
+    /// the store's reads and writes, so that it never holds the database's write lock while starved of the
+    /// CPU (a person's save would wait behind it).
     pub fn run(mut self, stop: Receiver<()>, replies: Outbox) {
         let Some(encoder) = self.host.encoder.clone() else { return };
+        // Below the screen and the saves, but not so low that it could hold the write lock while starved.
+        super::run_in_background(STORE_NICE);
         std::thread::scope(|scope| {
             let (texts, to_encode) = sync_channel::<Vec<String>>(1);
             let (encoded, vectors) = sync_channel::<Result<Vec<Vec<f32>>, ModelError>>(1);
