@@ -255,24 +255,28 @@ impl Scoring {
         let mut busy = Duration::ZERO;
         for (ids, rows) in featurized {
             let t = Instant::now();
-            let probabilities = self.engine.score(&rows)?;
-            let committee: Vec<Vec<Vec<f32>>> =
-                self.members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
-            let predictions = ids
-                .iter()
-                .zip(probabilities)
-                .enumerate()
-                .map(|(r, (&item_id, probabilities))| {
-                    let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
-                    self.prediction(item_id, probabilities, &votes)
-                })
-                .collect();
+            let predictions = self.predictions(&ids, &rows)?;
             busy += t.elapsed();
             if to_write.send(predictions).is_err() {
                 break;
             }
         }
         Ok(busy)
+    }
+
+    /// The predictions of a batch of rows (item `ids[r]` for row `r`) by the model and its committee.
+    fn predictions(&mut self, ids: &[i64], rows: &Rows) -> Result<Vec<Prediction>, ScoreError> {
+        let probabilities = self.engine.score(rows)?;
+        let committee: Vec<Vec<Vec<f32>>> = self.members.iter_mut().map(|m| m.score(rows)).collect::<Result<_, _>>()?;
+        Ok(ids
+            .iter()
+            .zip(probabilities)
+            .enumerate()
+            .map(|(r, (&item_id, probabilities))| {
+                let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
+                self.prediction(item_id, probabilities, &votes)
+            })
+            .collect())
     }
 
     /// One item's prediction: its probabilities, their uncertainty, and the committee's disagreement.
@@ -418,18 +422,8 @@ impl Rescorer {
         for (_, text, vector) in items {
             rows.push(&self.preparer, text, Some(vector), &mut self.scratch);
         }
-        let probabilities = self.scoring.engine.score(&rows)?;
-        let committee: Vec<Vec<Vec<f32>>> =
-            self.scoring.members.iter_mut().map(|m| m.score(&rows)).collect::<Result<_, _>>()?;
-        let predictions: Vec<Prediction> = items
-            .iter()
-            .zip(probabilities)
-            .enumerate()
-            .map(|(r, ((id, _, _), p))| {
-                let votes: Vec<Vec<f32>> = committee.iter().map(|m| m[r].clone()).collect();
-                self.scoring.prediction(*id, p, &votes)
-            })
-            .collect();
+        let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
+        let predictions = self.scoring.predictions(&ids, &rows)?;
         store.replace_predictions(self.model_id, &predictions)?;
         Ok(predictions)
     }
