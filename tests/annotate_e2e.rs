@@ -144,6 +144,11 @@ fn thirty_demo_items_labelled_through_the_real_screen_land_in_the_database() {
     assert_eq!(integrity, "ok");
 }
 
+/// margin's log in this sandbox, for a failure's message.
+fn margin_log(sandbox: &Sandbox) -> String {
+    std::fs::read_to_string(sandbox.join("xdg-state/margin/margin.log")).unwrap_or_default()
+}
+
 /// The demo set up without a terminal; returns the command that opens its screen.
 fn demo_ready(sandbox: &Sandbox) -> std::process::Command {
     sandbox.ok(&["demo"]);
@@ -166,7 +171,7 @@ fn sigterm_sighup_and_a_hang_up_end_the_screen_cleanly() {
         assert!(pty.restored(), "signal {signal}: the terminal was given back");
         let db = demo_db(&sandbox);
         let leases: i64 = db.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)).unwrap();
-        assert_eq!(leases, 0, "signal {signal}: the reserved items were given back");
+        assert_eq!(leases, 0, "signal {signal}: the reserved items were given back; log:\n{}", margin_log(&sandbox));
     }
     // The terminal itself goes away, as when an SSH connection drops.
     let mut pty = Pty::spawn(demo_ready(&sandbox), 80, 24);
@@ -174,10 +179,12 @@ fn sigterm_sighup_and_a_hang_up_end_the_screen_cleanly() {
     pty.send("\r");
     pty.wait_for("the decision to be saved", |s| item_number(s).is_some_and(|(i, _)| i > 1));
     pty.hang_up();
-    pty.wait_exit();
+    let status = pty.wait_exit();
+    // Nothing may print to the terminal that is gone: a failed write to stderr panics.
+    assert!(status.success(), "hang-up: exited with {status}; margin's log:\n{}", margin_log(&sandbox));
     let db = demo_db(&sandbox);
     let leases: i64 = db.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)).unwrap();
-    assert_eq!(leases, 0, "hang-up: the reserved items were given back");
+    assert_eq!(leases, 0, "hang-up: the reserved items were given back; margin's log:\n{}", margin_log(&sandbox));
     let decided: i64 = db.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0)).unwrap();
     assert_eq!(decided, 3);
 }

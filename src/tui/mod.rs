@@ -176,9 +176,20 @@ pub fn run<S: Screen>(
             pending.extend(app.update(S::tick(now_ms())));
         }
     }
-    drop(terminal);
+    give_back(terminal);
     drop(guard);
     Ok(app)
+}
+
+/// Drops ratatui's terminal without its own clean-up where that would kill the process: its `Drop` shows
+/// the cursor and, if that fails (a terminal that hung up), reports it with `eprintln!`, which panics when
+/// stderr is that same dead terminal. The panic would end the process before the workers finish (reserved
+/// items not given back). `TerminalGuard` shows the cursor again anyway.
+fn give_back(mut terminal: ratatui::Terminal<CrosstermBackend<Stdout>>) {
+    if terminal.show_cursor().is_err() {
+        // Only the screen's buffers are left unfreed, once, as the screen closes.
+        std::mem::forget(terminal);
+    }
 }
 
 /// The next terminal event already waiting, if any; an interrupted read counts as none.
