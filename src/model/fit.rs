@@ -7,7 +7,7 @@ use super::combined::{DenseFeatures, Head};
 use super::evaluate::{self, Metrics};
 use super::features::{Featurizer, FeaturizerSpec, Scratch, SparseVector};
 use super::linear::LinearModel;
-use super::train::{Job, Prior, Targets, TrainSettings, train_many};
+use super::train::{Job, Targets, TrainSettings, train_many};
 use crate::domain::TaskKind;
 use crate::domain::rng::Rng;
 
@@ -81,31 +81,15 @@ pub fn fit(request: &FitRequest<'_>) -> Result<Fitted, ModelError> {
     }
 
     // Every training is independent: the cross-validation folds, the final model and the committee's
-    // bootstrap members all run together on the cores. A single-label combined model may start from the
-    // zero-shot model and learn corrections to it: best with few labels, a weight on the model with more.
-    // Both are trained, and cross-validation keeps the better (the prior when it cannot tell).
+    // bootstrap members all run together on the cores. A single-label combined model starts from the
+    // zero-shot model and learns corrections to it, a start that fades as labels arrive.
     let prior = match &request.dense {
-        Some((dense, _)) if !multi => dense.zero_shot_prior(spec.buckets()),
+        Some((dense, _)) if !multi => dense.zero_shot_prior(spec.buckets(), examples),
         _ => None,
     };
-    let train_from = |prior: Option<&Prior>| {
-        let mut models = train_many(&rows, &training_targets, &jobs, (classes, width), prior).into_iter();
-        let fold_models: Vec<LinearModel> = models.by_ref().take(split.k).collect();
-        let calibration = calibrate(&rows[..examples], &split, &fold_models, &targets, classes, multi, &kept);
-        (models, calibration)
-    };
-    let (mut models, calibration) = match &prior {
-        None => train_from(None),
-        Some(prior) => {
-            let with = train_from(Some(prior));
-            let without = train_from(None);
-            let accuracy = |c: &Calibration| c.metrics.as_ref().map(|m| m.accuracy);
-            match (accuracy(&with.1), accuracy(&without.1)) {
-                (Some(a), Some(b)) if b > a => without,
-                _ => with,
-            }
-        }
-    };
+    let mut models = train_many(&rows, &training_targets, &jobs, (classes, width), prior.as_ref()).into_iter();
+    let fold_models: Vec<LinearModel> = models.by_ref().take(split.k).collect();
+    let calibration = calibrate(&rows[..examples], &split, &fold_models, &targets, classes, multi, &kept);
 
     let card = |member: Option<[usize; 2]>, examples: usize| model_card(request, &spec, &calibration, member, examples);
     let head = |mut model: LinearModel| {
