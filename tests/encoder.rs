@@ -141,3 +141,27 @@ fn a_change_to_the_encoders_settings_is_a_new_identity() {
     std::fs::write(&copied, text).unwrap();
     assert_ne!(Encoder::load(runtime, &copied, 1).unwrap().identity(), original);
 }
+
+/// Batches shared out among sessions come back in the texts' order, each text's vector the one a single
+/// session gives it.
+#[test]
+fn sessions_side_by_side_give_each_text_its_own_vector() {
+    use margin::model::encoder::embed_by_length_on;
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let manifest = EncoderPlaces::from_environment(None).locate().expect("the encoder (run scripts/setup)");
+    let texts = texts();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut one = Encoder::load(runtime, &manifest, 1).unwrap();
+    let (alone, _, _) = one.embed_by_length(&refs, 8).unwrap();
+    let mut sessions: Vec<Encoder> = (0..3).map(|_| Encoder::load(runtime, &manifest, 1).unwrap()).collect();
+    let mut shared: Vec<&mut Encoder> = sessions.iter_mut().collect();
+    let (together, _, _) = embed_by_length_on(&mut shared, &refs, 8).unwrap();
+    assert_eq!(together.len(), texts.len());
+    for (i, (a, b)) in alone.iter().zip(&together).enumerate() {
+        let cosine: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        assert!(cosine > 0.99999, "text {i}: cosine {cosine}");
+    }
+    // Two texts differ: the order was kept, not only the set.
+    let cross: f32 = alone[0].iter().zip(&together[1]).map(|(x, y)| x * y).sum();
+    assert!(cross < 0.99, "texts 0 and 1 should differ: {cross}");
+}

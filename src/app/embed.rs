@@ -11,7 +11,7 @@ use crate::config::{DEFAULT_ENCODER, NO_ENCODER};
 use crate::domain::embedding::{dequantize, quantize};
 use crate::model::ModelError;
 use crate::model::Runtime;
-use crate::model::encoder::{Encoder, EncoderPlaces, SharedEncoder};
+use crate::model::encoder::{Encoder, EncoderPlaces, SharedEncoder, embed_by_length_on};
 use crate::store::{Store, StoreError};
 use std::sync::{Arc, Mutex};
 
@@ -84,19 +84,32 @@ pub fn load_project_encoder(
     Ok(Some(Arc::new(Mutex::new(Encoder::load(runtime, &manifest, threads)?))))
 }
 
-/// Embeds every item that has no vector from `encoder`, `chunk` items per transaction (see [`CHUNK`]) and
-/// `batch` texts per ONNX Runtime call.
+/// Most encoder sessions a run shares its batches among (each holds the model and its working memory).
+pub const MAX_SESSIONS: usize = 4;
+
+/// `threads` ONNX Runtime threads in all as sessions of the encoder at `manifest`: one session per thread
+/// up to [`MAX_SESSIONS`], the threads shared among them (see [`embed_by_length_on`] for why).
+pub fn load_sessions(runtime: &Runtime, manifest: &Path, threads: usize) -> Result<Vec<Encoder>, ModelError> {
+    let sessions = threads.clamp(1, MAX_SESSIONS);
+    let per_session = (threads / sessions).max(1);
+    (0..sessions).map(|_| Encoder::load(runtime, manifest, per_session)).collect()
+}
+
+/// Embeds every item that has no vector from the encoder, `chunk` items per transaction (see [`CHUNK`]) and
+/// `batch` texts per ONNX Runtime call, the batches shared out among `encoders` (sessions of that one
+/// encoder; see [`embed_by_length_on`]).
 /// `progress(done, items)` is called after each chunk; it returns false to stop early (what is written
 /// stays). With a `rescorer` (the current model, a combined one), each chunk's items are scored again
 /// with their vectors.
 pub fn embed_pending(
     store: &mut Store,
-    encoder: &mut Encoder,
+    encoders: &mut [&mut Encoder],
     (chunk, batch): (usize, usize),
     mut rescorer: Option<&mut Rescorer>,
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<EmbedReport, EmbedError> {
     let started = Instant::now();
+    let Some(encoder) = encoders.first() else { return Err(ModelError::Invalid("no encoder".into()).into()) };
     let encoder_id = store.encoder_id(encoder.identity(), encoder.dimensions())?;
     let items = store.item_count()?;
     let mut report = EmbedReport {
@@ -116,7 +129,7 @@ pub fn embed_pending(
         report.store += t.elapsed();
         let Some(&(last, _)) = items_now.last() else { break };
         after = last;
-        let vectors = embed_chunk(encoder, &items_now, batch, &mut report)?;
+        let vectors = embed_chunk(encoders, &items_now, batch, &mut report)?;
         let t = Instant::now();
         store.write_embeddings(encoder_id, &vectors)?;
         report.store += t.elapsed();
@@ -149,13 +162,13 @@ pub(crate) fn rescore_chunk(
 
 /// The vectors of one chunk of items: tokenized, sorted by length, embedded `batch` at a time.
 fn embed_chunk(
-    encoder: &mut Encoder,
+    encoders: &mut [&mut Encoder],
     chunk: &[(i64, String)],
     batch: usize,
     report: &mut EmbedReport,
 ) -> Result<Vec<(i64, Vec<f32>)>, EmbedError> {
     let texts: Vec<&str> = chunk.iter().map(|(_, text)| text.as_str()).collect();
-    let (vectors, tokenize, encode) = encoder.embed_by_length(&texts, batch)?;
+    let (vectors, tokenize, encode) = embed_by_length_on(encoders, &texts, batch)?;
     report.tokenize += tokenize;
     report.encode += encode;
     Ok(chunk.iter().map(|(id, _)| *id).zip(vectors).collect())

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::model::start_runtime;
 use super::terminal::print_json;
 use super::{Context, open_store};
-use crate::app::embed::{embed_pending, project_encoder};
+use crate::app::embed::{embed_pending, load_sessions, project_encoder};
 use crate::app::score::{Rescorer, score_with};
 use crate::app::zero_shot::make_zero_shot_if_no_model;
 use crate::domain::access::Role;
@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long, default_value_t = crate::app::embed::CHUNK, value_name = "N")]
     pub chunk: usize,
 
-    /// ONNX Runtime threads (default: every core).
+    /// ONNX Runtime threads in all (default: every core), as one encoder session per thread (up to 4,
+    /// sharing the rest): sessions working side by side are faster than one session's threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -45,7 +46,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut store = open_store(&project)?;
     let runtime = start_runtime(context)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let encoder: SharedEncoder = Arc::new(Mutex::new(Encoder::load(runtime, &manifest, threads)?));
+    let mut sessions = load_sessions(runtime, &manifest, threads)?;
+    let encoder: SharedEncoder = Arc::new(Mutex::new(sessions.remove(0)));
     // No model yet: the label descriptions make a zero-shot one, which scores each item as it gets a vector.
     let zero_shot =
         make_zero_shot_if_no_model(&project.dir, &project.config, &mut store, runtime, &encoder, &context.user)?;
@@ -61,11 +63,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let report = embed_pending(&mut store, &mut encoder, (args.chunk, args.batch), rescorer.as_mut(), |done, items| {
+    let mut encoders: Vec<&mut Encoder> = std::iter::once(&mut *encoder).chain(sessions.iter_mut()).collect();
+    let sizes = (args.chunk, args.batch);
+    let report = embed_pending(&mut store, &mut encoders, sizes, rescorer.as_mut(), |done, items| {
         bar.set_length(items);
         bar.set_position(done);
         true
     });
+    drop(encoders);
     bar.finish_and_clear();
     let report = report?;
     drop(encoder);
@@ -117,6 +122,6 @@ pub fn embed_all_quietly(context: &Context, project: &crate::app::project::Proje
     let mut rescorer = Rescorer::for_current(&project.dir, &project.config, &store, runtime, &encoder)?;
     let mut encoder = encoder.lock().unwrap_or_else(|p| p.into_inner());
     let sizes = (crate::app::embed::CHUNK, crate::app::embed::BATCH);
-    embed_pending(&mut store, &mut encoder, sizes, rescorer.as_mut(), |_, _| true)?;
+    embed_pending(&mut store, &mut [&mut *encoder], sizes, rescorer.as_mut(), |_, _| true)?;
     Ok(())
 }

@@ -220,20 +220,7 @@ impl Encoder {
         texts: &[&str],
         batch: usize,
     ) -> Result<(Vec<Vec<f32>>, Duration, Duration), ModelError> {
-        let t = Instant::now();
-        let mut tokens: Vec<Option<Tokens>> = self.tokenize(texts)?.into_iter().map(Some).collect();
-        let tokenize = t.elapsed();
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
-        let t = Instant::now();
-        let mut vectors = vec![Vec::new(); texts.len()];
-        for group in order.chunks(batch.max(1)) {
-            let group_tokens: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
-            for (&i, vector) in group.iter().zip(self.embed_tokens(&group_tokens)?) {
-                vectors[i] = vector;
-            }
-        }
-        Ok((vectors, tokenize, t.elapsed()))
+        embed_by_length_on(&mut [self], texts, batch)
     }
 
     /// One vector per tokenized text, of length 1, in the order given. They go through ONNX Runtime as one
@@ -290,6 +277,56 @@ impl Encoder {
             })
             .collect())
     }
+}
+
+/// As [`Encoder::embed_by_length`], the batches shared out among `encoders` (sessions of the same encoder),
+/// each on its own thread: on two cores, two sessions of one ONNX Runtime thread each embed faster than one
+/// session of two threads (the runtime's threads wait for each other within every operator of a small
+/// batch; two sessions do not). Tokenized by the first.
+pub fn embed_by_length_on(
+    encoders: &mut [&mut Encoder],
+    texts: &[&str],
+    batch: usize,
+) -> Result<(Vec<Vec<f32>>, Duration, Duration), ModelError> {
+    let Some(first) = encoders.first() else { return Err(ModelError::Invalid("no encoder to embed with".into())) };
+    let t = Instant::now();
+    let mut tokens: Vec<Option<Tokens>> = first.tokenize(texts)?.into_iter().map(Some).collect();
+    let tokenize = t.elapsed();
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
+    // Batch b goes to encoder b mod n: each gets short and long texts alike.
+    let mut shares: Vec<Vec<(&[usize], Vec<Tokens>)>> = (0..encoders.len()).map(|_| Vec::new()).collect();
+    for (b, group) in order.chunks(batch.max(1)).enumerate() {
+        let group_tokens: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+        shares[b % encoders.len()].push((group, group_tokens));
+    }
+    let t = Instant::now();
+    let done: Vec<Result<Vec<(usize, Vec<f32>)>, ModelError>> = std::thread::scope(|scope| {
+        let running: Vec<_> = encoders
+            .iter_mut()
+            .zip(shares)
+            .map(|(encoder, share)| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for (group, group_tokens) in share {
+                        out.extend(group.iter().copied().zip(encoder.embed_tokens(&group_tokens)?));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|r| r.join().unwrap_or_else(|_| Err(ModelError::Invalid("an encoding thread panicked".into()))))
+            .collect()
+    });
+    let mut vectors = vec![Vec::new(); texts.len()];
+    for part in done {
+        for (i, vector) in part? {
+            vectors[i] = vector;
+        }
+    }
+    Ok((vectors, tokenize, t.elapsed()))
 }
 
 /// A text as the encoder reads it.
