@@ -279,6 +279,9 @@ impl Encoder {
     }
 }
 
+/// A text's vector with the text's index.
+type Numbered = (usize, Vec<f32>);
+
 /// As [`Encoder::embed_by_length`], the batches shared out among `encoders` (sessions of the same encoder),
 /// each on its own thread: on two cores, two sessions of one ONNX Runtime thread each embed faster than one
 /// session of two threads (the runtime's threads wait for each other within every operator of a small
@@ -301,7 +304,7 @@ pub fn embed_by_length_on(
         shares[b % encoders.len()].push((group, group_tokens));
     }
     let t = Instant::now();
-    let done: Vec<Result<Vec<(usize, Vec<f32>)>, ModelError>> = std::thread::scope(|scope| {
+    let done: Vec<Result<Vec<Numbered>, ModelError>> = std::thread::scope(|scope| {
         let running: Vec<_> = encoders
             .iter_mut()
             .zip(shares)
