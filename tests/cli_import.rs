@@ -86,12 +86,12 @@ fn every_format_imports_and_duplicates_are_counted() {
     let tsv = sandbox.write("c.tsv", "id\ttext\nd1\tdelta \"raw\"\n");
     let txt = sandbox.write("d.txt", "epsilon\n\nzeta\n");
     let out = sandbox.ok(&["import", &jsonl, "--project", &project]);
-    assert!(out.contains("Imported 2 items") && out.contains("1 duplicate texts skipped"), "{out}");
+    assert!(out.contains("Imported 2 items") && out.contains("1 duplicate text skipped"), "{out}");
     let out = sandbox.ok(&["import", &csv, "--project", &project]);
-    assert!(out.contains("Imported 1 items") && out.contains("1 duplicate texts skipped"), "{out}");
-    assert!(sandbox.ok(&["import", &tsv, "--project", &project]).contains("Imported 1 items"));
+    assert!(out.contains("Imported 1 item ") && out.contains("1 duplicate text skipped"), "{out}");
+    assert!(sandbox.ok(&["import", &tsv, "--project", &project]).contains("Imported 1 item "));
     let out = sandbox.ok(&["import", &txt, "--project", &project]);
-    assert!(out.contains("Imported 2 items") && out.contains("1 blank lines"), "{out}");
+    assert!(out.contains("Imported 2 items") && out.contains("1 blank line passed over"), "{out}");
 
     let stdin = sandbox.run_with_stdin(&["import", "-", "--project", &project], b"{\"text\": \"eta\"}\n");
     assert!(stdin.status.success(), "{}", String::from_utf8_lossy(&stdin.stderr));
@@ -121,7 +121,7 @@ fn a_file_name_without_a_known_extension_asks_for_format() {
     assert!(sandbox.fails(&["import", &file, "--project", &project]).contains("convert it to JSONL"));
     let file = sandbox.write("data.dat", "a\n");
     assert!(sandbox.fails(&["import", &file, "--project", &project]).contains("pass --format"));
-    assert!(sandbox.ok(&["import", &file, "--format", "text", "--project", &project]).contains("Imported 1 items"));
+    assert!(sandbox.ok(&["import", &file, "--format", "text", "--project", &project]).contains("Imported 1 item "));
     let missing = sandbox.fails(&["import", "nowhere.jsonl", "--project", &project]);
     assert!(missing.contains("nowhere.jsonl: cannot open"), "{missing}");
 }

@@ -26,7 +26,9 @@ fn init_creates_a_project_and_refuses_to_overwrite_one() {
 fn init_refuses_bad_labels_and_leaves_no_project() {
     let sandbox = Sandbox::new();
     assert!(sandbox.fails(&["init", "x", "--labels", "a,a"]).contains("`a` is listed twice"));
-    assert!(sandbox.fails(&["init", "x", "--labels", "only"]).contains("needs at least 2 labels"));
+    let single = sandbox.fails(&["init", "x", "--labels", "only"]);
+    assert!(single.contains("--labels: a single-label project needs at least 2 labels"), "{single}");
+    assert!(!single.contains("margin.toml"), "names no file that does not exist: {single}");
     assert!(sandbox.fails(&["init", "x", "--labels", "a,b|c"]).contains("bars"));
     assert!(!sandbox.join("x/margin.toml").exists());
     sandbox.ok(&["init", "m", "--labels", "only", "--multi-label"]);
@@ -342,4 +344,26 @@ fn keys_from_the_user_and_the_project_apply_and_a_clash_names_file_and_line() {
     let line: usize = err.split("margin.toml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
     // The line of the binding that clashes.
     assert!(std::fs::read_to_string(&path).unwrap().lines().nth(line - 1).unwrap().contains("skip = [\"x\"]"), "{err}");
+}
+
+/// Counts read as English, a decision is said back in words, and an import that added nothing is no
+/// import (issue 17).
+#[test]
+fn status_and_decide_say_what_happened_in_plain_words() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init", "p", "--labels", "sport,tech"]);
+    std::fs::write(
+        sandbox.join("items.jsonl"),
+        "{\"id\": \"a1\", \"text\": \"a goal\"}\n{\"id\": \"a2\", \"text\": \"a chip\"}\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "items.jsonl", "--project", "p"]);
+    sandbox.ok(&["import", "items.jsonl", "--project", "p"]);
+    let decided = sandbox.ok(&["decide", "a1", "--label", "tech", "--project", "p"]);
+    let me = common::me();
+    assert!(decided.contains(&format!("Recorded decision 1: {me} labelled a1 tech.")), "{decided}");
+    let skipped = sandbox.ok(&["decide", "a2", "--skip", "--project", "p"]);
+    assert!(skipped.contains(&format!("Recorded decision 2: {me} skipped a2.")), "{skipped}");
+    let status = sandbox.ok(&["status", "--project", "p"]);
+    assert!(status.contains("2 decisions by 1 annotator · 1 import ·"), "{status}");
 }

@@ -240,7 +240,8 @@ fn items_below_the_expert_threshold_wait_for_an_expert() {
     sandbox.set(&project, &[("thresholds.expert", toml::Value::Float(f64::from(threshold)))]);
 
     let out = sandbox.ok(&["queue", "next", "--annotator", "ann", "--project", &project]);
-    assert!(out.contains(&format!("{} items wait for an expert", below.len())), "{out}");
+    let waiting = if below.len() == 1 { "1 item waits".to_string() } else { format!("{} items wait", below.len()) };
+    assert!(out.contains(&format!("{waiting} for an expert")), "{out}");
     sandbox.ok(&["queue", "release", "--annotator", "ann", "--project", &project]);
     let served = label_everything(&sandbox, &project, "ann");
     assert_eq!(served.len(), 40 - below.len(), "annotators get every item at or above the threshold");

@@ -81,7 +81,8 @@ pub(super) fn open_screen(
     // The terminal may be gone (a dropped connection): a failed write here is no error.
     let _ = writeln!(
         std::io::stdout(),
-        "{decided} decisions by {} this session, all saved in {}.",
+        "{} by {} this session, all saved in {}.",
+        crate::domain::text::count(decided as u64, "decision", "decisions"),
         crate::domain::text::visible(annotator),
         crate::domain::text::visible(&project.db_path().display().to_string())
     );

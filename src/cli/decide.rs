@@ -90,6 +90,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("say what the decision is: --label, --accept, --reject, --skip or --escalate");
     };
     let annotator = context.person(&project, args.annotator.as_deref())?;
+    let what = said_back(&project.config, action, chosen.as_deref(), snapshot.is_some(), &item.ext_id);
     let decision = NewDecision {
         labels: chosen,
         reason: args.escalate.or(args.reason),
@@ -116,11 +117,32 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         None => String::new(),
     };
-    say!(
-        "Recorded {} of {} by {} (decision {id}).{overridden}",
-        action.as_str(),
-        visible(&item.ext_id),
-        visible(&annotator)
-    );
+    say!("Recorded decision {id}: {} {what}.{overridden}", visible(&annotator));
     Ok(ExitCode::SUCCESS)
+}
+
+/// A decision on `item` said back in words ("corrected a009 to Sports"), labels by their display names.
+fn said_back(
+    config: &crate::config::ProjectConfig,
+    action: DecisionAction,
+    chosen: Option<&[String]>,
+    predicted: bool,
+    item: &str,
+) -> String {
+    let labels = chosen
+        .unwrap_or_default()
+        .iter()
+        .map(|name| config.labels.iter().find(|l| &l.name == name).map_or(name.as_str(), |l| l.display_name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (item, labels) = (visible(item), visible(&labels));
+    match action {
+        DecisionAction::Accept => format!("accepted the model's {labels} for {item}"),
+        DecisionAction::Correct if predicted => format!("corrected {item} to {labels}"),
+        DecisionAction::Correct => format!("labelled {item} {labels}"),
+        DecisionAction::Reject => format!("rejected the model's label for {item}: {labels}"),
+        DecisionAction::Skip => format!("skipped {item}"),
+        DecisionAction::Escalate => format!("escalated {item} to an expert"),
+        other => format!("recorded {} on {item}", other.as_str()),
+    }
 }

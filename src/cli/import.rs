@@ -17,7 +17,7 @@ use super::{Context, open_store};
 use crate::app::import::{Choices, ImportObserver, ImportRequest, import, project_read_options};
 use crate::app::project::Project;
 use crate::domain::access::Role;
-use crate::domain::text::visible;
+use crate::domain::text::{count, visible};
 use crate::formats::{BadRecord, InputFormat, ReadOptions};
 
 /// At most this many bad records are listed; the rest are counted.
@@ -105,15 +105,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             ),
             (n, true) => format!(", {n} of them with different reference labels"),
         };
-        notes.push(format!("{} duplicate texts skipped{differ}", report.duplicates));
+        notes.push(format!("{} skipped{differ}", count(report.duplicates, "duplicate text", "duplicate texts")));
     }
-    for (n, what) in [(report.bad, "bad records skipped"), (report.blank_lines, "blank lines passed over")] {
+    for (n, one, many) in [
+        (report.bad, "bad record skipped", "bad records skipped"),
+        (report.blank_lines, "blank line passed over", "blank lines passed over"),
+    ] {
         if n > 0 {
-            notes.push(format!("{n} {what}"));
+            notes.push(count(n, one, many));
         }
     }
     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
-    say!("Imported {} items from {}{notes}.", report.added, visible(&name));
+    say!("Imported {} from {}{notes}.", count(report.added, "item", "items"), visible(&name));
     if counts.labels_updated > 0 {
         say!("Updated the reference labels of {} items (recorded in the audit trail).", counts.labels_updated);
     }

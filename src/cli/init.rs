@@ -70,6 +70,9 @@ pub(super) fn create(
             bail!("--labels: `{label}` is listed twice");
         }
     }
+    if !multi_label && labels.len() < 2 {
+        bail!("--labels: a single-label project needs at least 2 labels; list two or more, or pass --multi-label");
+    }
     let config_path = dir.join(config::FILE_NAME);
     if config_path.exists() {
         bail!("{}: a project already exists there", dir.display());
@@ -92,8 +95,10 @@ pub(super) fn create(
     };
     let task = if multi_label { TaskKind::MultiLabel } else { TaskKind::SingleLabel };
     let text = ProjectConfig::render_new(&name, task, &labels);
-    // Check the settings before anything is written, so a bad label leaves no half-made project.
-    let config = ProjectConfig::parse(&text, &config_path)?;
+    // Check the settings before anything is written, so a bad label leaves no half-made project. The file
+    // does not exist yet: an error names the option, not a line of it.
+    let config = ProjectConfig::parse(&text, &config_path)
+        .map_err(|e| anyhow::anyhow!("--labels: {}", e.to_string().rsplit(": ").next().unwrap_or_default()))?;
 
     std::fs::create_dir_all(dir.join(project::GUIDELINES_DIR))
         .with_context(|| format!("{}: cannot create the project directory", dir.display()))?;

@@ -97,7 +97,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 say!("The machine accepted {} confident items while routing.", batch.machine_accepted);
             }
             if batch.for_experts > 0 {
-                say!("{} items wait for an expert (confidence below the expert threshold).", batch.for_experts);
+                let n = batch.for_experts as u64;
+                say!(
+                    "{} {} for an expert (confidence below the expert threshold).",
+                    crate::domain::text::count(n, "item", "items"),
+                    if n == 1 { "waits" } else { "wait" }
+                );
             }
             if retraining {
                 say!("The model is retraining in the background; the next batch will use it once it is ready.");

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::access::Role;
-use crate::domain::text::visible;
+use crate::domain::text::{count, visible};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -65,10 +65,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     say!(
-        "{} decisions by {} annotators · {} imports · model: {model}",
-        report.decisions,
-        report.annotators,
-        report.imports
+        "{} by {} · {} · model: {model}",
+        count(report.decisions, "decision", "decisions"),
+        count(report.annotators, "annotator", "annotators"),
+        count(report.imports, "import", "imports")
     );
     for (encoder, n) in &vectors {
         say!("vectors: {n} of {} items from {}", report.items, visible(encoder));

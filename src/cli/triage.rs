@@ -101,7 +101,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             if !json {
-                tell!("{} items need a ruling.", cases.len());
+                let n = cases.len() as u64;
+                tell!(
+                    "{} {} a ruling.",
+                    crate::domain::text::count(n, "item", "items"),
+                    if n == 1 { "needs" } else { "need" }
+                );
             }
         }
         TriageCommand::Resolve { item, label, rationale } => {

@@ -54,9 +54,9 @@ impl Store {
         let gold = count(&format!("SELECT count(*) FROM items WHERE gold = 1 AND id < {HIDDEN_FROM}"))?;
         let decisions = count("SELECT count(*) FROM decisions")?;
         let annotators = count("SELECT count(DISTINCT annotator) FROM decisions")?;
-        // An import still running is not one yet.
+        // An import still running is not one yet, nor one that added nothing (every item a duplicate).
         let imports = count(
-            "SELECT count(*) FROM imports WHERE id NOT IN
+            "SELECT count(*) FROM imports WHERE added > 0 AND id NOT IN
                (SELECT CAST(value AS INTEGER) FROM project_state WHERE key = 'import_running')",
         )?;
         let models = count("SELECT count(*) FROM model_versions")?;

@@ -10,7 +10,9 @@ use crate::tui::keymap::Key;
 use crate::tui::widgets::prompt;
 
 mod guidelines;
+mod prompts;
 use guidelines::{guidelines_action, guidelines_row_at, guidelines_row_of, guidelines_top, search_prompt};
+use prompts::{escalate_prompt, note_prompt, override_prompt};
 
 /// How many cards ahead explanations are asked for.
 const EXPLAIN_AHEAD: usize = 3;
@@ -211,9 +213,10 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
 fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
     app.work.undoing = false;
     app.session.undos += 1;
-    if let Some(i) = app.session.history.iter().rposition(|d| d.decision_id == undone) {
-        app.session.history.remove(i);
-    }
+    let undone_action = app.session.history.iter().rposition(|d| d.decision_id == undone).map(|i| {
+        let done = app.session.history.remove(i);
+        done.action
+    });
     // The card goes back on screen: in place if it belongs to the batch on screen, else in front of it.
     if app.batch.position > 0 && app.batch.cards.get(app.batch.position - 1).is_some_and(|c| c.item_id == card.item_id)
     {
@@ -224,7 +227,15 @@ fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
         app.batch.position = at;
     }
     app.mode = Mode::Item;
-    app.message = Some(Message { text: "Undone: decide this item again.".into(), error: false });
+    let what = match undone_action {
+        Some(DecisionAction::Accept) => "your accept",
+        Some(DecisionAction::Correct) => "your correction",
+        Some(DecisionAction::Reject) => "your rejection",
+        Some(DecisionAction::Skip) => "your skip",
+        Some(DecisionAction::Escalate) => "your escalation",
+        _ => "your decision",
+    };
+    app.message = Some(Message { text: format!("Undone: {what} of this item. Decide it again."), error: false });
     show_card(app)
 }
 
@@ -532,60 +543,6 @@ fn undo(app: &mut App) -> Vec<Effect> {
     };
     app.work.undoing = true;
     vec![Effect::Undo { decision_id: last.decision_id, card: Box::new(last.card.clone()) }]
-}
-
-fn escalate_prompt(app: &mut App, key: Key, typed: Option<String>) -> Vec<Effect> {
-    match (typed, key) {
-        (_, Key::Esc) => app.mode = Mode::Item,
-        (None, Key::Char(c)) if c.is_ascii_digit() && c != '0' => {
-            let i = usize::from(c as u8 - b'1');
-            if let Some(reason) = app.config.escalate_reasons.get(i).cloned() {
-                app.mode = Mode::Item;
-                return decide(app, DecisionAction::Escalate, None, Some(reason));
-            }
-        }
-        (None, Key::Char('t')) => app.mode = Mode::Escalate { typed: Some(String::new()) },
-        (Some(text), Key::Enter) if !text.trim().is_empty() => {
-            app.mode = Mode::Item;
-            return decide(app, DecisionAction::Escalate, None, Some(text.trim().to_string()));
-        }
-        (Some(text), k) => app.mode = Mode::Escalate { typed: Some(edit(text, k)) },
-        (None, _) => {}
-    }
-    Vec::new()
-}
-
-fn override_prompt(app: &mut App, key: Key, mut request: DecisionRequest) -> Vec<Effect> {
-    match key {
-        Key::Esc => {
-            // Skipping the question is recorded too.
-            request.reason = Some("(no reason given)".into());
-            send(app, request)
-        }
-        Key::Char(c) if c.is_ascii_digit() && c != '0' => {
-            match app.config.override_reasons.get(usize::from(c as u8 - b'1')).cloned() {
-                Some(reason) => {
-                    request.reason = Some(reason);
-                    send(app, request)
-                }
-                None => Vec::new(),
-            }
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn note_prompt(app: &mut App, key: Key, text: String) -> Vec<Effect> {
-    match key {
-        Key::Esc => app.mode = Mode::Item,
-        Key::Enter => {
-            let text = text.trim().to_string();
-            app.note = (!text.is_empty()).then_some(text);
-            app.mode = Mode::Item;
-        }
-        k => app.mode = Mode::Note { text: edit(text, k) },
-    }
-    Vec::new()
 }
 
 /// Typing into a one-line field (the shared prompt's rules), by value.

@@ -161,6 +161,8 @@ fn undo_goes_back_through_the_session_one_decision_at_a_time() {
     assert!(press(&mut a, "Backspace").is_empty(), "one undo at a time");
     update(&mut a, Msg::Undone { undone: 11, card: Box::new(cards()[1].clone()) });
     assert_eq!(a.card().unwrap().item_id, 2);
+    let said = &a.message.as_ref().unwrap().text;
+    assert!(said.contains("Undone: your skip of this item"), "the message says what was undone: {said}");
     let effects = press(&mut a, "Backspace");
     assert!(matches!(&effects[..], [Effect::Undo { decision_id: 10, .. }]));
     update(&mut a, Msg::Undone { undone: 10, card: Box::new(cards()[0].clone()) });

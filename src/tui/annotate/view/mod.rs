@@ -52,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Mode::Guidelines { scroll, query, typing } => overlay::guidelines(app, frame, body, *scroll, query, *typing),
         Mode::Stats => overlay::stats(app, frame, body),
         Mode::Escalate { typed } => overlay::escalate(app, frame, body, typed.as_deref()),
-        Mode::OverrideReason(_) => overlay::override_reason(app, frame, body),
+        Mode::OverrideReason(request) => overlay::override_reason(app, frame, body, request),
         Mode::Note { text } => overlay::note(app, frame, body, text),
         _ => {}
     }
@@ -63,9 +63,9 @@ pub fn render(app: &App, frame: &mut Frame) {
 fn done_text(app: &App) -> String {
     let t = app.session_tally();
     format!(
-        "Nothing left to label for you right now: {} decisions this session. Items held for experts or by \
-         other people may come back later. Press q to quit.",
-        t.decided
+        "Nothing left to label for you right now: {} this session. Items held for experts or by other people \
+         may come back later. Press q to quit.",
+        crate::domain::text::count(t.decided as u64, "decision", "decisions")
     )
 }
 
@@ -128,6 +128,15 @@ fn progress_line(app: &App, width: u16) -> Line<'static> {
     Line::from(Span::styled(one_line(&parts.join(" · "), usize::from(width)), fg(app, Color::Gray)))
 }
 
+/// The label keys for the key line: the digits' range, then the own keys of labels past the ninth
+/// ("1-9,0" for the demo's ten topics).
+fn label_keys_hint(app: &App) -> String {
+    let n = app.config.labels.len().min(9);
+    let own: Vec<String> =
+        app.keymap.label_keys().iter().skip(9).filter_map(|keys| keys.first().map(ToString::to_string)).collect();
+    if own.is_empty() { format!("1-{n}") } else { format!("1-{n},{}", own.join(",")) }
+}
+
 fn footer_line(app: &App, width: u16) -> Line<'static> {
     use crate::tui::action::Action;
     let mut hints = KeyHints::new();
@@ -147,8 +156,7 @@ fn footer_line(app: &App, width: u16) -> Line<'static> {
         mode => {
             let key_mode = mode.key_mode();
             if key_mode == KeyMode::Item && app.card().is_some() {
-                let n = app.config.labels.len().min(9);
-                hints.key(format!("1-{n}"), if app.config.multi_label { "toggle label" } else { "label" });
+                hints.key(label_keys_hint(app), if app.config.multi_label { "toggle label" } else { "label" });
             }
             for (action, keys) in app.keymap.bindings(key_mode) {
                 let Some(first) = keys.first() else { continue };

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::fg;
+use crate::tui::annotate::msg::DecisionRequest;
 use crate::tui::annotate::state::{App, Mode, Tally};
 use crate::tui::keymap::KeyMode;
 use crate::tui::text::one_line;
@@ -201,10 +202,12 @@ pub fn summary(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
+/// A numbered list of reasons under `intro` (one line per line of it, each cut to the popup's width).
 fn reasons_prompt(frame: &mut Frame, area: Rect, title: &str, intro: &str, reasons: &[String], extra: &[&str]) {
-    let height = (reasons.len() + extra.len() + 4) as u16;
+    let height = (reasons.len() + extra.len() + 3 + intro.lines().count()) as u16;
     let inner = popup(frame, area, 64, height, title);
-    let mut lines = vec![Line::from(intro.to_string()), Line::default()];
+    let mut lines: Vec<Line> = intro.lines().map(|l| Line::from(one_line(l, 62))).collect();
+    lines.push(Line::default());
     for (i, r) in reasons.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", i + 1), Style::default().add_modifier(Modifier::BOLD)),
@@ -236,21 +239,37 @@ pub fn escalate(app: &App, frame: &mut Frame, area: Rect, typed: Option<&str>) {
     }
 }
 
-pub fn override_reason(app: &App, frame: &mut Frame, area: Rect) {
+pub fn override_reason(app: &App, frame: &mut Frame, area: Rect, request: &DecisionRequest) {
+    let shown = |names: &[String]| {
+        let display = |name: &String| {
+            app.config.labels.iter().find(|l| &l.name == name).map_or(name.clone(), |l| l.display.clone())
+        };
+        names.iter().map(display).collect::<Vec<_>>().join(", ")
+    };
+    let intro = match (&request.labels, &request.model) {
+        (Some(chosen), Some((_, predicted, confidence))) => format!(
+            "You chose {}; the model was {:.0}% sure of {}.\nWhat did it miss?",
+            shown(chosen),
+            confidence * 100.0,
+            shown(predicted)
+        ),
+        _ => "The model was confident. What did it miss?".to_string(),
+    };
     reasons_prompt(
         frame,
         area,
         "overriding a confident prediction",
-        "The model was confident. What did it miss?",
+        &intro,
         &app.config.override_reasons,
         &["Esc: skip the question (recorded as skipped)"],
     );
 }
 
 pub fn note(_app: &App, frame: &mut Frame, area: Rect, text: &str) {
-    let inner = popup(frame, area, 64, 5, "note");
+    let inner = popup(frame, area, 64, 6, "note");
     let lines = vec![
-        Line::from("A note kept with your decision on this item (Enter keeps it, Esc cancels):"),
+        Line::from("A note kept with your decision on this item."),
+        Line::from("Enter keeps it, Esc cancels:"),
         Line::from(format!("{}_", one_line(text, 58))),
     ];
     frame.render_widget(Paragraph::new(lines), inner);

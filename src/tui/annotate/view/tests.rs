@@ -122,7 +122,16 @@ fn prompts_for_escalation_and_override_reasons() {
     press(&mut a, "Esc");
     press(&mut a, "1");
     let s = screen(&a, 80, 24);
-    assert!(s.contains("The model was confident") && s.contains("1 model missed context"), "{s}");
+    // The question names the label chosen and the one the model was sure of (card 1: tech at 95%).
+    assert!(s.contains("You chose sport; the model was 95% sure of tech.") && s.contains("What did it miss?"), "{s}");
+    assert!(s.contains("1 model missed context"), "{s}");
+    // The note prompt fits its box at any size: nothing of it is cut.
+    press(&mut a, "Esc");
+    press(&mut a, "n");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&a, w, h);
+        assert!(s.contains("A note kept with your decision on this item.") && s.contains("Esc cancels:"), "{s}");
+    }
 }
 
 #[test]
@@ -190,4 +199,17 @@ fn statistics_show_the_session_and_the_persons_whole_record() {
     }
     update(&mut a, Msg::AllTime(Err("disk I/O error".into())));
     assert!(screen(&a, 80, 30).contains("cannot read it: disk I/O error"));
+}
+
+#[test]
+fn the_key_line_names_every_label_key() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    let config = config(&names, false);
+    let mut own = vec![None; 9];
+    own.push(Some("0".to_string()));
+    let keymap = crate::tui::keymap::Keymap::build(&[], &own).expect("keymap");
+    let mut a = app_with(config, fixtures::cards());
+    a.keymap = keymap;
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("1-9,0 label"), "the tenth label's key 0 is on the key line:\n{s}");
 }
