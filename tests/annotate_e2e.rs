@@ -61,9 +61,8 @@ fn thirty_demo_items_labelled_through_the_real_screen_land_in_the_database() {
             1 => {
                 // A digit: the override question comes when it differs from the prediction.
                 pty.send("2");
-                let s = pty
-                    .wait_for("a decision or the reason prompt", |s| done(s) || s.contains("The model was confident"));
-                if s.contains("The model was confident") {
+                let s = pty.wait_for("a decision or the reason prompt", |s| done(s) || s.contains("What did it miss?"));
+                if s.contains("What did it miss?") {
                     pty.send("1");
                     reasons += 1;
                 }

@@ -248,10 +248,10 @@ pub fn override_reason(app: &App, frame: &mut Frame, area: Rect, request: &Decis
     };
     let intro = match (&request.labels, &request.model) {
         (Some(chosen), Some((_, predicted, confidence))) => format!(
-            "You chose {}; the model was {:.0}% sure of {}.\nWhat did it miss?",
+            "You chose {}; the model said {} ({:.0}%).\nWhat did it miss?",
             shown(chosen),
-            confidence * 100.0,
-            shown(predicted)
+            shown(predicted),
+            confidence * 100.0
         ),
         _ => "The model was confident. What did it miss?".to_string(),
     };

@@ -123,7 +123,7 @@ fn prompts_for_escalation_and_override_reasons() {
     press(&mut a, "1");
     let s = screen(&a, 80, 24);
     // The question names the label chosen and the one the model was sure of (card 1: tech at 95%).
-    assert!(s.contains("You chose sport; the model was 95% sure of tech.") && s.contains("What did it miss?"), "{s}");
+    assert!(s.contains("You chose sport; the model said tech (95%).") && s.contains("What did it miss?"), "{s}");
     assert!(s.contains("1 model missed context"), "{s}");
     // The note prompt fits its box at any size: nothing of it is cut.
     press(&mut a, "Esc");
