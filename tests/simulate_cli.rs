@@ -179,7 +179,7 @@ fn simulate_prints_a_table_and_a_plot() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
     let stderr = String::from_utf8(run.stderr).unwrap();
-    assert!(stderr.contains("150 items, 3 labels; 1 seeds; budget 10 in batches of 5"), "{stderr}");
+    assert!(stderr.contains("150 items, 3 labels; 1 seed; budget 10 in batches of 5"), "{stderr}");
     assert!(stderr.contains("seed 1 margin: full-data accuracy"), "{stderr}");
     assert!(stdout.contains("labels to target (mean)"), "{stdout}");
     for name in ["margin ", "random "] {
@@ -200,7 +200,7 @@ fn simulate_refuses_bad_input_naming_the_file_and_line() {
 
     let no_gold = sandbox.write("nogold.jsonl", "{\"text\": \"a\", \"topic\": \"x\"}\n");
     let err = sandbox.fails(&["simulate", "--data", &no_gold]);
-    assert!(err.contains("nogold.jsonl:1: no string field `label` (pass --gold-key)"), "{err}");
+    assert!(err.contains("nogold.jsonl: no line has a string field `label`") && err.contains("--gold-key"), "{err}");
 
     let one_label =
         sandbox.write("one.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": \"x\"}\n");
@@ -214,4 +214,31 @@ fn simulate_refuses_bad_input_naming_the_file_and_line() {
     let err = sandbox.fails(&["simulate", "--data", &sandbox.join("missing.jsonl").to_string_lossy()]);
     assert!(err.contains("missing.jsonl: cannot open"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Without --out the results stay where the person can find them (a new simulate-DATE-TIME directory here,
+/// without the runs' projects); lines without the gold label are skipped and counted, not an error; the
+/// plot's axis ends where the runs ended when the pool is smaller than the budget (issue 17).
+#[test]
+fn simulate_keeps_its_results_and_skips_unlabelled_lines() {
+    let sandbox = Sandbox::new();
+    let file = data(&sandbox);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"text\": \"an item nobody labelled\"}\n{\"text\": \"another one\"}\n");
+    std::fs::write(&file, text).unwrap();
+    let args = ["simulate", "--data", &file, "--gold-key", "topic", "--strategy", "random", "--seeds", "1"];
+    let run = sandbox.run(&[&args[..], &["--budget", "1000", "--batch", "40"]].concat());
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("2 lines without a string field `topic` skipped"), "{stderr}");
+    assert!(stderr.contains("150 items, 3 labels; 1 seed;"), "{stderr}");
+    let shown = stdout.lines().find_map(|l| l.strip_prefix("curves: ")).expect("where the curves are");
+    assert!(shown.starts_with("simulate-") && shown.ends_with("/curves.csv"), "{stdout}");
+    let kept = sandbox.join(shown);
+    assert!(kept.is_file(), "{} was kept", kept.display());
+    let dir = kept.parent().unwrap();
+    assert!(dir.join("splits/seed-1.json").is_file() && !dir.join("work").exists(), "{}", dir.display());
+    // 120 items in the pool, a budget of 1,000: the axis ends at the labels the run reached.
+    let axis = stdout.lines().find(|l| l.contains("0 labels")).expect("the plot's axis");
+    assert!(axis.trim_end().ends_with("120"), "{axis}");
 }

@@ -118,13 +118,19 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
     say!("Imported {} from {}{notes}.", count(report.added, "item", "items"), visible(&name));
     if counts.labels_updated > 0 {
-        say!("Updated the reference labels of {} items (recorded in the audit trail).", counts.labels_updated);
+        say!(
+            "Updated the reference labels of {} (recorded in the audit trail).",
+            count(counts.labels_updated, "item", "items")
+        );
     }
     if counts.gold_kept > 0 {
         say!("{} gold items kept the labels an expert gave them.", counts.gold_kept);
     }
     if counts.interrupted_removed > 0 {
-        say!("Removed {} items an interrupted import had left unfinished.", counts.interrupted_removed);
+        say!(
+            "Removed {} an interrupted import had left unfinished.",
+            count(counts.interrupted_removed, "item", "items")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,7 @@ use super::Context;
 use super::terminal::print_json;
 use crate::app::simulate::{Dataset, Point, RunSettings, SentenceVectors, full_accuracy, labels_to_target, run, split};
 use crate::domain::Strategy;
-use crate::domain::text::visible;
+use crate::domain::text::{count, visible};
 use crate::model::Runtime;
 use crate::model::encoder::{Encoder, EncoderPlaces};
 use crate::model::runtime::SearchPlaces;
@@ -49,7 +49,8 @@ pub struct Args {
     /// Share of the data held out for measuring accuracy.
     #[arg(long, default_value_t = 0.2)]
     pub test_share: f64,
-    /// Where to write curves.csv, splits/ and the runs' projects (default: a new temporary directory).
+    /// Where to write curves.csv, splits/ and the runs' projects (default: a new directory
+    /// simulate-DATE-TIME here, kept without the runs' projects).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print one JSON summary instead of the table and plot.
@@ -72,7 +73,15 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("--error-rate must be in [0, 1) and --test-share in [0.05, 0.9)");
     }
     let strategies = strategies(&args)?;
-    let mut dataset = read_dataset(&args)?;
+    let (mut dataset, unlabelled) = read_dataset(&args)?;
+    if unlabelled > 0 && !args.json {
+        tell!(
+            "{}: {} without a string field `{}` skipped (not labelled, or pass --gold-key)",
+            visible(&args.data.display().to_string()),
+            count(unlabelled, "line", "lines"),
+            visible(&args.gold_key)
+        );
+    }
     let runtime = Runtime::start(&SearchPlaces::from_environment(context.ort_lib.as_deref()))?;
     if args.sentence_vectors {
         let manifest = EncoderPlaces::from_environment(context.encoder.as_deref()).locate()?;
@@ -83,28 +92,28 @@ pub fn run_command(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         dataset.sentence = Some(SentenceVectors::compute(encoder, &dataset.texts, !args.no_zero_shot)?);
     }
-    let temp;
     let out = match &args.out {
         Some(dir) => dir.clone(),
-        None => {
-            temp = tempfile::tempdir().context("cannot make a temporary directory")?;
-            temp.path().to_path_buf()
-        }
+        None => new_results_dir()?,
     };
     std::fs::create_dir_all(out.join("splits")).with_context(|| format!("{}: cannot create", out.display()))?;
     write_dataset(&out, &dataset)?;
     if !args.json {
         tell!(
-            "{} items, {} labels; {} seeds; budget {} in batches of {}; strategies {}",
+            "{} items, {} labels; {}; budget {} in batches of {}; strategies {}",
             dataset.texts.len(),
             dataset.labels.len(),
-            args.seeds,
+            count(args.seeds, "seed", "seeds"),
             args.budget,
             args.batch,
             args.strategy.join(", ")
         );
     }
     let results = run_all(&args, runtime, &dataset, &strategies, &out)?;
+    if args.out.is_none() {
+        // The runs' projects are large and of little use afterwards; --out keeps them.
+        let _ = std::fs::remove_dir_all(out.join("work"));
+    }
     let summary = summarise(&strategies, &results, args.budget);
     let mean_full = results.targets.iter().map(|t| t.0).sum::<f64>() / results.targets.len().max(1) as f64;
     if args.json {
@@ -239,7 +248,7 @@ fn print_summary(mean_full: f64, summary: &[serde_json::Value], results: &Result
         );
     }
     say!();
-    say_part!("{}", plot(&results.curves, budget));
+    say_part!("{}", plot(&results.curves));
     say!("curves: {}", out.join("curves.csv").display());
 }
 
@@ -256,11 +265,32 @@ fn summary_row(name: &str, hits: &[Option<usize>], mean: f64, final_accuracy: f6
     format!("{name:<18} {mean:>22} {final_accuracy:>16.4}{flag}")
 }
 
-fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
+/// A new directory `simulate-DATE-TIME` in the current directory for the results.
+fn new_results_dir() -> anyhow::Result<PathBuf> {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let base = format!("simulate-{}-{}", &stamp[..8], &stamp[8..]);
+    for n in 1.. {
+        let dir = PathBuf::from(if n == 1 { base.clone() } else { format!("{base}-{n}") });
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot create the results directory", dir.display())),
+        }
+    }
+    unreachable!("a free name is found")
+}
+
+/// The distinct labelled texts of `--data`, and how many lines were skipped for having no gold label.
+fn read_dataset(args: &Args) -> anyhow::Result<(Dataset, u64)> {
     let name = args.data.display().to_string();
     let file = std::fs::File::open(&args.data).with_context(|| format!("{name}: cannot open"))?;
     let mut seen = std::collections::HashSet::new();
     let (mut texts, mut gold_names) = (Vec::new(), Vec::new());
+    let mut unlabelled = 0u64;
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("{name}:{}: cannot read", n + 1))?;
         if line.trim().is_empty() {
@@ -271,14 +301,21 @@ fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
         let text = value[&args.text_key]
             .as_str()
             .ok_or_else(|| anyhow!("{name}:{}: no string field `{}`", n + 1, args.text_key))?;
-        let label = value[&args.gold_key]
-            .as_str()
-            .ok_or_else(|| anyhow!("{name}:{}: no string field `{}` (pass --gold-key)", n + 1, args.gold_key))?;
+        let Some(label) = value[&args.gold_key].as_str() else {
+            unlabelled += 1;
+            continue;
+        };
         if text.trim().is_empty() || !seen.insert(text.to_string()) {
             continue;
         }
         texts.push(text.to_string());
         gold_names.push(label.to_string());
+    }
+    if gold_names.is_empty() && unlabelled > 0 {
+        bail!(
+            "{name}: no line has a string field `{}` for the true label; pass --gold-key to name the field that holds it",
+            args.gold_key
+        );
     }
     let mut labels: Vec<String> = gold_names.clone();
     labels.sort();
@@ -290,7 +327,7 @@ fn read_dataset(args: &Args) -> anyhow::Result<Dataset> {
         crate::config::check_label_name(l).map_err(|m| anyhow!("{name}: {m}"))?;
     }
     let gold = gold_names.iter().map(|g| labels.iter().position(|l| l == g).unwrap_or(0)).collect();
-    Ok(Dataset { texts, gold, labels, sentence: None })
+    Ok((Dataset { texts, gold, labels, sentence: None }, unlabelled))
 }
 
 /// The data as the simulation saw it (distinct texts, in order): what the splits' indices point at.
@@ -303,8 +340,9 @@ fn write_dataset(out: &std::path::Path, dataset: &Dataset) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Mean accuracy against labels, one mark per strategy, in the terminal.
-fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>, budget: usize) -> String {
+/// Mean accuracy against labels, one mark per strategy, in the terminal; the x-axis runs to the most labels
+/// any run reached (a pool smaller than the budget ends there).
+fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>) -> String {
     const WIDTH: usize = 60;
     const HEIGHT: usize = 14;
     let marks = ['*', 'o', '+', 'x', '#', '@', '%'];
@@ -325,12 +363,13 @@ fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>, budget: usize) -> String {
     if all.is_empty() {
         return String::new();
     }
+    let most = means.iter().flat_map(|(_, m)| m.iter().map(|p| p.0)).max().unwrap_or(0).max(1);
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min).min(0.99);
     let hi = all.iter().copied().fold(0.0, f64::max).max(lo + 0.01);
     let mut grid = vec![vec![' '; WIDTH]; HEIGHT];
     for (s, (_, points)) in means.iter().enumerate() {
         for &(labels, accuracy) in points {
-            let x = (labels * (WIDTH - 1) / budget.max(1)).min(WIDTH - 1);
+            let x = (labels * (WIDTH - 1) / most).min(WIDTH - 1);
             let y = (((accuracy - lo) / (hi - lo)) * (HEIGHT - 1) as f64).round() as usize;
             grid[HEIGHT - 1 - y.min(HEIGHT - 1)][x] = marks[s % marks.len()];
         }
@@ -341,7 +380,7 @@ fn plot(curves: &BTreeMap<String, Vec<Vec<Point>>>, budget: usize) -> String {
         out.push_str(&format!("{value:>6.3} |{}\n", line.iter().collect::<String>()));
     }
     out.push_str(&format!("       +{}\n", "-".repeat(WIDTH)));
-    out.push_str(&format!("        0 labels{:>width$}\n", budget, width = WIDTH - 8));
+    out.push_str(&format!("        0 labels{:>width$}\n", most, width = WIDTH - 8));
     let legend: Vec<String> =
         means.iter().enumerate().map(|(s, (n, _))| format!("{} {n}", marks[s % marks.len()])).collect();
     out.push_str(&format!("        mean accuracy: {}\n", legend.join("   ")));
@@ -371,7 +410,7 @@ mod tests {
             vec![vec![point(10, 0.5), point(20, 0.9)], vec![point(10, 0.7), point(20, 0.9)]],
         );
         curves.insert("random".to_string(), vec![vec![point(10, 0.5), point(20, 0.7)]]);
-        let drawn = plot(&curves, 20);
+        let drawn = plot(&curves);
         let rows: Vec<&str> = drawn.lines().collect();
         // The top row is the best mean (default's 0.9 at 20 labels, the right edge); the bottom the worst
         // (random's 0.5 at 10 labels, the middle column). Default's mean at 10 labels is 0.6, over seeds.
@@ -381,5 +420,21 @@ mod tests {
         assert!(rows[10].starts_with(" 0.592 |") && column(rows[10], '*') == Some(29), "{drawn}");
         assert!(drawn.contains("mean accuracy: * default   o random"), "{drawn}");
         assert_eq!(drawn.matches('*').count(), 2 + 1, "two points and the legend: {drawn}");
+    }
+
+    #[test]
+    fn the_plot_ends_where_the_runs_ended_not_at_the_budget() {
+        let point = |labels, accuracy| Point { labels, accuracy, macro_f1: accuracy };
+        let mut curves = BTreeMap::new();
+        curves.insert("default".to_string(), vec![vec![point(10, 0.5), point(40, 0.9)]]);
+        let drawn = plot(&curves);
+        let axis = drawn.lines().find(|l| l.contains("0 labels")).unwrap_or_default();
+        assert!(axis.trim_end().ends_with("40"), "the axis ends at 40 labels: {drawn}");
+        let top = drawn.lines().next().unwrap_or_default();
+        assert_eq!(
+            top.split_once('|').and_then(|(_, p)| p.find('*')),
+            Some(59),
+            "40 labels at the right edge: {drawn}"
+        );
     }
 }

@@ -81,7 +81,7 @@ fn a_killed_import_leaves_nothing_and_the_next_one_clears_it() {
     import.kill().unwrap();
     import.wait().unwrap();
     assert_eq!(items(&sandbox, &project), 10, "a killed import's items are not visible");
-    assert!(sandbox.ok(&["status", "--project", &project]).contains("1 imports"));
+    assert!(sandbox.ok(&["status", "--project", &project]).contains("1 import ·"));
     let out = sandbox.ok(&["import", &sandbox.join("small.jsonl").display().to_string(), "--project", &project]);
     assert!(out.contains("Removed") && out.contains("interrupted import"), "{out}");
     let rows: i64 = db.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();

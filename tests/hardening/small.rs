@@ -176,7 +176,7 @@ fn reimporting_changed_reference_labels_says_so_and_applies_them_on_request() {
     assert!(export.lines().next().unwrap().contains("\"reference_labels\":[\"spam\"]"), "kept until asked");
 
     let out = sandbox.ok(&["import", &changed, "--update-labels", "--project", &project]);
-    assert!(out.contains("Updated the reference labels of 1 items"), "{out}");
+    assert!(out.contains("Updated the reference labels of 1 item "), "{out}");
     let export = sandbox.ok(&["export", "--project", &project]);
     assert!(export.lines().next().unwrap().contains("\"reference_labels\":[\"ham\"]"), "{export}");
     let log = sandbox.ok(&["audit", "log", "--item", "a", "--project", &project]);
