@@ -225,6 +225,7 @@ fn demo_sets_up_once_and_shows_its_status() {
     let demo = sandbox.join("xdg-data/margin/demo");
     assert!(demo.join("guidelines/fortunes.md").is_file());
     assert!(demo.join("LICENSE-fortunes").is_file());
+    explanations_name_each_word_once_and_labels_as_people_see_them(&sandbox, &demo);
     let second = sandbox.run(&["demo"]);
     assert!(second.stderr.is_empty(), "second run set up again: {}", String::from_utf8_lossy(&second.stderr));
     let leftovers: Vec<_> = std::fs::read_dir(sandbox.join("xdg-data/margin"))
@@ -366,4 +367,32 @@ fn status_and_decide_say_what_happened_in_plain_words() {
     assert!(skipped.contains(&format!("Recorded decision 2: {me} skipped a2.")), "{skipped}");
     let status = sandbox.ok(&["status", "--project", "p"]);
     assert!(status.contains("2 decisions by 1 annotator · 1 import ·"), "{status}");
+}
+
+/// `margin explain` on ten of the demo's unlabelled items: each word of the "toward" and "against" lines
+/// once (occurrences summed), and labels by their display names ("Love", not "love") (issue 17).
+fn explanations_name_each_word_once_and_labels_as_people_see_them(sandbox: &Sandbox, demo: &Path) {
+    let db = rusqlite::Connection::open(demo.join("margin.db")).unwrap();
+    let mut ids = db.prepare("SELECT ext_id FROM items WHERE reference_labels IS NULL ORDER BY id LIMIT 10").unwrap();
+    let ids: Vec<String> = ids.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(ids.len(), 10);
+    let project = demo.to_str().unwrap();
+    for id in &ids {
+        let out = sandbox.ok(&["explain", id, "--project", project]);
+        for line in
+            out.lines().filter(|l| l.trim_start().starts_with("toward:") || l.trim_start().starts_with("against:"))
+        {
+            let words: Vec<&str> =
+                line.split_whitespace().skip(1).filter(|w| !w.starts_with(['+', '-', '(']) && !w.is_empty()).collect();
+            let mut distinct = words.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(words.len(), distinct.len(), "a word listed twice: {line}");
+        }
+        let predicted = out.lines().find_map(|l| l.strip_prefix("predicted ")).unwrap_or_default();
+        assert!(predicted.starts_with(|c: char| c.is_uppercase()), "a display name: {out}");
+        if let Some(say) = out.split("the model would say ").nth(1) {
+            assert!(say.starts_with(|c: char| c.is_uppercase()), "a display name: {out}");
+        }
+    }
 }

@@ -87,11 +87,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     say!("item {}: {}", visible(&item.ext_id), visible(&preview(&item.text, 100)));
     let mut ranked: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Labels as people see them (display names), as on the screen.
+    let shown = |name: &str| visible(project.config.display_of(name)).into_owned();
     let others: Vec<String> =
-        ranked.iter().skip(1).take(3).map(|(k, p)| format!("{} {:.0}%", visible(&labels[*k]), p * 100.0)).collect();
+        ranked.iter().skip(1).take(3).map(|(k, p)| format!("{} {:.0}%", shown(&labels[*k]), p * 100.0)).collect();
     say!(
         "predicted {} {:.0}% (model version {}); then {}",
-        visible(&labels[predicted]),
+        shown(&labels[predicted]),
         probabilities[predicted] * 100.0,
         model.id,
         others.join(", ")
@@ -102,7 +104,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Some(h) => say!(
             "  without {} the model would say {} ({:.0}%)",
             h.removed.iter().map(|w| format!("\"{}\"", visible(w))).collect::<Vec<_>>().join(", "),
-            visible(&h.label),
+            shown(&h.label),
             h.probability * 100.0
         ),
         None => say!(
@@ -121,7 +123,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 "    {:.2}  {} [{}] {}",
                 s.similarity,
                 visible(&id),
-                visible(&s.labels.join(", ")),
+                s.labels.iter().map(|l| shown(l)).collect::<Vec<_>>().join(", "),
                 visible(&preview(&text, 60))
             );
         }
@@ -141,15 +143,26 @@ fn load_model(
         .ok_or_else(|| anyhow!("no model yet; train one with `margin train` (or `margin train --reference`)"))
 }
 
-/// The five words that pushed hardest toward (or against) the prediction, with their contributions.
+/// The five words that pushed hardest toward (or against) the prediction: each word once (any case), with
+/// the sum of its occurrences' contributions and how often it occurs ("the +1.85 (3x)").
 fn strongest(words: &[WordContribution], toward: bool) -> String {
-    let mut picked: Vec<&WordContribution> =
-        words.iter().filter(|w| if toward { w.contribution > 0.0 } else { w.contribution < 0.0 }).collect();
-    picked.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    let mut by_word: std::collections::BTreeMap<String, (f32, usize)> = std::collections::BTreeMap::new();
+    for w in words {
+        let entry = by_word.entry(w.word.to_lowercase()).or_default();
+        entry.0 += w.contribution;
+        entry.1 += 1;
+    }
+    let mut picked: Vec<(String, (f32, usize))> =
+        by_word.into_iter().filter(|(_, (c, _))| if toward { *c > 0.0 } else { *c < 0.0 }).collect();
+    picked.sort_by(|a, b| b.1.0.abs().total_cmp(&a.1.0.abs()));
     if picked.is_empty() {
         return "-".into();
     }
-    picked.iter().take(5).map(|w| format!("{} {:+.2}", visible(&w.word), w.contribution)).collect::<Vec<_>>().join("  ")
+    let shown = |(word, (total, n)): &(String, (f32, usize))| {
+        let times = if *n > 1 { format!(" ({n}x)") } else { String::new() };
+        format!("{} {total:+.2}{times}", visible(word))
+    };
+    picked.iter().take(5).map(shown).collect::<Vec<_>>().join("  ")
 }
 
 /// The text on one line, cut at about `chars` characters.

@@ -354,6 +354,11 @@ impl ProjectConfig {
     }
 
     /// The label names, in order.
+    /// How the label called `name` is shown to people (its display name); `name` itself if unknown.
+    pub fn display_of<'a>(&'a self, name: &'a str) -> &'a str {
+        self.labels.iter().find(|l| l.name == name).map_or(name, |l| l.display_name())
+    }
+
     pub fn label_names(&self) -> Vec<String> {
         self.labels.iter().map(|l| l.name.clone()).collect()
     }

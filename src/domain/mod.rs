@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod decision;
 pub mod embedding;
+pub mod function_words;
 pub mod guidelines;
 pub mod item;
 pub mod label;

@@ -256,6 +256,8 @@ pub fn distinct_words(words: &[WordContribution]) -> Vec<String> {
 
 /// The fewest top-contributing words (up to [`MAX_COUNTERFACTUAL_WORDS`]) whose removal changes the
 /// prediction, checked through the model. `contributions` are toward the predicted label `predicted`.
+/// Content words first: function words ("the", "is") are tried only when removing the others changes
+/// nothing (see [`crate::domain::function_words`]).
 pub fn counterfactual(
     engine: &mut Engine,
     labels: &[String],
@@ -263,9 +265,29 @@ pub fn counterfactual(
     contributions: &[WordContribution],
     predicted: usize,
 ) -> Result<Option<Counterfactual>, ModelError> {
+    use crate::domain::function_words::is_function_word;
+    let content: Vec<WordContribution> = contributions.iter().filter(|w| !is_function_word(&w.word)).cloned().collect();
+    if let Some(found) = counterfactual_among(engine, labels, text, contributions, &content, predicted)? {
+        return Ok(Some(found));
+    }
+    if content.len() == contributions.len() {
+        return Ok(None);
+    }
+    counterfactual_among(engine, labels, text, contributions, contributions, predicted)
+}
+
+/// [`counterfactual`] trying only the words of `tried` (a part of `contributions`).
+fn counterfactual_among(
+    engine: &mut Engine,
+    labels: &[String],
+    text: &str,
+    contributions: &[WordContribution],
+    tried: &[WordContribution],
+    predicted: usize,
+) -> Result<Option<Counterfactual>, ModelError> {
     // Distinct words that pushed toward the prediction, strongest first.
     let mut push: BTreeMap<String, f32> = BTreeMap::new();
-    for w in contributions.iter().filter(|w| w.contribution > 0.0) {
+    for w in tried.iter().filter(|w| w.contribution > 0.0) {
         *push.entry(w.word.to_lowercase()).or_default() += w.contribution;
     }
     let mut ranked: Vec<(String, f32)> = push.into_iter().collect();

@@ -25,13 +25,19 @@ pub(super) struct ModelThread {
     pub host: super::ModelHost,
 }
 
-/// "without "chip" it would say sport (61%)", with any word that touches personal data in `text` shown as
-/// the placeholder of that data.
-pub(crate) fn counterfactual_line(text: &str, explained: &Explained, masked: Option<&Masked>) -> Option<String> {
+/// "without "chip" it would say Sport (61%)", with any word that touches personal data in `text` shown as
+/// the placeholder of that data, and the label by its display name (`config`).
+pub(crate) fn counterfactual_line(
+    text: &str,
+    explained: &Explained,
+    masked: Option<&Masked>,
+    config: &ProjectConfig,
+) -> Option<String> {
     let c = explained.counterfactual.as_ref()?;
     let words: Vec<String> =
         c.removed.iter().map(|word| format!("\"{}\"", shown_word(text, word, explained, masked))).collect();
-    Some(format!("without {} it would say {} ({:.0}%)", words.join(", "), c.label, c.probability * 100.0))
+    let label = config.display_of(&c.label);
+    Some(format!("without {} it would say {label} ({:.0}%)", words.join(", "), c.probability * 100.0))
 }
 
 /// `word` of `text` as the screen may show it: the placeholder of the personal data it touches, found by
@@ -128,7 +134,7 @@ impl ModelThread {
                 Some((start, end, w.contribution))
             })
             .collect();
-        let counterfactual = counterfactual_line(text, explained, masked.as_ref());
+        let counterfactual = counterfactual_line(text, explained, masked.as_ref(), &self.config);
         let similar = explained
             .similar
             .iter()
@@ -168,11 +174,16 @@ mod tests {
             }),
             similar: Vec::new(),
         };
-        let line = counterfactual_line(text, &explained, Some(&masked)).unwrap();
+        let labels = ["pain".to_string(), "other".to_string()];
+        let toml = ProjectConfig::render_new("t", crate::domain::TaskKind::SingleLabel, &labels);
+        let mut config = ProjectConfig::parse(&toml, std::path::Path::new("margin.toml")).unwrap();
+        config.labels[1].display = Some("Something else".into());
+        let line = counterfactual_line(text, &explained, Some(&masked), &config).unwrap();
         assert!(!line.contains("12345678"), "{line}");
-        assert_eq!(line, "without \"<mrn>\", \"chest\" it would say other (55%)");
+        // The label as people see it, not its name.
+        assert_eq!(line, "without \"<mrn>\", \"chest\" it would say Something else (55%)");
         // Found by its text when its place is unknown.
         let unplaced = Explained { words: Vec::new(), ..explained.clone() };
-        assert!(!counterfactual_line(text, &unplaced, Some(&masked)).unwrap().contains("12345678"));
+        assert!(!counterfactual_line(text, &unplaced, Some(&masked), &config).unwrap().contains("12345678"));
     }
 }

@@ -203,7 +203,7 @@ impl TriageWorker {
         if !against.is_empty() {
             line.push_str(&format!("; against: {}", against.join(", ")));
         }
-        if let Some(counterfactual) = counterfactual_line(&text, &explained, masked.as_ref()) {
+        if let Some(counterfactual) = counterfactual_line(&text, &explained, masked.as_ref(), &self.project.config) {
             line.push_str(&format!(". {counterfactual}"));
         }
         Some(line)
