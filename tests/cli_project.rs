@@ -14,6 +14,8 @@ fn init_creates_a_project_and_refuses_to_overwrite_one() {
     let sandbox = Sandbox::new();
     let out = sandbox.ok(&["init", "news", "--labels", "sport, tech,politics"]);
     assert!(out.contains("Created project \"news\""), "{out}");
+    // The next step as the README's tour takes it: into the project, then import.
+    assert!(out.contains("Next: cd news && margin import FILE"), "{out}");
     for file in ["news/margin.toml", "news/margin.db", "news/guidelines/guidelines.md"] {
         assert!(sandbox.join(file).is_file(), "{file} missing");
     }

@@ -11,6 +11,7 @@ use crate::app::project::{self, Project};
 use crate::config::{self, ProjectConfig};
 use crate::domain::TaskKind;
 use crate::domain::audit::event::{AuditEvent, EventKind, ProjectCreated, SettingsRestored};
+use crate::domain::text::visible;
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +52,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         dir.display(),
         project.config.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
     );
-    say!("Next: margin import FILE --project {}", dir.display());
+    // As the README's tour: go into the project, then import (a file outside it by its path from there).
+    let shown = visible(&dir.display().to_string()).into_owned();
+    say!("Next: cd {shown} && margin import FILE (or, from here, margin import FILE --project {shown})");
     Ok(ExitCode::SUCCESS)
 }
 
