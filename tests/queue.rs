@@ -377,3 +377,37 @@ fn with_routing_on_a_big_pool_is_routed_when_scored_and_served_from_its_short_li
     assert_eq!(after.for_experts, 600);
     assert_eq!(picked(&after, "margin"), (601..=635).collect::<Vec<i64>>());
 }
+
+/// Items that came with reference labels are served too by default; with `serve_reference_labelled =
+/// false` (the demo's setting) they only train the model and people get the rest (issue 17).
+#[test]
+fn items_that_came_labelled_are_served_only_if_the_project_says_so() {
+    let serve_all = |serve: bool| -> Vec<(i64, bool)> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("margin.db")).expect("store");
+        store
+            .import_items("items", "text", "test", |sink| -> Result<ImportEnd, margin::store::StoreError> {
+                for i in 0..30 {
+                    let labels = (i % 3 == 0).then(|| vec!["a".to_string()]);
+                    sink.add(&NewItem::new(
+                        None,
+                        format!("item {i} about {}", ["cats", "dogs"][i % 2]),
+                        None,
+                        labels,
+                        i as u64 + 1,
+                    ))?;
+                }
+                Ok(ImportEnd::Commit { rejected: 0 })
+            })
+            .expect("import");
+        let mut config = config(1, 30, 7);
+        config.sampling.serve_reference_labelled = serve;
+        let batch = next_batch(&mut store, &config, "ann").expect("a batch");
+        batch.items.iter().map(|s| (s.item.id, s.item.reference_labels.is_some())).collect()
+    };
+    let everything = serve_all(true);
+    assert_eq!(everything.len(), 30, "by default every item is served");
+    let rest = serve_all(false);
+    assert_eq!(rest.len(), 20, "the ten labelled items are not served");
+    assert!(rest.iter().all(|(_, labelled)| !labelled), "{rest:?}");
+}

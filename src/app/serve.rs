@@ -132,17 +132,16 @@ fn from_shortlist(
 ) -> Result<Option<Pool>, QueueError> {
     let multi = config.task == TaskKind::MultiLabel;
     let (mut ranked, mut sample, mut audits) = (Vec::new(), Vec::new(), Vec::new());
-    let listed =
-        store.scan_shortlist(model, config.sampling.overlap, &rules_key(rules), &mut |item_id, row, random| {
-            let scores = scores_of(row, multi);
-            match route_row(item_id, row, &scores, multi, rules, labels) {
-                Routed::People { audit: true } => audits.push(item_id),
-                Routed::People { audit: false } => {}
-                Routed::Machine(_) | Routed::Expert => return,
-            }
-            let candidate = Candidate { item_id, scores: Some(scores) };
-            if random { sample.push(candidate) } else { ranked.push(candidate) }
-        })?;
+    let listed = store.scan_shortlist(model, pool_rules(config), &rules_key(rules), &mut |item_id, row, random| {
+        let scores = scores_of(row, multi);
+        match route_row(item_id, row, &scores, multi, rules, labels) {
+            Routed::People { audit: true } => audits.push(item_id),
+            Routed::People { audit: false } => {}
+            Routed::Machine(_) | Routed::Expert => return,
+        }
+        let candidate = Candidate { item_id, scores: Some(scores) };
+        if random { sample.push(candidate) } else { ranked.push(candidate) }
+    })?;
     let batch = config.sampling.batch_size as usize;
     let Some(scan) = listed.filter(|_| ranked.len() >= batch * (1 + SPARE_PICKS) * 4 && sample.len() >= batch * 2)
     else {
@@ -165,7 +164,7 @@ fn from_whole_pool(
 ) -> Result<Pool, QueueError> {
     let multi = config.task == TaskKind::MultiLabel;
     let mut pool = Pool::default();
-    pool.size = store.scan_pool(model_id, config.sampling.overlap, &mut |item_id, row| {
+    pool.size = store.scan_pool(model_id, pool_rules(config), &mut |item_id, row| {
         let Some(row) = row else {
             pool.candidates.push(Candidate { item_id, scores: None });
             return;
@@ -301,7 +300,7 @@ pub fn build_shortlist(
     let mut candidates = Vec::new();
     let mut accepts = Vec::new();
     let mut for_experts = 0u64;
-    store.scan_pool(Some(model), config.sampling.overlap, &mut |item_id, row| {
+    store.scan_pool(Some(model), pool_rules(config), &mut |item_id, row| {
         let Some(row) = row else { return };
         let scores = scores_of(row, multi);
         match route_row(item_id, row, &scores, multi, &rules, &labels) {
@@ -389,4 +388,9 @@ fn sorted(mut v: SparseVector) -> SparseVector {
 
 fn hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Who the pool is for: how many people label each item, and whether items that came labelled are served.
+fn pool_rules(config: &ProjectConfig) -> (u32, bool) {
+    (config.sampling.overlap, config.sampling.serve_reference_labelled)
 }

@@ -190,6 +190,9 @@ pub struct Sampling {
     pub lease_minutes: u32,
     /// Until each label has this many examples, batches are diverse and random picks only.
     pub cold_start_per_label: u32,
+    /// Whether items that came with reference labels are served to people too (false: they only train
+    /// the model, as in the demo).
+    pub serve_reference_labelled: bool,
 }
 
 impl Default for Sampling {
@@ -205,6 +208,7 @@ impl Default for Sampling {
             overlap: 1,
             lease_minutes: 30,
             cold_start_per_label: 3,
+            serve_reference_labelled: true,
         }
     }
 }

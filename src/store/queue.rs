@@ -90,9 +90,10 @@ pub struct ShortlistScan {
 }
 
 impl Store {
-    /// Visits every item that still needs labels (fewer people labelled it than `overlap`, and no open
-    /// escalation): first those `model` scored, in id order, with their prediction, then any it has not
-    /// scored, with `None`. Returns how many were visited.
+    /// Visits every item that still needs labels (fewer people labelled it than `overlap`, no open
+    /// escalation, and, unless `serve_reference_labelled`, no reference labels): first those `model`
+    /// scored, in id order, with their prediction, then any it has not scored, with `None`. Returns how
+    /// many were visited.
     ///
     /// Built for a million items: the few items that are not in the pool are found first from the
     /// decisions and escalations (small tables), then one sequential pass over the model's predictions
@@ -101,11 +102,11 @@ impl Store {
     pub fn scan_pool(
         &mut self,
         model: Option<i64>,
-        overlap: u32,
+        (overlap, serve_reference_labelled): (u32, bool),
         visit: &mut dyn FnMut(i64, Option<&PoolRow<'_>>),
     ) -> Result<u64> {
         let tx = self.conn.transaction()?;
-        let out_of_pool = out_of_pool(&tx, overlap)?;
+        let out_of_pool = out_of_pool(&tx, overlap, serve_reference_labelled)?;
         let mut visited = 0u64;
         let mut scored = 0u64;
         let mut probabilities: Vec<f32> = Vec::new();
@@ -181,7 +182,7 @@ impl Store {
     pub fn scan_shortlist(
         &mut self,
         model: i64,
-        overlap: u32,
+        (overlap, serve_reference_labelled): (u32, bool),
         rules: &str,
         visit: &mut dyn FnMut(i64, &PoolRow<'_>, bool),
     ) -> Result<Option<ShortlistScan>> {
@@ -198,7 +199,7 @@ impl Store {
         if listed == 0 || kept_under != rules {
             return Ok(None);
         }
-        let out_of_pool = out_of_pool(&tx, overlap)?;
+        let out_of_pool = out_of_pool(&tx, overlap, serve_reference_labelled)?;
         // CROSS JOIN keeps the short list outside: left to itself, SQLite may walk all of the model's
         // predictions instead (measured: 278 ms against 40 ms on a million).
         let mut stmt = tx.prepare(
@@ -505,14 +506,18 @@ fn item_in(tx: &rusqlite::Transaction<'_>, item_id: i64) -> Result<StoredItem> {
 
 /// Items not in the pool: labelled by `overlap` people (or more), resolved by an expert, or escalated
 /// and waiting; found from the decisions and escalations, which are small next to the items.
-fn out_of_pool(tx: &rusqlite::Transaction<'_>, overlap: u32) -> Result<HashSet<i64>> {
+fn out_of_pool(tx: &rusqlite::Transaction<'_>, overlap: u32, serve_reference_labelled: bool) -> Result<HashSet<i64>> {
+    // Items that came labelled, when they only train the model (the partial index finds them).
+    let reference =
+        if serve_reference_labelled { "" } else { "UNION SELECT id FROM items WHERE reference_labels IS NOT NULL" };
     let mut stmt = tx.prepare(&format!(
         "SELECT d.item_id FROM decisions d
          WHERE d.action IN {LABELLING} AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
          GROUP BY d.item_id
          HAVING count(DISTINCT d.annotator) >= ?1 OR sum(d.action = 'resolve') > 0
          UNION
-         SELECT item_id FROM escalations WHERE closed_at_ms IS NULL"
+         SELECT item_id FROM escalations WHERE closed_at_ms IS NULL
+         {reference}"
     ))?;
     let ids = stmt.query_map([overlap], |r| r.get::<_, i64>(0))?;
     let mut out = HashSet::new();
