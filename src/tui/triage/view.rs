@@ -220,8 +220,14 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
                 if action == Action::SendBack && !app.card().is_some_and(|c| c.escalated) {
                     continue;
                 }
-                if let Some(first) = keys.first() {
-                    hints.key(first.to_string(), action.short());
+                match keys.first() {
+                    Some(first) if matches!(action, Action::Help | Action::Quit) => {
+                        hints.pinned_key(first.to_string(), action.short());
+                    }
+                    Some(first) => {
+                        hints.key(first.to_string(), action.short());
+                    }
+                    None => {}
                 }
             }
         }

@@ -172,7 +172,11 @@ fn footer_line(app: &App, width: u16) -> Line<'static> {
                 {
                     continue;
                 }
-                hints.key(first.to_string(), action.short());
+                if matches!(action, Action::Help | Action::Quit) {
+                    hints.pinned_key(first.to_string(), action.short());
+                } else {
+                    hints.key(first.to_string(), action.short());
+                }
             }
         }
     }

@@ -213,3 +213,13 @@ fn the_key_line_names_every_label_key() {
     let s = screen(&a, 120, 40);
     assert!(s.contains("1-9,0 label"), "the tenth label's key 0 is on the key line:\n{s}");
 }
+
+#[test]
+fn the_key_line_always_shows_help_and_quit() {
+    let a = app();
+    for (w, h) in [(80, 24), (60, 16), (120, 40)] {
+        let s = screen(&a, w, h);
+        let keys = s.lines().last().unwrap_or_default();
+        assert!(keys.contains("? help") && keys.contains("q quit"), "{w}x{h}: {keys}");
+    }
+}
