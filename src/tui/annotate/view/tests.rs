@@ -223,3 +223,27 @@ fn the_key_line_always_shows_help_and_quit() {
         assert!(keys.contains("? help") && keys.contains("q quit"), "{w}x{h}: {keys}");
     }
 }
+
+/// The help fits 80x24: long descriptions wrap instead of being cut, and it scrolls to its last line.
+#[test]
+fn help_fits_and_scrolls_to_its_end_at_80x24() {
+    let mut a = app();
+    press(&mut a, "?");
+    let top = screen(&a, 80, 24);
+    assert!(top.contains("item mode") && !top.contains("Keys can be changed in"), "{top}");
+    for _ in 0..80 {
+        press(&mut a, "j");
+    }
+    let end = screen(&a, 80, 24);
+    assert!(end.contains("Keys can be changed in") && end.contains("\n│margin.toml."), "scrolled to the end:\n{end}");
+    press(&mut a, "Esc");
+    press(&mut a, "?");
+    let whole: String = (0..12)
+        .map(|_| {
+            let s = screen(&a, 80, 24);
+            press(&mut a, "j");
+            s
+        })
+        .collect();
+    assert!(whole.contains("confirm the labels"), "the long description's end is shown, not cut:\n{whole}");
+}
