@@ -18,8 +18,10 @@ use crate::tui::text::{one_line, wrap};
 pub fn render(app: &App, frame: &mut Frame, area: Rect, full: bool) {
     let Some(card) = app.card() else { return };
     let explanation = app.model.explanations.get(&card.item_id);
-    let model_lines = model_lines(app, card, explanation, usize::from(area.width.saturating_sub(2)));
-    let model_height = (model_lines.len() as u16 + if full { 2 } else { 1 }).min(area.height / 2);
+    let borders = if full { 2 } else { 1 };
+    let room = usize::from((area.height / 2).saturating_sub(borders));
+    let model_lines = model_lines(app, card, explanation, (usize::from(area.width.saturating_sub(2)), room));
+    let model_height = (model_lines.len() as u16 + borders).min(area.height / 2);
     let [item_area, model_area] = Layout::vertical([Constraint::Min(3), Constraint::Length(model_height)]).areas(area);
     let block = |title: String| {
         if full {
@@ -123,8 +125,14 @@ fn word_style(app: &App, contribution: f32, strongest: f32) -> Style {
     if strong { style.add_modifier(Modifier::BOLD) } else { style }
 }
 
-/// The model pane's lines.
-fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width: usize) -> Vec<Line<'static>> {
+/// The model pane's lines, at most `room` of them where it can: similar items give way first, so that the
+/// label keys at the bottom are never cut.
+fn model_lines(
+    app: &App,
+    card: &Card,
+    explanation: Option<&Explanation>,
+    (width, room): (usize, usize),
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let bold = Style::default().add_modifier(Modifier::BOLD);
     match (app.predicted(card), &card.prediction) {
@@ -163,19 +171,31 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
         }
         _ => lines.push(Line::from("no prediction yet: choose the label yourself")),
     }
+    let legend = legend(app, width);
+    let mut similar_lines = Vec::new();
     if app.show_similar {
         match explanation.map(|e| e.similar.as_slice()) {
             Some([]) | None => {
-                lines.push(Line::from(Span::styled("no similar labelled items yet", fg(app, Color::DarkGray))))
+                similar_lines.push(Line::from(Span::styled("no similar labelled items yet", fg(app, Color::DarkGray))))
             }
             Some(similar) => {
                 for s in similar.iter().take(3) {
-                    let text = format!("≈{:.2} [{}] {}", s.similarity, s.labels.join(", "), s.text);
-                    lines.push(Line::from(Span::styled(one_line(&text, width), fg(app, Color::Gray))));
+                    let labels: Vec<String> = s
+                        .labels
+                        .iter()
+                        .map(|name| {
+                            app.config.labels.iter().find(|l| &l.name == name).map_or(name, |l| &l.display).clone()
+                        })
+                        .collect();
+                    let text = format!("≈{:.2} [{}] {}", s.similarity, labels.join(", "), s.text);
+                    similar_lines.push(Line::from(Span::styled(one_line(&text, width), fg(app, Color::Gray))));
                 }
             }
         }
     }
+    // The version line and the legend always; similar items in what is left.
+    similar_lines.truncate(room.saturating_sub(lines.len() + 1 + legend.len()));
+    lines.extend(similar_lines);
     let mut about = match app.model.info.version {
         Some(v) if app.model.info.zero_shot => {
             format!("model v{v}: from the label descriptions alone, not calibrated until labels train a model")
@@ -187,7 +207,7 @@ fn model_lines(app: &App, card: &Card, explanation: Option<&Explanation>, width:
         about.push_str(&format!(" · cross-validated accuracy {:.1}%", a * 100.0));
     }
     lines.push(Line::from(Span::styled(one_line(&about, width), fg(app, Color::DarkGray))));
-    lines.extend(legend(app, width));
+    lines.extend(legend);
     lines
 }
 

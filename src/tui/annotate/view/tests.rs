@@ -247,3 +247,25 @@ fn help_fits_and_scrolls_to_its_end_at_80x24() {
         .collect();
     assert!(whole.contains("confirm the labels"), "the long description's end is shown, not cut:\n{whole}");
 }
+
+/// With similar items on and ten labels on two rows, the label keys are never cut: similar items give way.
+#[test]
+fn label_keys_stay_when_similar_items_are_on() {
+    let names = ["computers", "science", "politics", "work", "food", "love", "kids", "education", "sports", "tech"];
+    let mut cards = fixtures::cards();
+    for card in &mut cards {
+        if let Some(p) = &mut card.prediction {
+            p.probabilities = vec![0.3, 0.2, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.03, 0.02];
+        }
+    }
+    let mut a = app_with(config(&names, false), cards);
+    let mut explained = fixtures::explanation(1);
+    explained.similar = vec![explained.similar[0].clone(); 3];
+    update(&mut a, Msg::Explained(Box::new(explained)));
+    press(&mut a, "m");
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("predicted") && s.contains("≈0.61"), "a prediction and a similar item are shown:\n{s}");
+    for key in ["1 computers", "9 sports"] {
+        assert!(s.contains(key), "{key} missing:\n{s}");
+    }
+}
