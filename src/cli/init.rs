@@ -98,10 +98,8 @@ pub(super) fn create(
     };
     let task = if multi_label { TaskKind::MultiLabel } else { TaskKind::SingleLabel };
     let text = ProjectConfig::render_new(&name, task, &labels);
-    // Check the settings before anything is written, so a bad label leaves no half-made project. The file
-    // does not exist yet: an error names the option, not a line of it.
-    let config = ProjectConfig::parse(&text, &config_path)
-        .map_err(|e| anyhow::anyhow!("--labels: {}", e.to_string().rsplit(": ").next().unwrap_or_default()))?;
+    // Check the settings before anything is written, so a bad label leaves no half-made project.
+    let config = ProjectConfig::parse(&text, &config_path)?;
 
     std::fs::create_dir_all(dir.join(project::GUIDELINES_DIR))
         .with_context(|| format!("{}: cannot create the project directory", dir.display()))?;

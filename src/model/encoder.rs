@@ -283,9 +283,10 @@ impl Encoder {
 type Numbered = (usize, Vec<f32>);
 
 /// As [`Encoder::embed_by_length`], the batches shared out among `encoders` (sessions of the same encoder),
-/// each on its own thread: on two cores, two sessions of one ONNX Runtime thread each embed faster than one
-/// session of two threads (the runtime's threads wait for each other within every operator of a small
-/// batch; two sessions do not). Tokenized by the first.
+/// each on its own thread (one encoder: on this thread). On a quiet machine two sessions of one ONNX
+/// Runtime thread each are as fast as one session of two; on cores shared with other work they are faster
+/// (BENCHMARKS.md: 23 s against 30-32 s), as a session's threads wait for each other within every operator.
+/// Tokenized by the first.
 pub fn embed_by_length_on(
     encoders: &mut [&mut Encoder],
     texts: &[&str],
@@ -304,25 +305,28 @@ pub fn embed_by_length_on(
         shares[b % encoders.len()].push((group, group_tokens));
     }
     let t = Instant::now();
-    let done: Vec<Result<Vec<Numbered>, ModelError>> = std::thread::scope(|scope| {
-        let running: Vec<_> = encoders
-            .iter_mut()
-            .zip(shares)
-            .map(|(encoder, share)| {
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for (group, group_tokens) in share {
-                        out.extend(group.iter().copied().zip(encoder.embed_tokens(&group_tokens)?));
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|r| r.join().unwrap_or_else(|_| Err(ModelError::Invalid("an encoding thread panicked".into()))))
-            .collect()
-    });
+    let embed_share = |encoder: &mut Encoder, share: Vec<(&[usize], Vec<Tokens>)>| {
+        let mut out: Vec<Numbered> = Vec::new();
+        for (group, group_tokens) in share {
+            out.extend(group.iter().copied().zip(encoder.embed_tokens(&group_tokens)?));
+        }
+        Ok(out)
+    };
+    let done: Vec<Result<Vec<Numbered>, ModelError>> = if let [only] = encoders {
+        shares.into_iter().map(|share| embed_share(only, share)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = encoders
+                .iter_mut()
+                .zip(shares)
+                .map(|(encoder, share)| scope.spawn(move || embed_share(encoder, share)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().unwrap_or_else(|_| Err(ModelError::Invalid("an encoding thread panicked".into()))))
+                .collect()
+        })
+    };
     let mut vectors = vec![Vec::new(); texts.len()];
     for part in done {
         for (i, vector) in part? {

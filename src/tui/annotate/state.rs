@@ -155,6 +155,13 @@ pub struct ScreenConfig {
     pub can_reveal: bool,
 }
 
+impl ScreenConfig {
+    /// How the label called `name` is shown (its display name); `name` itself if unknown.
+    pub fn display_of<'a>(&'a self, name: &'a str) -> &'a str {
+        self.labels.iter().find(|l| l.name == name).map_or(name, |l| l.display.as_str())
+    }
+}
+
 /// The screen's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {

@@ -180,13 +180,7 @@ fn model_lines(
             }
             Some(similar) => {
                 for s in similar.iter().take(3) {
-                    let labels: Vec<String> = s
-                        .labels
-                        .iter()
-                        .map(|name| {
-                            app.config.labels.iter().find(|l| &l.name == name).map_or(name, |l| &l.display).clone()
-                        })
-                        .collect();
+                    let labels: Vec<&str> = s.labels.iter().map(|name| app.config.display_of(name)).collect();
                     let text = format!("≈{:.2} [{}] {}", s.similarity, labels.join(", "), s.text);
                     similar_lines.push(Line::from(Span::styled(one_line(&text, width), fg(app, Color::Gray))));
                 }

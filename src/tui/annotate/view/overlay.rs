@@ -240,12 +240,7 @@ pub fn escalate(app: &App, frame: &mut Frame, area: Rect, typed: Option<&str>) {
 }
 
 pub fn override_reason(app: &App, frame: &mut Frame, area: Rect, request: &DecisionRequest) {
-    let shown = |names: &[String]| {
-        let display = |name: &String| {
-            app.config.labels.iter().find(|l| &l.name == name).map_or(name.clone(), |l| l.display.clone())
-        };
-        names.iter().map(display).collect::<Vec<_>>().join(", ")
-    };
+    let shown = |names: &[String]| names.iter().map(|n| app.config.display_of(n)).collect::<Vec<_>>().join(", ");
     let intro = match (&request.labels, &request.model) {
         (Some(chosen), Some((_, predicted, confidence))) => format!(
             "You chose {}; the model said {} ({:.0}%).\nWhat did it miss?",
