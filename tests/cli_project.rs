@@ -112,6 +112,11 @@ fn status_counts_outcomes_and_labels() {
     assert_eq!(s["labels"], serde_json::json!([{"label": "ham", "count": 1}, {"label": "spam", "count": 1}]));
     let text = sandbox.ok(&["status", "--project", &project]);
     assert!(text.contains("items 3   pending 1   decided 2"), "{text}");
+    // What is left for the person running it: the one pending item, counted as the screen and queue count it.
+    assert_eq!(status["left"]["items"], 1, "{status}");
+    assert!(text.contains(&format!("left for {}: 1 of the 1 pending", common::me())), "{text}");
+    let served = sandbox.ok(&["queue", "next", "--project", &project]);
+    assert!(served.contains(&format!("1 left for {}, this batch included.", common::me())), "{served}");
 }
 
 #[test]

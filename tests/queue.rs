@@ -411,3 +411,35 @@ fn items_that_came_labelled_are_served_only_if_the_project_says_so() {
     assert_eq!(rest.len(), 20, "the ten labelled items are not served");
     assert!(rest.iter().all(|(_, labelled)| !labelled), "{rest:?}");
 }
+
+#[test]
+fn what_is_left_is_one_count_that_skips_and_resumes_do_not_change() {
+    use margin::app::serve::left_now;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_items(dir.path(), 20);
+    let config = config(1, 5, 1);
+    let decide = |store: &mut Store, item: i64, who: &str, action: DecisionAction| {
+        let labels = (action != DecisionAction::Skip).then(|| vec!["a".to_string()]);
+        store.record_decision(&NewDecision { labels, ..NewDecision::new(item, who, action) }).unwrap();
+    };
+    let first = next_batch(&mut store, &config, "ann").unwrap();
+    assert_eq!((first.size, first.left), (5, 20), "nothing decided yet: all 20 are ann's to label");
+    // bob holds 5 of them: ann cannot be served those.
+    let bob = next_batch(&mut store, &config, "bob").unwrap();
+    assert_eq!(bob.left, 15, "bob cannot be served ann's 5");
+    assert_eq!(left_now(&mut store, &config, "ann").unwrap(), 15);
+    decide(&mut store, first.items[0].item.id, "ann", DecisionAction::Accept);
+    decide(&mut store, first.items[1].item.id, "ann", DecisionAction::Accept);
+    decide(&mut store, first.items[2].item.id, "ann", DecisionAction::Skip);
+    assert_eq!(left_now(&mut store, &config, "ann").unwrap(), 13, "two decided; the skipped one is still left");
+
+    let resumed = next_batch(&mut store, &config, "ann").unwrap();
+    assert!(resumed.resumed);
+    assert_eq!(resumed.items.len(), 2, "the two not reached (a skip gives the item back to the pool)");
+    assert_eq!(resumed.size, 5, "a resumed batch knows how big it was");
+    assert_eq!(resumed.left, 13, "resuming counts what is left as the status does, not 0");
+    // bob's decision takes an item from the pool for everyone (overlap 1).
+    decide(&mut store, bob.items[0].item.id, "bob", DecisionAction::Correct);
+    assert_eq!(left_now(&mut store, &config, "ann").unwrap(), 13, "bob's items were never ann's to count");
+    assert_eq!(left_now(&mut store, &config, "bob").unwrap(), 15, "20, less 3 decided and the 2 ann still holds");
+}

@@ -34,8 +34,16 @@ pub struct Batch {
     pub machine_accepted: u64,
     /// Items held for the expert queue.
     pub for_experts: usize,
-    /// Items still to be labelled, before this batch.
+    /// Items still to be labelled, before this batch (0 when resumed).
     pub pool: usize,
+    /// Items the person has left after this batch was served, its own undecided items included (see
+    /// [`left_for`]).
+    pub left: u64,
+    /// Items held for experts by the routing this batch was served under (for [`left_for`] later on).
+    pub held_for_experts: u64,
+    /// How many items the batch served in all: more than `items` when it is resumed after some were
+    /// decided.
+    pub size: usize,
     /// No model yet, or a label with too few examples.
     pub cold_start: bool,
 }
@@ -54,20 +62,27 @@ pub enum QueueError {
 pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) -> Result<Batch, QueueError> {
     let lease_ms = i64::from(config.sampling.lease_minutes) * 60_000;
     let open = store.leased_to(annotator)?;
-    if !open.is_empty() {
-        store.renew_leases(annotator, lease_ms)?;
-        return Ok(Batch { items: open, resumed: true, ..Batch::default() });
-    }
     let labels: Vec<String> = config.label_names();
     let current = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = current.as_ref().map(|m| m.id);
+    let rules = routing_rules(config, &labels);
+    if !open.is_empty() {
+        store.renew_leases(annotator, lease_ms)?;
+        let held_for_experts = match model_id {
+            Some(model) => store.held_for_experts(model, &rules_key(&rules))?,
+            None => 0,
+        };
+        let left = left_for(store, config, annotator, held_for_experts)?;
+        let batch_ids: Vec<i64> = open.iter().map(|s| s.batch_id).collect();
+        let size = (store.served_in_batches(&batch_ids)? as usize).max(open.len());
+        return Ok(Batch { items: open, resumed: true, left, held_for_experts, size, ..Batch::default() });
+    }
     let examples = store.training_examples(LabelSource::Combined)?;
     // Under a zero-shot model the first batches stay a cold start (diverse and random picks): measured on SMS,
     // where the label names mean little, picking by its uncertainty doubled the labels needed (BENCHMARKS.md).
     let zero_shot = current.as_ref().is_some_and(ModelVersion::is_zero_shot);
     let cold_start = model_id.is_none() || zero_shot || too_few_examples(config, &labels, &examples);
 
-    let rules = routing_rules(config, &labels);
     let shortlisted = match (model_id, cold_start) {
         (Some(model), false) => from_shortlist(store, config, model, &rules, &labels)?,
         // A cold start needs the whole pool.
@@ -92,7 +107,33 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         model: model_id,
     })?;
     let (for_experts, pool) = (pool.for_experts, pool.size);
-    Ok(Batch { items, resumed: false, machine_accepted, for_experts, pool, cold_start })
+    let held_for_experts = for_experts as u64;
+    let left = left_for(store, config, annotator, held_for_experts)?;
+    let size = items.len();
+    Ok(Batch { items, resumed: false, machine_accepted, for_experts, pool, left, held_for_experts, size, cold_start })
+}
+
+/// The one count of what `annotator` has left to label: items still in the pool that they have not decided
+/// and nobody else holds (their own batch's undecided items included; a skip leaves an item left), less
+/// the `held_for_experts` that routing keeps from people.
+pub fn left_for(
+    store: &mut Store,
+    config: &ProjectConfig,
+    annotator: &str,
+    held_for_experts: u64,
+) -> Result<u64, QueueError> {
+    Ok(store.left_for(annotator, pool_rules(config))?.saturating_sub(held_for_experts))
+}
+
+/// [`left_for`] with the items held for experts when the current model's short list was kept (for
+/// `margin status`, which routes nothing itself).
+pub fn left_now(store: &mut Store, config: &ProjectConfig, annotator: &str) -> Result<u64, QueueError> {
+    let labels = config.label_names();
+    let held = match store.current_model()?.filter(|m| m.labels == labels) {
+        Some(model) => store.held_for_experts(model.id, &rules_key(&routing_rules(config, &labels)))?,
+        None => 0,
+    };
+    left_for(store, config, annotator, held)
 }
 
 /// Whether some label has fewer examples than a cold start asks for (people's labels, and the reference

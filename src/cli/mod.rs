@@ -17,6 +17,7 @@ mod export;
 mod identity;
 mod import;
 mod init;
+mod items;
 mod keys;
 mod labels;
 mod model;
@@ -94,6 +95,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Run the labelling loop with reference labels as the annotator and compare strategies' learning curves.
     Simulate(simulate::Args),
+    /// List items with their ids, status and the model's prediction (ids for explain and decide).
+    Items(items::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
     /// How each person labels: agreement with the others (kappa), with the model and gold items, and what
@@ -130,6 +133,7 @@ impl Command {
             Command::Model(_) => "model",
             Command::Explain(_) => "explain",
             Command::Simulate(_) => "simulate",
+            Command::Items(_) => "items",
             Command::Status(_) => "status",
             Command::People(_) => "people",
             Command::Doctor(_) => "doctor",
@@ -220,6 +224,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue(args) => queue::run(&context, args),
         Command::Decide(args) => decide::run(&context, args),
         Command::Simulate(args) => simulate::run_command(&context, args),
+        Command::Items(args) => items::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::People(args) => people::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),

@@ -93,6 +93,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     visible(&short)
                 );
             }
+            say!("{} left for {}, this batch included.", batch.left, visible(&annotator));
             if batch.machine_accepted > 0 {
                 say!("The machine accepted {} confident items while routing.", batch.machine_accepted);
             }

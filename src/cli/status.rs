@@ -20,12 +20,15 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let label_names: Vec<String> = project.config.label_names();
     let report = store.status(&label_names)?;
     let vectors = store.embedding_counts()?;
+    let person = context.person(&project, None)?;
+    let left = crate::app::serve::left_now(&mut store, &project.config, &person)?;
     if args.json {
         let json = serde_json::json!({
             "project": project.config.name,
             "dir": project.dir,
             "task": project.config.task.as_str(),
             "status": report,
+            "left": { "annotator": person, "items": left },
             "vectors": vectors.iter().map(|(encoder, n)| serde_json::json!({ "encoder": encoder, "items": n })).collect::<Vec<_>>(),
         });
         print_json(&json);
@@ -42,6 +45,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         report.escalated,
         report.gold
     );
+    say!("left for {}: {left} of the {} pending", visible(&person), report.pending);
+    if left < report.pending {
+        let trained =
+            if config.sampling.serve_reference_labelled { "" } else { ", or came labelled to train the model" };
+        say!("  (not counted: items decided by you, held for experts, reserved by others{trained})");
+    }
     let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
     say!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
     for count in &report.labels {

@@ -169,12 +169,12 @@ struct ItemLine<'a> {
     meta: &'a RawValue,
     status: &'a str,
     labels: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// null when the item came without labels: every line has the same fields.
     reference_labels: Option<&'a [String]>,
     gold: bool,
     source: SourceLine<'a>,
     decisions: Vec<DecisionLine<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The current model's prediction; null when there is no model or it has not scored the item.
     prediction: Option<PredictionLine<'a>>,
 }
 

@@ -10,6 +10,7 @@ mod embeddings;
 mod events;
 mod items;
 mod labels;
+mod left;
 mod models;
 mod predictions;
 mod queue;

@@ -10,7 +10,7 @@ use crate::domain::embedding::dequantize;
 use crate::domain::uncertainty::Uncertainty;
 
 /// Labelling actions: an item with one of these (not undone) is no longer pending.
-const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
+pub(super) const LABELLING: &str = "('accept', 'correct', 'reject', 'resolve', 'machine_accept')";
 
 impl Store {
     /// Streams `(item id, text, vector)` of the items `model` has not scored yet, oldest first, from one

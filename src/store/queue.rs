@@ -506,7 +506,11 @@ fn item_in(tx: &rusqlite::Transaction<'_>, item_id: i64) -> Result<StoredItem> {
 
 /// Items not in the pool: labelled by `overlap` people (or more), resolved by an expert, or escalated
 /// and waiting; found from the decisions and escalations, which are small next to the items.
-fn out_of_pool(tx: &rusqlite::Transaction<'_>, overlap: u32, serve_reference_labelled: bool) -> Result<HashSet<i64>> {
+pub(super) fn out_of_pool(
+    tx: &rusqlite::Transaction<'_>,
+    overlap: u32,
+    serve_reference_labelled: bool,
+) -> Result<HashSet<i64>> {
     // Items that came labelled, when they only train the model (the partial index finds them).
     let reference =
         if serve_reference_labelled { "" } else { "UNION SELECT id FROM items WHERE reference_labels IS NOT NULL" };

@@ -177,15 +177,27 @@ struct StoreWorker {
     retraining: Option<(Option<Child>, Option<ModelVersion>, i64)>,
     /// A batch whose due retrain waits for that one to finish; it starts as soon as it has.
     held_back: Option<i64>,
+    /// Items the last batch's routing held for experts (for what is left after each decision).
+    held_for_experts: u64,
 }
 
 impl StoreWorker {
     fn new(setup: Setup, store: Store, replies: Outbox) -> StoreWorker {
-        StoreWorker { setup, store, replies, retraining: None, held_back: None }
+        StoreWorker { setup, store, replies, retraining: None, held_back: None, held_for_experts: 0 }
     }
 
     fn reply(&self, msg: Msg) {
         self.replies.send(msg);
+    }
+
+    /// Tells the screen what this person has left after a decision or an undo (nothing when it cannot be
+    /// counted: the count is a courtesy, the decision is what matters).
+    fn reply_left(&mut self) {
+        let (config, annotator) = (&self.setup.config, &self.setup.annotator);
+        match crate::app::serve::left_for(&mut self.store, config, annotator, self.held_for_experts) {
+            Ok(left) => self.reply(Msg::Left(left)),
+            Err(e) => tracing::warn!("cannot count what is left: {e}"),
+        }
     }
 
     fn run(mut self, jobs: Receiver<Effect>) {
@@ -212,14 +224,15 @@ impl StoreWorker {
             Effect::NextBatch => {
                 let msg = match next_batch(&mut self.store, &self.setup.config, &self.setup.annotator) {
                     Ok(batch) => {
-                        let size = batch.items.len();
-                        let cards: Vec<Card> = batch.items.iter().map(|s| self.card(s, size)).collect();
+                        self.held_for_experts = batch.held_for_experts;
+                        let cards: Vec<Card> = batch.items.iter().map(|s| self.card(s)).collect();
                         Msg::Batch(BatchLoaded {
                             batch_id: batch.items.first().map_or(0, |s| s.batch_id),
                             cards,
                             resumed: batch.resumed,
                             cold_start: batch.cold_start,
-                            pool_left: batch.pool as u64,
+                            size: batch.size,
+                            left: batch.left,
                             machine_accepted: batch.machine_accepted,
                             for_experts: batch.for_experts,
                         })
@@ -247,6 +260,7 @@ impl StoreWorker {
                     Err(e) => Msg::RecordFailed { item_id: request.item_id, error: e.to_string() },
                 };
                 self.reply(msg);
+                self.reply_left();
             }
             Effect::Undo { decision_id, card } => {
                 let undo = NewDecision {
@@ -262,6 +276,7 @@ impl StoreWorker {
                     Ok(()) => Msg::Undone { undone: decision_id, card },
                     Err(e) => Msg::UndoFailed(e.to_string()),
                 });
+                self.reply_left();
             }
             Effect::BatchDone { batch_id } => self.retrain_if_due(batch_id),
             Effect::LoadAllTime => {
@@ -279,7 +294,7 @@ impl StoreWorker {
         }
     }
 
-    fn card(&self, served: &ServedItem, batch_size: usize) -> Card {
+    fn card(&self, served: &ServedItem) -> Card {
         let prediction = served.model.and_then(|model| {
             let p = self.store.prediction(model, served.item.id).ok().flatten()?;
             Some(CardPrediction { model_version: model, probabilities: p.probabilities })
@@ -305,8 +320,6 @@ impl StoreWorker {
             revealed: false,
             why: served.why.as_str().to_string(),
             score: served.score,
-            rank: served.rank,
-            batch_size,
             audit: served.audit,
             gold: if served.item.gold { served.item.reference_labels.clone() } else { None },
             prediction,

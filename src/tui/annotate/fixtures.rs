@@ -48,8 +48,6 @@ pub fn card(item_id: i64, text: &str, probabilities: Option<Vec<f32>>) -> Card {
         meta: vec![("source".into(), "wire".into())],
         why: "margin".into(),
         score: 0.96,
-        rank: item_id as usize,
-        batch_size: 3,
         audit: false,
         gold: None,
         prediction: probabilities.map(|p| CardPrediction { model_version: 4, probabilities: p }),
@@ -77,8 +75,8 @@ pub fn app_with(config: ScreenConfig, cards: Vec<Card>) -> App {
     let mut app = App::new(config, keymap, guidelines(), (80, 24), T0);
     app.start_session(T0);
     update(&mut app, Msg::Model(ModelInfo { version: Some(4), cv_accuracy: Some(0.871), ..ModelInfo::default() }));
-    let pool_left = 120;
-    update(&mut app, Msg::Batch(BatchLoaded { cards, batch_id: 7, pool_left, ..BatchLoaded::default() }));
+    let (size, left) = (cards.len(), 120);
+    update(&mut app, Msg::Batch(BatchLoaded { cards, batch_id: 7, size, left, ..BatchLoaded::default() }));
     app
 }
 

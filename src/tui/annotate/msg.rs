@@ -18,8 +18,6 @@ pub struct Card {
     pub meta: Vec<(String, String)>,
     pub why: String,
     pub score: f32,
-    pub rank: usize,
-    pub batch_size: usize,
     /// The machine could have accepted it; a person checks.
     pub audit: bool,
     /// A gold item's right labels (never shown before the decision; they measure accuracy).
@@ -85,8 +83,10 @@ pub struct BatchLoaded {
     pub batch_id: i64,
     pub resumed: bool,
     pub cold_start: bool,
-    /// Items still to label, before this batch.
-    pub pool_left: u64,
+    /// How many items the batch served in all (a resumed batch shows fewer cards: some were decided).
+    pub size: usize,
+    /// Items this person has left, this batch's included (`app::serve::left_for`).
+    pub left: u64,
     /// Items the machine accepted while routing, and items held for experts.
     pub machine_accepted: u64,
     pub for_experts: usize,
@@ -127,6 +127,8 @@ pub enum Msg {
     Tick(i64),
     Batch(BatchLoaded),
     BatchFailed(String),
+    /// What this person has left to label, counted again after a decision or an undo.
+    Left(u64),
     /// The decision for `item_id` is committed, with this id.
     Recorded {
         item_id: i64,

@@ -198,7 +198,10 @@ pub struct BatchOnScreen {
     pub position: usize,
     pub id: i64,
     pub cold_start: bool,
-    pub pool_left: u64,
+    /// Items this person has left, this batch's undecided ones included (the worker counts them).
+    pub left: u64,
+    /// Cards of this batch decided before it was shown (a resumed batch), for "item N of M".
+    pub decided_before: usize,
     pub shown_at_ms: i64,
 }
 

@@ -34,6 +34,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::Left(left) => {
+            app.batch.left = left;
+            Vec::new()
+        }
         Msg::Recorded { item_id, decision_id } => recorded(app, item_id, decision_id),
         Msg::RecordFailed { item_id, error } => {
             if app.work.saving == Some(item_id) {
@@ -141,7 +145,8 @@ fn quit(app: &mut App) -> Vec<Effect> {
 }
 
 fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
-    app.batch.pool_left = batch.pool_left;
+    app.batch.left = batch.left;
+    app.batch.decided_before = batch.size.saturating_sub(batch.cards.len());
     if batch.cards.is_empty() {
         app.mode = Mode::Done;
         app.batch.cards.clear();

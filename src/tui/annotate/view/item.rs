@@ -54,7 +54,7 @@ fn render_text(app: &App, frame: &mut Frame, area: Rect, card: &Card, explanatio
     let audit = if card.audit { " · audit of the machine" } else { "" };
     let chosen =
         Why::parse(&card.why).map_or_else(|| card.why.clone(), |w| w.describe(card.score, app.config.multi_label));
-    let why = format!("{} of {} · chosen: {chosen}{audit}", card.rank, card.batch_size);
+    let why = format!("chosen: {chosen}{audit}");
     footer.push(Line::from(Span::styled(one_line(&why, width), fg(app, Color::DarkGray))));
     if !card.meta.is_empty() {
         let meta: Vec<String> = card.meta.iter().map(|(k, v)| format!("{k}: {v}")).collect();

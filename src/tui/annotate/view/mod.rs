@@ -83,8 +83,9 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
     let mut spans = vec![Span::styled(" margin ", bold.add_modifier(Modifier::REVERSED))];
     spans.push(Span::raw(format!(" {} ", one_line(&app.config.project, 30))));
     if !app.batch.cards.is_empty() && !matches!(app.mode, Mode::Loading | Mode::Done) {
-        let of = app.batch.cards.len();
-        let at = (app.batch.position + 1).min(of);
+        let before = app.batch.decided_before;
+        let of = before + app.batch.cards.len();
+        let at = (before + app.batch.position + 1).min(of);
         let cold = if app.batch.cold_start { " (cold start)" } else { "" };
         spans.push(Span::raw(format!("· batch {} · item {at}/{of}{cold} ", app.batch.id)));
     }
@@ -106,7 +107,7 @@ fn progress_line(app: &App, width: u16) -> Line<'static> {
     if let Some(pace) = app.pace_per_hour() {
         parts.push(format!("{pace:.0}/h"));
     }
-    parts.push(format!("{} left", app.batch.pool_left.saturating_sub(app.batch.position as u64)));
+    parts.push(format!("{} left", app.batch.left));
     if t.gold > 0 {
         parts.push(format!("gold {}/{} right", t.gold_right, t.gold));
     }

@@ -119,7 +119,7 @@ pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(p) = app.pace_per_hour() {
         lines.push(Line::from(format!("pace: {p:.0} items per hour; undos: {}", app.session.undos)));
     }
-    lines.push(Line::from(format!("items left to label: {}", app.batch.pool_left)));
+    lines.push(Line::from(format!("items left to label: {}", app.batch.left)));
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("all your work on this project", bold)));
     lines.extend(all_time_lines(app).into_iter().map(Line::from));

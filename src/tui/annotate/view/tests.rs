@@ -6,7 +6,7 @@ use ratatui::backend::TestBackend;
 
 use super::*;
 use crate::tui::annotate::fixtures::{self, app, app_with, card, config};
-use crate::tui::annotate::msg::{Msg, RetrainOutcome};
+use crate::tui::annotate::msg::{BatchLoaded, Msg, RetrainOutcome};
 use crate::tui::annotate::update::update;
 use crate::tui::keymap::Key;
 
@@ -268,4 +268,27 @@ fn label_keys_stay_when_similar_items_are_on() {
     for key in ["1 computers", "9 sports"] {
         assert!(s.contains(key), "{key} missing:\n{s}");
     }
+}
+
+#[test]
+fn counts_agree_after_a_resume_a_skip_and_a_decision() {
+    // A batch of 5 resumed with 3 cards: two were decided in an earlier session.
+    let mut a = app_with(config(&["sport", "tech", "politics"], false), Vec::new());
+    let batch = BatchLoaded { cards: fixtures::cards(), batch_id: 7, size: 5, left: 13, ..BatchLoaded::default() };
+    update(&mut a, Msg::Batch(batch));
+    let shown = screen(&a, 80, 24);
+    assert!(shown.contains("item 3/5"), "the third of five, as the batch was served:\n{shown}");
+    assert!(shown.contains("13 left"), "the count the worker gave:\n{shown}");
+    assert!(!shown.contains(" of 5 ·") && !shown.contains("1 of 3"), "no second, different position:\n{shown}");
+    // A skip moves on without deciding: nothing fewer is left.
+    press(&mut a, "s");
+    update(&mut a, Msg::Recorded { item_id: 1, decision_id: 41 });
+    update(&mut a, Msg::Left(13));
+    let shown = screen(&a, 80, 24);
+    assert!(shown.contains("item 4/5") && shown.contains("13 left"), "a skip is not done:\n{shown}");
+    // The worker counts again after a decision; the summary says the same.
+    update(&mut a, Msg::Left(12));
+    assert!(screen(&a, 80, 24).contains("12 left"));
+    press(&mut a, "Tab");
+    assert!(screen(&a, 80, 30).contains("items left to label: 12"));
 }
