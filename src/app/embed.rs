@@ -1,6 +1,6 @@
-//! Embedding a project's items with a sentence encoder: the items with no vector from it yet, in chunks
-//! grouped by length (little padding), each chunk's vectors written in one transaction, so that a kill
-//! loses at most one chunk and the next run goes on from there.
+//! Embedding a project's items with a sentence encoder: the items with no vector from it yet, read a window
+//! at a time and sorted by length (little padding), embedded and written a chunk at a time, each chunk in
+//! one transaction, so that a kill loses at most one chunk and the next run goes on from there.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,14 +11,18 @@ use crate::config::{DEFAULT_ENCODER, NO_ENCODER};
 use crate::domain::embedding::{dequantize, quantize};
 use crate::model::ModelError;
 use crate::model::Runtime;
-use crate::model::encoder::{Encoder, EncoderPlaces, SharedEncoder, embed_by_length_on};
+use crate::model::encoder::{Encoder, EncoderPlaces, SharedEncoder, embed_sorted_on, tokenize_by_length};
 use crate::store::{Store, StoreError};
 use std::sync::{Arc, Mutex};
 
-/// Items read, tokenized, embedded and written at a time by default: the texts of a chunk are sorted by
-/// length before they are batched (less padding than 512 at a time: ONNX Runtime 3% faster), and a kill
-/// loses at most one chunk (a few seconds of work on two cores).
+/// Items embedded and written in one transaction by default: a kill loses at most one chunk (a few seconds
+/// of work on two cores).
 pub const CHUNK: usize = 2048;
+
+/// Items read and sorted by length at a time: the wider the window, the closer in length the texts of each
+/// batch, the less padding ONNX Runtime computes (measured on 10,000 texts: 4% faster than a window of
+/// 2,048, which was 3% faster than 512). 16,384 texts and their tokens take a few MB.
+pub const WINDOW: usize = 16_384;
 
 pub use crate::model::encoder::BATCH;
 
@@ -88,16 +92,16 @@ pub fn load_project_encoder(
 pub const MAX_SESSIONS: usize = 4;
 
 /// `threads` ONNX Runtime threads in all as sessions of the encoder at `manifest`: one session per thread
-/// up to [`MAX_SESSIONS`], the threads shared among them (see [`embed_by_length_on`] for why).
+/// up to [`MAX_SESSIONS`], the threads shared among them (see [`embed_sorted_on`] for why).
 pub fn load_sessions(runtime: &Runtime, manifest: &Path, threads: usize) -> Result<Vec<Encoder>, ModelError> {
     let sessions = threads.clamp(1, MAX_SESSIONS);
     let per_session = (threads / sessions).max(1);
     (0..sessions).map(|_| Encoder::load(runtime, manifest, per_session)).collect()
 }
 
-/// Embeds every item that has no vector from the encoder, `chunk` items per transaction (see [`CHUNK`]) and
-/// `batch` texts per ONNX Runtime call, the batches shared out among `encoders` (sessions of that one
-/// encoder; see [`embed_by_length_on`]).
+/// Embeds every item that has no vector from the encoder, a [`WINDOW`] of them sorted by length at a time,
+/// `chunk` items per transaction (see [`CHUNK`]) and `batch` texts per ONNX Runtime call, the batches
+/// shared out among `encoders` (sessions of that one encoder; see [`embed_sorted_on`]).
 /// `progress(done, items)` is called after each chunk; it returns false to stop early (what is written
 /// stays). With a `rescorer` (the current model, a combined one), each chunk's items are scored again
 /// with their vectors.
@@ -122,24 +126,33 @@ pub fn embed_pending(
         encode: Duration::ZERO,
         store: Duration::ZERO,
     };
-    let mut after = 0;
-    loop {
+    let (chunk, mut after) = (chunk.max(1), 0);
+    'windows: loop {
         let t = Instant::now();
-        let items_now = store.items_to_embed(encoder_id, after, chunk.max(1))?;
+        let window = store.items_to_embed(encoder_id, after, WINDOW.max(chunk))?;
         report.store += t.elapsed();
-        let Some(&(last, _)) = items_now.last() else { break };
+        let Some(&(last, _)) = window.last() else { break };
         after = last;
-        let vectors = embed_chunk(encoders, &items_now, batch, &mut report)?;
-        let t = Instant::now();
-        store.write_embeddings(encoder_id, &vectors)?;
-        report.store += t.elapsed();
-        if let Some(rescorer) = rescorer.as_deref_mut() {
-            rescore_chunk(store, rescorer, &items_now, &vectors)?;
-        }
-        report.embedded += vectors.len() as u64;
-        report.done += vectors.len() as u64;
-        if !progress(report.done, items) {
-            break;
+        let texts: Vec<&str> = window.iter().map(|(_, text)| text.as_str()).collect();
+        let (sorted, tokenize) = tokenize_by_length(encoders[0], &texts)?;
+        report.tokenize += tokenize;
+        let mut sorted = sorted.into_iter().peekable();
+        while sorted.peek().is_some() {
+            let (numbered, encode) = embed_sorted_on(encoders, sorted.by_ref().take(chunk).collect(), batch)?;
+            report.encode += encode;
+            let items_now: Vec<(i64, String)> = numbered.iter().map(|(i, _)| window[*i].clone()).collect();
+            let vectors: Vec<(i64, Vec<f32>)> = numbered.into_iter().map(|(i, v)| (window[i].0, v)).collect();
+            let t = Instant::now();
+            store.write_embeddings(encoder_id, &vectors)?;
+            report.store += t.elapsed();
+            if let Some(rescorer) = rescorer.as_deref_mut() {
+                rescore_chunk(store, rescorer, &items_now, &vectors)?;
+            }
+            report.embedded += vectors.len() as u64;
+            report.done += vectors.len() as u64;
+            if !progress(report.done, items) {
+                break 'windows;
+            }
         }
     }
     report.elapsed = started.elapsed();
@@ -158,18 +171,4 @@ pub(crate) fn rescore_chunk(
     let rows: Vec<(i64, &str, &[f32])> =
         items.iter().zip(&stored).map(|((id, text), v)| (*id, text.as_str(), v.as_slice())).collect();
     Ok(rescorer.rescore(store, &rows)?)
-}
-
-/// The vectors of one chunk of items: tokenized, sorted by length, embedded `batch` at a time.
-fn embed_chunk(
-    encoders: &mut [&mut Encoder],
-    chunk: &[(i64, String)],
-    batch: usize,
-    report: &mut EmbedReport,
-) -> Result<Vec<(i64, Vec<f32>)>, EmbedError> {
-    let texts: Vec<&str> = chunk.iter().map(|(_, text)| text.as_str()).collect();
-    let (vectors, tokenize, encode) = embed_by_length_on(encoders, &texts, batch)?;
-    report.tokenize += tokenize;
-    report.encode += encode;
-    Ok(chunk.iter().map(|(id, _)| *id).zip(vectors).collect())
 }

@@ -280,35 +280,62 @@ impl Encoder {
 }
 
 /// A text's vector with the text's index.
-type Numbered = (usize, Vec<f32>);
+pub type Numbered = (usize, Vec<f32>);
 
-/// As [`Encoder::embed_by_length`], the batches shared out among `encoders` (sessions of the same encoder),
-/// each on its own thread (one encoder: on this thread). On a quiet machine two sessions of one ONNX
-/// Runtime thread each are as fast as one session of two; on cores shared with other work they are faster
-/// (BENCHMARKS.md: 23 s against 30-32 s), as a session's threads wait for each other within every operator.
-/// Tokenized by the first.
+/// As [`Encoder::embed_by_length`], the batches shared out among `encoders` (sessions of the same encoder;
+/// see [`embed_sorted_on`]). Tokenized by the first.
 pub fn embed_by_length_on(
     encoders: &mut [&mut Encoder],
     texts: &[&str],
     batch: usize,
 ) -> Result<(Vec<Vec<f32>>, Duration, Duration), ModelError> {
     let Some(first) = encoders.first() else { return Err(ModelError::Invalid("no encoder to embed with".into())) };
+    let (sorted, tokenize) = tokenize_by_length(first, texts)?;
+    let (numbered, encode) = embed_sorted_on(encoders, sorted, batch)?;
+    let mut vectors = vec![Vec::new(); texts.len()];
+    for (i, vector) in numbered {
+        vectors[i] = vector;
+    }
+    Ok((vectors, tokenize, encode))
+}
+
+/// `texts` tokenized by `encoder`, each with its index, shortest first (for [`embed_sorted_on`]), and the
+/// time it took.
+pub fn tokenize_by_length(encoder: &Encoder, texts: &[&str]) -> Result<(Vec<(usize, Tokens)>, Duration), ModelError> {
     let t = Instant::now();
-    let mut tokens: Vec<Option<Tokens>> = first.tokenize(texts)?.into_iter().map(Some).collect();
-    let tokenize = t.elapsed();
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    order.sort_by_key(|&i| tokens[i].as_ref().map_or(0, Tokens::len));
+    let mut sorted: Vec<(usize, Tokens)> = encoder.tokenize(texts)?.into_iter().enumerate().collect();
+    sorted.sort_by_key(|(_, tokens)| tokens.len());
+    Ok((sorted, t.elapsed()))
+}
+
+/// The vectors of texts tokenized and sorted by length (see [`tokenize_by_length`]), each with its index,
+/// `batch` at a time (little padding), and the time it took. The batches are shared out among `encoders`
+/// (sessions of the same encoder), each on its own thread (one encoder: on this thread). On a quiet
+/// machine two sessions of one ONNX Runtime thread each are as fast as one session of two; on cores shared
+/// with other work they are faster (BENCHMARKS.md: 23 s against 30-32 s), as a session's threads wait for
+/// each other within every operator.
+pub fn embed_sorted_on(
+    encoders: &mut [&mut Encoder],
+    sorted: Vec<(usize, Tokens)>,
+    batch: usize,
+) -> Result<(Vec<Numbered>, Duration), ModelError> {
+    if encoders.is_empty() {
+        return Err(ModelError::Invalid("no encoder to embed with".into()));
+    }
     // Batch b goes to encoder b mod n: each gets short and long texts alike.
-    let mut shares: Vec<Vec<(&[usize], Vec<Tokens>)>> = (0..encoders.len()).map(|_| Vec::new()).collect();
-    for (b, group) in order.chunks(batch.max(1)).enumerate() {
-        let group_tokens: Vec<Tokens> = group.iter().filter_map(|&i| tokens[i].take()).collect();
+    let mut shares: Vec<Vec<(Vec<usize>, Vec<Tokens>)>> = (0..encoders.len()).map(|_| Vec::new()).collect();
+    let mut rest = sorted.into_iter().peekable();
+    let mut b = 0;
+    while rest.peek().is_some() {
+        let (group, group_tokens): (Vec<usize>, Vec<Tokens>) = rest.by_ref().take(batch.max(1)).unzip();
         shares[b % encoders.len()].push((group, group_tokens));
+        b += 1;
     }
     let t = Instant::now();
-    let embed_share = |encoder: &mut Encoder, share: Vec<(&[usize], Vec<Tokens>)>| {
+    let embed_share = |encoder: &mut Encoder, share: Vec<(Vec<usize>, Vec<Tokens>)>| {
         let mut out: Vec<Numbered> = Vec::new();
         for (group, group_tokens) in share {
-            out.extend(group.iter().copied().zip(encoder.embed_tokens(&group_tokens)?));
+            out.extend(group.into_iter().zip(encoder.embed_tokens(&group_tokens)?));
         }
         Ok(out)
     };
@@ -327,13 +354,11 @@ pub fn embed_by_length_on(
                 .collect()
         })
     };
-    let mut vectors = vec![Vec::new(); texts.len()];
+    let mut numbered = Vec::new();
     for part in done {
-        for (i, vector) in part? {
-            vectors[i] = vector;
-        }
+        numbered.extend(part?);
     }
-    Ok((vectors, tokenize, t.elapsed()))
+    Ok((numbered, t.elapsed()))
 }
 
 /// A text as the encoder reads it.
