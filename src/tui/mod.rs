@@ -10,6 +10,7 @@ pub mod action;
 pub mod annotate;
 pub mod inbox;
 pub mod keymap;
+pub mod markdown;
 pub mod text;
 pub mod triage;
 pub mod widgets;

@@ -34,7 +34,7 @@ pub fn config(labels: &[&str], multi_label: bool) -> ScreenConfig {
 pub fn guidelines() -> Guidelines {
     Guidelines::from_markdown(&[(
         "news.md".into(),
-        "# News guidelines\n\nLabel the topic.\n\n## sport\n\nGames and players.\n\n## tech\n\nComputers, phones.\n\n## politics\n\nGovernment.\n"
+        "# News guidelines\n\nLabel the topic.\n\n## sport\n\nGames and players.\n\n## tech\n\nComputers, phones.\n\n## politics\n\nGovernment and *policy*, **not** `law`:\n\n- elections\n- parliaments\n"
             .into(),
     )])
 }

@@ -5,16 +5,16 @@ use std::collections::HashMap;
 
 use super::msg::{Card, DecisionRequest, Explanation, ModelInfo, RetrainOutcome};
 use crate::domain::DecisionAction;
-use crate::domain::guidelines::reflow;
 use crate::domain::people::PersonStats;
 use crate::tui::keymap::{KeyMode, Keymap};
+use crate::tui::markdown::{LineKind, Mark, MdLine, render};
 use crate::tui::text::wrap;
 pub use crate::tui::widgets::{LabelView, Message};
 
-/// The project's guidelines, as lines, with where each section starts.
+/// The project's guidelines, rendered from markdown (see `tui::markdown`), with where each section starts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Guidelines {
-    pub lines: Vec<String>,
+    pub lines: Vec<MdLine>,
     /// Heading text (lower case, without #) and its line.
     pub sections: Vec<(String, usize)>,
 }
@@ -25,15 +25,16 @@ impl Guidelines {
         let mut g = Guidelines::default();
         for (name, text) in files {
             if !g.lines.is_empty() {
-                g.lines.push(String::new());
+                g.lines.push(MdLine { kind: LineKind::Text, text: String::new(), marks: Vec::new() });
             }
-            g.lines.push(format!("── {name} ──"));
+            let title = format!("── {name} ──");
+            g.lines.push(MdLine { kind: LineKind::Text, marks: vec![(0..title.len(), Mark::Strong)], text: title });
             // One line per paragraph, so the overlay wraps it to the terminal (the files are hard-wrapped).
-            for line in reflow(text).lines() {
-                if line.starts_with('#') {
-                    g.sections.push((line.trim_start_matches('#').trim().to_lowercase(), g.lines.len()));
+            for line in render(text) {
+                if let LineKind::Heading(_) = line.kind {
+                    g.sections.push((line.text.trim().to_lowercase(), g.lines.len()));
                 }
-                g.lines.push(line.to_string());
+                g.lines.push(line);
             }
         }
         g
@@ -44,9 +45,10 @@ impl Guidelines {
     /// screen can be read to its end.
     pub fn rows(&self, width: usize) -> Vec<GuidelineRow> {
         let mut rows = Vec::new();
-        for (line, raw) in self.lines.iter().enumerate() {
-            for wrapped in wrap(raw, width.max(1)) {
-                rows.push(GuidelineRow { line, text: wrapped.iter().map(|p| p.text.as_str()).collect() });
+        for (line, md) in self.lines.iter().enumerate() {
+            for wrapped in wrap(&md.text, width.max(1)) {
+                let pieces = wrapped.into_iter().map(|p| (p.at, p.text)).collect();
+                rows.push(GuidelineRow { line, pieces });
             }
         }
         rows
@@ -54,7 +56,7 @@ impl Guidelines {
 
     /// The first row of `line` at `width` columns.
     pub fn row_of(&self, line: usize, width: usize) -> usize {
-        self.lines.iter().take(line).map(|raw| wrap(raw, width.max(1)).len()).sum()
+        self.lines.iter().take(line).map(|md| wrap(&md.text, width.max(1)).len()).sum()
     }
 
     /// The line where the section about `label` starts (a heading that is the label's name or display
@@ -68,9 +70,16 @@ impl Guidelines {
 /// One screen row of the guidelines overlay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuidelineRow {
-    /// The guidelines line (a whole paragraph once reflowed) this row wraps from.
+    /// The guidelines line (a whole paragraph once rendered) this row wraps from.
     pub line: usize,
-    pub text: String,
+    /// The row's text, sanitised, each piece with its byte offset in the line (for the line's marks).
+    pub pieces: Vec<(usize, String)>,
+}
+
+impl GuidelineRow {
+    pub fn text(&self) -> String {
+        self.pieces.iter().map(|(_, text)| text.as_str()).collect()
+    }
 }
 
 /// What the screen is showing.

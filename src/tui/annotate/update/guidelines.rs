@@ -26,7 +26,7 @@ fn find(app: &App, query: &str, from: usize) -> Option<usize> {
         return None;
     }
     let n = app.guidelines.lines.len();
-    (0..n).map(|i| (from + i) % n).find(|&i| app.guidelines.lines[i].to_lowercase().contains(&q))
+    (0..n).map(|i| (from + i) % n).find(|&i| app.guidelines.lines[i].text.to_lowercase().contains(&q))
 }
 
 /// The guidelines overlay's text area, rows by columns: the body less its borders and status line (see
@@ -47,7 +47,7 @@ pub(super) fn guidelines_top(app: &App) -> Option<(usize, usize)> {
     let rows = app.guidelines.rows(guidelines_area(app).1);
     let top = scroll.min(rows.len().checked_sub(1)?);
     let line = rows[top].line;
-    let before = rows[..top].iter().rev().take_while(|r| r.line == line).map(|r| r.text.chars().count()).sum();
+    let before = rows[..top].iter().rev().take_while(|r| r.line == line).map(|r| r.text().chars().count()).sum();
     Some((line, before))
 }
 
@@ -57,7 +57,7 @@ pub(super) fn guidelines_row_at(app: &App, (line, before): (usize, usize)) -> us
     let first = rows.iter().position(|r| r.line == line).unwrap_or(0);
     let mut seen = 0;
     for (i, row) in rows.iter().enumerate().skip(first).take_while(|(_, r)| r.line == line) {
-        seen += row.text.chars().count();
+        seen += row.text().chars().count();
         if seen > before {
             return i;
         }

@@ -11,6 +11,7 @@ use super::fg;
 use crate::tui::annotate::msg::DecisionRequest;
 use crate::tui::annotate::state::{App, Mode, Tally};
 use crate::tui::keymap::KeyMode;
+use crate::tui::markdown::{LineKind, Mark};
 use crate::tui::text::one_line;
 use crate::tui::widgets::help;
 use crate::tui::widgets::layout::popup;
@@ -50,15 +51,33 @@ pub fn guidelines(app: &App, frame: &mut Frame, area: Rect, scroll: usize, query
     // Never past the last row, whatever the width did to the count.
     let scroll = scroll.min(rows.len().saturating_sub(1));
     for row in rows.iter().skip(scroll).take(usize::from(text.height)) {
-        let raw = &app.guidelines.lines[row.line];
-        let mut style = Style::default();
-        if raw.starts_with('#') {
-            style = style.add_modifier(Modifier::BOLD).patch(fg(app, Color::Cyan));
+        let md = &app.guidelines.lines[row.line];
+        let mut base = match md.kind {
+            LineKind::Heading(level) => {
+                let heading = Style::default().add_modifier(Modifier::BOLD).patch(fg(app, Color::Cyan));
+                if level == 1 { heading.add_modifier(Modifier::UNDERLINED) } else { heading }
+            }
+            LineKind::Code => fg(app, Color::Yellow),
+            LineKind::Quote => Style::default().add_modifier(Modifier::ITALIC),
+            LineKind::Text => Style::default(),
+        };
+        if !q.is_empty() && md.text.to_lowercase().contains(&q) {
+            base = base.add_modifier(Modifier::REVERSED);
         }
-        if !q.is_empty() && raw.to_lowercase().contains(&q) {
-            style = style.add_modifier(Modifier::REVERSED);
-        }
-        lines.push(Line::from(Span::styled(row.text.clone(), style)));
+        let spans: Vec<Span> = row
+            .pieces
+            .iter()
+            .map(|(at, piece)| {
+                let style = md.marks_at(*at).fold(base, |style, mark| match mark {
+                    Mark::Strong => style.add_modifier(Modifier::BOLD),
+                    Mark::Emphasis => style.add_modifier(Modifier::ITALIC),
+                    Mark::Link => style.add_modifier(Modifier::UNDERLINED),
+                    Mark::Code => style.patch(fg(app, Color::Yellow)),
+                });
+                Span::styled(piece.clone(), style)
+            })
+            .collect();
+        lines.push(Line::from(spans));
     }
     if app.guidelines.lines.is_empty() {
         lines.push(Line::from("This project has no guidelines yet: add markdown files to its guidelines/ directory."));

@@ -292,3 +292,33 @@ fn counts_agree_after_a_resume_a_skip_and_a_decision() {
     press(&mut a, "Tab");
     assert!(screen(&a, 80, 30).contains("items left to label: 12"));
 }
+
+#[test]
+fn guidelines_are_rendered_markdown_and_sanitised() {
+    use crate::tui::annotate::state::Guidelines;
+    use ratatui::style::Modifier;
+    let mut a = app();
+    let markdown = "# Guide\n\n## sport\n\nGames, *not* **betting**; see `rules`.\n\n- one \u{1b}[2Jtwo\n";
+    a.guidelines = Guidelines::from_markdown(&[("g.md".into(), markdown.into())]);
+    press(&mut a, "g");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| render(&a, f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let shown = screen(&a, 80, 24);
+    assert!(!shown.contains('#') && !shown.contains("**") && !shown.contains('`'), "no markup:\n{shown}");
+    assert!(shown.contains("• one ⟨ESC[⟩two"), "a list item, its escape a placeholder:\n{shown}");
+    // The style of the first cell of `word` on screen.
+    let style_of = |word: &str| {
+        let (row, line) = shown.lines().enumerate().find(|(_, l)| l.contains(word)).expect(word);
+        let col = line[..line.find(word).unwrap()].chars().count();
+        buffer[(col as u16, row as u16)].modifier
+    };
+    assert!(style_of("Guide").contains(Modifier::BOLD | Modifier::UNDERLINED), "a top heading");
+    assert!(style_of("sport").contains(Modifier::BOLD), "a heading");
+    assert!(style_of("not").contains(Modifier::ITALIC), "emphasis");
+    assert!(style_of("betting").contains(Modifier::BOLD), "strong");
+    assert!(!style_of("Games").contains(Modifier::BOLD | Modifier::ITALIC), "plain text");
+    for cell in buffer.content() {
+        assert!(!cell.symbol().chars().any(char::is_control), "{cell:?}");
+    }
+}
