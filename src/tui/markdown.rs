@@ -255,7 +255,7 @@ pub fn render(markdown: &str) -> Vec<MdLine> {
 mod tests {
     use super::*;
 
-    fn marked<'a>(line: &'a MdLine, mark: Mark) -> Vec<&'a str> {
+    fn marked(line: &MdLine, mark: Mark) -> Vec<&str> {
         line.marks.iter().filter(|(_, m)| *m == mark).map(|(r, _)| &line.text[r.clone()]).collect()
     }
 
