@@ -44,6 +44,7 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// jsonl (every field and decision), csv (one row per item) or prodigy (Prodigy-style JSONL).
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: FormatArg,
 

@@ -24,9 +24,15 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum LabelsCommand {
     /// Rename a label everywhere: margin.toml, reference labels, decisions and model versions.
-    Rename { old: String, new: String },
+    Rename {
+        /// The label's name now.
+        old: String,
+        /// Its new name.
+        new: String,
+    },
     /// Add a label (the current model knows only the old ones: retrain afterwards).
     Add {
+        /// The new label's name.
         name: String,
         /// Its key on the screen (default: the next free digit).
         #[arg(long)]
@@ -36,7 +42,10 @@ pub enum LabelsCommand {
         color: Option<String>,
     },
     /// Remove a label no item uses.
-    Remove { name: String },
+    Remove {
+        /// The label to remove.
+        name: String,
+    },
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {

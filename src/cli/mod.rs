@@ -17,6 +17,7 @@ mod export;
 mod identity;
 mod import;
 mod init;
+mod install;
 mod items;
 mod keys;
 mod labels;
@@ -39,24 +40,27 @@ use clap::{Parser, Subcommand};
 use crate::app::project::{self, Project};
 use crate::store::Store;
 
+/// The heading of the options every command takes, apart from each command's own.
+const GLOBAL: &str = "Global options";
+
 /// margin: label text with a model in the loop, in your terminal.
 #[derive(Debug, Parser)]
 #[command(name = "margin", version, about, max_term_width = 100)]
 pub struct Cli {
     /// The project directory. Default: the current directory if it holds margin.toml, else the default
     /// project under the XDG data directory.
-    #[arg(long, global = true, env = "MARGIN_PROJECT", value_name = "DIR")]
+    #[arg(long, global = true, env = "MARGIN_PROJECT", hide_env_values = true, value_name = "DIR", help_heading = GLOBAL)]
     pub project: Option<PathBuf>,
 
     /// The ONNX Runtime library to load. Default: $ORT_DYLIB_PATH, then next to the executable, then
-    /// vendor/onnxruntime/ where scripts/setup puts it.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// margin's data directory (margin setup), then vendor/onnxruntime/ of the clone it was built from.
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub ort_lib: Option<PathBuf>,
 
     /// The sentence encoder (its encoder.toml or folder), for a project whose `[model] encoder` is
-    /// "default". Default: $MARGIN_ENCODER, then encoders/ next to the executable, then vendor/encoders/
-    /// where scripts/setup puts it.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// "default". Default: $MARGIN_ENCODER, then encoders/ next to the executable, then margin's data
+    /// directory (margin setup), then vendor/encoders/ of the clone it was built from.
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub encoder: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -110,6 +114,12 @@ pub enum Command {
     Audit(audit::Args),
     /// Copy the project's database to FILE, safely while others work, and check the copy.
     Backup(backup::Args),
+    /// Copy ONNX Runtime and the sentence encoder into margin's data directory (for an installed binary).
+    Setup(install::SetupArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(install::CompletionsArgs),
+    /// Print the manual page, or write one per command into a directory.
+    Man(install::ManArgs),
     /// The expert's queue: escalations, disagreements, overridden confident predictions, likely label errors.
     Triage(triage::Args),
 }
@@ -140,6 +150,9 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Audit(_) => "audit",
             Command::Backup(_) => "backup",
+            Command::Setup(_) => "setup",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
             Command::Triage(_) => "triage",
         }
     }
@@ -231,6 +244,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
         Command::Backup(args) => backup::run(&context, args),
+        Command::Setup(args) => install::setup(args),
+        Command::Completions(args) => install::completions(args),
+        Command::Man(args) => install::man(args),
         Command::Triage(args) => triage::run(&context, args),
     }
 }

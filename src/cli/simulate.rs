@@ -25,6 +25,7 @@ pub struct Args {
     /// The labelled data: JSONL with a text and a gold label per line.
     #[arg(long, value_name = "FILE.jsonl")]
     pub data: PathBuf,
+    /// The field holding the text.
     #[arg(long, default_value = "text", value_name = "KEY")]
     pub text_key: String,
     /// The field holding the true label.

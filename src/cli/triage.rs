@@ -43,34 +43,47 @@ pub enum TriageCommand {
     },
     /// Rule on an item: its label(s), with the reasoning.
     Resolve {
+        /// The item's id (as `margin items` lists them).
         item: String,
+        /// The label it gets (repeat for several in a multi-label project).
         #[arg(long, required = true)]
         label: Vec<String>,
+        /// Why, for the annotators and the audit trail.
         #[arg(long)]
         rationale: Option<String>,
     },
     /// Return an escalated item to annotators without a ruling.
     SendBack {
+        /// The item's id (as `margin items` lists them).
         item: String,
+        /// A note for the annotators who get it back.
         #[arg(long)]
         note: Option<String>,
     },
     /// Add the item to the guidelines as an example under its label, with the rationale.
     Example {
+        /// The item's id (as `margin items` lists them).
         item: String,
+        /// The label whose guidelines section gets the example.
         #[arg(long)]
         label: String,
+        /// Why the item belongs there, written beside it.
         #[arg(long)]
         rationale: String,
     },
     /// Make the item a gold item with this label (it then measures annotators' accuracy).
     Gold {
+        /// The item's id (as `margin items` lists them).
         item: String,
+        /// Its true label (repeat for several in a multi-label project).
         #[arg(long, required = true)]
         label: Vec<String>,
     },
     /// Print an item's text unmasked (recorded in the audit trail).
-    Reveal { item: String },
+    Reveal {
+        /// The item's id (as `margin items` lists them).
+        item: String,
+    },
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {

@@ -81,12 +81,14 @@ impl EncoderManifest {
 }
 
 /// Where to look for an encoder's manifest, first found wins: the flag, `$MARGIN_ENCODER`, `encoders/`
-/// beside the executable, the vendor folder scripts/setup fills.
+/// beside the executable, `encoders/` in margin's data directory (`margin setup`), the vendor folder
+/// scripts/setup fills.
 #[derive(Debug, Clone, Default)]
 pub struct EncoderPlaces {
     pub flag: Option<PathBuf>,
     pub env_var: Option<PathBuf>,
     pub exe_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     pub vendor_dir: Option<PathBuf>,
 }
 
@@ -97,6 +99,7 @@ impl EncoderPlaces {
             flag: flag.map(Path::to_path_buf),
             env_var: std::env::var_os("MARGIN_ENCODER").filter(|v| !v.is_empty()).map(PathBuf::from),
             exe_dir: std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)),
+            data_dir: crate::model::runtime::data_home(),
             vendor_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor")),
         }
     }
@@ -120,6 +123,7 @@ impl EncoderPlaces {
         }
         let defaults = [
             self.exe_dir.as_ref().map(|d| d.join("encoders").join(DEFAULT_ENCODER).join(MANIFEST)),
+            self.data_dir.as_ref().map(|d| d.join("encoders").join(DEFAULT_ENCODER).join(MANIFEST)),
             self.vendor_dir.as_ref().map(|d| d.join("encoders").join(DEFAULT_ENCODER).join(MANIFEST)),
         ];
         let looked: Vec<PathBuf> = defaults.into_iter().flatten().collect();

@@ -31,6 +31,7 @@ pub enum LibrarySource {
     Flag,
     EnvVar,
     NextToExecutable,
+    DataDir,
     Vendor,
 }
 
@@ -40,6 +41,7 @@ impl LibrarySource {
             LibrarySource::Flag => "--ort-lib",
             LibrarySource::EnvVar => "$ORT_DYLIB_PATH",
             LibrarySource::NextToExecutable => "next to the executable",
+            LibrarySource::DataDir => "margin's data directory (margin setup)",
             LibrarySource::Vendor => "vendor/onnxruntime (scripts/setup)",
         }
     }
@@ -51,16 +53,27 @@ pub struct SearchPlaces {
     pub flag: Option<PathBuf>,
     pub env_var: Option<PathBuf>,
     pub exe_dir: Option<PathBuf>,
+    /// `onnxruntime/` in margin's data directory, where `margin setup` and scripts/setup put it: found
+    /// by a binary from `cargo install` after its source tree is gone.
+    pub data_dir: Option<PathBuf>,
     pub vendor_dir: Option<PathBuf>,
 }
 
+/// margin's data directory (`$XDG_DATA_HOME/margin`, usually `~/.local/share/margin`): the default
+/// project, and the runtime and encoders `margin setup` installs.
+pub fn data_home() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "margin").map(|d| d.data_dir().to_path_buf())
+}
+
 impl SearchPlaces {
-    /// The real places: the flag as given, `$ORT_DYLIB_PATH`, this executable's directory, the vendor dir.
+    /// The real places: the flag as given, `$ORT_DYLIB_PATH`, this executable's directory, margin's data
+    /// directory, the vendor dir.
     pub fn from_environment(flag: Option<&Path>) -> Self {
         SearchPlaces {
             flag: flag.map(Path::to_path_buf),
             env_var: std::env::var_os("ORT_DYLIB_PATH").filter(|v| !v.is_empty()).map(PathBuf::from),
             exe_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)),
+            data_dir: data_home().map(|d| d.join("onnxruntime")),
             vendor_dir: Some(PathBuf::from(VENDOR_DIR)),
         }
     }
@@ -75,9 +88,11 @@ impl SearchPlaces {
             return existing(path, "ORT_DYLIB_PATH").map(|p| (p, LibrarySource::EnvVar));
         }
         let mut looked = Vec::new();
-        for (dir, source) in
-            [(&self.exe_dir, LibrarySource::NextToExecutable), (&self.vendor_dir, LibrarySource::Vendor)]
-        {
+        for (dir, source) in [
+            (&self.exe_dir, LibrarySource::NextToExecutable),
+            (&self.data_dir, LibrarySource::DataDir),
+            (&self.vendor_dir, LibrarySource::Vendor),
+        ] {
             let Some(dir) = dir else { continue };
             for name in [LIBRARY_FILE, "libonnxruntime.so"] {
                 let candidate = dir.join(name);
@@ -234,21 +249,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_order_is_flag_env_exe_vendor() {
+    fn search_order_is_flag_env_exe_data_dir_vendor() {
         let dir = tempfile::tempdir().unwrap();
         let exe_dir = dir.path().join("bin");
+        let data = dir.path().join("data");
         let vendor = dir.path().join("vendor");
-        std::fs::create_dir_all(&exe_dir).unwrap();
-        std::fs::create_dir_all(&vendor).unwrap();
+        for d in [&exe_dir, &data, &vendor] {
+            std::fs::create_dir_all(d).unwrap();
+        }
         let flag = dir.path().join("flag.so");
         let env = dir.path().join("env.so");
-        for file in [&flag, &env, &exe_dir.join(LIBRARY_FILE), &vendor.join(LIBRARY_FILE)] {
+        for file in [&flag, &env, &exe_dir.join(LIBRARY_FILE), &data.join(LIBRARY_FILE), &vendor.join(LIBRARY_FILE)] {
             std::fs::write(file, b"").unwrap();
         }
         let all = SearchPlaces {
             flag: Some(flag.clone()),
             env_var: Some(env.clone()),
             exe_dir: Some(exe_dir.clone()),
+            data_dir: Some(data.clone()),
             vendor_dir: Some(vendor.clone()),
         };
         assert_eq!(all.locate().unwrap(), (flag, LibrarySource::Flag));
@@ -257,6 +275,8 @@ mod tests {
         let no_env = SearchPlaces { env_var: None, ..no_flag.clone() };
         assert_eq!(no_env.locate().unwrap(), (exe_dir.join(LIBRARY_FILE), LibrarySource::NextToExecutable));
         std::fs::remove_file(exe_dir.join(LIBRARY_FILE)).unwrap();
+        assert_eq!(no_env.locate().unwrap(), (data.join(LIBRARY_FILE), LibrarySource::DataDir));
+        std::fs::remove_file(data.join(LIBRARY_FILE)).unwrap();
         assert_eq!(no_env.locate().unwrap(), (vendor.join(LIBRARY_FILE), LibrarySource::Vendor));
         std::fs::remove_file(vendor.join(LIBRARY_FILE)).unwrap();
         assert!(matches!(no_env.locate(), Err(ModelError::NotFound { .. })));
