@@ -37,7 +37,11 @@ fn python_reference(folder: &str, texts: &[String]) -> Vec<Vec<f32>> {
     let input: String = texts.iter().map(|t| format!("{}\n", serde_json::json!({ "text": t }))).collect();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "python failed (run scripts/setup --tests): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python failed (run scripts/setup --tests): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 

@@ -204,7 +204,11 @@ fn python_onnxruntime_agrees_with_the_stored_probabilities() {
             .expect("python3");
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "python failed (run scripts/setup --tests): {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "python failed (run scripts/setup --tests): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(python(&["--check", model_path.to_str().unwrap()], "").trim(), "ok");
