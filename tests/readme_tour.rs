@@ -12,12 +12,22 @@ use common::Sandbox;
 
 const README: &str = include_str!("../README.md");
 
-/// The lines of the first `sh` block after `heading`, comments cut.
-fn shell_block(heading: &str) -> Vec<String> {
-    let after = &README[README.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"))..];
-    let start = after.find("```sh\n").expect("a shell block") + "```sh\n".len();
-    let block = &after[start..start + after[start..].find("```").expect("the block's end")];
-    block.lines().map(|l| l.split('#').next().unwrap_or("").trim().to_string()).filter(|l| !l.is_empty()).collect()
+/// The lines of the first `sh` block after `heading` that holds `holding`, comments cut.
+fn shell_block(heading: &str, holding: &str) -> Vec<String> {
+    let mut rest = &README[README.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"))..];
+    loop {
+        let start = rest.find("```sh\n").unwrap_or_else(|| panic!("no shell block with {holding:?}")) + "```sh\n".len();
+        let end = start + rest[start..].find("```").expect("the block's end");
+        let block = &rest[start..end];
+        if block.contains(holding) {
+            return block
+                .lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+        }
+        rest = &rest[end + 3..];
+    }
 }
 
 /// Articles for the tour: a few labelled per label (for `train --reference`), the rest to label.
@@ -77,7 +87,7 @@ fn the_readme_tour_runs_as_written() {
     sandbox.write("articles.jsonl", articles());
     let mut cwd: PathBuf = sandbox.path().to_path_buf();
     let mut listed_ids: Vec<String> = Vec::new();
-    let lines = shell_block("## Using it");
+    let lines = shell_block("## Using it", "margin init");
     assert!(lines.len() >= 8, "the tour has its commands: {lines:?}");
     for line in &lines {
         let words: Vec<&str> = line.split_whitespace().collect();

@@ -176,7 +176,7 @@ mod tests {
                 }
             }
             for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-                check(sub, &format!("{path} {}", sub.get_name()).trim().to_string(), missing);
+                check(sub, format!("{path} {}", sub.get_name()).trim(), missing);
             }
         }
         let mut missing = Vec::new();

@@ -99,7 +99,7 @@ impl EncoderPlaces {
             flag: flag.map(Path::to_path_buf),
             env_var: std::env::var_os("MARGIN_ENCODER").filter(|v| !v.is_empty()).map(PathBuf::from),
             exe_dir: std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)),
-            data_dir: crate::model::runtime::data_home(),
+            data_dir: super::runtime::data_home(),
             vendor_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor")),
         }
     }
