@@ -8,8 +8,10 @@ use anyhow::bail;
 
 use super::terminal::print_json;
 use super::{Context, open_store};
+use crate::domain::TaskKind;
 use crate::domain::access::Role;
-use crate::domain::people::{PersonStats, report};
+use crate::domain::agreement::Agreement;
+use crate::domain::people::{PersonLabel, PersonStats, agreement_between, report};
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +41,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut store = open_store(&project)?;
     let model = store.current_model()?;
     let learned = store.model_learned()?;
-    let mut people = report(&store.people_labels()?, learned.as_ref());
+    let labels = store.people_labels()?;
+    let mut people = report(&labels, learned.as_ref());
+    let beyond_chance =
+        BeyondChance::of(&labels, &project.config.label_names(), project.config.task == TaskKind::MultiLabel);
     if let Some(name) = &wanted {
         people.people.retain(|p| &p.annotator == name);
     }
@@ -49,6 +54,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "model": model.as_ref().map(|m| m.id),
             "people": people.people,
             "agreement": people.agreement,
+            "beyond_chance": beyond_chance,
         });
         print_json(&json);
         return Ok(ExitCode::SUCCESS);
@@ -92,8 +98,67 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             share(a.agreed_pairs, a.pairs),
             a.fleiss_kappa.map_or("-".to_string(), |k| format!("{k:.2}"))
         );
+        beyond_chance.print();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Krippendorff's alpha and Fleiss' kappa, overall and per label, over all time, this week (the last 7
+/// days) and the week before.
+#[derive(serde::Serialize)]
+struct BeyondChance {
+    all_time: Agreement,
+    this_week: Agreement,
+    last_week: Agreement,
+}
+
+impl BeyondChance {
+    fn of(labels: &[PersonLabel], label_order: &[String], multi_label: bool) -> BeyondChance {
+        let now = crate::store::now_ms();
+        let between = |from, to| agreement_between(labels, (from, to), label_order, multi_label);
+        BeyondChance {
+            all_time: between(i64::MIN, i64::MAX),
+            this_week: between(now - WEEK_MS, i64::MAX),
+            last_week: between(now - 2 * WEEK_MS, now - WEEK_MS),
+        }
+    }
+
+    fn print(&self) {
+        let value = |c: Option<f64>| c.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let width = self.all_time.per_label.iter().map(|(l, _)| visible(l).chars().count()).max().unwrap_or(0).max(10);
+        say!("Agreement beyond chance (Krippendorff's alpha; Fleiss' kappa beside it):");
+        say!(
+            "  {:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}",
+            "",
+            "items",
+            "alpha",
+            "kappa",
+            "alpha, 7d",
+            "prior 7d"
+        );
+        let mut rows =
+            vec![("all labels".to_string(), &self.all_time.overall, &self.this_week.overall, &self.last_week.overall)];
+        for (i, (label, all)) in self.all_time.per_label.iter().enumerate() {
+            rows.push((
+                visible(label).into_owned(),
+                all,
+                &self.this_week.per_label[i].1,
+                &self.last_week.per_label[i].1,
+            ));
+        }
+        for (name, all, this, last) in rows {
+            say!(
+                "  {name:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}",
+                all.items,
+                value(all.alpha),
+                value(all.fleiss_kappa),
+                value(this.alpha),
+                value(last.alpha)
+            );
+        }
+    }
 }
 
 fn row(p: &PersonStats, width: usize) -> String {

@@ -4,6 +4,7 @@
 //! other module of this crate; everything else builds on it.
 
 pub mod access;
+pub mod agreement;
 pub mod audit;
 pub mod decision;
 pub mod embedding;

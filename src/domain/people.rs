@@ -20,6 +20,31 @@ pub struct PersonLabel {
     pub predicted: Option<String>,
     /// The item's gold labels, when it is a gold item.
     pub gold: Option<String>,
+    /// When they decided (milliseconds since the epoch).
+    pub at_ms: i64,
+}
+
+impl PersonLabel {
+    /// The labels one by one (the key splits back).
+    pub fn label_list(&self) -> Vec<String> {
+        if self.labels.is_empty() { Vec::new() } else { self.labels.split(", ").map(String::from).collect() }
+    }
+}
+
+/// Agreement (Krippendorff's alpha and Fleiss' kappa, overall and per label) over the labels decided in
+/// `[from_ms, to_ms)`: per item, the people who labelled it in that time.
+pub fn agreement_between(
+    labels: &[PersonLabel],
+    (from_ms, to_ms): (i64, i64),
+    label_order: &[String],
+    multi_label: bool,
+) -> crate::domain::agreement::Agreement {
+    let mut by_item: BTreeMap<i64, Vec<Vec<String>>> = BTreeMap::new();
+    for l in labels.iter().filter(|l| (from_ms..to_ms).contains(&l.at_ms)) {
+        by_item.entry(l.item_id).or_default().push(l.label_list());
+    }
+    let items: Vec<Vec<Vec<String>>> = by_item.into_values().collect();
+    crate::domain::agreement::agreement(&items, label_order, multi_label)
 }
 
 /// What the current model learned from people: the last decision it saw, and the label it took for each
@@ -151,36 +176,24 @@ fn cohen_kappa(pairs: &[(&str, &str)]) -> Option<f64> {
     (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
 }
 
-/// Fleiss' kappa over the items labelled by two or more people (any number each): the mean of the items'
-/// agreement against the agreement the labels' overall shares give by chance.
+/// Pairwise agreement and Fleiss' kappa over the items labelled by two or more people (any number each),
+/// each person's labels as one value.
 fn project_agreement(by_item: &BTreeMap<i64, Vec<&PersonLabel>>) -> ProjectAgreement {
     let (mut items, mut pairs, mut agreed) = (0u64, 0u64, 0u64);
-    let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut ratings = 0.0;
-    let mut per_item_agreement = 0.0;
+    let mut units: Vec<Vec<&str>> = Vec::new();
     for item_labels in by_item.values().filter(|l| l.len() > 1) {
         let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         for l in item_labels {
             *counts.entry(&l.labels).or_default() += 1;
         }
         let n = item_labels.len() as u64;
-        let item_pairs = n * (n - 1) / 2;
-        let item_agreed: u64 = counts.values().map(|c| c * (c - 1) / 2).sum();
         items += 1;
-        pairs += item_pairs;
-        agreed += item_agreed;
-        per_item_agreement += item_agreed as f64 / item_pairs as f64;
-        for (label, c) in counts {
-            *totals.entry(label).or_default() += c as f64;
-        }
-        ratings += n as f64;
+        pairs += n * (n - 1) / 2;
+        agreed += counts.values().map(|c| c * (c - 1) / 2).sum::<u64>();
+        units.push(item_labels.iter().map(|l| l.labels.as_str()).collect());
     }
-    let fleiss_kappa = (items > 0).then(|| {
-        let observed = per_item_agreement / items as f64;
-        let chance: f64 = totals.values().map(|c| (c / ratings).powi(2)).sum();
-        (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
-    });
-    ProjectAgreement { items, pairs, agreed_pairs: agreed, fleiss_kappa: fleiss_kappa.flatten() }
+    let fleiss_kappa = crate::domain::agreement::fleiss_kappa(&units);
+    ProjectAgreement { items, pairs, agreed_pairs: agreed, fleiss_kappa }
 }
 
 #[cfg(test)]
@@ -192,6 +205,7 @@ mod tests {
             item_id,
             annotator: annotator.into(),
             decision_id,
+            at_ms: decision_id * 1000,
             labels: labels.into(),
             predicted: None,
             gold: None,

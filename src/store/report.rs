@@ -145,7 +145,7 @@ impl Store {
     pub fn people_labels(&self) -> Result<Vec<PersonLabel>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT d.id, d.item_id, d.annotator, d.labels, d.predicted_labels,
-                    CASE WHEN i.gold = 1 THEN i.reference_labels END
+                    CASE WHEN i.gold = 1 THEN i.reference_labels END, d.at_ms
              FROM decisions d JOIN items i ON i.id = d.item_id
              WHERE d.action IN ('accept', 'correct', 'reject') AND d.annotator <> '{MACHINE}'
                AND d.labels IS NOT NULL
@@ -168,6 +168,7 @@ impl Store {
                 labels: key(row.get(3)?)?.unwrap_or_default(),
                 predicted: key(row.get(4)?)?,
                 gold: key(row.get(5)?)?,
+                at_ms: row.get(6)?,
             };
             // Rows come by item, person and decision: a later label of the same person replaces the earlier.
             match out.last_mut() {
