@@ -314,3 +314,28 @@ fn deciding_on_a_multi_label_prediction_of_no_label_is_refused_in_words() {
     let accepted = sandbox.fails(&["decide", "q", "--accept", "--project", &project]);
     assert!(accepted.contains("predicts no label"), "{accepted}");
 }
+
+#[test]
+fn an_explanation_toward_the_label_on_screen_never_hints_at_that_label() {
+    use margin::app::explain::ExplainModel;
+    use margin::model::runtime::{Runtime, SearchPlaces};
+    let sandbox = Sandbox::new();
+    let project = project_with_topics(&sandbox);
+    sandbox.set(&project, &[("model.encoder", toml::Value::String("none".into()))]);
+    sandbox.ok(&["train", "--reference", "--project", &project]);
+    let location = margin::app::project::locate(Some(Path::new(&project))).unwrap();
+    let opened = margin::app::project::Project::open(&location).unwrap();
+    let mut store = store(&project);
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let mut model =
+        ExplainModel::load(&opened.dir, &opened.config, &mut store, runtime, None).unwrap().expect("a model");
+    let text = "the match today goal big";
+    let own = model.explain(text, None, 0).unwrap();
+    assert_eq!(own.predicted, 0, "sport: {:?}", own.probabilities);
+    // The screen shows food (a stored prediction can differ from a fresh one in a near tie): the words and
+    // the hint are about food, and the hint names another label.
+    let shown = model.explain_as(text, None, 0, Some(2)).unwrap();
+    assert_eq!(shown.predicted, 2);
+    let hint = shown.counterfactual.expect("without some word it would say something else");
+    assert_ne!(hint.label, "food", "{hint:?}");
+}

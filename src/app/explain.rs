@@ -141,8 +141,21 @@ impl ExplainModel {
 
     /// Explains `text` (the item `item_id`, left out of its own neighbours), with `similar` neighbours.
     pub fn explain(&mut self, text: &str, item_id: Option<i64>, similar: usize) -> Result<Explained, ExplainError> {
+        self.explain_as(text, item_id, similar, None)
+    }
+
+    /// As [`ExplainModel::explain`], toward the label `shown` when given: the one the screen shows from
+    /// the stored prediction. Scored again here, a near tie can fall the other way (the stored vector is
+    /// rounded to a byte per dimension), and a hint "it would say X" must never name the label on screen.
+    pub fn explain_as(
+        &mut self,
+        text: &str,
+        item_id: Option<i64>,
+        similar: usize,
+        shown: Option<usize>,
+    ) -> Result<Explained, ExplainError> {
         let probabilities = self.engine.score_texts(&[text])?.remove(0);
-        let predicted = top_label(&probabilities);
+        let predicted = shown.filter(|&k| k < probabilities.len()).unwrap_or_else(|| top_label(&probabilities));
         let words = match &self.exact {
             Some(explainer) => {
                 let mut words = explainer.contributions(text, predicted);

@@ -47,9 +47,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     );
     say!("left for {}: {left} of the {} pending", visible(&person), report.pending);
     if left < report.pending {
-        let trained =
-            if config.sampling.serve_reference_labelled { "" } else { ", or came labelled to train the model" };
-        say!("  (not counted: items decided by you, held for experts, reserved by others{trained})");
+        let trained = if config.sampling.serve_reference_labelled { "" } else { ", or for training" };
+        let yours = if config.sampling.overlap > 1 { "decided by you, " } else { "" };
+        say!("  (the rest: {yours}for experts, reserved by others{trained})");
     }
     let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
     say!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
@@ -80,7 +80,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         count(report.imports, "import", "imports")
     );
     for (encoder, n) in &vectors {
-        say!("vectors: {n} of {} items from {}", report.items, visible(encoder));
+        let rest = if *n < report.items { " (`margin embed` computes the rest)" } else { "" };
+        say!("vectors: {n} of {} items from {}{rest}", report.items, visible(encoder));
     }
     if vectors.is_empty() && project.config.model.encoder != crate::config::NO_ENCODER {
         say!("vectors: none yet (margin embed)");

@@ -105,7 +105,15 @@ impl ModelThread {
                     Err(TryRecvError::Empty) => {}
                 }
                 let Some(text) = self.store.item(item_id).ok().flatten().map(|i| i.text) else { continue };
-                let explained = match m.explain(&text, Some(item_id), SIMILAR) {
+                // Toward the label the screen shows, from the stored prediction.
+                let shown = self
+                    .store
+                    .current_model()
+                    .ok()
+                    .flatten()
+                    .and_then(|model| self.store.prediction(model.id, item_id).ok().flatten())
+                    .and_then(|p| crate::domain::top_label(&p.probabilities).map(|(k, _)| k));
+                let explained = match m.explain_as(&text, Some(item_id), SIMILAR, shown) {
                     Ok(e) => e,
                     Err(e) => {
                         tracing::warn!("cannot explain item {item_id}: {e}");

@@ -138,18 +138,26 @@ fn label_keys_hint(app: &App) -> String {
     if own.is_empty() { format!("1-{n}") } else { format!("1-{n},{}", own.join(",")) }
 }
 
+/// The digits that choose one of `reasons` ("1-4" for four; the prompt numbers at most nine).
+fn reason_keys(reasons: &[String]) -> String {
+    match reasons.len().min(9) {
+        0 | 1 => "1".to_string(),
+        n => format!("1-{n}"),
+    }
+}
+
 fn footer_line(app: &App, width: u16) -> Line<'static> {
     use crate::tui::action::Action;
     let mut hints = KeyHints::new();
     match &app.mode {
         Mode::Escalate { typed: None } => {
-            hints.key("1-9", "reason").key("t", "type one").key("Esc", "cancel");
+            hints.key(reason_keys(&app.config.escalate_reasons), "reason").key("t", "type one").key("Esc", "cancel");
         }
         Mode::Escalate { typed: Some(_) } | Mode::Note { .. } => {
             hints.key("Enter", "done").key("Esc", "cancel");
         }
         Mode::OverrideReason(_) => {
-            hints.key("1-9", "reason").key("Esc", "skip the question");
+            hints.key(reason_keys(&app.config.override_reasons), "reason").key("Esc", "skip the question");
         }
         Mode::Guidelines { typing: true, .. } => {
             hints.key("Enter", "find").key("Esc", "cancel");

@@ -119,9 +119,11 @@ fn prompts_for_escalation_and_override_reasons() {
     press(&mut a, "e");
     let s = screen(&a, 80, 24);
     assert!(s.contains("1 unclear guideline") && s.contains("2 needs domain knowledge"), "{s}");
+    assert!(s.contains("1-2 reason") && !s.contains("1-9 reason"), "the key line offers the digits there are:\n{s}");
     press(&mut a, "Esc");
     press(&mut a, "1");
     let s = screen(&a, 80, 24);
+    assert!(s.contains("1-2 reason"), "{s}");
     // The question names the label chosen and the one the model was sure of (card 1: tech at 95%).
     assert!(s.contains("You chose sport; the model said tech (95%).") && s.contains("What did it miss?"), "{s}");
     assert!(s.contains("1 model missed context"), "{s}");
