@@ -443,3 +443,65 @@ fn what_is_left_is_one_count_that_skips_and_resumes_do_not_change() {
     assert_eq!(left_now(&mut store, &config, "ann").unwrap(), 13, "bob's items were never ann's to count");
     assert_eq!(left_now(&mut store, &config, "bob").unwrap(), 15, "20, less 3 decided and the 2 ann still holds");
 }
+
+#[test]
+fn gold_checks_are_served_at_their_share_never_twice_to_a_person_and_only_as_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_items(dir.path(), 3_000);
+    for id in (1..=3_000).step_by(5) {
+        store.mark_gold(id, &["a".to_string()], "expert").unwrap();
+    }
+    let mut config = config(1, 20, 7);
+    config.quality.gold_share = 0.05;
+    let people = ["ann", "bob", "cy", "dee"];
+    let mut served = 0usize;
+    'serving: loop {
+        for who in people {
+            let batch = next_batch(&mut store, &config, who).unwrap();
+            assert!(!batch.items.is_empty());
+            for s in &batch.items {
+                let labels = Some(vec!["a".to_string()]);
+                store
+                    .record_decision(&NewDecision {
+                        labels,
+                        ..NewDecision::new(s.item.id, who, DecisionAction::Accept)
+                    })
+                    .unwrap();
+            }
+            served += batch.items.len();
+            if served >= 2_000 {
+                break 'serving;
+            }
+        }
+    }
+    let db = rusqlite::Connection::open(dir.path().join("margin.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let gold = count("SELECT count(*) FROM served WHERE reason = 'gold'");
+    let all = count("SELECT count(*) FROM served");
+    eprintln!("{gold} gold checks of {all} served");
+    // 5% of about 2,000 places: 100, binomial sd about 9.7; 4 sd either side.
+    assert!((all - 2_000).abs() < 20, "{all} served");
+    assert!((61..=139).contains(&gold), "{gold} gold checks of {all} served");
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT 1 FROM served WHERE reason = 'gold' GROUP BY annotator, item_id HAVING count(*) > 1)"
+        ),
+        0,
+        "never the same gold item twice to a person"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM served s JOIN items i ON i.id = s.item_id WHERE i.gold = 1 AND s.reason <> 'gold'"),
+        0,
+        "gold items come only as checks"
+    );
+    assert!(
+        count(
+            "SELECT count(*) FROM (SELECT item_id FROM served WHERE reason = 'gold' GROUP BY item_id HAVING count(*) > 1)"
+        ) > 0
+            || gold < 10,
+        "a gold item already labelled goes on being served to others"
+    );
+    // Unannounced: the batch says 'random' wherever a person can see it.
+    let batch = next_batch(&mut store, &config, "eve").unwrap();
+    assert!(batch.items.iter().all(|s| s.why.shown().as_str() != "gold"));
+}

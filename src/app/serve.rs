@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::config::ProjectConfig;
-use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, choose, shortlist};
+use crate::domain::queue::{Candidate, Mix, Pick, Request, Scores, Why, choose, shortlist};
 use crate::domain::routing::{Route, RoutingRules, route};
 use crate::domain::vector::SparseVector;
 use crate::domain::{Predicted, TaskKind};
@@ -97,6 +97,7 @@ pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) ->
         _ => 0,
     };
     let picks = pick(store, config, annotator, &examples, &pool, cold_start)?;
+    let picks = with_gold_checks(store, config, annotator, picks)?;
     let s = &config.sampling;
     let items = store.serve(&ServeRequest {
         annotator,
@@ -134,6 +135,37 @@ pub fn left_now(store: &mut Store, config: &ProjectConfig, annotator: &str) -> R
         None => 0,
     };
     left_for(store, config, annotator, held)
+}
+
+/// `picks` with gold checks mixed in: each of the batch's places goes to a gold item with probability
+/// `quality.gold_share` (seeded by the person and the batch), each gold item one this person was never
+/// served. None when there is nothing else to label: gold checks come with work, never instead of it.
+fn with_gold_checks(
+    store: &Store,
+    config: &ProjectConfig,
+    annotator: &str,
+    mut picks: Vec<(Pick, bool)>,
+) -> Result<Vec<(Pick, bool)>, QueueError> {
+    let share = config.quality.gold_share;
+    if share <= 0.0 || picks.is_empty() {
+        return Ok(picks);
+    }
+    // FNV-1a of the name, so that two people's batches put their checks in different places.
+    let person =
+        annotator.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let batch = store.last_batch_id()?.unsigned_abs();
+    let seed = config.sampling.seed ^ person ^ batch.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let places = crate::domain::queue::gold_places(config.sampling.batch_size as usize, share, seed);
+    if places.is_empty() {
+        return Ok(picks);
+    }
+    let mut gold = store.gold_for(annotator)?;
+    crate::domain::rng::Rng::new(seed ^ 1).shuffle(&mut gold);
+    for (place, item_id) in places.into_iter().zip(gold) {
+        let at = place.min(picks.len());
+        picks.insert(at, (Pick { item_id, why: Why::Gold, score: 0.0, rank: 0 }, false));
+    }
+    Ok(picks)
 }
 
 /// Whether some label has fewer examples than a cold start asks for (people's labels, and the reference

@@ -57,7 +57,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 for s in &batch.items {
                     let line = serde_json::json!({
                         "id": s.item.ext_id, "text": shown(&s.item.text), "batch": s.batch_id, "rank": s.rank,
-                        "why": s.why, "score": s.score, "chosen": s.why.describe(s.score, multi_label),
+                        "why": s.why.shown(), "score": s.score, "chosen": s.why.describe(s.score, multi_label),
                         "audit": s.audit, "model_version": s.model,
                         "expires": crate::formats::export::rfc3339(s.expires_at_ms),
                     });
@@ -87,7 +87,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     "{:>3}. {:<18} {:<15} {:>6}{}  {}",
                     s.rank,
                     visible(&s.item.ext_id),
-                    s.why.as_str(),
+                    s.why.shown().as_str(),
                     score,
                     if s.audit { " audit" } else { "" },
                     visible(&short)

@@ -64,6 +64,8 @@ pub struct ProjectConfig {
     #[serde(default)]
     pub sampling: Sampling,
     #[serde(default)]
+    pub quality: Quality,
+    #[serde(default)]
     pub reasons: Reasons,
     #[serde(default)]
     pub import: ImportSettings,
@@ -210,6 +212,21 @@ impl Default for Sampling {
             cold_start_per_label: 3,
             serve_reference_labelled: true,
         }
+    }
+}
+
+/// Checking people: gold items (their labels known, marked with `margin triage gold`) mixed into batches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quality {
+    /// The share of each batch's places that go to gold items, unannounced, never the same one twice to a
+    /// person; 0 serves none on purpose (gold items are then kept out of batches altogether).
+    pub gold_share: f64,
+}
+
+impl Default for Quality {
+    fn default() -> Self {
+        Quality { gold_share: 0.05 }
     }
 }
 

@@ -35,6 +35,12 @@ impl ProjectConfig {
         validate_labels(&self.labels, self.task)?;
         self.thresholds.validate(&self.labels)?;
         self.sampling.validate()?;
+        if !(0.0..=0.5).contains(&self.quality.gold_share) {
+            return Err(Problem::new(
+                sub("quality", "gold_share"),
+                format!("must be between 0 and 0.5, not {}", self.quality.gold_share),
+            ));
+        }
         self.reasons.validate()?;
         self.model.validate()?;
         self.screen.validate()?;

@@ -38,13 +38,13 @@ pub fn agreement_between(
     (from_ms, to_ms): (i64, i64),
     label_order: &[String],
     multi_label: bool,
-) -> crate::domain::agreement::Agreement {
+) -> super::agreement::Agreement {
     let mut by_item: BTreeMap<i64, Vec<Vec<String>>> = BTreeMap::new();
     for l in labels.iter().filter(|l| (from_ms..to_ms).contains(&l.at_ms)) {
         by_item.entry(l.item_id).or_default().push(l.label_list());
     }
     let items: Vec<Vec<Vec<String>>> = by_item.into_values().collect();
-    crate::domain::agreement::agreement(&items, label_order, multi_label)
+    super::agreement::agreement(&items, label_order, multi_label)
 }
 
 /// What the current model learned from people: the last decision it saw, and the label it took for each
@@ -192,7 +192,7 @@ fn project_agreement(by_item: &BTreeMap<i64, Vec<&PersonLabel>>) -> ProjectAgree
         agreed += counts.values().map(|c| c * (c - 1) / 2).sum::<u64>();
         units.push(item_labels.iter().map(|l| l.labels.as_str()).collect());
     }
-    let fleiss_kappa = crate::domain::agreement::fleiss_kappa(&units);
+    let fleiss_kappa = super::agreement::fleiss_kappa(&units);
     ProjectAgreement { items, pairs, agreed_pairs: agreed, fleiss_kappa }
 }
 

@@ -46,9 +46,17 @@ pub enum Why {
     Committee,
     Diversity,
     Random,
+    /// A gold item (its label known) mixed into the batch to check the person: shown to them as a random
+    /// pick, so that gold checks stay unannounced (see [`Why::shown`]).
+    Gold,
 }
 
 impl Why {
+    /// The reason as the person labelling sees it: a gold check looks like any random pick.
+    pub fn shown(self) -> Why {
+        if self == Why::Gold { Why::Random } else { self }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Why::LeastConfident => "least-confident",
@@ -57,11 +65,12 @@ impl Why {
             Why::Committee => "committee",
             Why::Diversity => "diversity",
             Why::Random => "random",
+            Why::Gold => "gold",
         }
     }
 
     pub fn parse(s: &str) -> Option<Why> {
-        [Why::LeastConfident, Why::Margin, Why::Entropy, Why::Committee, Why::Diversity, Why::Random]
+        [Why::LeastConfident, Why::Margin, Why::Entropy, Why::Committee, Why::Diversity, Why::Random, Why::Gold]
             .into_iter()
             .find(|w| w.as_str() == s)
     }
@@ -76,7 +85,7 @@ impl Why {
             Why::LeastConfident if multi_label => Some(score),
             Why::LeastConfident => Some(1.0 - score),
             Why::Entropy | Why::Committee => Some(score),
-            Why::Diversity | Why::Random => None,
+            Why::Diversity | Why::Random | Why::Gold => None,
         }
     }
 
@@ -96,7 +105,7 @@ impl Why {
             Why::Entropy => format!("the model's guess is spread out: entropy {shown:.2}"),
             Why::Committee => format!("the committee's models disagree: vote entropy {shown:.2}"),
             Why::Diversity => "it is unlike what is labelled so far (diversity)".to_string(),
-            Why::Random => "at random, so no part of the pool goes unseen".to_string(),
+            Why::Random | Why::Gold => "at random, so no part of the pool goes unseen".to_string(),
         }
     }
 }
@@ -381,6 +390,14 @@ fn random_untaken(rng: &mut Rng, taken: &mut HashSet<usize>, len: usize, n: usiz
         }
     }
     out
+}
+
+/// Where a batch of `size` takes gold checks: each place independently with probability `share`, so that
+/// over many batches the share of gold items served is `share` (binomial), and a person cannot tell
+/// which places they are in.
+pub fn gold_places(size: usize, share: f64, seed: u64) -> Vec<usize> {
+    let mut rng = super::rng::Rng::new(seed);
+    (0..size).filter(|_| rng.unit() < share).collect()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use rusqlite::params;
 
 use super::predictions::LABELLING;
 use super::queue::out_of_pool;
-use super::visibility::visible_item_count;
+use super::visibility::{HIDDEN_FROM, visible_item_count};
 use super::{Result, Store, now_ms};
 
 impl Store {
@@ -70,5 +70,28 @@ impl Store {
             total += stmt.query_row([id], |r| r.get::<_, i64>(0))?.unsigned_abs();
         }
         Ok(total)
+    }
+}
+
+impl Store {
+    /// Gold items `annotator` may be given as a check: never served to them before, not decided by them,
+    /// and reserved by nobody. Oldest first; the queue shuffles them.
+    pub fn gold_for(&self, annotator: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT i.id FROM items i
+             WHERE i.gold = 1 AND i.id < {HIDDEN_FROM}
+               AND NOT EXISTS (SELECT 1 FROM served s WHERE s.item_id = i.id AND s.annotator = ?1)
+               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = i.id AND d.annotator = ?1)
+               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.expires_at_ms >= ?2)
+             ORDER BY i.id"
+        ))?;
+        let ids = stmt.query_map(params![annotator, now_ms()], |r| r.get::<_, i64>(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The last batch id served to anyone (0 before the first): with the person's name, a seed for where
+    /// gold checks go in their next batch (the index on batch ids answers it at once).
+    pub fn last_batch_id(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(batch_id), 0) FROM served", [], |r| r.get(0))?)
     }
 }

@@ -273,7 +273,9 @@ impl Store {
                     .query_row(params![pick.item_id, request.annotator], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     })?;
-                if mine > 0 || settled || people >= i64::from(request.overlap) {
+                // A gold check goes to each person once, however many have labelled it.
+                let counted = pick.why != Why::Gold && (settled || people >= i64::from(request.overlap));
+                if mine > 0 || counted {
                     return Ok(None);
                 }
                 Ok(Some(skipped))
@@ -511,7 +513,8 @@ pub(super) fn out_of_pool(
     overlap: u32,
     serve_reference_labelled: bool,
 ) -> Result<HashSet<i64>> {
-    // Items that came labelled, when they only train the model (the partial index finds them).
+    // Gold items are served only as unannounced checks (`gold_for`), never as ordinary picks; items that
+    // came labelled, when they only train the model (partial indexes find both).
     let reference =
         if serve_reference_labelled { "" } else { "UNION SELECT id FROM items WHERE reference_labels IS NOT NULL" };
     let mut stmt = tx.prepare(&format!(
@@ -521,6 +524,8 @@ pub(super) fn out_of_pool(
          HAVING count(DISTINCT d.annotator) >= ?1 OR sum(d.action = 'resolve') > 0
          UNION
          SELECT item_id FROM escalations WHERE closed_at_ms IS NULL
+         UNION
+         SELECT id FROM items WHERE gold = 1
          {reference}"
     ))?;
     let ids = stmt.query_map([overlap], |r| r.get::<_, i64>(0))?;

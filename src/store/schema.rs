@@ -20,6 +20,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0010_model_data_as_of.sql"),
     include_str!("migrations/0011_model_file_labels.sql"),
     include_str!("migrations/0012_embeddings.sql"),
+    include_str!("migrations/0013_gold_index.sql"),
 ];
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.

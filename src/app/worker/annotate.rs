@@ -318,7 +318,8 @@ impl StoreWorker {
             meta,
             masked,
             revealed: false,
-            why: served.why.as_str().to_string(),
+            // A gold check shows as a random pick: unannounced.
+            why: served.why.shown().as_str().to_string(),
             score: served.score,
             audit: served.audit,
             gold: if served.item.gold { served.item.reference_labels.clone() } else { None },
