@@ -195,6 +195,9 @@ pub struct App {
     /// Writes the worker has not confirmed yet.
     pub work: WorkInFlight,
     pub message: Option<Message>,
+    /// The expected label of a gold check the person just missed, while the message about it shows: the
+    /// guidelines key opens that label's section.
+    pub gold_missed: Option<usize>,
     /// This session so far.
     pub session: Session,
     pub quitting: bool,
@@ -308,6 +311,7 @@ impl App {
             model: ModelPane::default(),
             work: WorkInFlight::default(),
             message: None,
+            gold_missed: None,
             session: Session { started_ms: now_ms, last_break_ms: now_ms, ..Session::default() },
             quitting: false,
         }

@@ -6,7 +6,7 @@ use super::msg::{BatchLoaded, Card, DecisionRequest, Effect, ModelActivity, Msg,
 use super::state::{App, Done, Message, Mode};
 use crate::domain::DecisionAction;
 use crate::tui::action::Action;
-use crate::tui::keymap::Key;
+use crate::tui::keymap::{Key, KeyMode};
 use crate::tui::widgets::prompt;
 
 mod guidelines;
@@ -196,6 +196,9 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
     if let Some(mut done) = pending {
         done.decision_id = decision_id;
         done.card = card;
+        if done.gold_right == Some(false) {
+            gold_missed(app, &done);
+        }
         app.session.history.push(done);
     }
     app.note = None;
@@ -213,6 +216,23 @@ fn recorded(app: &mut App, item_id: i64, decision_id: i64) -> Vec<Effect> {
     }
     app.mode = Mode::Item;
     show_card(app)
+}
+
+/// Tells the person at once that they missed a gold check: the label expected, and a key to its guidelines.
+fn gold_missed(app: &mut App, done: &Done) {
+    let Some(expected) = done.card.gold.as_ref() else { return };
+    let display = |name: &String| {
+        app.config.labels.iter().find(|l| &l.name == name).map_or_else(|| name.clone(), |l| l.display.clone())
+    };
+    let expected_names: Vec<String> = expected.iter().map(display).collect();
+    let first = expected.first().and_then(|name| app.config.labels.iter().position(|l| &l.name == name));
+    let guide = match (first, app.keymap.keys(KeyMode::Item, Action::Guidelines).first()) {
+        (Some(k), Some(key)) => format!(" {key}: the guidelines for {}.", app.config.labels[k].display),
+        _ => String::new(),
+    };
+    let text = format!("That was a gold check: it is {}.{guide}", expected_names.join(" + "));
+    app.message = Some(Message { text, error: true });
+    app.gold_missed = first;
 }
 
 fn undone_msg(app: &mut App, undone: i64, card: Card) -> Vec<Effect> {
@@ -248,6 +268,8 @@ fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
     if !matches!(app.message, Some(Message { error: false, .. })) || app.work.saving.is_none() {
         app.message = None;
     }
+    // The missed gold check's label, for this key only (its message is gone with it).
+    let gold_missed = app.gold_missed.take();
     let mode = app.mode.clone();
     match mode {
         Mode::Escalate { typed } => return escalate_prompt(app, key, typed),
@@ -262,6 +284,12 @@ fn key_pressed(app: &mut App, key: Key) -> Vec<Effect> {
             Some(label) => choose_label(app, label),
             None => Vec::new(),
         },
+        (Mode::Item, Some(Action::Guidelines)) if gold_missed.is_some() => {
+            let line = gold_missed.and_then(|k| app.guidelines.section_of(&app.config.labels[k])).unwrap_or(0);
+            let scroll = guidelines_row_of(app, line);
+            open_overlay(app, Mode::Guidelines { scroll, query: String::new(), typing: false });
+            Vec::new()
+        }
         (Mode::Item | Mode::Loading | Mode::Done, Some(action)) => item_action(app, action),
         (Mode::Guidelines { scroll, query, .. }, Some(action)) => {
             guidelines_action(app, action, *scroll, query.clone());

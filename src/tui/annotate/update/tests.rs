@@ -492,3 +492,32 @@ fn a_card_that_gets_its_prediction_late_shows_it_and_is_explained() {
     assert_eq!(a.batch.cards[2].prediction, Some(prediction));
     assert_eq!(effects, vec![Effect::Explain(vec![1, 2, 3])]);
 }
+
+#[test]
+fn a_missed_gold_check_is_said_at_once_and_g_opens_its_labels_guidelines() {
+    // Card 2 is a gold item whose right label is politics; the person says sport.
+    let mut gold = cards();
+    gold[1].gold = Some(vec!["politics".into()]);
+    let mut a = app_with(config(&["sport", "tech", "politics"], false), gold);
+    press(&mut a, "2");
+    saved(&mut a, 1);
+    assert_eq!(a.message, None, "card 1 was no gold check");
+    press(&mut a, "1");
+    saved(&mut a, 2);
+    let message = a.message.clone().expect("the miss is said at once");
+    assert_eq!(message.text, "That was a gold check: it is politics. g: the guidelines for politics.");
+    // g opens the guidelines at politics, not at the next card's predicted label.
+    update(&mut a, Msg::Resize(80, 10));
+    press(&mut a, "g");
+    let politics = a.guidelines.lines.iter().position(|l| l.text == "politics").unwrap();
+    let row = a.guidelines.row_of(politics, 78);
+    assert!(matches!(a.mode, Mode::Guidelines { scroll, .. } if scroll == row), "{:?}", a.mode);
+    assert_eq!(a.gold_missed, None, "for that key only");
+    // A gold check answered rightly says nothing.
+    let mut right = cards();
+    right[0].gold = Some(vec!["tech".into()]);
+    let mut b = app_with(config(&["sport", "tech", "politics"], false), right);
+    press(&mut b, "Enter");
+    saved(&mut b, 1);
+    assert_eq!(b.message, None);
+}
