@@ -98,7 +98,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let shown = |text: &str| masker.as_ref().map_or_else(|| text.to_string(), |m: &Masker| m.mask(text));
     match command {
         TriageCommand::List { json } => {
-            let cases = store.triage_cases(&config.label_names(), config.thresholds.override_reason)?;
+            let cases = store.triage_cases(
+                &config.label_names(),
+                config.thresholds.override_reason,
+                config.quality.gold_alert_rule(),
+            )?;
             let current = store.current_model()?;
             for case in &cases {
                 let prediction = match &current {

@@ -222,11 +222,22 @@ pub struct Quality {
     /// The share of each batch's places that go to gold items, unannounced, never the same one twice to a
     /// person; 0 serves none on purpose (gold items are then kept out of batches altogether).
     pub gold_share: f64,
+    /// When a person's accuracy over their last `gold_window` gold checks falls below this, their labels
+    /// since the first of those go to the experts' triage (0 turns the alert off).
+    pub gold_alert: f64,
+    pub gold_window: u32,
 }
 
 impl Default for Quality {
     fn default() -> Self {
-        Quality { gold_share: 0.05 }
+        Quality { gold_share: 0.05, gold_alert: 0.7, gold_window: 10 }
+    }
+}
+
+impl Quality {
+    /// The gold-accuracy alert as triage takes it: `(threshold, window)`.
+    pub fn gold_alert_rule(&self) -> (f64, usize) {
+        (self.gold_alert, self.gold_window as usize)
     }
 }
 

@@ -41,6 +41,15 @@ impl ProjectConfig {
                 format!("must be between 0 and 0.5, not {}", self.quality.gold_share),
             ));
         }
+        if !(0.0..=1.0).contains(&self.quality.gold_alert) {
+            return Err(Problem::new(
+                sub("quality", "gold_alert"),
+                format!("must be between 0 and 1, not {}", self.quality.gold_alert),
+            ));
+        }
+        if !(1..=1000).contains(&self.quality.gold_window) {
+            return Err(Problem::new(sub("quality", "gold_window"), "must be between 1 and 1000"));
+        }
         self.reasons.validate()?;
         self.model.validate()?;
         self.screen.validate()?;

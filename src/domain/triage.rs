@@ -17,6 +17,9 @@ pub enum CaseKind {
     ConfidentOverride,
     /// Its human label looks wrong to the model that never saw it.
     LikelyLabelError,
+    /// It was labelled by someone whose gold accuracy fell below `quality.gold_alert`, at or after the
+    /// start of the gold items that showed it: an expert looks again (nothing is dropped).
+    GoldAlert,
 }
 
 impl CaseKind {
@@ -26,6 +29,7 @@ impl CaseKind {
             CaseKind::Disagreement => "disagreement",
             CaseKind::ConfidentOverride => "confident override",
             CaseKind::LikelyLabelError => "likely label error",
+            CaseKind::GoldAlert => "gold accuracy alert",
         }
     }
 }
@@ -34,6 +38,20 @@ impl fmt::Display for CaseKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// When a person's gold checks first show accuracy below `threshold` over `window` consecutive gold
+/// answers (`(when, right)`, oldest first; `when` any key that grows with time, such as a decision id):
+/// the `when` of the first answer of that window, from which their labels are flagged for review. `None`
+/// while they have fewer answers or never fall below.
+pub fn gold_alert_since(answers: &[(i64, bool)], window: usize, threshold: f64) -> Option<i64> {
+    if window == 0 || answers.len() < window {
+        return None;
+    }
+    answers.windows(window).find_map(|w| {
+        let right = w.iter().filter(|(_, ok)| *ok).count();
+        ((right as f64) < threshold * window as f64).then_some(w[0].0)
+    })
 }
 
 /// A labelled item whose label looks wrong.
@@ -122,5 +140,23 @@ mod tests {
         let examples = vec![(0, a), (0, a), (1, b), (1, b), (1, wrong_b1), (1, wrong_b2)];
         let order: Vec<usize> = likely_label_errors(&examples, 2).iter().map(|i| i.index).collect();
         assert_eq!(order, [5, 4]);
+    }
+}
+
+#[cfg(test)]
+mod gold_alert_tests {
+    use super::gold_alert_since;
+
+    #[test]
+    fn the_alert_starts_at_the_first_window_below_the_threshold() {
+        let answers: Vec<(i64, bool)> = [true, true, true, false, false, true, false]
+            .iter()
+            .enumerate()
+            .map(|(i, &ok)| (i as i64 * 10, ok))
+            .collect();
+        assert_eq!(gold_alert_since(&answers, 4, 0.7), Some(10), "answers 2-5: 2 of 4 right");
+        assert_eq!(gold_alert_since(&answers, 4, 0.5), Some(30), "answers 4-7: 1 of 4 right");
+        assert_eq!(gold_alert_since(&answers, 8, 0.7), None, "too few answers for the window");
+        assert_eq!(gold_alert_since(&answers[..3], 3, 0.7), None, "all right");
     }
 }

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::audit::event::{AuditEvent, Gold, SendBack};
-use crate::domain::triage::{CaseKind, likely_label_errors};
+use crate::domain::triage::{CaseKind, gold_alert_since, likely_label_errors};
 use crate::domain::{Decision, DecisionAction, ItemOutcome, StoredItem, outcome};
 
 /// Decisions that give an item labels (an undone one aside).
@@ -50,7 +50,13 @@ impl Store {
     /// overriding a prediction made with at least `override_confidence`, then likely label errors (single-
     /// label projects, from the newest training that left out-of-fold probabilities). An item an expert
     /// has ruled on leaves the queue until something new happens to it (an escalation).
-    pub fn triage_cases(&self, label_names: &[String], override_confidence: f64) -> Result<Vec<TriageCase>> {
+    /// `gold_alert`: `(threshold, window)` of `quality.gold_alert` and `gold_window` (threshold 0: off).
+    pub fn triage_cases(
+        &self,
+        label_names: &[String],
+        override_confidence: f64,
+        gold_alert: (f64, usize),
+    ) -> Result<Vec<TriageCase>> {
         let mut kinds: BTreeMap<i64, Vec<CaseKind>> = BTreeMap::new();
         let mut add = |item_id: i64, kind: CaseKind| {
             let entry = kinds.entry(item_id).or_default();
@@ -85,6 +91,9 @@ impl Store {
         )? {
             add(id, CaseKind::ConfidentOverride);
         }
+        for id in self.gold_alert_items(gold_alert)? {
+            add(id, CaseKind::GoldAlert);
+        }
         let mut suggestions: BTreeMap<i64, (String, f32, f32)> = BTreeMap::new();
         for (item_id, suggested, given, p) in self.likely_label_errors(label_names)? {
             add(item_id, CaseKind::LikelyLabelError);
@@ -118,6 +127,37 @@ impl Store {
         }
         cases.sort_by(|a, b| a.kinds[0].cmp(&b.kinds[0]).then(a.item.id.cmp(&b.item.id)));
         Ok(cases)
+    }
+
+    /// The items labelled by people whose gold accuracy fell below the alert, from the start of the gold
+    /// checks that showed it (their current labels; gold items themselves are not flagged).
+    fn gold_alert_items(&self, (threshold, window): (f64, usize)) -> Result<Vec<i64>> {
+        if threshold <= 0.0 {
+            return Ok(Vec::new());
+        }
+        let labels = self.people_labels()?;
+        // Each person's gold answers in the order they gave them, by decision id (ids grow with time and,
+        // unlike timestamps, never tie).
+        let mut answers: BTreeMap<&str, Vec<(i64, bool)>> = BTreeMap::new();
+        for l in labels.iter() {
+            if let Some(gold) = &l.gold {
+                answers.entry(&l.annotator).or_default().push((l.decision_id, &l.labels == gold));
+            }
+        }
+        let mut since: BTreeMap<&str, i64> = BTreeMap::new();
+        for (who, mut list) in answers {
+            list.sort_unstable();
+            if let Some(at) = gold_alert_since(&list, window, threshold) {
+                since.insert(who, at);
+            }
+        }
+        Ok(labels
+            .iter()
+            .filter(|l| {
+                l.gold.is_none() && since.get(l.annotator.as_str()).is_some_and(|&first| l.decision_id >= first)
+            })
+            .map(|l| l.item_id)
+            .collect())
     }
 
     fn open_escalation(&self, item_id: i64) -> Result<Option<(String, String, Option<String>)>> {

@@ -109,7 +109,11 @@ impl TriageWorker {
 
     fn cards(&mut self) -> Result<Vec<TriageCard>, StoreError> {
         let config = &self.project.config;
-        let cases = self.store.triage_cases(&config.label_names(), config.thresholds.override_reason)?;
+        let cases = self.store.triage_cases(
+            &config.label_names(),
+            config.thresholds.override_reason,
+            config.quality.gold_alert_rule(),
+        )?;
         let current = self.store.current_model()?;
         let guidelines: Vec<String> =
             self.project.guideline_files().iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
