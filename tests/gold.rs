@@ -1,7 +1,12 @@
 //! The gold-accuracy alert on a real SQLite file: a person whose gold checks fall below
 //! `quality.gold_alert` over `gold_window` answers has their labels from then on put in the experts'
-//! triage (kept, never dropped); someone who answers gold rightly is left alone.
+//! triage (kept, never dropped); someone who answers gold rightly is left alone. And through the real
+//! screen: a missed gold check is said at once, `g` opens its label's guidelines, and the alert fires.
 
+mod common;
+
+use common::Sandbox;
+use common::pty::Pty;
 use margin::domain::triage::CaseKind;
 use margin::domain::{DecisionAction, NewItem};
 use margin::store::{ImportEnd, NewDecision, Store};
@@ -60,4 +65,64 @@ fn labels_after_gold_accuracy_falls_go_to_triage_and_good_answers_are_left_alone
         })
         .unwrap();
     assert_eq!(alerted(&store, (0.7, 10)), vec![12, 14]);
+}
+
+#[test]
+fn a_person_who_misses_gold_checks_is_told_on_the_screen_and_the_alert_fires() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.project("p", "spam,ham");
+    let mut items = String::new();
+    for i in 0..30 {
+        items += &format!("{{\"id\":\"i{i:02}\",\"text\":\"message number {i} about the meeting\"}}\n");
+    }
+    sandbox.ok(&["import", &sandbox.write("items.jsonl", items), "--project", &project]);
+    for i in 0..10 {
+        sandbox.ok(&["triage", "gold", &format!("i{i:02}"), "--label", "spam", "--project", &project]);
+    }
+    sandbox.set(
+        &project,
+        &[
+            ("quality.gold_share", toml::Value::Float(0.5)),
+            ("quality.gold_window", toml::Value::Integer(2)),
+            ("quality.gold_alert", toml::Value::Float(0.9)),
+            ("sampling.batch_size", toml::Value::Integer(10)),
+            ("model.encoder", toml::Value::String("none".into())),
+        ],
+    );
+    let mut pty = Pty::spawn(sandbox.command(&["annotate", "--project", &project]), 80, 24);
+    pty.wait_for("the first item", |s| s.contains("item 1/10"));
+    // Every item gets ham; the gold items are spam. The first miss is said on the next screen.
+    let mut told = None;
+    for n in 1..=10 {
+        pty.send("2");
+        let next = format!("item {}/10", n + 1);
+        let s = pty.wait_for("the next item or the summary", |s| s.contains(&next) || s.contains("batch 1 done"));
+        if s.contains("That was a gold check: it is spam.") {
+            told = Some(s);
+            break;
+        }
+    }
+    let told = told.expect("a missed gold check is said");
+    assert!(told.contains("g: the guidelines for spam."), "{told}");
+    // g opens the guidelines at spam's section.
+    pty.send("g");
+    let guide = pty.wait_for("the guidelines", |s| s.contains("guidelines ─"));
+    let first_text = guide.lines().nth(2).unwrap_or("").trim_matches(|c| c == '│' || c == ' ');
+    assert_eq!(first_text, "spam", "{guide}");
+    pty.send("\x1b");
+    pty.wait_for("the guidelines to close", |s| !s.contains("guidelines ─"));
+    // The rest of the batch, ham throughout.
+    loop {
+        let s = pty.contents();
+        if s.contains("batch 1 done") {
+            break;
+        }
+        let at = s.lines().next().unwrap_or("").to_string();
+        pty.send("2");
+        pty.wait_for("the decision", |now| now.lines().next() != Some(at.as_str()) || now.contains("batch 1 done"));
+    }
+    pty.send("q");
+    assert!(pty.wait_exit().success());
+    let cases = sandbox.ok(&["triage", "list", "--json", "--project", &project]);
+    assert!(cases.contains("gold accuracy alert"), "the alert fired:\n{cases}");
 }
