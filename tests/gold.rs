@@ -125,4 +125,10 @@ fn a_person_who_misses_gold_checks_is_told_on_the_screen_and_the_alert_fires() {
     assert!(pty.wait_exit().success());
     let cases = sandbox.ok(&["triage", "list", "--json", "--project", &project]);
     assert!(cases.contains("gold accuracy alert"), "the alert fired:\n{cases}");
+    // margin people: every gold check missed, all of them this week.
+    let people = sandbox.ok(&["people", "--project", &project]);
+    let gold_row = people.lines().skip_while(|l| !l.starts_with("gold checks right")).nth(1).unwrap_or("").to_string();
+    assert!(gold_row.starts_with(&common::me()) && gold_row.contains("0 of "), "{people}");
+    let fields: Vec<&str> = gold_row.split_whitespace().collect();
+    assert_eq!(fields[1..4], fields[4..7], "all time and the last 7 days alike: {people}");
 }

@@ -11,7 +11,7 @@ use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
 use crate::domain::agreement::Agreement;
-use crate::domain::people::{PersonLabel, PersonStats, agreement_between, report};
+use crate::domain::people::{PersonLabel, PersonStats, agreement_between, gold_over_time, report};
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +43,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let learned = store.model_learned()?;
     let labels = store.people_labels()?;
     let mut people = report(&labels, learned.as_ref());
+    let mut gold = gold_over_time(&labels, crate::store::now_ms());
+    if let Some(name) = &wanted {
+        gold.retain(|g| &g.annotator == name);
+    }
     let beyond_chance =
         BeyondChance::of(&labels, &project.config.label_names(), project.config.task == TaskKind::MultiLabel);
     if let Some(name) = &wanted {
@@ -55,6 +59,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "people": people.people,
             "agreement": people.agreement,
             "beyond_chance": beyond_chance,
+            "gold_over_time": gold,
         });
         print_json(&json);
         return Ok(ExitCode::SUCCESS);
@@ -80,6 +85,20 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         );
         for p in &people.people {
             say!("{}", row(p, width));
+        }
+    }
+    if !gold.is_empty() {
+        let of = |(right, all): (u64, u64)| if all == 0 { "-".to_string() } else { format!("{right} of {all}") };
+        let width = gold.iter().map(|g| visible(&g.annotator).chars().count()).max().unwrap_or(0).max(17);
+        say!("{:width$}  {:>12}  {:>12}  {:>12}", "gold checks right", "all time", "last 7 days", "prior 7");
+        for g in &gold {
+            say!(
+                "{:width$}  {:>12}  {:>12}  {:>12}",
+                visible(&g.annotator),
+                of(g.all_time),
+                of(g.this_week),
+                of(g.last_week)
+            );
         }
     }
     let a = &people.agreement;

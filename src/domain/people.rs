@@ -31,6 +31,42 @@ impl PersonLabel {
     }
 }
 
+/// A person's gold checks, right and answered: over all time, the 7 days up to now, and the 7 before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GoldOverTime {
+    pub annotator: String,
+    pub all_time: (u64, u64),
+    pub this_week: (u64, u64),
+    pub last_week: (u64, u64),
+}
+
+/// Each person's gold accuracy over time (people with no gold answer are left out), in name order.
+pub fn gold_over_time(labels: &[PersonLabel], now_ms: i64) -> Vec<GoldOverTime> {
+    const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+    let mut by_person: BTreeMap<&str, GoldOverTime> = BTreeMap::new();
+    for l in labels {
+        let Some(gold) = &l.gold else { continue };
+        let entry = by_person.entry(&l.annotator).or_insert_with(|| GoldOverTime {
+            annotator: l.annotator.clone(),
+            all_time: (0, 0),
+            this_week: (0, 0),
+            last_week: (0, 0),
+        });
+        let right = u64::from(&l.labels == gold);
+        let count = |slot: &mut (u64, u64)| {
+            slot.0 += right;
+            slot.1 += 1;
+        };
+        count(&mut entry.all_time);
+        if l.at_ms >= now_ms - WEEK_MS {
+            count(&mut entry.this_week);
+        } else if l.at_ms >= now_ms - 2 * WEEK_MS {
+            count(&mut entry.last_week);
+        }
+    }
+    by_person.into_values().collect()
+}
+
 /// Agreement (Krippendorff's alpha and Fleiss' kappa, overall and per label) over the labels decided in
 /// `[from_ms, to_ms)`: per item, the people who labelled it in that time.
 pub fn agreement_between(
@@ -264,6 +300,29 @@ mod tests {
         assert_eq!((ann.learned, ann.learned_corrections), (2, 1), "items 1 and 2; item 2 corrected the model");
         assert_eq!(r.agreement.fleiss_kappa, None, "no item labelled twice");
         assert_eq!(report(&[], None).people, Vec::new());
+    }
+
+    #[test]
+    fn gold_accuracy_is_counted_per_person_and_week() {
+        let week = 7 * 24 * 3_600_000;
+        let mut answers = Vec::new();
+        for (i, (who, right, days_ago)) in
+            [("ann", true, 1), ("ann", false, 2), ("ann", true, 9), ("bob", false, 20), ("cy", true, 0)]
+                .into_iter()
+                .enumerate()
+        {
+            let mut l = label(i as i64 + 1, who, i as i64 + 1, if right { "a" } else { "b" });
+            l.gold = Some("a".into());
+            l.at_ms = 100 * week - days_ago * week / 7;
+            answers.push(l);
+        }
+        answers.push(label(9, "dee", 9, "a"));
+        let g = gold_over_time(&answers, 100 * week);
+        let names: Vec<&str> = g.iter().map(|p| p.annotator.as_str()).collect();
+        assert_eq!(names, ["ann", "bob", "cy"], "dee answered no gold check");
+        assert_eq!((g[0].all_time, g[0].this_week, g[0].last_week), ((2, 3), (1, 2), (1, 1)));
+        assert_eq!((g[1].all_time, g[1].this_week, g[1].last_week), ((0, 1), (0, 0), (0, 0)), "older than 2 weeks");
+        assert_eq!(g[2].this_week, (1, 1));
     }
 
     #[test]
