@@ -19,6 +19,7 @@ use crate::app::serve::next_batch;
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
+use crate::domain::agreement::Coefficients;
 use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
@@ -279,10 +280,13 @@ impl StoreWorker {
                 self.reply_left();
             }
             Effect::BatchDone { batch_id } => self.retrain_if_due(batch_id),
-            Effect::LoadAllTime => {
-                let record = self.all_time().map_err(|e| e.to_string());
-                self.reply(Msg::AllTime(record));
-            }
+            Effect::LoadAllTime => match self.all_time() {
+                Ok((record, agreement)) => {
+                    self.reply(Msg::AllTime(Ok(record)));
+                    self.reply(Msg::ProjectAgreement(agreement));
+                }
+                Err(e) => self.reply(Msg::AllTime(Err(e.to_string()))),
+            },
             Effect::Reveal { item_id } => {
                 let msg = match self.reveal(item_id) {
                     Ok(text) => Msg::Revealed { item_id, text },
@@ -334,10 +338,16 @@ impl StoreWorker {
     }
 
     /// This person's record over the whole project (`None` before their first label).
-    fn all_time(&mut self) -> Result<Option<Box<PersonStats>>, StoreError> {
+    /// This person's record, and the project's agreement beyond chance over all labels.
+    fn all_time(&mut self) -> Result<(Option<Box<PersonStats>>, Coefficients), StoreError> {
         let learned = self.store.model_learned()?;
-        let report = people::report(&self.store.people_labels()?, learned.as_ref());
-        Ok(report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new))
+        let labels = self.store.people_labels()?;
+        let config = &self.setup.config;
+        let multi = config.task == crate::domain::TaskKind::MultiLabel;
+        let agreement = people::agreement_between(&labels, (i64::MIN, i64::MAX), &config.label_names(), multi);
+        let report = people::report(&labels, learned.as_ref());
+        let record = report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new);
+        Ok((record, agreement.overall))
     }
 
     fn model_info(&self) -> ModelInfo {

@@ -155,6 +155,9 @@ pub enum Msg {
     NoExplanations(String),
     /// This person's record over the whole project (`None`: nothing labelled yet), or why it is missing.
     AllTime(Result<Option<Box<PersonStats>>, String>),
+    /// The project's agreement beyond chance, all labels: Krippendorff's alpha and Fleiss' kappa (sent with
+    /// `AllTime`).
+    ProjectAgreement(crate::domain::agreement::Coefficients),
     Model(ModelInfo),
     /// New predictions for some items (they just got their sentence vectors): cards on the screen show them.
     Predictions(Vec<(i64, CardPrediction)>),

@@ -253,6 +253,8 @@ pub struct Session {
     pub last_break_ms: i64,
     /// As last read (the statistics ask for it).
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
+    /// The project's agreement beyond chance, as last read with `all_time`.
+    pub project_agreement: Option<crate::domain::agreement::Coefficients>,
 }
 
 /// Figures over a set of decisions.

@@ -96,6 +96,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.session.all_time = Some(record);
             Vec::new()
         }
+        Msg::ProjectAgreement(coefficients) => {
+            app.session.project_agreement = Some(coefficients);
+            Vec::new()
+        }
         Msg::Retrained(outcome) => retrained(app, outcome),
         Msg::NotRetrained { after_batch, why } => {
             if after_batch == app.batch.id {

@@ -173,6 +173,15 @@ fn all_time_lines(app: &App) -> Vec<String> {
     } else {
         format!("the model learned from {} of your labels; {} of them corrected it", p.learned, p.learned_corrections)
     });
+    if let Some(c) = app.session.project_agreement.as_ref().filter(|c| c.items > 0) {
+        let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        out.push(format!(
+            "everyone, beyond chance: alpha {}, kappa {} ({} items labelled twice or more)",
+            value(c.alpha),
+            value(c.fleiss_kappa),
+            c.items
+        ));
+    }
     out
 }
 

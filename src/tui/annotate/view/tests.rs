@@ -199,6 +199,12 @@ fn statistics_show_the_session_and_the_persons_whole_record() {
     ] {
         assert!(shown.contains(expected), "{expected:?} missing:\n{shown}");
     }
+    assert!(!shown.contains("beyond chance"), "nothing said before the worker counts it");
+    let coefficients =
+        crate::domain::agreement::Coefficients { items: 12, alpha: Some(0.614), fleiss_kappa: Some(0.58) };
+    update(&mut a, Msg::ProjectAgreement(coefficients));
+    let shown = screen(&a, 80, 30);
+    assert!(shown.contains("everyone, beyond chance: alpha 0.61, kappa 0.58 (12 items labelled"), "{shown}");
     update(&mut a, Msg::AllTime(Err("disk I/O error".into())));
     assert!(screen(&a, 80, 30).contains("cannot read it: disk I/O error"));
 }
