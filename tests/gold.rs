@@ -55,6 +55,10 @@ fn labels_after_gold_accuracy_falls_go_to_triage_and_good_answers_are_left_alone
         cases.iter().filter(|c| c.kinds.contains(&CaseKind::GoldAlert)).map(|c| c.item.id).collect()
     };
     assert_eq!(alerted(&store, (0.7, 10)), vec![12, 13, 14], "ann's labels from her first gold check on");
+    let case = store.triage_cases(&names, 0.9, (0.7, 10)).unwrap().into_iter().find(|c| c.item.id == 12).unwrap();
+    let alert = case.gold_alert.expect("the alert says why");
+    assert_eq!((alert.annotator.as_str(), alert.right, alert.of), ("ann", 6, 10));
+    assert!(alert.describe().starts_with("ann got 6 of 10 gold checks right"), "{}", alert.describe());
     assert_eq!(alerted(&store, (0.5, 10)), Vec::<i64>::new(), "60% is not below 50%");
     assert_eq!(alerted(&store, (0.0, 10)), Vec::<i64>::new(), "the alert off");
     // An expert's ruling settles a flagged item; the others stay.
@@ -125,6 +129,9 @@ fn a_person_who_misses_gold_checks_is_told_on_the_screen_and_the_alert_fires() {
     assert!(pty.wait_exit().success());
     let cases = sandbox.ok(&["triage", "list", "--json", "--project", &project]);
     assert!(cases.contains("gold accuracy alert"), "the alert fired:\n{cases}");
+    assert!(cases.contains("\"gold_alert\":{\"annotator\":"), "with whose labels and why:\n{cases}");
+    let listed = sandbox.ok(&["triage", "list", "--project", &project]);
+    assert!(listed.contains("got 0 of 2 gold checks right"), "{listed}");
     // margin people: every gold check missed, all of them this week.
     let people = sandbox.ok(&["people", "--project", &project]);
     let gold_row = people.lines().skip_while(|l| !l.starts_with("gold checks right")).nth(1).unwrap_or("").to_string();

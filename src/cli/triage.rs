@@ -174,6 +174,9 @@ fn case_json(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) -
         "suggestion": case.suggestion.as_ref().map(|(label, given, p)| serde_json::json!({
             "label": label, "probability": p, "probability_of_given": given,
         })),
+        "gold_alert": case.gold_alert.as_ref().map(|a| serde_json::json!({
+            "annotator": a.annotator, "right": a.right, "of": a.of,
+        })),
     })
 }
 
@@ -200,6 +203,9 @@ fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) 
             visible(label),
             p * 100.0
         );
+    }
+    if let Some(alert) = &case.gold_alert {
+        say!("  gold accuracy alert: {}", visible(&alert.describe()));
     }
 }
 

@@ -44,14 +44,34 @@ impl fmt::Display for CaseKind {
 /// answers (`(when, right)`, oldest first; `when` any key that grows with time, such as a decision id):
 /// the `when` of the first answer of that window, from which their labels are flagged for review. `None`
 /// while they have fewer answers or never fall below.
-pub fn gold_alert_since(answers: &[(i64, bool)], window: usize, threshold: f64) -> Option<i64> {
+/// Also gives how many of that window's answers were right.
+pub fn gold_alert_since(answers: &[(i64, bool)], window: usize, threshold: f64) -> Option<(i64, usize)> {
     if window == 0 || answers.len() < window {
         return None;
     }
     answers.windows(window).find_map(|w| {
         let right = w.iter().filter(|(_, ok)| *ok).count();
-        ((right as f64) < threshold * window as f64).then_some(w[0].0)
+        ((right as f64) < threshold * window as f64).then_some((w[0].0, right))
     })
+}
+
+/// Why a label is under a gold accuracy alert: whose it is, and how many of the gold checks that raised
+/// the alert they got right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldAlert {
+    pub annotator: String,
+    pub right: usize,
+    pub of: usize,
+}
+
+impl GoldAlert {
+    /// "ann got 4 of 10 gold checks right; their labels from the first of those on are under review".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} got {} of {} gold checks right; their labels from the first of those on are under review",
+            self.annotator, self.right, self.of
+        )
+    }
 }
 
 /// A labelled item whose label looks wrong.
@@ -154,8 +174,8 @@ mod gold_alert_tests {
             .enumerate()
             .map(|(i, &ok)| (i as i64 * 10, ok))
             .collect();
-        assert_eq!(gold_alert_since(&answers, 4, 0.7), Some(10), "answers 2-5: 2 of 4 right");
-        assert_eq!(gold_alert_since(&answers, 4, 0.5), Some(30), "answers 4-7: 1 of 4 right");
+        assert_eq!(gold_alert_since(&answers, 4, 0.7), Some((10, 2)), "answers 2-5: 2 of 4 right");
+        assert_eq!(gold_alert_since(&answers, 4, 0.5), Some((30, 1)), "answers 4-7: 1 of 4 right");
         assert_eq!(gold_alert_since(&answers, 8, 0.7), None, "too few answers for the window");
         assert_eq!(gold_alert_since(&answers[..3], 3, 0.7), None, "all right");
     }

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Result, Store, events, labels_from_json, labels_to_json, now_ms};
 use crate::domain::audit::event::{AuditEvent, Gold, SendBack};
-use crate::domain::triage::{CaseKind, gold_alert_since, likely_label_errors};
+use crate::domain::triage::{CaseKind, GoldAlert, gold_alert_since, likely_label_errors};
 use crate::domain::{Decision, DecisionAction, ItemOutcome, StoredItem, outcome};
 
 /// Decisions that give an item labels (an undone one aside).
@@ -26,6 +26,8 @@ pub struct TriageCase {
     /// A likely label error: the label the model that never saw it suggests, with the probabilities it gave
     /// the human label and the suggested one.
     pub suggestion: Option<(String, f32, f32)>,
+    /// For a gold accuracy alert: whose label, and their gold checks that raised it.
+    pub gold_alert: Option<GoldAlert>,
 }
 
 impl Store {
@@ -91,8 +93,10 @@ impl Store {
         )? {
             add(id, CaseKind::ConfidentOverride);
         }
-        for id in self.gold_alert_items(gold_alert)? {
+        let mut alerts: BTreeMap<i64, GoldAlert> = BTreeMap::new();
+        for (id, alert) in self.gold_alert_items(gold_alert)? {
             add(id, CaseKind::GoldAlert);
+            alerts.insert(id, alert);
         }
         let mut suggestions: BTreeMap<i64, (String, f32, f32)> = BTreeMap::new();
         for (item_id, suggested, given, p) in self.likely_label_errors(label_names)? {
@@ -123,6 +127,7 @@ impl Store {
                 escalation,
                 decisions,
                 suggestion: suggestions.remove(&item_id),
+                gold_alert: alerts.remove(&item_id),
             });
         }
         cases.sort_by(|a, b| a.kinds[0].cmp(&b.kinds[0]).then(a.item.id.cmp(&b.item.id)));
@@ -131,7 +136,7 @@ impl Store {
 
     /// The items labelled by people whose gold accuracy fell below the alert, from the start of the gold
     /// checks that showed it (their current labels; gold items themselves are not flagged).
-    fn gold_alert_items(&self, (threshold, window): (f64, usize)) -> Result<Vec<i64>> {
+    fn gold_alert_items(&self, (threshold, window): (f64, usize)) -> Result<Vec<(i64, GoldAlert)>> {
         if threshold <= 0.0 {
             return Ok(Vec::new());
         }
@@ -144,19 +149,21 @@ impl Store {
                 answers.entry(&l.annotator).or_default().push((l.decision_id, &l.labels == gold));
             }
         }
-        let mut since: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut since: BTreeMap<&str, (i64, usize)> = BTreeMap::new();
         for (who, mut list) in answers {
             list.sort_unstable();
-            if let Some(at) = gold_alert_since(&list, window, threshold) {
-                since.insert(who, at);
+            if let Some(found) = gold_alert_since(&list, window, threshold) {
+                since.insert(who, found);
             }
         }
         Ok(labels
             .iter()
-            .filter(|l| {
-                l.gold.is_none() && since.get(l.annotator.as_str()).is_some_and(|&first| l.decision_id >= first)
+            .filter(|l| l.gold.is_none())
+            .filter_map(|l| {
+                let &(first, right) = since.get(l.annotator.as_str())?;
+                let alert = GoldAlert { annotator: l.annotator.clone(), right, of: window };
+                (l.decision_id >= first).then_some((l.item_id, alert))
             })
-            .map(|l| l.item_id)
             .collect())
     }
 

@@ -15,6 +15,7 @@ use crate::app::worker::explain::counterfactual_line;
 use crate::domain::guidelines::{reflow, section};
 use crate::domain::pii::Masker;
 use crate::domain::text::visible;
+use crate::domain::triage::GoldAlert;
 use crate::domain::{Decision, DecisionAction};
 use crate::store::{Store, StoreError, TriageCase};
 use crate::tui::inbox::Outbox;
@@ -170,6 +171,7 @@ impl TriageWorker {
             suggestion: case
                 .suggestion
                 .map(|(label, given, p)| format!("{label} ({:.0}%; the label has {:.0}%)", p * 100.0, given * 100.0)),
+            gold_alert: case.gold_alert.as_ref().map(GoldAlert::describe),
             guideline,
         }
     }

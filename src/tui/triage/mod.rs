@@ -34,6 +34,8 @@ pub struct TriageCard {
     pub explanation: Option<String>,
     /// For a likely label error: "spam (81%; the label has 12%)".
     pub suggestion: Option<String>,
+    /// For a gold accuracy alert: whose label and their gold checks (`GoldAlert::describe`).
+    pub gold_alert: Option<String>,
     /// The guideline section for the label in question, and its heading.
     pub guideline: Option<(String, String)>,
 }

@@ -180,6 +180,11 @@ fn render_case(app: &TriageApp, frame: &mut Frame, area: Rect, card: &TriageCard
             lines.push(Line::styled(line.into_iter().map(|p| p.text).collect::<String>(), fg(app, Color::Yellow)));
         }
     }
+    if let Some(alert) = &card.gold_alert {
+        for line in wrap(&format!("gold accuracy alert: {alert}"), width) {
+            lines.push(Line::styled(line.into_iter().map(|p| p.text).collect::<String>(), fg(app, Color::Yellow)));
+        }
+    }
     if card.history.is_empty() {
         lines.push(Line::styled("no decisions", dim));
     }
@@ -277,6 +282,25 @@ mod tests {
     #[test]
     fn a_case_at_80x24() {
         insta::assert_snapshot!(screen(&app(), 80, 24));
+    }
+
+    #[test]
+    fn a_gold_accuracy_alert_says_whose_label_and_why() {
+        let mut a = app();
+        let card = TriageCard {
+            item_id: 8,
+            ext_id: "lunch".into(),
+            text: "lunch at noon".into(),
+            why: vec!["gold accuracy alert".into()],
+            history: vec!["ann: correct spam".into()],
+            gold_alert: Some(
+                "ann got 4 of 10 gold checks right; their labels from the first of those on are under review".into(),
+            ),
+            ..TriageCard::default()
+        };
+        update(&mut a, TriageMsg::Loaded(vec![card]));
+        let shown = screen(&a, 80, 24);
+        assert!(shown.contains("gold accuracy alert: ann got 4 of 10 gold checks right"), "{shown}");
     }
 
     #[test]
