@@ -9,6 +9,7 @@ use crate::domain::access::Role;
 use crate::domain::text::visible;
 use crate::domain::{ItemOutcome, predicted};
 use crate::store::StoreError;
+use clap::ValueEnum;
 
 /// Which items to list, by their status as `margin status` counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,20 +110,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Err(Walk::Store(e)) => return Err(e.into()),
     }
     if !args.json && listed == 0 {
-        say!(
-            "No items{}.",
-            if args.status == StatusFilter::All { String::new() } else { format!(" {}", status_word(args.status)) }
-        );
+        // The filter's name as typed (clap's value for it): "No items pending."
+        let status = match args.status {
+            StatusFilter::All => String::new(),
+            other => other.to_possible_value().map_or(String::new(), |v| format!(" {}", v.get_name())),
+        };
+        say!("No items{status}.");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn status_word(filter: StatusFilter) -> &'static str {
-    match filter {
-        StatusFilter::All => "",
-        StatusFilter::Pending => "pending",
-        StatusFilter::Decided => "decided",
-        StatusFilter::Disputed => "disputed",
-        StatusFilter::Escalated => "escalated",
-    }
 }

@@ -11,7 +11,7 @@ use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
 use crate::domain::agreement::Agreement;
-use crate::domain::people::{PersonLabel, PersonStats, agreement_between, gold_over_time, report};
+use crate::domain::people::{PersonLabel, PersonStats, WEEK_MS, agreement_between, gold_over_time, report};
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -121,8 +121,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-
-const WEEK_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Krippendorff's alpha and Fleiss' kappa, overall and per label, over all time, this week (the last 7
 /// days) and the week before.

@@ -40,9 +40,11 @@ pub struct GoldOverTime {
     pub last_week: (u64, u64),
 }
 
+/// A week in milliseconds: "the last 7 days" and "the 7 before" of the people's figures.
+pub const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
 /// Each person's gold accuracy over time (people with no gold answer are left out), in name order.
 pub fn gold_over_time(labels: &[PersonLabel], now_ms: i64) -> Vec<GoldOverTime> {
-    const WEEK_MS: i64 = 7 * 24 * 3_600_000;
     let mut by_person: BTreeMap<&str, GoldOverTime> = BTreeMap::new();
     for l in labels {
         let Some(gold) = &l.gold else { continue };

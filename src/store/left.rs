@@ -34,12 +34,7 @@ impl Store {
                 gone.insert(id?);
             }
         }
-        let hidden_from: i64 = tx.query_row(
-            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM project_state WHERE key = 'import_hidden_from'),
-                             9223372036854775807)",
-            [],
-            |r| r.get(0),
-        )?;
+        let hidden_from: i64 = tx.query_row(&format!("SELECT {HIDDEN_FROM}"), [], |r| r.get(0))?;
         let items = visible_item_count(&tx)?;
         let gone_visible = gone.iter().filter(|&&id| id < hidden_from).count() as u64;
         tx.finish()?;
