@@ -35,7 +35,7 @@ fn labels_after_gold_accuracy_falls_go_to_triage_and_good_answers_are_left_alone
     let mut store = store_with_items(dir.path(), 40);
     let names = vec!["a".to_string(), "b".to_string()];
     for gold in 1..=10 {
-        store.mark_gold(gold, &["a".to_string()], "expert").unwrap();
+        store.mark_gold(gold, &["a".to_string()], "expert", None).unwrap();
     }
     // ann labels item 11, then answers ten gold checks, four of them wrongly (60% < 70%), then labels
     // items 12-14. bob answers every gold check rightly and labels items 20-22.
@@ -81,7 +81,18 @@ fn a_person_who_misses_gold_checks_is_told_on_the_screen_and_the_alert_fires() {
     }
     sandbox.ok(&["import", &sandbox.write("items.jsonl", items), "--project", &project]);
     for i in 0..10 {
-        sandbox.ok(&["triage", "gold", &format!("i{i:02}"), "--label", "spam", "--project", &project]);
+        let why = "it asks for money";
+        sandbox.ok(&[
+            "triage",
+            "gold",
+            &format!("i{i:02}"),
+            "--label",
+            "spam",
+            "--rationale",
+            why,
+            "--project",
+            &project,
+        ]);
     }
     sandbox.set(
         &project,
@@ -101,13 +112,13 @@ fn a_person_who_misses_gold_checks_is_told_on_the_screen_and_the_alert_fires() {
         pty.send("2");
         let next = format!("item {}/10", n + 1);
         let s = pty.wait_for("the next item or the summary", |s| s.contains(&next) || s.contains("batch 1 done"));
-        if s.contains("That was a gold check: it is spam.") {
+        if s.contains("That was a gold check: it is spam") {
             told = Some(s);
             break;
         }
     }
     let told = told.expect("a missed gold check is said");
-    assert!(told.contains("g: the guidelines for spam."), "{told}");
+    assert!(told.contains("it is spam (g: its guidelines). Why: it asks for money."), "{told}");
     // g opens the guidelines at spam's section.
     pty.send("g");
     let guide = pty.wait_for("the guidelines", |s| s.contains("guidelines ─"));

@@ -449,7 +449,7 @@ fn gold_checks_are_served_at_their_share_never_twice_to_a_person_and_only_as_che
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_items(dir.path(), 3_000);
     for id in (1..=3_000).step_by(5) {
-        store.mark_gold(id, &["a".to_string()], "expert").unwrap();
+        store.mark_gold(id, &["a".to_string()], "expert", None).unwrap();
     }
     let mut config = config(1, 20, 7);
     config.quality.gold_share = 0.05;

@@ -7,6 +7,7 @@
 //! - [`retrain`]: retraining from decisions, scoring the pool, making the new model current.
 //! - [`embed`]: computing the items' vectors with a sentence encoder.
 //! - [`explain`]: explaining a prediction with the current model.
+//! - [`review`]: the review's search by meaning.
 //! - [`simulate`]: the whole loop with reference labels as the annotator, for measuring strategies.
 //! - [`worker`]: the threads that carry out the screens' effects.
 //! - [`zero_shot`]: the model made from label descriptions alone, before there are labels to train on.
@@ -18,6 +19,7 @@ pub mod import;
 pub mod project;
 pub mod retrain;
 pub mod reveal;
+pub mod review;
 pub mod score;
 pub mod serve;
 pub mod simulate;

@@ -78,9 +78,16 @@ pub fn send_back(store: &mut Store, expert: &str, item: &StoredItem, note: Optio
     Ok(())
 }
 
-/// Makes the item a gold item with these labels (it then measures annotators' accuracy).
-pub fn mark_gold(store: &mut Store, expert: &str, item_id: i64, labels: &[String]) -> Result<()> {
-    store.mark_gold(item_id, labels, expert)?;
+/// Makes the item a gold item with these labels (it then measures annotators' accuracy) and, when given,
+/// why (shown to whoever misses it).
+pub fn mark_gold(
+    store: &mut Store,
+    expert: &str,
+    item_id: i64,
+    labels: &[String],
+    rationale: Option<&str>,
+) -> Result<()> {
+    store.mark_gold(item_id, labels, expert, rationale.map(str::trim).filter(|r| !r.is_empty()))?;
     Ok(())
 }
 

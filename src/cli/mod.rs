@@ -26,6 +26,8 @@ mod output;
 mod people;
 mod queue;
 mod retrain;
+mod review;
+mod review_screen;
 mod score;
 mod simulate;
 mod status;
@@ -101,6 +103,8 @@ pub enum Command {
     Simulate(simulate::Args),
     /// List items with their ids, status and the model's prediction (ids for explain and decide).
     Items(items::Args),
+    /// Look back over what was decided: filter, search by words or meaning, see an item's history, re-label.
+    Review(review::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
     /// How each person labels: agreement with the others (kappa), with the model and gold items, and what
@@ -144,6 +148,7 @@ impl Command {
             Command::Explain(_) => "explain",
             Command::Simulate(_) => "simulate",
             Command::Items(_) => "items",
+            Command::Review(_) => "review",
             Command::Status(_) => "status",
             Command::People(_) => "people",
             Command::Doctor(_) => "doctor",
@@ -238,6 +243,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decide(args) => decide::run(&context, args),
         Command::Simulate(args) => simulate::run_command(&context, args),
         Command::Items(args) => items::run(&context, args),
+        Command::Review(args) => review::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::People(args) => people::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),

@@ -78,6 +78,9 @@ pub enum TriageCommand {
         /// Its true label (repeat for several in a multi-label project).
         #[arg(long, required = true)]
         label: Vec<String>,
+        /// Why it has that label: shown to whoever misses the gold check, with the label.
+        #[arg(long)]
+        rationale: Option<String>,
     },
     /// Print an item's text unmasked (recorded in the audit trail).
     Reveal {
@@ -143,10 +146,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let file = triage::add_example(&project, &mut store, &context.user, &item, &label, &rationale, &shown)?;
             say!("{} added under {} in {}.", visible(&item.ext_id), visible(&label), file.display());
         }
-        TriageCommand::Gold { item, label } => {
+        TriageCommand::Gold { item, label, rationale } => {
             let item = triage::find(&store, &item)?;
             triage::check_labels(config, &label)?;
-            triage::mark_gold(&mut store, &context.user, item.id, &label)?;
+            triage::mark_gold(&mut store, &context.user, item.id, &label, rationale.as_deref())?;
             say!("{} is a gold item: {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
         TriageCommand::Reveal { item } => {

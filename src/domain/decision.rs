@@ -160,10 +160,10 @@ pub fn outcome(decisions: &[Decision], escalation_open: bool) -> ItemOutcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn decision(id: i64, who: &str, action: DecisionAction, labels: Option<&[&str]>) -> Decision {
+    pub(crate) fn decision(id: i64, who: &str, action: DecisionAction, labels: Option<&[&str]>) -> Decision {
         Decision {
             id,
             item_id: 1,

@@ -51,6 +51,8 @@ pub struct StoredItem {
     /// The file (or `-`) it was imported from, and the line there.
     pub source: String,
     pub line: i64,
+    /// For a gold item: why it has its labels, in the expert's words (shown to whoever misses it).
+    pub gold_rationale: Option<String>,
 }
 
 /// What is wrong with a text, whatever file format it came in.

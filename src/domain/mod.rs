@@ -17,6 +17,7 @@ pub mod people;
 pub mod pii;
 pub mod prediction;
 pub mod queue;
+pub mod review;
 pub mod rng;
 pub mod routing;
 pub mod strategy;

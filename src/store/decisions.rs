@@ -3,8 +3,9 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::decision_rows::{DECISION_COLUMNS, parse_action, row_to_raw};
 use super::items::HIDDEN_FROM;
-use super::{Result, Store, StoreError, events, labels_from_json, labels_to_json, now_ms};
+use super::{Result, Store, StoreError, events, labels_to_json, now_ms};
 use crate::domain::audit::event::{AuditEvent, DecisionEvent, DecisionRecorded};
 use crate::domain::{Decision, DecisionAction, ModelSnapshot};
 
@@ -65,35 +66,8 @@ impl Store {
     /// own. A labelling decision by someone who already labelled the item replaces theirs: the earlier one
     /// is taken back by an undo in the same transaction, so a person has one vote.
     pub fn record_decision(&mut self, d: &NewDecision) -> Result<i64> {
-        check_shape(d)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists = tx
-            .query_row(&format!("SELECT 1 FROM items WHERE id = ?1 AND id < {HIDDEN_FROM}"), [d.item_id], |_| Ok(()))
-            .optional()?;
-        if exists.is_none() {
-            return Err(StoreError::NoSuchItem(d.item_id));
-        }
-        let at_ms = now_ms();
-        let reserved = reservation_by_another(&tx, d.item_id, &d.annotator, at_ms)?;
-        if let Some(r) = &reserved {
-            if !d.override_lease {
-                return Err(StoreError::Reserved { annotator: r.annotator.clone(), until_ms: r.expires_at_ms });
-            }
-        }
-        let replaced = if d.action.assigns_labels() && d.action != DecisionAction::Resolve {
-            own_labels(&tx, d.item_id, &d.annotator)?
-        } else {
-            Vec::new()
-        };
-        for earlier in &replaced {
-            let undo = NewDecision {
-                undoes: Some(*earlier),
-                note: Some("changed their mind: replaced by their next decision".into()),
-                ..NewDecision::new(d.item_id, &d.annotator, DecisionAction::Undo)
-            };
-            insert(&tx, &undo, at_ms, Vec::new(), None)?;
-        }
-        let id = insert(&tx, d, at_ms, replaced, reserved.map(|r| r.annotator))?;
+        let id = insert_decision(&tx, d, now_ms())?;
         tx.commit()?;
         Ok(id)
     }
@@ -125,6 +99,38 @@ impl Store {
         )?;
         Ok(DecisionsSince { all: u64::try_from(all).unwrap_or(0), labelling: u64::try_from(labelling).unwrap_or(0) })
     }
+}
+
+/// Checks and records one decision inside `tx` (see [`Store::record_decision`]) and returns its id.
+pub(super) fn insert_decision(tx: &Transaction<'_>, d: &NewDecision, at_ms: i64) -> Result<i64> {
+    check_shape(d)?;
+    let exists = tx
+        .prepare_cached(&format!("SELECT 1 FROM items WHERE id = ?1 AND id < {HIDDEN_FROM}"))?
+        .query_row([d.item_id], |_| Ok(()))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NoSuchItem(d.item_id));
+    }
+    let reserved = reservation_by_another(tx, d.item_id, &d.annotator, at_ms)?;
+    if let Some(r) = &reserved {
+        if !d.override_lease {
+            return Err(StoreError::Reserved { annotator: r.annotator.clone(), until_ms: r.expires_at_ms });
+        }
+    }
+    let replaced = if d.action.assigns_labels() && d.action != DecisionAction::Resolve {
+        own_labels(tx, d.item_id, &d.annotator)?
+    } else {
+        Vec::new()
+    };
+    for earlier in &replaced {
+        let undo = NewDecision {
+            undoes: Some(*earlier),
+            note: Some("changed their mind: replaced by their next decision".into()),
+            ..NewDecision::new(d.item_id, &d.annotator, DecisionAction::Undo)
+        };
+        insert(tx, &undo, at_ms, Vec::new(), None)?;
+    }
+    insert(tx, d, at_ms, replaced, reserved.map(|r| r.annotator))
 }
 
 /// Inserts one decision with what it implies (its reservation ended, an escalation opened or closed) and
@@ -193,6 +199,7 @@ fn insert(
         lease_overridden,
     }));
     events::append(tx, at_ms, &d.annotator, Some(d.item_id), &event)?;
+    super::item_state::refresh_item_state(tx, d.item_id)?;
     Ok(id)
 }
 
@@ -275,76 +282,4 @@ fn close_escalations(tx: &Transaction<'_>, item_id: i64, by: &str, at_ms: i64, h
         params![by, at_ms, how, item_id],
     )?;
     Ok(())
-}
-
-pub(crate) const DECISION_COLUMNS: &str = "SELECT id, item_id, annotator, action, labels, reason, note,
-    time_spent_ms, model_version_id, predicted_labels, predicted_confidence, undoes, at_ms FROM decisions";
-
-/// A decision row before its JSON columns are parsed (rusqlite's row closures cannot return our errors).
-pub(crate) struct RawDecision {
-    id: i64,
-    item_id: i64,
-    annotator: String,
-    action: String,
-    labels: Option<String>,
-    reason: Option<String>,
-    note: Option<String>,
-    time_spent_ms: Option<i64>,
-    model_version: Option<i64>,
-    predicted: Option<String>,
-    confidence: Option<f64>,
-    undoes: Option<i64>,
-    at_ms: i64,
-}
-
-pub(crate) fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawDecision> {
-    Ok(RawDecision {
-        id: row.get(0)?,
-        item_id: row.get(1)?,
-        annotator: row.get(2)?,
-        action: row.get(3)?,
-        labels: row.get(4)?,
-        reason: row.get(5)?,
-        note: row.get(6)?,
-        time_spent_ms: row.get(7)?,
-        model_version: row.get(8)?,
-        predicted: row.get(9)?,
-        confidence: row.get(10)?,
-        undoes: row.get(11)?,
-        at_ms: row.get(12)?,
-    })
-}
-
-impl RawDecision {
-    pub(crate) fn item_id(&self) -> i64 {
-        self.item_id
-    }
-
-    pub(crate) fn into_decision(self) -> Result<Decision> {
-        let model = match self.model_version {
-            Some(version) => Some(ModelSnapshot {
-                version,
-                predicted: labels_from_json(self.predicted)?.unwrap_or_default(),
-                confidence: self.confidence.unwrap_or(f64::NAN),
-            }),
-            None => None,
-        };
-        Ok(Decision {
-            id: self.id,
-            item_id: self.item_id,
-            annotator: self.annotator,
-            action: parse_action(&self.action)?,
-            labels: labels_from_json(self.labels)?,
-            reason: self.reason,
-            note: self.note,
-            time_spent_ms: self.time_spent_ms,
-            model,
-            undoes: self.undoes,
-            at_ms: self.at_ms,
-        })
-    }
-}
-
-fn parse_action(s: &str) -> Result<DecisionAction> {
-    DecisionAction::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown decision action {s:?}")))
 }

@@ -200,8 +200,7 @@ impl Store {
 }
 
 /// The item columns, first in any SELECT over `items i JOIN imports im`, that `stored_item` reads.
-pub(super) const ITEM_COLUMNS: &str =
-    "i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source";
+pub(super) const ITEM_COLUMNS: &str = "i.id, i.ext_id, i.content_key, i.text, i.meta, i.reference_labels, i.gold, i.source_line, im.source, i.gold_rationale";
 
 /// An item from a row that starts with `ITEM_COLUMNS`.
 pub(super) fn stored_item(row: &rusqlite::Row<'_>) -> Result<StoredItem> {
@@ -215,6 +214,7 @@ pub(super) fn stored_item(row: &rusqlite::Row<'_>) -> Result<StoredItem> {
         gold: row.get(6)?,
         line: row.get(7)?,
         source: row.get(8)?,
+        gold_rationale: row.get(9)?,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Result, Store, events, labels_from_json, labels_to_json, now_ms};
+use super::{Result, Store, events, now_ms, renamed_labels};
 use crate::domain::audit::event::{AuditEvent, LabelsRenamed, SettingsRecorded};
 
 /// What a rename rewrote.
@@ -48,14 +48,7 @@ impl Store {
     /// everyone else: their triggers are lifted only inside it.
     pub fn rename_label(&mut self, from: &str, to: &str, actor: &str, settings: SettingsRecorded) -> Result<Renamed> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rename = |json: Option<String>| -> Result<Option<String>> {
-            let Some(labels) = labels_from_json(json)? else { return Ok(None) };
-            if !labels.iter().any(|l| l == from) {
-                return Ok(None);
-            }
-            let renamed: Vec<String> = labels.into_iter().map(|l| if l == from { to.to_string() } else { l }).collect();
-            Ok(Some(labels_to_json(&renamed)))
-        };
+        let rename = |json: Option<String>| renamed_labels(json, from, to);
         let mut done = Renamed::default();
         // Each table: read the rows that hold the label, write them back renamed.
         let rows = |sql: &str| -> Result<Vec<LabelledRow>> {
@@ -118,6 +111,9 @@ impl Store {
             )?;
             done.models += 1;
         }
+
+        // The review index holds the same names (its rows are read, not worked out again, by the review).
+        super::item_state::rename_label(&tx, from, to)?;
 
         let at = now_ms();
         let renamed = AuditEvent::LabelsRenamed(LabelsRenamed {

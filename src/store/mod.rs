@@ -5,9 +5,11 @@
 //! write lock up front (`BEGIN IMMEDIATE`) so several processes on one project queue up instead of failing.
 //! Imports only `domain`.
 
+mod decision_rows;
 mod decisions;
 mod embeddings;
 mod events;
+mod item_state;
 mod items;
 mod labels;
 mod left;
@@ -15,6 +17,7 @@ mod models;
 mod predictions;
 mod queue;
 mod report;
+mod review;
 mod schema;
 mod training;
 mod triage;
@@ -32,9 +35,11 @@ pub use labels::Renamed;
 pub use models::{ModelVersion, NewModelVersion};
 pub use queue::{MACHINE, MachineAccept, PoolRow, ServeRequest, ServedItem, ShortlistRouting, ShortlistScan};
 pub use report::{LabelCount, StatusReport};
+pub use review::Relabelled;
 pub use triage::TriageCase;
 
 // Types the store hands out that belong to the domain.
+pub use crate::domain::review::ReviewRow;
 pub use crate::domain::{ItemView, Prediction};
 pub use training::{LabelSource, TrainingExample};
 
@@ -363,6 +368,16 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn labels_from_json(text: Option<String>) -> Result<Option<Vec<String>>> {
     text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("label list {t:?}: {e}"))))
         .transpose()
+}
+
+/// A JSON array of labels with `from` renamed `to`; `None` when it does not hold `from` (nothing to write).
+pub(crate) fn renamed_labels(json: Option<String>, from: &str, to: &str) -> Result<Option<String>> {
+    let Some(labels) = labels_from_json(json)? else { return Ok(None) };
+    if !labels.iter().any(|l| l == from) {
+        return Ok(None);
+    }
+    let renamed: Vec<String> = labels.into_iter().map(|l| if l == from { to.to_string() } else { l }).collect();
+    Ok(Some(labels_to_json(&renamed)))
 }
 
 pub(crate) fn labels_to_json(labels: &[String]) -> String {

@@ -486,6 +486,7 @@ impl Store {
                 model: snapshot,
             }));
             events::append(&tx, at, MACHINE, Some(accept.item_id), &event)?;
+            super::item_state::refresh_item_state(&tx, accept.item_id)?;
             recorded += 1;
         }
         tx.commit()?;

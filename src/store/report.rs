@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::decisions::{DECISION_COLUMNS, RawDecision, row_to_raw};
+use super::decision_rows::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::items::{HIDDEN_FROM, visible_item_count};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
@@ -232,13 +232,13 @@ impl Store {
 fn read_item_row(row: &rusqlite::Row<'_>) -> Result<(StoredItem, Option<Prediction>)> {
     let item = stored_item(row)?;
     let id = item.id;
-    let prediction = match row.get::<_, Option<Vec<u8>>>(9)? {
+    let prediction = match row.get::<_, Option<Vec<u8>>>(10)? {
         Some(blob) => Some(Prediction {
             item_id: id,
             probabilities: floats(&blob)?,
-            uncertainty: Uncertainty { least_confident: row.get(10)?, margin: row.get(11)?, entropy: row.get(12)? },
-            vote_entropy: row.get(13)?,
-            kl_divergence: row.get(14)?,
+            uncertainty: Uncertainty { least_confident: row.get(11)?, margin: row.get(12)?, entropy: row.get(13)? },
+            vote_entropy: row.get(14)?,
+            kl_divergence: row.get(15)?,
         }),
         None => None,
     };

@@ -21,13 +21,32 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0011_model_file_labels.sql"),
     include_str!("migrations/0012_embeddings.sql"),
     include_str!("migrations/0013_gold_index.sql"),
+    include_str!("migrations/0014_review.sql"),
 ];
+
+/// The migration that made the review index, which fills it from the decisions already made.
+const REVIEW_INDEX: usize = 13;
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.
 pub const LATEST: u32 = STEPS.len() as u32;
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        STEPS
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| {
+                if i == REVIEW_INDEX {
+                    M::up_with_hook(sql, |tx: &rusqlite::Transaction<'_>| {
+                        super::item_state::rebuild_item_states(tx)
+                            .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))
+                    })
+                } else {
+                    M::up(sql)
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Brings the database up to [`LATEST`], refusing one made by a newer margin.

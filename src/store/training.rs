@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use rusqlite::Transaction;
 
-use super::decisions::{DECISION_COLUMNS, row_to_raw};
+use super::decision_rows::{DECISION_COLUMNS, row_to_raw};
 use super::items::HIDDEN_FROM;
 use super::report::DecisionRuns;
 use super::{Result, Store, labels_from_json};

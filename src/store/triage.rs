@@ -228,21 +228,24 @@ impl Store {
         if closed > 0 {
             let event = AuditEvent::SendBack(SendBack { note: note.map(str::to_string) });
             events::append(&tx, at, by, Some(item_id), &event)?;
+            super::item_state::refresh_item_state(&tx, item_id)?;
         }
         tx.commit()?;
         Ok(closed > 0)
     }
 
-    /// Makes an item gold with the expert's labels (its reference labels become them). Recorded as an event.
-    pub fn mark_gold(&mut self, item_id: i64, labels: &[String], by: &str) -> Result<()> {
+    /// Makes an item gold with the expert's labels (its reference labels become them) and, when given, why
+    /// (shown to whoever misses it). Recorded as an event.
+    pub fn mark_gold(&mut self, item_id: i64, labels: &[String], by: &str, rationale: Option<&str>) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before: Option<String> =
             tx.query_row("SELECT reference_labels FROM items WHERE id = ?1", [item_id], |r| r.get(0))?;
         tx.execute(
-            "UPDATE items SET gold = 1, reference_labels = ?1 WHERE id = ?2",
-            params![labels_to_json(labels), item_id],
+            "UPDATE items SET gold = 1, reference_labels = ?1, gold_rationale = ?3 WHERE id = ?2",
+            params![labels_to_json(labels), item_id, rationale],
         )?;
-        let event = AuditEvent::Gold(Gold { labels: labels.to_vec(), reference_before: before });
+        let rationale = rationale.map(str::to_string);
+        let event = AuditEvent::Gold(Gold { labels: labels.to_vec(), reference_before: before, rationale });
         events::append(&tx, now_ms(), by, Some(item_id), &event)?;
         tx.commit()?;
         Ok(())

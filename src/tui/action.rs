@@ -34,11 +34,17 @@ pub enum Action {
     MarkGold,
     NextCase,
     PreviousCase,
+    Open,
+    Filter,
+    SearchText,
+    SearchMeaning,
+    Relabel,
+    RelabelAll,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 34] = [
         Action::Accept,
         Action::Reject,
         Action::Skip,
@@ -66,6 +72,12 @@ impl Action {
         Action::MarkGold,
         Action::NextCase,
         Action::PreviousCase,
+        Action::Open,
+        Action::Filter,
+        Action::SearchText,
+        Action::SearchMeaning,
+        Action::Relabel,
+        Action::RelabelAll,
         Action::Quit,
     ];
 
@@ -99,6 +111,12 @@ impl Action {
             Action::MarkGold => "mark_gold",
             Action::NextCase => "next_case",
             Action::PreviousCase => "previous_case",
+            Action::Open => "open",
+            Action::Filter => "filter",
+            Action::SearchText => "search_text",
+            Action::SearchMeaning => "search_meaning",
+            Action::Relabel => "relabel",
+            Action::RelabelAll => "relabel_all",
             Action::Quit => "quit",
         }
     }
@@ -133,6 +151,14 @@ impl Action {
             Action::MarkGold => "make the item a gold item with a label",
             Action::NextCase => "next case",
             Action::PreviousCase => "previous case",
+            Action::Open => "open the item's whole history",
+            Action::Filter => {
+                "filter: label=L person=NAME status=S since=DAY gold disagrees confidence=0.5-0.8 meta.F=V"
+            }
+            Action::SearchText => "show only items whose text holds words you type (word* for a prefix)",
+            Action::SearchMeaning => "rank the items by closeness in meaning to words you type",
+            Action::Relabel => "re-label the item: choose its label, then say why (experts)",
+            Action::RelabelAll => "re-label every item the filter finds, after a count (experts)",
             Action::Quit => "quit (your decisions are already saved)",
         }
     }
@@ -167,6 +193,12 @@ impl Action {
             Action::MarkGold => "gold",
             Action::NextCase => "next",
             Action::PreviousCase => "previous",
+            Action::Open => "history",
+            Action::Filter => "filter",
+            Action::SearchText => "search",
+            Action::SearchMeaning => "meaning",
+            Action::Relabel => "relabel",
+            Action::RelabelAll => "relabel all",
             Action::Quit => "quit",
         }
     }

@@ -110,10 +110,12 @@ pub enum KeyMode {
     Prompt,
     /// `margin triage`: the expert's queue.
     Triage,
+    /// `margin review`: looking back over what was decided.
+    Review,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 7] = [
+    pub const ALL: [KeyMode; 8] = [
         KeyMode::Item,
         KeyMode::Guidelines,
         KeyMode::Help,
@@ -121,6 +123,7 @@ impl KeyMode {
         KeyMode::Summary,
         KeyMode::Prompt,
         KeyMode::Triage,
+        KeyMode::Review,
     ];
 
     pub fn name(self) -> &'static str {
@@ -132,6 +135,7 @@ impl KeyMode {
             KeyMode::Summary => "summary",
             KeyMode::Prompt => "prompt",
             KeyMode::Triage => "triage",
+            KeyMode::Review => "review",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod annotate;
 pub mod inbox;
 pub mod keymap;
 pub mod markdown;
+pub mod review;
 pub mod text;
 pub mod triage;
 pub mod widgets;

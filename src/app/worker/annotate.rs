@@ -327,6 +327,7 @@ impl StoreWorker {
             score: served.score,
             audit: served.audit,
             gold: if served.item.gold { served.item.reference_labels.clone() } else { None },
+            gold_rationale: if served.item.gold { served.item.gold_rationale.clone() } else { None },
             prediction,
         }
     }

@@ -2,6 +2,7 @@
 //! pure update returns and answer with messages, so the screen never waits on the disk or the model.
 //! - [`annotate`]: the annotation screen's worker (serving batches, saving decisions, retraining).
 //! - [`triage`]: the triage screen's worker (loading cases, carrying out rulings).
+//! - [`review`]: the review screen's worker (pages, counts, histories, re-labelling).
 //! - [`embed`]: the annotation screen's embedding thread (sentence vectors in the background).
 //! - [`explain`]: the model thread both screens share: ONNX Runtime started once, explanations off the
 //!   worker so a save never waits behind one.
@@ -9,6 +10,7 @@
 pub mod annotate;
 pub mod embed;
 pub mod explain;
+pub mod review;
 pub mod triage;
 
 use std::path::PathBuf;

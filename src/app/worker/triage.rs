@@ -248,8 +248,9 @@ impl TriageWorker {
                 let relative: PathBuf = file.strip_prefix(&self.project.dir).map(PathBuf::from).unwrap_or(file);
                 (format!("Added under {label} in {}.", relative.display()), false)
             }
-            TriageEffect::MarkGold { item_id, label } => {
-                triage::mark_gold(&mut self.store, &self.user, item_id, std::slice::from_ref(&label))?;
+            TriageEffect::MarkGold { item_id, label, rationale } => {
+                let rationale = Some(rationale.as_str()).filter(|r| !r.is_empty());
+                triage::mark_gold(&mut self.store, &self.user, item_id, std::slice::from_ref(&label), rationale)?;
                 (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
             }
             TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Explain(_) | TriageEffect::Quit => {

@@ -298,6 +298,9 @@ pub struct Gold {
     pub labels: Vec<String>,
     /// The item's reference labels before, as the JSON text the database held (not a list).
     pub reference_before: Option<String>,
+    /// Why, in the expert's words (left out when none was given, as in events from before it was kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

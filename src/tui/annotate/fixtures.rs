@@ -50,6 +50,7 @@ pub fn card(item_id: i64, text: &str, probabilities: Option<Vec<f32>>) -> Card {
         score: 0.96,
         audit: false,
         gold: None,
+        gold_rationale: None,
         prediction: probabilities.map(|p| CardPrediction { model_version: 4, probabilities: p }),
         masked: 0,
         revealed: false,

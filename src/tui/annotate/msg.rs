@@ -22,6 +22,8 @@ pub struct Card {
     pub audit: bool,
     /// A gold item's right labels (never shown before the decision; they measure accuracy).
     pub gold: Option<Vec<String>>,
+    /// Why the gold item has those labels, in the expert's words (shown with them after a miss).
+    pub gold_rationale: Option<String>,
     pub prediction: Option<CardPrediction>,
     /// How many pieces of personal data `text` has masked (`<email>`, ...).
     pub masked: usize,

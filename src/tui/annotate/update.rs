@@ -230,11 +230,14 @@ fn gold_missed(app: &mut App, done: &Done) {
     };
     let expected_names: Vec<String> = expected.iter().map(display).collect();
     let first = expected.first().and_then(|name| app.config.labels.iter().position(|l| &l.name == name));
+    // The key first and the expert's rationale last: on a narrow terminal, the rationale is what is cut.
     let guide = match (first, app.keymap.keys(KeyMode::Item, Action::Guidelines).first()) {
-        (Some(k), Some(key)) => format!(" {key}: the guidelines for {}.", app.config.labels[k].display),
+        (Some(_), Some(key)) => format!(" ({key}: its guidelines)"),
         _ => String::new(),
     };
-    let text = format!("That was a gold check: it is {}.{guide}", expected_names.join(" + "));
+    let why =
+        done.card.gold_rationale.as_deref().map_or_else(String::new, |r| format!(" Why: {}.", r.trim_end_matches('.')));
+    let text = format!("That was a gold check: it is {}{guide}.{why}", expected_names.join(" + "));
     app.message = Some(Message { text, error: true });
     app.gold_missed = first;
 }

@@ -136,6 +136,8 @@ pub enum TriageEffect {
     MarkGold {
         item_id: i64,
         label: String,
+        /// Why it has that label (may be empty), shown to whoever misses the check.
+        rationale: String,
     },
     Reveal {
         item_id: i64,

@@ -106,10 +106,8 @@ fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
             }
             // The labels' keys as on the main screen: 1-9, and a label's own key from margin.toml.
             if let Some(label) = app.keymap.label(key).filter(|&l| l < app.config.labels.len()) {
+                // A gold item's rationale may be left empty; it is shown to whoever misses the check.
                 app.mode = TriageMode::Rationale { purpose, label, text: String::new() };
-                if purpose == Purpose::Gold {
-                    return finish(app, purpose, label, String::new());
-                }
             }
             Vec::new()
         }
@@ -215,7 +213,7 @@ fn finish(app: &mut TriageApp, purpose: Purpose, label: usize, rationale: String
     vec![match purpose {
         Purpose::Resolve => TriageEffect::Resolve { item_id, label, rationale },
         Purpose::Example => TriageEffect::AddExample { item_id, label, rationale },
-        Purpose::Gold => TriageEffect::MarkGold { item_id, label },
+        Purpose::Gold => TriageEffect::MarkGold { item_id, label, rationale },
     }]
 }
 

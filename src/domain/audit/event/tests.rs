@@ -188,14 +188,23 @@ fn pinned() -> Vec<(AuditEvent, &'static str, &'static str)> {
         (AuditEvent::SendBack(SendBack { note: None }), "send_back", r#"{"note":null}"#),
         (AuditEvent::SendBack(SendBack { note: Some("ask again".into()) }), "send_back", r#"{"note":"ask again"}"#),
         (
-            AuditEvent::Gold(Gold { labels: strings(&["spam"]), reference_before: Some(r#"["ham"]"#.into()) }),
+            AuditEvent::Gold(Gold {
+                labels: strings(&["spam"]),
+                reference_before: Some(r#"["ham"]"#.into()),
+                rationale: None,
+            }),
             "gold",
             r#"{"labels":["spam"],"reference_before":"[\"ham\"]"}"#,
         ),
         (
-            AuditEvent::Gold(Gold { labels: strings(&["a", "b"]), reference_before: None }),
+            AuditEvent::Gold(Gold { labels: strings(&["a", "b"]), reference_before: None, rationale: None }),
             "gold",
             r#"{"labels":["a","b"],"reference_before":null}"#,
+        ),
+        (
+            AuditEvent::Gold(Gold { labels: strings(&["a"]), reference_before: None, rationale: Some("why".into()) }),
+            "gold",
+            r#"{"labels":["a"],"reference_before":null,"rationale":"why"}"#,
         ),
         (
             AuditEvent::ModelVersion(ModelRegistered {

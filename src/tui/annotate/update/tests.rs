@@ -505,7 +505,20 @@ fn a_missed_gold_check_is_said_at_once_and_g_opens_its_labels_guidelines() {
     press(&mut a, "1");
     saved(&mut a, 2);
     let message = a.message.clone().expect("the miss is said at once");
-    assert_eq!(message.text, "That was a gold check: it is politics. g: the guidelines for politics.");
+    assert_eq!(message.text, "That was a gold check: it is politics (g: its guidelines).");
+    // With the expert's rationale, it is said too.
+    let mut gold = cards();
+    gold[1].gold = Some(vec!["politics".into()]);
+    gold[1].gold_rationale = Some("it names a minister.".into());
+    let mut b = app_with(config(&["sport", "tech", "politics"], false), gold);
+    press(&mut b, "2");
+    saved(&mut b, 1);
+    press(&mut b, "1");
+    saved(&mut b, 2);
+    assert_eq!(
+        b.message.clone().expect("said").text,
+        "That was a gold check: it is politics (g: its guidelines). Why: it names a minister."
+    );
     // g opens the guidelines at politics, not at the next card's predicted label.
     update(&mut a, Msg::Resize(80, 10));
     press(&mut a, "g");

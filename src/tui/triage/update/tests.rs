@@ -74,7 +74,11 @@ fn an_example_needs_a_rationale_and_stays_in_the_queue() {
 #[test]
 fn gold_send_back_reveal_and_escape() {
     let mut a = app(true);
-    assert_eq!(press(&mut a, "o1"), vec![TriageEffect::MarkGold { item_id: 1, label: "spam".into() }]);
+    assert!(press(&mut a, "o1").is_empty(), "a gold item asks why first");
+    assert_eq!(
+        press(&mut a, "pills\r"),
+        vec![TriageEffect::MarkGold { item_id: 1, label: "spam".into(), rationale: "pills".into() }]
+    );
     update(&mut a, TriageMsg::Failed { item_id: 1, error: "disk full".into() });
     assert!(a.message.as_ref().unwrap().text.contains("disk full"));
     assert_eq!(
@@ -149,9 +153,10 @@ fn a_label_past_the_ninth_is_chosen_by_its_own_key() {
     let config = TriageConfig { project: "p".into(), expert: "bob".into(), labels, can_reveal: true, color: false };
     let mut a = TriageApp::new(config, Keymap::build(&[], &own).expect("keymap"));
     update(&mut a, TriageMsg::Loaded(vec![TriageCard { item_id: 4, ..TriageCard::default() }]));
-    assert_eq!(press(&mut a, "oz"), vec![TriageEffect::MarkGold { item_id: 4, label: "l11".into() }]);
+    let gold = |label: &str| vec![TriageEffect::MarkGold { item_id: 4, label: label.into(), rationale: String::new() }];
+    assert_eq!(press(&mut a, "oz\r"), gold("l11"), "the rationale may be empty");
     update(&mut a, TriageMsg::Done { item_id: 4, said: String::new(), leaves: false });
-    assert_eq!(press(&mut a, "o9"), vec![TriageEffect::MarkGold { item_id: 4, label: "l9".into() }]);
+    assert_eq!(press(&mut a, "o9\r"), gold("l9"));
     update(&mut a, TriageMsg::Done { item_id: 4, said: String::new(), leaves: false });
     assert!(press(&mut a, "o0").is_empty(), "label 10 has no key: nothing chosen");
 }
