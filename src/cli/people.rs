@@ -10,8 +10,7 @@ use super::terminal::print_json;
 use super::{Context, open_store};
 use crate::domain::TaskKind;
 use crate::domain::access::Role;
-use crate::domain::agreement::Agreement;
-use crate::domain::people::{PersonLabel, PersonStats, WEEK_MS, agreement_between, gold_over_time, report};
+use crate::domain::people::{BeyondChance, PersonStats, gold_over_time, report};
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -47,8 +46,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(name) = &wanted {
         gold.retain(|g| &g.annotator == name);
     }
-    let beyond_chance =
-        BeyondChance::of(&labels, &project.config.label_names(), project.config.task == TaskKind::MultiLabel);
+    let beyond_chance = BeyondChance::of(
+        &labels,
+        crate::store::now_ms(),
+        &project.config.label_names(),
+        project.config.task == TaskKind::MultiLabel,
+    );
     if let Some(name) = &wanted {
         people.people.retain(|p| &p.annotator == name);
     }
@@ -117,64 +120,30 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             share(a.agreed_pairs, a.pairs),
             a.fleiss_kappa.map_or("-".to_string(), |k| format!("{k:.2}"))
         );
-        beyond_chance.print();
+        print_beyond_chance(&beyond_chance);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Krippendorff's alpha and Fleiss' kappa, overall and per label, over all time, this week (the last 7
-/// days) and the week before.
-#[derive(serde::Serialize)]
-struct BeyondChance {
-    all_time: Agreement,
-    this_week: Agreement,
-    last_week: Agreement,
-}
-
-impl BeyondChance {
-    fn of(labels: &[PersonLabel], label_order: &[String], multi_label: bool) -> BeyondChance {
-        let now = crate::store::now_ms();
-        let between = |from, to| agreement_between(labels, (from, to), label_order, multi_label);
-        BeyondChance {
-            all_time: between(i64::MIN, i64::MAX),
-            this_week: between(now - WEEK_MS, i64::MAX),
-            last_week: between(now - 2 * WEEK_MS, now - WEEK_MS),
-        }
+/// The table of agreement beyond chance: all time, the last 7 days and the 7 before.
+fn print_beyond_chance(b: &BeyondChance) {
+    let value = |c: Option<f64>| c.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let width = b.all_time.per_label.iter().map(|(l, _)| visible(l).chars().count()).max().unwrap_or(0).max(10);
+    say!("Agreement beyond chance (Krippendorff's alpha; Fleiss' kappa beside it):");
+    say!("  {:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}", "", "items", "alpha", "kappa", "alpha, 7d", "prior 7d");
+    let mut rows = vec![("all labels".to_string(), &b.all_time.overall, &b.this_week.overall, &b.last_week.overall)];
+    for (i, (label, all)) in b.all_time.per_label.iter().enumerate() {
+        rows.push((visible(label).into_owned(), all, &b.this_week.per_label[i].1, &b.last_week.per_label[i].1));
     }
-
-    fn print(&self) {
-        let value = |c: Option<f64>| c.map_or("-".to_string(), |v| format!("{v:.2}"));
-        let width = self.all_time.per_label.iter().map(|(l, _)| visible(l).chars().count()).max().unwrap_or(0).max(10);
-        say!("Agreement beyond chance (Krippendorff's alpha; Fleiss' kappa beside it):");
+    for (name, all, this, last) in rows {
         say!(
-            "  {:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}",
-            "",
-            "items",
-            "alpha",
-            "kappa",
-            "alpha, 7d",
-            "prior 7d"
+            "  {name:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}",
+            all.items,
+            value(all.alpha),
+            value(all.fleiss_kappa),
+            value(this.alpha),
+            value(last.alpha)
         );
-        let mut rows =
-            vec![("all labels".to_string(), &self.all_time.overall, &self.this_week.overall, &self.last_week.overall)];
-        for (i, (label, all)) in self.all_time.per_label.iter().enumerate() {
-            rows.push((
-                visible(label).into_owned(),
-                all,
-                &self.this_week.per_label[i].1,
-                &self.last_week.per_label[i].1,
-            ));
-        }
-        for (name, all, this, last) in rows {
-            say!(
-                "  {name:width$}  {:>6}  {:>6}  {:>6}  {:>10}  {:>10}",
-                all.items,
-                value(all.alpha),
-                value(all.fleiss_kappa),
-                value(this.alpha),
-                value(last.alpha)
-            );
-        }
     }
 }
 

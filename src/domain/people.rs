@@ -69,6 +69,26 @@ pub fn gold_over_time(labels: &[PersonLabel], now_ms: i64) -> Vec<GoldOverTime> 
     by_person.into_values().collect()
 }
 
+/// Krippendorff's alpha and Fleiss' kappa, overall and per label, over all time, this week (the last 7
+/// days before `now_ms`) and the week before.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BeyondChance {
+    pub all_time: super::agreement::Agreement,
+    pub this_week: super::agreement::Agreement,
+    pub last_week: super::agreement::Agreement,
+}
+
+impl BeyondChance {
+    pub fn of(labels: &[PersonLabel], now_ms: i64, label_order: &[String], multi_label: bool) -> BeyondChance {
+        let between = |from, to| agreement_between(labels, (from, to), label_order, multi_label);
+        BeyondChance {
+            all_time: between(i64::MIN, i64::MAX),
+            this_week: between(now_ms - WEEK_MS, i64::MAX),
+            last_week: between(now_ms - 2 * WEEK_MS, now_ms - WEEK_MS),
+        }
+    }
+}
+
 /// Agreement (Krippendorff's alpha and Fleiss' kappa, overall and per label) over the labels decided in
 /// `[from_ms, to_ms)`: per item, the people who labelled it in that time.
 pub fn agreement_between(

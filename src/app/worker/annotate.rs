@@ -19,12 +19,11 @@ use crate::app::serve::next_batch;
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
-use crate::domain::agreement::Coefficients;
 use crate::domain::people::{self, PersonStats};
 use crate::domain::pii::Masker;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
 use crate::tui::annotate::msg::{
-    BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, RetrainOutcome,
+    BatchLoaded, Card, CardPrediction, Effect, ModelActivity, ModelInfo, Msg, Quality, RetrainOutcome,
 };
 
 /// How often the store thread looks at a running retrain.
@@ -281,9 +280,9 @@ impl StoreWorker {
             }
             Effect::BatchDone { batch_id } => self.retrain_if_due(batch_id),
             Effect::LoadAllTime => match self.all_time() {
-                Ok((record, agreement)) => {
+                Ok((record, quality)) => {
                     self.reply(Msg::AllTime(Ok(record)));
-                    self.reply(Msg::ProjectAgreement(agreement));
+                    self.reply(Msg::Quality(quality));
                 }
                 Err(e) => self.reply(Msg::AllTime(Err(e.to_string()))),
             },
@@ -340,15 +339,17 @@ impl StoreWorker {
 
     /// This person's record over the whole project (`None` before their first label).
     /// This person's record, and the project's agreement beyond chance over all labels.
-    fn all_time(&mut self) -> Result<(Option<Box<PersonStats>>, Coefficients), StoreError> {
+    fn all_time(&mut self) -> Result<(Option<Box<PersonStats>>, Box<Quality>), StoreError> {
         let learned = self.store.model_learned()?;
         let labels = self.store.people_labels()?;
         let config = &self.setup.config;
         let multi = config.task == crate::domain::TaskKind::MultiLabel;
-        let agreement = people::agreement_between(&labels, (i64::MIN, i64::MAX), &config.label_names(), multi);
+        let now = crate::store::now_ms();
+        let agreement = people::BeyondChance::of(&labels, now, &config.label_names(), multi);
+        let gold = people::gold_over_time(&labels, now).into_iter().find(|g| g.annotator == self.setup.annotator);
         let report = people::report(&labels, learned.as_ref());
         let record = report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new);
-        Ok((record, agreement.overall))
+        Ok((record, Box::new(Quality { agreement, gold })))
     }
 
     fn model_info(&self) -> ModelInfo {

@@ -3,8 +3,16 @@
 //! the model.
 
 use crate::domain::DecisionAction;
-use crate::domain::people::PersonStats;
+use crate::domain::people::{BeyondChance, GoldOverTime, PersonStats};
 use crate::tui::keymap::Key;
+
+/// The project's agreement beyond chance (Krippendorff's alpha and Fleiss' kappa, overall and per label, all
+/// time, this week and the week before) and this person's gold checks over the same times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quality {
+    pub agreement: BeyondChance,
+    pub gold: Option<GoldOverTime>,
+}
 
 /// One item to decide, as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,9 +165,8 @@ pub enum Msg {
     NoExplanations(String),
     /// This person's record over the whole project (`None`: nothing labelled yet), or why it is missing.
     AllTime(Result<Option<Box<PersonStats>>, String>),
-    /// The project's agreement beyond chance, all labels: Krippendorff's alpha and Fleiss' kappa (sent with
-    /// `AllTime`).
-    ProjectAgreement(crate::domain::agreement::Coefficients),
+    /// The project's agreement beyond chance and this person's gold checks, over time (sent with `AllTime`).
+    Quality(Box<Quality>),
     Model(ModelInfo),
     /// New predictions for some items (they just got their sentence vectors): cards on the screen show them.
     Predictions(Vec<(i64, CardPrediction)>),

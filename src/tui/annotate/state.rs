@@ -198,6 +198,8 @@ pub struct App {
     /// The expected label of a gold check the person just missed, while the message about it shows: the
     /// guidelines key opens that label's section.
     pub gold_missed: Option<usize>,
+    /// Why the last batch could not be loaded, until one is: the screen says it instead of "nothing left".
+    pub batch_error: Option<String>,
     /// This session so far.
     pub session: Session,
     pub quitting: bool,
@@ -254,7 +256,7 @@ pub struct Session {
     /// As last read (the statistics ask for it).
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
     /// The project's agreement beyond chance, as last read with `all_time`.
-    pub project_agreement: Option<crate::domain::agreement::Coefficients>,
+    pub quality: Option<Box<super::msg::Quality>>,
 }
 
 /// Figures over a set of decisions.
@@ -314,6 +316,7 @@ impl App {
             work: WorkInFlight::default(),
             message: None,
             gold_missed: None,
+            batch_error: None,
             session: Session { started_ms: now_ms, last_break_ms: now_ms, ..Session::default() },
             quitting: false,
         }

@@ -29,6 +29,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Batch(batch) => batch_loaded(app, batch),
         Msg::BatchFailed(error) => {
             app.message = Some(Message { text: format!("Cannot load the next batch: {error}"), error: true });
+            app.batch_error = Some(error);
             if app.mode == Mode::Loading {
                 app.mode = Mode::Done;
             }
@@ -96,8 +97,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.session.all_time = Some(record);
             Vec::new()
         }
-        Msg::ProjectAgreement(coefficients) => {
-            app.session.project_agreement = Some(coefficients);
+        Msg::Quality(quality) => {
+            app.session.quality = Some(quality);
             Vec::new()
         }
         Msg::Retrained(outcome) => retrained(app, outcome),
@@ -149,6 +150,7 @@ fn quit(app: &mut App) -> Vec<Effect> {
 }
 
 fn batch_loaded(app: &mut App, batch: BatchLoaded) -> Vec<Effect> {
+    app.batch_error = None;
     app.batch.left = batch.left;
     app.batch.decided_before = batch.size.saturating_sub(batch.cards.len());
     if batch.cards.is_empty() {

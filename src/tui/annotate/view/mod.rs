@@ -61,6 +61,9 @@ pub fn render(app: &App, frame: &mut Frame) {
 }
 
 fn done_text(app: &App) -> String {
+    if let Some(error) = &app.batch_error {
+        return format!("Cannot load the next batch: {error}. margin's log has more; q quits.");
+    }
     let t = app.session_tally();
     format!(
         "Nothing left to label for you right now: {} this session. Items held for experts or by other people \

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::fg;
-use crate::tui::annotate::msg::DecisionRequest;
+use crate::tui::annotate::msg::{DecisionRequest, Quality};
 use crate::tui::annotate::state::{App, Mode, Tally};
 use crate::tui::keymap::KeyMode;
 use crate::tui::markdown::{LineKind, Mark};
@@ -173,14 +173,43 @@ fn all_time_lines(app: &App) -> Vec<String> {
     } else {
         format!("the model learned from {} of your labels; {} of them corrected it", p.learned, p.learned_corrections)
     });
-    if let Some(c) = app.session.project_agreement.as_ref().filter(|c| c.items > 0) {
-        let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
-        out.push(format!(
-            "everyone, beyond chance: alpha {}, kappa {} ({} items labelled twice or more)",
-            value(c.alpha),
-            value(c.fleiss_kappa),
-            c.items
-        ));
+    if let Some(q) = &app.session.quality {
+        out.extend(quality_lines(q));
+    }
+    out
+}
+
+/// Gold checks this week and the week before; the project's agreement beyond chance, overall and per label,
+/// all time against this week and the week before.
+fn quality_lines(q: &Quality) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(g) = q.gold.as_ref().filter(|g| g.this_week.1 + g.last_week.1 > 0) {
+        let of = |(right, all): (u64, u64)| if all == 0 { "none".to_string() } else { format!("{right} of {all}") };
+        out.push(format!("gold checks right, last 7 days: {}; the 7 before: {}", of(g.this_week), of(g.last_week)));
+    }
+    let a = &q.agreement;
+    if a.all_time.overall.items == 0 {
+        return out;
+    }
+    let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    out.push(format!(
+        "everyone, beyond chance: alpha {}, kappa {} ({} items labelled twice or more); alpha, last 7 days {}, \
+         the 7 before {}",
+        value(a.all_time.overall.alpha),
+        value(a.all_time.overall.fleiss_kappa),
+        a.all_time.overall.items,
+        value(a.this_week.overall.alpha),
+        value(a.last_week.overall.alpha),
+    ));
+    let per_label: Vec<String> = a
+        .all_time
+        .per_label
+        .iter()
+        .filter(|(_, c)| c.items > 0)
+        .map(|(label, c)| format!("{label} {}", value(c.alpha)))
+        .collect();
+    if !per_label.is_empty() {
+        out.push(format!("alpha per label: {}", per_label.join(" · ")));
     }
     out
 }

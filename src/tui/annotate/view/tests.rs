@@ -200,11 +200,37 @@ fn statistics_show_the_session_and_the_persons_whole_record() {
         assert!(shown.contains(expected), "{expected:?} missing:\n{shown}");
     }
     assert!(!shown.contains("beyond chance"), "nothing said before the worker counts it");
-    let coefficients =
-        crate::domain::agreement::Coefficients { items: 12, alpha: Some(0.614), fleiss_kappa: Some(0.58) };
-    update(&mut a, Msg::ProjectAgreement(coefficients));
+    use crate::domain::agreement::{Agreement, Coefficients};
+    let c = |items, alpha: f64| Coefficients { items, alpha: Some(alpha), fleiss_kappa: Some(alpha - 0.03) };
+    let agreement = |items, alpha| Agreement {
+        overall: c(items, alpha),
+        per_label: vec![("spam".into(), c(items, alpha + 0.1)), ("ham".into(), c(items, alpha - 0.1))],
+    };
+    let quality = crate::tui::annotate::msg::Quality {
+        agreement: crate::domain::people::BeyondChance {
+            all_time: agreement(12, 0.614),
+            this_week: agreement(5, 0.7),
+            last_week: agreement(7, 0.5),
+        },
+        gold: Some(crate::domain::people::GoldOverTime {
+            annotator: "ann".into(),
+            all_time: (9, 10),
+            this_week: (4, 5),
+            last_week: (0, 0),
+        }),
+    };
+    update(&mut a, Msg::Quality(Box::new(quality)));
     let shown = screen(&a, 80, 30);
-    assert!(shown.contains("everyone, beyond chance: alpha 0.61, kappa 0.58 (12 items labelled"), "{shown}");
+    let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ").replace("│ │", " ");
+    for expected in [
+        "gold checks right, last 7 days: 4 of 5; the 7 before: none",
+        "everyone, beyond chance: alpha 0.61, kappa 0.58 (12 items labelled",
+        "last 7 days 0.70",
+        "the 7 before 0.50",
+        "alpha per label: spam 0.71 · ham 0.51",
+    ] {
+        assert!(flat.contains(expected), "{expected:?} missing:\n{shown}");
+    }
     update(&mut a, Msg::AllTime(Err("disk I/O error".into())));
     assert!(screen(&a, 80, 30).contains("cannot read it: disk I/O error"));
 }
@@ -329,4 +355,17 @@ fn guidelines_are_rendered_markdown_and_sanitised() {
     for cell in buffer.content() {
         assert!(!cell.symbol().chars().any(char::is_control), "{cell:?}");
     }
+}
+
+#[test]
+fn a_batch_that_cannot_load_says_why_instead_of_nothing_left() {
+    let mut a = app_with(config(&["spam", "ham"], false), Vec::new());
+    a.mode = Mode::Loading;
+    update(&mut a, Msg::BatchFailed("database error: no such column".into()));
+    // A key clears the status line; the screen must still say why there is nothing to label.
+    update(&mut a, Msg::Key(crate::tui::keymap::Key::Tab));
+    update(&mut a, Msg::Key(crate::tui::keymap::Key::Esc));
+    let shown = screen(&a, 80, 24);
+    assert!(shown.contains("Cannot load the next batch"), "{shown}");
+    assert!(!shown.contains("Nothing left to label"), "{shown}");
 }
