@@ -3,6 +3,7 @@
 //! - [`project`]: where a project lives on disk, opening it.
 //! - [`serve`]: the next batch for a person (active learning, routing, leases).
 //! - [`score`]: scoring items through ONNX Runtime, the scoring pipeline's threads.
+//! - [`dashboard`]: the statistics dashboard's figures.
 //! - [`train`]: a new model version end to end.
 //! - [`retrain`]: retraining from decisions, scoring the pool, making the new model current.
 //! - [`embed`]: computing the items' vectors with a sentence encoder.
@@ -12,6 +13,7 @@
 //! - [`worker`]: the threads that carry out the screens' effects.
 //! - [`zero_shot`]: the model made from label descriptions alone, before there are labels to train on.
 
+pub mod dashboard;
 pub mod embed;
 pub mod explain;
 pub mod files;

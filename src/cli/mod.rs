@@ -30,6 +30,7 @@ mod review;
 mod review_screen;
 mod score;
 mod simulate;
+mod stats;
 mod status;
 mod train;
 mod triage;
@@ -107,6 +108,9 @@ pub enum Command {
     Review(review::Args),
     /// Show how many items are pending, decided, disputed and escalated, and the counts per label.
     Status(status::Args),
+    /// The statistics dashboard: the model by version, activity, agreement, confusion, calibration, labels and
+    /// slices (experts).
+    Stats(stats::Args),
     /// How each person labels: agreement with the others (kappa), with the model and gold items, and what
     /// the current model learned from them.
     People(people::Args),
@@ -150,6 +154,7 @@ impl Command {
             Command::Items(_) => "items",
             Command::Review(_) => "review",
             Command::Status(_) => "status",
+            Command::Stats(_) => "stats",
             Command::People(_) => "people",
             Command::Doctor(_) => "doctor",
             Command::Demo(_) => "demo",
@@ -245,6 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Items(args) => items::run(&context, args),
         Command::Review(args) => review::run(&context, args),
         Command::Status(args) => status::run(&context, args),
+        Command::Stats(args) => stats::run(&context, args),
         Command::People(args) => people::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

@@ -41,18 +41,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let model = store.current_model()?;
     let learned = store.model_learned()?;
     let labels = store.people_labels()?;
+    let now = crate::store::now_ms();
     let mut people = report(&labels, learned.as_ref());
-    let mut gold = gold_over_time(&labels, crate::store::now_ms());
+    let mut gold = gold_over_time(&labels, now);
+    let multi = project.config.task == TaskKind::MultiLabel;
+    let beyond_chance = BeyondChance::of(&labels, now, &project.config.label_names(), multi);
     if let Some(name) = &wanted {
         gold.retain(|g| &g.annotator == name);
-    }
-    let beyond_chance = BeyondChance::of(
-        &labels,
-        crate::store::now_ms(),
-        &project.config.label_names(),
-        project.config.task == TaskKind::MultiLabel,
-    );
-    if let Some(name) = &wanted {
         people.people.retain(|p| &p.annotator == name);
     }
     if args.json {

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod agreement;
 pub mod audit;
+pub mod dashboard;
 pub mod decision;
 pub mod embedding;
 pub mod function_words;

@@ -5,6 +5,7 @@
 //! write lock up front (`BEGIN IMMEDIATE`) so several processes on one project queue up instead of failing.
 //! Imports only `domain`.
 
+mod dashboard;
 mod decision_rows;
 mod decisions;
 mod embeddings;

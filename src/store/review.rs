@@ -46,8 +46,8 @@ enum Driver {
 
 impl Store {
     /// The first `limit` items the filter finds, newest decision first, starting after the row whose
-    /// `last_id` is `before` (the previous page's last). A text search first brings the search index up
-    /// to date, which needs a writable store.
+    /// [`ReviewRow::cursor`] is `before` (the previous page's last). A text search first brings the search
+    /// index up to date (on a read-only store it searches what is indexed).
     pub fn review_page(
         &mut self,
         filter: &ReviewFilter,
@@ -158,7 +158,7 @@ impl Store {
     /// starting from the condition that holds for the fewest items when few hold it (see [`Driver`]).
     fn query_for(&mut self, filter: &ReviewFilter) -> Result<Query> {
         let words = filter.search.as_deref().and_then(fts_query);
-        if words.is_some() {
+        if words.is_some() && !self.is_read_only() {
             self.catch_up_search()?;
         }
         let mut best = (FEW, Driver::Newest);

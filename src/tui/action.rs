@@ -40,11 +40,13 @@ pub enum Action {
     SearchMeaning,
     Relabel,
     RelabelAll,
+    NextPage,
+    PreviousPage,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 36] = [
         Action::Accept,
         Action::Reject,
         Action::Skip,
@@ -78,6 +80,8 @@ impl Action {
         Action::SearchMeaning,
         Action::Relabel,
         Action::RelabelAll,
+        Action::NextPage,
+        Action::PreviousPage,
         Action::Quit,
     ];
 
@@ -117,6 +121,8 @@ impl Action {
             Action::SearchMeaning => "search_meaning",
             Action::Relabel => "relabel",
             Action::RelabelAll => "relabel_all",
+            Action::NextPage => "next_page",
+            Action::PreviousPage => "previous_page",
             Action::Quit => "quit",
         }
     }
@@ -159,6 +165,8 @@ impl Action {
             Action::SearchMeaning => "rank the items by closeness in meaning to words you type",
             Action::Relabel => "re-label the item: choose its label, then say why (experts)",
             Action::RelabelAll => "re-label every item the filter finds, after a count (experts)",
+            Action::NextPage => "next page of charts",
+            Action::PreviousPage => "previous page of charts",
             Action::Quit => "quit (your decisions are already saved)",
         }
     }
@@ -199,6 +207,8 @@ impl Action {
             Action::SearchMeaning => "meaning",
             Action::Relabel => "relabel",
             Action::RelabelAll => "relabel all",
+            Action::NextPage => "next",
+            Action::PreviousPage => "previous",
             Action::Quit => "quit",
         }
     }

@@ -112,10 +112,12 @@ pub enum KeyMode {
     Triage,
     /// `margin review`: looking back over what was decided.
     Review,
+    /// `margin stats`: the statistics dashboard's pages of charts.
+    Dashboard,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 8] = [
+    pub const ALL: [KeyMode; 9] = [
         KeyMode::Item,
         KeyMode::Guidelines,
         KeyMode::Help,
@@ -124,6 +126,7 @@ impl KeyMode {
         KeyMode::Prompt,
         KeyMode::Triage,
         KeyMode::Review,
+        KeyMode::Dashboard,
     ];
 
     pub fn name(self) -> &'static str {
@@ -136,6 +139,7 @@ impl KeyMode {
             KeyMode::Prompt => "prompt",
             KeyMode::Triage => "triage",
             KeyMode::Review => "review",
+            KeyMode::Dashboard => "dashboard",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod keymap;
 pub mod markdown;
 pub mod review;
+pub mod stats;
 pub mod text;
 pub mod triage;
 pub mod widgets;

@@ -25,10 +25,7 @@ const PREVIEW_LINES: u16 = 3;
 
 pub fn render(app: &ReviewApp, frame: &mut Frame) {
     let area = frame.area();
-    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
-        let text =
-            format!("terminal too small: {}x{}, review needs {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1);
-        frame.render_widget(Paragraph::new(one_line(&text, usize::from(area.width))), area);
+    if crate::tui::widgets::layout::too_small(frame, MIN_SIZE, "review needs") {
         return;
     }
     let [header, filter, list, preview, message, footer] = Layout::vertical([

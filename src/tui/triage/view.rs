@@ -20,10 +20,7 @@ const MIN_SIZE: (u16, u16) = (60, 16);
 
 pub fn render(app: &TriageApp, frame: &mut Frame) {
     let area = frame.area();
-    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
-        let text =
-            format!("terminal too small: {}x{}, triage needs {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1);
-        frame.render_widget(Paragraph::new(one_line(&text, usize::from(area.width))), area);
+    if crate::tui::widgets::layout::too_small(frame, MIN_SIZE, "triage needs") {
         return;
     }
     let [header, body, message, footer] =

@@ -22,3 +22,15 @@ pub fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str
     frame.render_widget(block, rect);
     inner
 }
+
+/// Whether the frame is smaller than `min` (columns, rows); if so, says so in one line (`what` needs it)
+/// and nothing else should be drawn.
+pub fn too_small(frame: &mut Frame, min: (u16, u16), what: &str) -> bool {
+    let area = frame.area();
+    if area.width >= min.0 && area.height >= min.1 {
+        return false;
+    }
+    let text = format!("terminal too small: {}x{}, {what} {}x{}", area.width, area.height, min.0, min.1);
+    frame.render_widget(Paragraph::new(crate::tui::text::one_line(&text, usize::from(area.width))), area);
+    true
+}

@@ -1,7 +1,8 @@
 //! What both screens draw, written once: the key-hint footer ([`footer`]), the help table ([`help`]), the
-//! one-line text prompt ([`prompt`]), centring and pop-ups ([`layout`]), colours that honour NO_COLOR
+//! one-line text prompt ([`prompt`]), the statistics dashboard's pages ([`dashboard`]), centring and pop-ups ([`layout`]), colours that honour NO_COLOR
 //! ([`style`]), and the types both screens' states hold (a label's look, a status-line message).
 
+pub mod dashboard;
 pub mod footer;
 pub mod help;
 pub mod layout;
