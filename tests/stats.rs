@@ -102,3 +102,34 @@ fn the_dashboard_opens_pages_and_quits_in_a_real_terminal() {
     assert!(pty.wait_exit().success());
     assert!(pty.restored(), "the terminal is given back");
 }
+
+#[test]
+fn the_report_is_one_self_contained_page_and_replaces_only_an_earlier_report() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox);
+    let path = sandbox.join("report.html");
+    let path = path.to_str().unwrap();
+    let out = sandbox.ok(&["--project", &project, "report", "-o", path, "--slice", "source"]);
+    assert!(out.contains("Wrote the report"), "{out}");
+    let page = std::fs::read_to_string(path).unwrap();
+    for part in [
+        "The model by version",
+        "Labels per hour",
+        "Agreement per pair",
+        "Calibration",
+        "The audit trail",
+        "Holds: ",
+        "Settings (margin.toml)",
+        "well below the rest",
+        "<svg",
+    ] {
+        assert!(page.contains(part), "{part:?} missing");
+    }
+    assert!(page.contains("default-src 'none'") && !page.contains("<script") && !page.contains("src="));
+    // Made again over itself: fine. Over another file: refused without --force.
+    sandbox.ok(&["--project", &project, "report", "-o", path]);
+    let other = sandbox.write("notes.html", "my notes");
+    let err = sandbox.fails(&["--project", &project, "report", "-o", &other]);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "my notes");
+}

@@ -25,6 +25,7 @@ mod model;
 mod output;
 mod people;
 mod queue;
+mod report;
 mod retrain;
 mod review;
 mod review_screen;
@@ -111,6 +112,9 @@ pub enum Command {
     /// The statistics dashboard: the model by version, activity, agreement, confusion, calibration, labels and
     /// slices (experts).
     Stats(stats::Args),
+    /// Write the report to hand on: one self-contained HTML file with the dashboard's figures, the settings,
+    /// the model versions and the audit trail's state (experts).
+    Report(report::Args),
     /// How each person labels: agreement with the others (kappa), with the model and gold items, and what
     /// the current model learned from them.
     People(people::Args),
@@ -155,6 +159,7 @@ impl Command {
             Command::Review(_) => "review",
             Command::Status(_) => "status",
             Command::Stats(_) => "stats",
+            Command::Report(_) => "report",
             Command::People(_) => "people",
             Command::Doctor(_) => "doctor",
             Command::Demo(_) => "demo",
@@ -251,6 +256,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Stats(args) => stats::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
         Command::People(args) => people::run(&context, args),
         Command::Doctor(args) => doctor::run(&context, args),
         Command::Demo(args) => demo::run(&context, args),

@@ -18,6 +18,7 @@ pub mod people;
 pub mod pii;
 pub mod prediction;
 pub mod queue;
+pub mod report;
 pub mod review;
 pub mod rng;
 pub mod routing;
