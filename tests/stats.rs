@@ -133,3 +133,35 @@ fn the_report_is_one_self_contained_page_and_replaces_only_an_earlier_report() {
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "my notes");
 }
+
+#[test]
+fn the_dashboard_opens_from_the_annotation_and_triage_screens_and_closes_back() {
+    let sandbox = Sandbox::new();
+    let project = project(&sandbox);
+    let more: String =
+        (0..10).map(|i| format!("{}\n", serde_json::json!({ "text": format!("goal match extra {i}") }))).collect();
+    sandbox.ok(&["--project", &project, "import", &sandbox.write("more.jsonl", more)]);
+    let mut pty = Pty::spawn(sandbox.command(&["--project", &project, "annotate", "--annotator", "eve"]), 80, 24);
+    pty.wait_for("an item", |s| s.contains("item 1/"));
+    pty.send("\t");
+    pty.wait_for("the statistics", |s| s.contains("statistics · 1/7"));
+    pty.send("l");
+    pty.wait_for("the model page", |s| s.contains("statistics · 2/7 · model") && s.contains("calibration error"));
+    pty.send("l");
+    pty.wait_for("the activity page", |s| s.contains("statistics · 3/7 · activity") && s.contains("root:ann"));
+    pty.send("\x1b");
+    pty.wait_for("the item again", |s| !s.contains("statistics ·") && s.contains("item 1/"));
+    pty.send("q");
+    assert!(pty.wait_exit().success());
+
+    let mut pty = Pty::spawn(sandbox.command(&["--project", &project, "triage"]), 80, 24);
+    pty.wait_for("the triage screen", |s| s.contains("margin triage"));
+    pty.send("s");
+    pty.wait_for("the dashboard", |s| s.contains("statistics · 1/6 · model") && s.contains("calibration error"));
+    pty.send("l");
+    pty.wait_for("the next page", |s| s.contains("statistics · 2/6 · activity"));
+    pty.send("q");
+    pty.wait_for("the triage screen again", |s| !s.contains("statistics ·") && s.contains("margin triage"));
+    pty.send("q");
+    assert!(pty.wait_exit().success());
+}

@@ -1,15 +1,14 @@
 //! The statistics dashboard's figures for a project, read from the store in one place for `margin stats`,
 //! the screens and the report.
 
-use crate::app::project::Project;
+use crate::config::ProjectConfig;
 use crate::domain::ModelKind;
 use crate::domain::dashboard::{self, Dashboard, LabelBar, ModelPoint, flag_slices};
 use crate::store::{Store, StoreError};
 
 /// Every figure of the dashboard; `slice_by`: the metadata field whose values the model's accuracy is
 /// compared across.
-pub fn dashboard(store: &mut Store, project: &Project, slice_by: Option<&str>) -> Result<Dashboard, StoreError> {
-    let config = &project.config;
+pub fn dashboard(store: &mut Store, config: &ProjectConfig, slice_by: Option<&str>) -> Result<Dashboard, StoreError> {
     let order = config.label_names();
     let models = store
         .model_versions()?

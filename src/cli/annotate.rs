@@ -47,6 +47,7 @@ pub(super) fn open_screen(
     );
     let mut screen = screen_config(project, annotator);
     screen.can_reveal = role >= Role::Expert;
+    screen.sees_everyone = project.config.roles.is_none() || role >= Role::Expert;
     let masker = if project.config.pii.mask { Some(project.config.pii.masker()?) } else { None };
     let guidelines = read_guidelines(project);
     let app = App::new(screen, keymap, guidelines, (80, 24), 0);
@@ -109,6 +110,7 @@ fn screen_config(project: &Project, annotator: &str) -> ScreenConfig {
         break_after_ms: i64::from(c.screen.break_after_minutes) * 60_000,
         color: colour_wanted(),
         can_reveal: false,
+        sees_everyone: false,
     }
 }
 

@@ -39,7 +39,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Ok(start.starts_with(REPORT_START) && start.contains("margin report:"))
     })?;
     let mut store = open_store(&project)?;
-    let figures = dashboard(&mut store, &project, args.slice.as_deref())?;
+    let figures = dashboard(&mut store, &project.config, args.slice.as_deref())?;
     let status = store.status(&project.config.label_names())?;
     let chain = store.verify_events()?;
     let settings = std::fs::read_to_string(project.config_path())

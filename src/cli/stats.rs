@@ -44,7 +44,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .name("margin-stats".into())
             .spawn(move || {
                 while let Ok(StatsEffect::Load) = jobs_rx.recv() {
-                    let msg = match dashboard(&mut store, &project, slice.as_deref()) {
+                    let msg = match dashboard(&mut store, &project.config, slice.as_deref()) {
                         Ok(d) => StatsMsg::Loaded(Box::new(d)),
                         Err(e) => StatsMsg::Failed(e.to_string()),
                     };
@@ -66,7 +66,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         result?;
         return Ok(ExitCode::SUCCESS);
     }
-    let d = dashboard(&mut store, &project, args.slice.as_deref())?;
+    let d = dashboard(&mut store, &project.config, args.slice.as_deref())?;
     if args.json {
         print_json(&d);
     } else {

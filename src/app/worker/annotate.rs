@@ -279,6 +279,10 @@ impl StoreWorker {
                 self.reply_left();
             }
             Effect::BatchDone { batch_id } => self.retrain_if_due(batch_id),
+            Effect::LoadDashboard => {
+                let figures = crate::app::dashboard::dashboard(&mut self.store, &self.setup.config, None);
+                self.reply(Msg::Dashboard(figures.map(Box::new).map_err(|e| e.to_string())));
+            }
             Effect::LoadAllTime => match self.all_time() {
                 Ok((record, quality)) => {
                     self.reply(Msg::AllTime(Ok(record)));

@@ -85,6 +85,11 @@ impl TriageWorker {
                 }
                 return true;
             }
+            TriageEffect::LoadDashboard => TriageMsg::Dashboard(
+                crate::app::dashboard::dashboard(&mut self.store, &self.project.config, None)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
+            ),
             TriageEffect::Load => match self.cards() {
                 Ok(cards) => TriageMsg::Loaded(cards),
                 Err(e) => TriageMsg::LoadFailed(e.to_string()),
@@ -253,9 +258,11 @@ impl TriageWorker {
                 triage::mark_gold(&mut self.store, &self.user, item_id, std::slice::from_ref(&label), rationale)?;
                 (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
             }
-            TriageEffect::Load | TriageEffect::Reveal { .. } | TriageEffect::Explain(_) | TriageEffect::Quit => {
-                (String::new(), false)
-            }
+            TriageEffect::Load
+            | TriageEffect::Reveal { .. }
+            | TriageEffect::Explain(_)
+            | TriageEffect::LoadDashboard
+            | TriageEffect::Quit => (String::new(), false),
         })
     }
 }
@@ -267,7 +274,7 @@ fn item_of(effect: &TriageEffect) -> i64 {
         | TriageEffect::AddExample { item_id, .. }
         | TriageEffect::MarkGold { item_id, .. }
         | TriageEffect::Reveal { item_id } => *item_id,
-        TriageEffect::Load | TriageEffect::Explain(_) | TriageEffect::Quit => 0,
+        TriageEffect::Load | TriageEffect::Explain(_) | TriageEffect::LoadDashboard | TriageEffect::Quit => 0,
     }
 }
 

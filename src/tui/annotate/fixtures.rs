@@ -28,6 +28,7 @@ pub fn config(labels: &[&str], multi_label: bool) -> ScreenConfig {
         break_after_ms: 50 * 60_000,
         color: true,
         can_reveal: false,
+        sees_everyone: false,
     }
 }
 

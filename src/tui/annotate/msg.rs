@@ -167,6 +167,8 @@ pub enum Msg {
     AllTime(Result<Option<Box<PersonStats>>, String>),
     /// The project's agreement beyond chance and this person's gold checks, over time (sent with `AllTime`).
     Quality(Box<Quality>),
+    /// The dashboard's figures, or why they could not be read.
+    Dashboard(Result<Box<crate::domain::dashboard::Dashboard>, String>),
     Model(ModelInfo),
     /// New predictions for some items (they just got their sentence vectors): cards on the screen show them.
     Predictions(Vec<(i64, CardPrediction)>),
@@ -202,6 +204,8 @@ pub enum Effect {
     },
     /// Read this person's record over the whole project, for the statistics.
     LoadAllTime,
+    /// Read the dashboard's figures, for the statistics' further pages.
+    LoadDashboard,
     /// Explain these cards (the current one first), for the model in use. The worker reads their texts:
     /// the model sees the original, the screen only the masked one.
     Explain(Vec<i64>),

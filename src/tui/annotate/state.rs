@@ -162,6 +162,9 @@ pub struct ScreenConfig {
     pub color: bool,
     /// This person may reveal masked personal data (an expert or admin).
     pub can_reveal: bool,
+    /// This person may see everyone's figures (an expert or admin, or anyone without a `[roles]` table):
+    /// the statistics go on to the dashboard's pages.
+    pub sees_everyone: bool,
 }
 
 impl ScreenConfig {
@@ -257,6 +260,20 @@ pub struct Session {
     pub all_time: Option<Result<Option<Box<PersonStats>>, String>>,
     /// The project's agreement beyond chance, as last read with `all_time`.
     pub quality: Option<Box<super::msg::Quality>>,
+    /// The statistics page shown: 0 this person's figures, then the dashboard's pages.
+    pub stats_page: usize,
+    /// The dashboard's figures, read when its first page is opened.
+    pub dashboard: DashboardFigures,
+}
+
+/// The dashboard's figures on the statistics' further pages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum DashboardFigures {
+    #[default]
+    NotRead,
+    Reading,
+    Read(Box<crate::domain::dashboard::Dashboard>),
+    Failed(String),
 }
 
 /// Figures over a set of decisions.

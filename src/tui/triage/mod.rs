@@ -83,6 +83,10 @@ pub enum TriageMode {
     SendBackNote(String),
     /// Every key of the screen, over the case.
     Help,
+    /// The statistics dashboard's page `page`, over the case.
+    Dashboard {
+        page: usize,
+    },
 }
 
 /// The workers' answers and the terminal's events.
@@ -112,6 +116,8 @@ pub enum TriageMsg {
         item_id: i64,
         text: String,
     },
+    /// The dashboard's figures, or why they could not be read.
+    Dashboard(Result<Box<crate::domain::dashboard::Dashboard>, String>),
     Terminate,
 }
 
@@ -144,6 +150,8 @@ pub enum TriageEffect {
     },
     /// Explain these cases with the current model (the one on screen first).
     Explain(Vec<i64>),
+    /// Read the statistics dashboard's figures.
+    LoadDashboard,
     Quit,
 }
 
@@ -161,6 +169,8 @@ pub struct TriageApp {
     pub busy: Option<i64>,
     /// Cases settled this session.
     pub settled: usize,
+    /// The dashboard's figures once read (`None`: being read, or not asked for yet).
+    pub dashboard: Option<Result<Box<crate::domain::dashboard::Dashboard>, String>>,
     pub quitting: bool,
 }
 
@@ -177,6 +187,7 @@ impl TriageApp {
             message: None,
             busy: None,
             settled: 0,
+            dashboard: None,
             quitting: false,
         }
     }

@@ -72,6 +72,10 @@ pub fn update(app: &mut TriageApp, msg: TriageMsg) -> Vec<TriageEffect> {
             }
             Vec::new()
         }
+        TriageMsg::Dashboard(figures) => {
+            app.dashboard = Some(figures);
+            Vec::new()
+        }
         TriageMsg::Terminate => quit(app),
     }
 }
@@ -91,6 +95,17 @@ fn key_pressed(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
             _ => Vec::new(),
         },
         TriageMode::Browse => browse(app, key),
+        TriageMode::Dashboard { page } => {
+            let pages = crate::tui::widgets::dashboard::PAGES.len();
+            match app.keymap.action(KeyMode::Dashboard, key) {
+                Some(Action::NextPage) => app.mode = TriageMode::Dashboard { page: (page + 1) % pages },
+                Some(Action::PreviousPage) => app.mode = TriageMode::Dashboard { page: (page + pages - 1) % pages },
+                // The dashboard's quit keys close it here: the expert is back at the case.
+                Some(Action::Quit) => app.mode = TriageMode::Browse,
+                _ => {}
+            }
+            Vec::new()
+        }
         TriageMode::Help => {
             if app.keymap.action(KeyMode::Help, key) == Some(Action::Close) {
                 app.mode = TriageMode::Browse;
@@ -166,6 +181,12 @@ fn browse(app: &mut TriageApp, key: Key) -> Vec<TriageEffect> {
         Action::Help => {
             app.mode = TriageMode::Help;
             return Vec::new();
+        }
+        Action::Stats => {
+            app.mode = TriageMode::Dashboard { page: 0 };
+            // Read afresh each time: other experts and annotators are at work too.
+            app.dashboard = None;
+            return vec![TriageEffect::LoadDashboard];
         }
         _ => {}
     }

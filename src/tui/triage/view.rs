@@ -55,6 +55,16 @@ pub fn render(app: &TriageApp, frame: &mut Frame) {
     if app.mode == TriageMode::Help {
         render_help(app, frame, body);
     }
+    if let TriageMode::Dashboard { page } = app.mode {
+        let pages = crate::tui::widgets::dashboard::PAGES;
+        let title = format!("statistics · {}/{} · {}", page + 1, pages.len(), pages[page % pages.len()]);
+        let inner = crate::tui::widgets::layout::popup(frame, body, body.width, body.height, &title);
+        match &app.dashboard {
+            Some(Ok(d)) => crate::tui::widgets::dashboard::render(frame, inner, d, page, app.config.color),
+            Some(Err(e)) => frame.render_widget(Paragraph::new(format!("cannot read the figures: {e}")), inner),
+            None => frame.render_widget(Paragraph::new("reading the figures..."), inner),
+        }
+    }
 }
 
 /// The labels and their keys, `width` columns wide, on as many lines as they need.
@@ -212,6 +222,18 @@ fn footer_line(app: &TriageApp, width: u16) -> Line<'static> {
         TriageMode::SendBackNote(text) => {
             hints.text(format!("note for the annotators: {}▏ ", one_line(text, 50)));
             hints.key("Enter", "send back").key("Esc", "cancel");
+        }
+        TriageMode::Dashboard { .. } => {
+            let keys = |action: Action| -> String {
+                app.keymap
+                    .keys(KeyMode::Dashboard, action)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            };
+            hints.key(keys(Action::NextPage), "next page").key(keys(Action::PreviousPage), "previous page");
+            hints.key(keys(Action::Quit), "back to the case");
         }
         TriageMode::Loading | TriageMode::Browse | TriageMode::Help => {
             let revealable = app.config.can_reveal && app.card().is_some_and(|c| c.masked > 0 && !c.revealed);

@@ -155,7 +155,7 @@ fn people(frame: &mut Frame, area: Rect, d: &Dashboard) {
     let name_width = 12;
     let cell = usize::from(inner.width.saturating_sub(name_width as u16 + 1)) / d.confusion_labels.len().max(1);
     let cell = cell.clamp(4, 9);
-    let short = |s: &str| one_line(s, cell);
+    let short = |s: &str| one_line(s, cell - 1);
     let mut head = format!("{:name_width$}", "");
     for l in &d.confusion_labels {
         head.push_str(&format!(" {:>w$}", short(l), w = cell - 1));

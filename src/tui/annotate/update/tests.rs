@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::tui::annotate::fixtures::{self, T0, app, app_with, card, cards, config};
-use crate::tui::annotate::msg::{CardPrediction, ModelInfo, RetrainOutcome};
+use crate::tui::annotate::msg::{CardPrediction, DecisionRequest, ModelInfo, RetrainOutcome};
 use crate::tui::annotate::state::{Mode, ScreenConfig};
 
 fn press(app: &mut App, key: &str) -> Vec<Effect> {
@@ -533,4 +533,25 @@ fn a_missed_gold_check_is_said_at_once_and_g_opens_its_labels_guidelines() {
     press(&mut b, "Enter");
     saved(&mut b, 1);
     assert_eq!(b.message, None);
+}
+
+#[test]
+fn the_statistics_page_on_to_the_dashboard_for_those_who_see_everyone() {
+    let mut a = app_with(config(&["spam", "ham"], false), cards());
+    assert_eq!(press(&mut a, "Tab"), vec![Effect::LoadAllTime]);
+    assert!(press(&mut a, "l").is_empty(), "an annotator's statistics are their own figures only");
+    assert_eq!(a.session.stats_page, 0);
+    a.config.sees_everyone = true;
+    assert_eq!(press(&mut a, "l"), vec![Effect::LoadDashboard]);
+    assert_eq!((a.session.stats_page, a.session.dashboard.clone()), (1, DashboardFigures::Reading));
+    assert!(press(&mut a, "l").is_empty(), "read once, not on every page");
+    update(&mut a, Msg::Dashboard(Ok(Box::default())));
+    assert!(matches!(a.session.dashboard, DashboardFigures::Read(_)));
+    press(&mut a, "h");
+    press(&mut a, "h");
+    assert_eq!(a.session.stats_page, 0);
+    press(&mut a, "h");
+    assert_eq!(a.session.stats_page, 6, "paging wraps round to the last page");
+    press(&mut a, "Esc");
+    assert_eq!(a.mode, Mode::Item);
 }

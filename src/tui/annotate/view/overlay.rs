@@ -9,10 +9,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::fg;
 use crate::tui::annotate::msg::{DecisionRequest, Quality};
-use crate::tui::annotate::state::{App, Mode, Tally};
+use crate::tui::annotate::state::{App, DashboardFigures, Mode, Tally};
 use crate::tui::keymap::KeyMode;
 use crate::tui::markdown::{LineKind, Mark};
 use crate::tui::text::one_line;
+use crate::tui::widgets::dashboard::PAGES;
 use crate::tui::widgets::help;
 use crate::tui::widgets::layout::popup;
 
@@ -131,7 +132,13 @@ fn minutes(ms: i64) -> String {
 }
 
 pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
-    let inner = popup(frame, area, 70, 22, "statistics");
+    if app.session.stats_page > 0 {
+        return dashboard_page(app, frame, area);
+    }
+    let pages = 1 + PAGES.len();
+    let title =
+        if app.config.sees_everyone { format!("statistics · 1/{pages} · → more") } else { "statistics".into() };
+    let inner = popup(frame, area, 70, 22, &title);
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = vec![Line::from(Span::styled("this session", bold))];
     lines.extend(tally_lines(app, &app.session_tally()).into_iter().map(Line::from));
@@ -143,6 +150,21 @@ pub fn stats(app: &App, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(Span::styled("all your work on this project", bold)));
     lines.extend(all_time_lines(app).into_iter().map(Line::from));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// One of the dashboard's pages over the whole body, once its figures are read.
+fn dashboard_page(app: &App, frame: &mut Frame, area: Rect) {
+    let page = app.session.stats_page - 1;
+    let title = format!("statistics · {}/{} · {} · ←/→", page + 2, 1 + PAGES.len(), PAGES[page % PAGES.len()]);
+    let inner = popup(frame, area, area.width, area.height, &title);
+    match &app.session.dashboard {
+        DashboardFigures::Read(d) => crate::tui::widgets::dashboard::render(frame, inner, d, page, app.config.color),
+        DashboardFigures::Failed(e) => frame
+            .render_widget(Paragraph::new(format!("cannot read the figures: {e}")).wrap(Wrap { trim: true }), inner),
+        DashboardFigures::NotRead | DashboardFigures::Reading => {
+            frame.render_widget(Paragraph::new("reading the figures..."), inner)
+        }
+    }
 }
 
 /// This person's record over the whole project: agreement with others and the model, gold items, and what

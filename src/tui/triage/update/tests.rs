@@ -160,3 +160,18 @@ fn a_label_past_the_ninth_is_chosen_by_its_own_key() {
     update(&mut a, TriageMsg::Done { item_id: 4, said: String::new(), leaves: false });
     assert!(press(&mut a, "o0").is_empty(), "label 10 has no key: nothing chosen");
 }
+
+#[test]
+fn the_dashboard_opens_over_the_case_pages_and_closes_back_to_it() {
+    let mut a = app(true);
+    assert_eq!(press(&mut a, "s"), vec![TriageEffect::LoadDashboard]);
+    assert_eq!(a.mode, TriageMode::Dashboard { page: 0 });
+    update(&mut a, TriageMsg::Dashboard(Ok(Box::default())));
+    press(&mut a, "ll");
+    assert_eq!(a.mode, TriageMode::Dashboard { page: 2 });
+    press(&mut a, "h");
+    assert_eq!(a.mode, TriageMode::Dashboard { page: 1 });
+    assert!(press(&mut a, "q").is_empty(), "q closes the dashboard, it does not quit triage");
+    assert_eq!(a.mode, TriageMode::Browse);
+    assert!(!a.quitting);
+}
