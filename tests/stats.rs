@@ -78,6 +78,9 @@ fn the_figures_add_up_and_a_slice_the_model_does_badly_on_is_flagged() {
     assert_eq!((slice("web")["items"].as_u64(), slice("web")["right"].as_u64()), (Some(20), Some(20)));
     assert_eq!((slice("sms")["items"].as_u64(), slice("sms")["right"].as_u64()), (Some(20), Some(0)));
     assert_eq!((slice("sms")["flagged"].as_bool(), slice("web")["flagged"].as_bool()), (Some(true), Some(false)));
+    // People's agreement per slice: ann and bob both labelled 10 web items, alike; no sms item twice.
+    assert_eq!((slice("web")["pairs"].as_u64(), slice("web")["pairs_agreed"].as_u64()), (Some(10), Some(10)));
+    assert_eq!(slice("sms")["pairs"].as_u64(), Some(0));
     let text = sandbox.ok(&["--project", &project, "stats", "--slice", "source"]);
     assert!(text.contains("sms") && text.contains("! well below the rest"), "{text}");
 }

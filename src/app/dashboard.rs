@@ -34,7 +34,11 @@ pub fn dashboard(store: &mut Store, config: &ProjectConfig, slice_by: Option<&st
         .map(|c| LabelBar { label: c.label.clone(), decided: c.count, reference: reference(&c.label) })
         .collect();
     let slices = match slice_by {
-        Some(field) => Some((field.to_string(), flag_slices(store.slices(field)?))),
+        Some(field) => {
+            let mut slices = store.slices(field)?;
+            dashboard::slice_agreement(&mut slices, &labels, &store.slice_values(field)?);
+            Some((field.to_string(), flag_slices(slices)))
+        }
         None => None,
     };
     Ok(Dashboard {

@@ -104,10 +104,15 @@ fn print_text(d: &Dashboard) {
         say!("  {:<14} {:>7} {:>7}", visible(&l.label), l.decided, l.reference);
     }
     if let Some((field, slices)) = &d.slices {
-        say!("The model's accuracy per {} (items, right):", visible(field));
+        say!("Per {}: items, the model right, pairs of people, agreeing:", visible(field));
         for s in slices {
             let flag = if s.flagged { "  ! well below the rest" } else { "" };
-            say!("  {:<16} {:>7} {:>5}{flag}", visible(&s.value), s.items, percent(s.right, s.items));
+            let (items, right, pairs) = (s.items, percent(s.right, s.items), s.pairs);
+            say!(
+                "  {:<16} {items:>7} {right:>5} {pairs:>6} {:>5}{flag}",
+                visible(&s.value),
+                percent(s.pairs_agreed, pairs)
+            );
         }
     }
 }

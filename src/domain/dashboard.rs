@@ -54,6 +54,9 @@ pub struct Slice {
     pub value: String,
     pub items: u64,
     pub right: u64,
+    /// Pairs of people who labelled the same item of this slice, and how many of them agreed.
+    pub pairs: u64,
+    pub pairs_agreed: u64,
     /// Well below the rest: a two-proportion z-test against the other slices together gives z below
     /// [`SLICE_ALERT_Z`].
     pub flagged: bool,
@@ -146,6 +149,30 @@ pub fn confusion(labels: &[PersonLabel], order: &[String]) -> (Vec<String>, Vec<
     (keys, matrix)
 }
 
+/// Adds people's agreement to each slice: over the items of that value (`value_of`, by item id) that two
+/// or more people labelled, the pairs of people and how many agreed.
+pub fn slice_agreement(slices: &mut [Slice], labels: &[PersonLabel], value_of: &BTreeMap<i64, String>) {
+    let mut by_item: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+    for l in labels {
+        by_item.entry(l.item_id).or_default().push(&l.labels);
+    }
+    let mut by_value: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (item, given) in by_item.iter().filter(|(_, g)| g.len() > 1) {
+        let Some(value) = value_of.get(item) else { continue };
+        let entry = by_value.entry(value).or_default();
+        for (i, a) in given.iter().enumerate() {
+            for b in &given[i + 1..] {
+                entry.0 += 1;
+                entry.1 += u64::from(a == b);
+            }
+        }
+    }
+    for s in slices {
+        let (pairs, agreed) = by_value.get(s.value.as_str()).copied().unwrap_or_default();
+        (s.pairs, s.pairs_agreed) = (pairs, agreed);
+    }
+}
+
 /// Flags the slices well below the rest (see [`Slice::flagged`]) and orders them largest first.
 pub fn flag_slices(mut slices: Vec<Slice>) -> Vec<Slice> {
     let (items, right): (u64, u64) = slices.iter().fold((0, 0), |(n, r), s| (n + s.items, r + s.right));
@@ -209,7 +236,14 @@ mod tests {
 
     #[test]
     fn a_slice_well_below_the_rest_is_flagged_and_a_small_one_is_not() {
-        let slice = |value: &str, items, right| Slice { value: value.into(), items, right, flagged: false };
+        let slice = |value: &str, items, right| Slice {
+            value: value.into(),
+            items,
+            right,
+            pairs: 0,
+            pairs_agreed: 0,
+            flagged: false,
+        };
         let flagged = flag_slices(vec![
             slice("web", 200, 180),
             slice("sms", 100, 60),
@@ -222,5 +256,26 @@ mod tests {
         assert!(!by("fax"), "5 items say too little");
         assert_eq!(flagged.iter().map(|s| s.value.as_str()).collect::<Vec<_>>(), ["mail", "web", "sms", "fax"]);
         assert!(flag_slices(vec![slice("all", 50, 10)]).iter().all(|s| !s.flagged), "nothing to compare with");
+    }
+
+    #[test]
+    fn agreement_per_slice_counts_the_pairs_on_its_items() {
+        let labels = vec![
+            label(1, "ann", "spam", None, 1),
+            label(1, "bob", "spam", None, 1),
+            label(1, "cy", "ham", None, 1),
+            label(2, "ann", "ham", None, 1),
+            label(2, "bob", "ham", None, 1),
+            label(3, "ann", "ham", None, 1),
+        ];
+        let value_of: BTreeMap<i64, String> =
+            [(1, "web".to_string()), (2, "sms".to_string()), (3, "sms".to_string())].into_iter().collect();
+        let mut slices = vec![
+            Slice { value: "web".into(), items: 1, right: 1, pairs: 0, pairs_agreed: 0, flagged: false },
+            Slice { value: "sms".into(), items: 2, right: 1, pairs: 0, pairs_agreed: 0, flagged: false },
+        ];
+        slice_agreement(&mut slices, &labels, &value_of);
+        assert_eq!((slices[0].pairs, slices[0].pairs_agreed), (3, 1), "ann-bob agree, both differ from cy");
+        assert_eq!((slices[1].pairs, slices[1].pairs_agreed), (1, 1), "item 3 had one person only");
     }
 }

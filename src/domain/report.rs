@@ -256,17 +256,20 @@ fn slices(out: &mut String, d: &Dashboard) {
     let Some((field, slices)) = &d.slices else { return };
     let _ = write!(
         out,
-        "<h2>The model's accuracy per {}</h2><table><tr><th>value</th><th>items</th><th>right</th><th></th></tr>",
+        "<h2>Per {}: the model right, and people agreeing</h2><table><tr><th>value</th><th>items</th>\
+         <th>the model right</th><th>pairs of people</th><th>agreeing</th><th></th></tr>",
         escape(field)
     );
     for s in slices {
         let flag = if s.flagged { "<span class=\"flag\">well below the rest</span>" } else { "" };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{flag}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{flag}</td></tr>",
             escape(&s.value),
             s.items,
-            bar(s.right, s.items, "")
+            bar(s.right, s.items, ""),
+            s.pairs,
+            percent(s.pairs_agreed, s.pairs)
         );
     }
     out.push_str("</table>");
@@ -295,7 +298,14 @@ mod tests {
         let d = Dashboard {
             slices: Some((
                 "source".into(),
-                vec![Slice { value: "<script>x</script>".into(), items: 10, right: 2, flagged: true }],
+                vec![Slice {
+                    value: "<script>x</script>".into(),
+                    items: 10,
+                    right: 2,
+                    pairs: 0,
+                    pairs_agreed: 0,
+                    flagged: true,
+                }],
             )),
             ..Dashboard::default()
         };

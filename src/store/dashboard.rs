@@ -47,9 +47,24 @@ impl Store {
                 value: r.get(0)?,
                 items: r.get::<_, i64>(1)?.unsigned_abs(),
                 right: r.get::<_, i64>(2)?.unsigned_abs(),
+                pairs: 0,
+                pairs_agreed: 0,
                 flagged: false,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Each settled or disputed item's value of the metadata field `field` (as text; [`NO_VALUE`] without
+    /// it), by item id.
+    pub fn slice_values(&self, field: &str) -> Result<std::collections::BTreeMap<i64, String>> {
+        let path = format!("$.\"{}\"", field.replace('"', ""));
+        let mut stmt = self.conn.prepare(
+            "SELECT s.item_id, coalesce(CAST(json_extract(CASE WHEN json_valid(i.meta) THEN i.meta END, ?1) AS TEXT), ?2)
+               FROM item_state s JOIN items i ON i.id = s.item_id
+              WHERE s.status IN ('decided', 'disputed')",
+        )?;
+        let rows = stmt.query_map(params![path, NO_VALUE], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

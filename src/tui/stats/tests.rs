@@ -34,8 +34,15 @@ fn dashboard() -> Dashboard {
         slices: Some((
             "source".into(),
             flag_slices(vec![
-                Slice { value: "web".into(), items: 200, right: 180, flagged: false },
-                Slice { value: "sms \u{1b}[2J".into(), items: 100, right: 55, flagged: false },
+                Slice { value: "web".into(), items: 200, right: 180, pairs: 40, pairs_agreed: 36, flagged: false },
+                Slice {
+                    value: "sms \u{1b}[2J".into(),
+                    items: 100,
+                    right: 55,
+                    pairs: 10,
+                    pairs_agreed: 6,
+                    flagged: false,
+                },
             ]),
         )),
     }

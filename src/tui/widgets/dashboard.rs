@@ -257,20 +257,22 @@ fn slices(frame: &mut Frame, area: Rect, d: &Dashboard, color: bool) {
         );
         return;
     };
-    let block = titled(&format!("the model's accuracy per {} (against the settled labels)", one_line(field, 20)));
+    let block = titled(&format!("per {}: the model right, and people agreeing (pairs)", one_line(field, 20)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // Room for the name, the counts and the flag on one line.
-    let bar_width = usize::from(inner.width).saturating_sub(51).clamp(5, 40);
-    let mut lines = vec![Line::styled(format!("{:<16} {:>7} {:>6}  ", "value", "items", "right"), bold())];
+    let bar_width = usize::from(inner.width).saturating_sub(58).clamp(5, 40);
+    let mut lines =
+        vec![Line::styled(format!("{:<16} {:>6} {:>6} {:>7}  ", "value", "items", "right", "agree"), bold())];
     for s in slices.iter().take(usize::from(inner.height).saturating_sub(1)) {
         let filled = if s.items == 0 { 0 } else { (s.right as usize * bar_width) / s.items as usize };
         let bar = format!("{}{}", "█".repeat(filled), "·".repeat(bar_width - filled));
         let mut spans = vec![Span::raw(format!(
-            "{:<16} {:>7} {:>6}  {bar}",
+            "{:<16} {:>6} {:>6} {:>7}  {bar}",
             one_line(&s.value, 15),
             s.items,
-            percent(s.right, s.items)
+            percent(s.right, s.items),
+            percent(s.pairs_agreed, s.pairs)
         ))];
         if s.flagged {
             spans.push(Span::styled(" ! below the rest", style::fg(color, Color::Red).add_modifier(Modifier::BOLD)));
