@@ -129,6 +129,18 @@ impl Store {
     /// Indexes the items added since the last search, so a text search sees every item; returns how many
     /// it indexed.
     pub fn catch_up_search(&mut self) -> Result<u64> {
+        // Most searches find nothing new: a read says so without taking the write lock.
+        let behind: bool = self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE id < {HIDDEN_FROM} AND id > coalesce(
+                     (SELECT CAST(value AS INTEGER) FROM project_state WHERE key = ?1), 0))"
+            ),
+            [STATE_KEY],
+            |r| r.get(0),
+        )?;
+        if !behind {
+            return Ok(0);
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let upto: i64 = tx
             .query_row("SELECT CAST(value AS INTEGER) FROM project_state WHERE key = ?1", [STATE_KEY], |r| r.get(0))
