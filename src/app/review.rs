@@ -1,6 +1,8 @@
-//! The review's search by meaning: the words a person types go through the project's sentence encoder
-//! and the items a filter found are ranked by how close their stored vectors are (cosine), closest first.
+//! The review's search by meaning (the words a person types go through the project's sentence encoder
+//! and the items a filter found are ranked by how close their stored vectors are, closest first), and what
+//! the current model says now about an item, for its history.
 
+use crate::config::ProjectConfig;
 use crate::domain::embedding::dot;
 use crate::model::ModelError;
 use crate::model::encoder::Encoder;
@@ -46,4 +48,25 @@ pub fn rank_by_meaning(
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked.truncate(limit);
     Ok(ranked)
+}
+
+/// The current model and what it says about an item now (`said`: its labels and confidence; `None` when
+/// it has not scored the item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelNow {
+    pub version: i64,
+    pub said: Option<(Vec<String>, f32)>,
+}
+
+/// What the current model says about `item_id`; `None` when there is no current model for the project's
+/// labels.
+pub fn model_now(store: &Store, config: &ProjectConfig, item_id: i64) -> Result<Option<ModelNow>, StoreError> {
+    let labels = config.label_names();
+    let multi = config.task == crate::domain::TaskKind::MultiLabel;
+    let Some(model) = store.current_model()?.filter(|m| m.labels == labels) else { return Ok(None) };
+    let said = store
+        .prediction(model.id, item_id)?
+        .and_then(|p| crate::domain::predicted(&p.probabilities, multi))
+        .map(|p| (p.labels.iter().filter_map(|&k| labels.get(k).cloned()).collect::<Vec<_>>(), p.confidence));
+    Ok(Some(ModelNow { version: model.id, said }))
 }

@@ -10,7 +10,7 @@ use anyhow::{Context as _, anyhow, bail};
 
 use super::terminal::print_json;
 use super::{Context, open_store};
-use crate::app::review::rank_by_meaning;
+use crate::app::review::{model_now, rank_by_meaning};
 use crate::domain::Decision;
 use crate::domain::access::Role;
 use crate::domain::review::{FILTER_KEYS, ReviewFilter, day_of, history_line};
@@ -189,17 +189,8 @@ fn history(
     let item = store.find_item(id)?.ok_or_else(|| anyhow!("no item with id {id:?}; `margin review` lists ids"))?;
     let decisions = store.decisions_for(item.id)?;
     let state = store.review_rows(&[item.id])?.pop();
-    let labels = project.config.label_names();
-    let multi = project.config.task == crate::domain::TaskKind::MultiLabel;
-    let now = match store.current_model()?.filter(|m| m.labels == labels) {
-        Some(model) => store
-            .prediction(model.id, item.id)?
-            .and_then(|p| crate::domain::predicted(&p.probabilities, multi))
-            .map(|p| {
-                (model.id, p.labels.iter().filter_map(|&k| labels.get(k).cloned()).collect::<Vec<_>>(), p.confidence)
-            }),
-        None => None,
-    };
+    let now = model_now(store, &project.config, item.id)?
+        .and_then(|m| m.said.map(|(labels, confidence)| (m.version, labels, confidence)));
     let undone_by = |d: &Decision| decisions.iter().find(|u| u.undoes == Some(d.id)).map(|u| u.id);
     if json {
         let steps: Vec<serde_json::Value> = decisions

@@ -84,6 +84,40 @@ pub struct Dashboard {
     pub slices: Option<(String, Vec<Slice>)>,
 }
 
+impl Dashboard {
+    /// Each version's cross-validated accuracy against the labels it learned from (versions that
+    /// measured it).
+    pub fn accuracy_points(&self) -> Vec<(f64, f64)> {
+        self.models.iter().filter_map(|m| m.accuracy.map(|a| (m.train_size as f64, a))).collect()
+    }
+
+    /// Each version's calibration error against the labels it learned from.
+    pub fn ece_points(&self) -> Vec<(f64, f64)> {
+        self.models.iter().filter_map(|m| m.ece.map(|e| (m.train_size as f64, e))).collect()
+    }
+
+    /// The calibration diagram's points: each bin's middle against the share of its decisions people
+    /// agreed with (empty bins left out).
+    pub fn calibration_points(&self) -> Vec<(f64, f64)> {
+        self.calibration
+            .iter()
+            .filter(|b| b.decisions > 0)
+            .map(|b| (b.low + 0.05, b.agreed as f64 / b.decisions as f64))
+            .collect()
+    }
+
+    /// Labels per hour of the day, everyone together.
+    pub fn hourly_total(&self) -> [u64; 24] {
+        let mut total = [0u64; 24];
+        for (_, hours) in &self.hourly {
+            for (t, h) in total.iter_mut().zip(hours) {
+                *t += h;
+            }
+        }
+        total
+    }
+}
+
 /// Labels per hour of the day (UTC), per person in name order.
 pub fn hourly(labels: &[PersonLabel]) -> Vec<(String, [u64; 24])> {
     let mut by_person: BTreeMap<&str, [u64; 24]> = BTreeMap::new();

@@ -128,9 +128,7 @@ fn line_chart(series: &[Series<'_>], x_max: f64, x_title: &str) -> String {
 fn models(out: &mut String, d: &Dashboard) {
     out.push_str("<h2>The model by version</h2>");
     let x_max = d.models.iter().map(|m| m.train_size).max().unwrap_or(1) as f64;
-    let accuracy: Vec<(f64, f64)> =
-        d.models.iter().filter_map(|m| m.accuracy.map(|a| (m.train_size as f64, a))).collect();
-    let ece: Vec<(f64, f64)> = d.models.iter().filter_map(|m| m.ece.map(|e| (m.train_size as f64, e))).collect();
+    let (accuracy, ece) = (d.accuracy_points(), d.ece_points());
     if !accuracy.is_empty() {
         out.push_str(&line_chart(
             &[("cross-validated accuracy", "#3a7", accuracy), ("calibration error", "#c80", ece)],
@@ -155,12 +153,7 @@ fn models(out: &mut String, d: &Dashboard) {
 
 fn activity(out: &mut String, d: &Dashboard) {
     out.push_str("<h2>Labels per hour of the day (UTC)</h2>");
-    let mut total = [0u64; 24];
-    for (_, hours) in &d.hourly {
-        for (t, h) in total.iter_mut().zip(hours) {
-            *t += h;
-        }
-    }
+    let total = d.hourly_total();
     let top = total.iter().copied().max().unwrap_or(0).max(1) as f64;
     let mut svg = String::from("<svg viewBox=\"0 0 600 160\" width=\"600\" height=\"160\" role=\"img\">");
     for (hour, n) in total.iter().enumerate() {
@@ -214,12 +207,7 @@ fn people(out: &mut String, d: &Dashboard) {
 
 fn calibration(out: &mut String, d: &Dashboard) {
     out.push_str("<h2>Calibration: the model's confidence against how often people agreed</h2>");
-    let points: Vec<(f64, f64)> = d
-        .calibration
-        .iter()
-        .filter(|b| b.decisions > 0)
-        .map(|b| (b.low + 0.05, b.agreed as f64 / b.decisions as f64))
-        .collect();
+    let points = d.calibration_points();
     out.push_str(&line_chart(
         &[("perfect calibration", "#aaa", vec![(0.0, 0.0), (1.0, 1.0)]), ("people agreed", "#3a7", points)],
         1.0,

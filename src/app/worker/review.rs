@@ -7,7 +7,7 @@ use std::sync::mpsc::Receiver;
 
 use super::{ModelHost, StartRuntime};
 use crate::app::project::Project;
-use crate::app::review::rank_by_meaning;
+use crate::app::review::{ModelNow, model_now, rank_by_meaning};
 use crate::domain::pii::Masker;
 use crate::domain::review::{ReviewFilter, ReviewRow, history_lines};
 use crate::domain::text::visible;
@@ -126,22 +126,15 @@ impl ReviewWorker {
         ReviewMsg::History { item_id, lines }
     }
 
-    /// What the current model says about the item now.
+    /// What the current model says about the item now, as a line of its history.
     fn model_now(&self, item_id: i64) -> Result<String, StoreError> {
-        let labels = self.project.config.label_names();
-        let multi = self.project.config.task == crate::domain::TaskKind::MultiLabel;
-        let Some(model) = self.store.current_model()?.filter(|m| m.labels == labels) else {
-            return Ok("model now: none".to_string());
-        };
-        let said = self
-            .store
-            .prediction(model.id, item_id)?
-            .and_then(|p| crate::domain::predicted(&p.probabilities, multi))
-            .map(|p| {
-                let names: Vec<&str> = p.labels.iter().filter_map(|&k| labels.get(k)).map(String::as_str).collect();
-                format!("{} {:.0}%", names.join("+"), p.confidence * 100.0)
-            });
-        Ok(format!("model now (version {}): {}", model.id, said.unwrap_or_else(|| "not scored".to_string())))
+        Ok(match model_now(&self.store, &self.project.config, item_id)? {
+            None => "model now: none".to_string(),
+            Some(ModelNow { version, said: None }) => format!("model now (version {version}): not scored"),
+            Some(ModelNow { version, said: Some((labels, confidence)) }) => {
+                format!("model now (version {version}): {} {:.0}%", labels.join("+"), confidence * 100.0)
+            }
+        })
     }
 
     fn relabel(&mut self, scope: &Scope, label: &str, reason: &str) -> ReviewMsg {

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{ReviewApp, ReviewMode, Scope};
 use crate::domain::review::{ReviewRow, day_of};
@@ -290,25 +290,14 @@ fn render_relabel(app: &ReviewApp, frame: &mut Frame, area: Rect, scope: &Scope)
 
 /// Every key of the screen, from the keymap, over the list.
 fn render_help(app: &ReviewApp, frame: &mut Frame, area: Rect) {
-    frame.render_widget(Clear, area);
-    let block = Block::default().borders(Borders::ALL).title(" keys ");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut lines: Vec<Line> = app
-        .keymap
-        .bindings(KeyMode::Review)
-        .into_iter()
-        .map(|(action, keys)| {
-            let what = match action {
-                Action::NextCase => "next item",
-                Action::PreviousCase => "previous item",
-                other => other.description(),
-            };
-            help::row(&keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), what)
-        })
-        .collect();
+    let inner = help::keys_box(frame, area);
+    let mut lines = help::keymap_rows(&app.keymap, KeyMode::Review, |action| match action {
+        Action::NextCase => "next item",
+        Action::PreviousCase => "previous item",
+        other => other.description(),
+    });
     lines.push(help::row("Esc", "close or cancel"));
-    frame.render_widget(Paragraph::new(help::fit(lines, usize::from(inner.width))), inner);
+    help::render(frame, inner, lines, 0);
 }
 
 #[cfg(test)]

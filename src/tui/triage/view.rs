@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{TriageApp, TriageCard, TriageMode};
 use crate::tui::action::Action;
@@ -92,18 +92,8 @@ fn label_choice_lines(app: &TriageApp, width: usize) -> Vec<Line<'static>> {
 
 /// Every key of the screen, from the keymap, over the case.
 fn render_help(app: &TriageApp, frame: &mut Frame, area: Rect) {
-    frame.render_widget(Clear, area);
-    let block = Block::default().borders(Borders::ALL).title(" keys ");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut lines: Vec<Line> = app
-        .keymap
-        .bindings(KeyMode::Triage)
-        .into_iter()
-        .map(|(action, keys)| {
-            help::row(&keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), action.description())
-        })
-        .collect();
+    let inner = help::keys_box(frame, area);
+    let mut lines = help::keymap_rows(&app.keymap, KeyMode::Triage, Action::description);
     lines.push(help::row("1-9, label keys", "choose the label, once a move asks for one"));
     lines.push(help::row("Esc", "cancel a move before it is made"));
     lines.push(Line::default());

@@ -42,9 +42,7 @@ fn titled(title: &str) -> Block<'static> {
 fn model(frame: &mut Frame, area: Rect, d: &Dashboard, color: bool) {
     let table_height = (d.models.len() as u16 + 1).min(area.height / 3).max(2);
     let [chart_area, table_area] = Layout::vertical([Constraint::Min(6), Constraint::Length(table_height)]).areas(area);
-    let accuracy: Vec<(f64, f64)> =
-        d.models.iter().filter_map(|m| m.accuracy.map(|a| (m.train_size as f64, a))).collect();
-    let ece: Vec<(f64, f64)> = d.models.iter().filter_map(|m| m.ece.map(|e| (m.train_size as f64, e))).collect();
+    let (accuracy, ece) = (d.accuracy_points(), d.ece_points());
     if accuracy.is_empty() {
         frame.render_widget(
             Paragraph::new("No model measured yet: `margin train` or a retrain makes one.").block(titled("model")),
@@ -97,12 +95,7 @@ fn activity(frame: &mut Frame, area: Rect, d: &Dashboard, color: bool) {
     let people_height = (d.hourly.len() as u16 + 2).min(area.height / 2).max(3);
     let [bars_area, people_area] =
         Layout::vertical([Constraint::Min(6), Constraint::Length(people_height)]).areas(area);
-    let mut total = [0u64; 24];
-    for (_, hours) in &d.hourly {
-        for (t, h) in total.iter_mut().zip(hours) {
-            *t += h;
-        }
-    }
+    let total = d.hourly_total();
     let bars: Vec<Bar> =
         total.iter().enumerate().map(|(h, n)| Bar::default().value(*n).label(Line::raw(format!("{h:02}")))).collect();
     let width = (bars_area.width.saturating_sub(2) / 24).saturating_sub(1).clamp(1, 4);
@@ -174,12 +167,7 @@ fn people(frame: &mut Frame, area: Rect, d: &Dashboard) {
 /// The calibration diagram: how often people agreed with predictions of each confidence.
 fn calibration(frame: &mut Frame, area: Rect, d: &Dashboard, color: bool) {
     let [chart_area, table_area] = Layout::vertical([Constraint::Min(8), Constraint::Length(3)]).areas(area);
-    let points: Vec<(f64, f64)> = d
-        .calibration
-        .iter()
-        .filter(|b| b.decisions > 0)
-        .map(|b| (b.low + 0.05, b.agreed as f64 / b.decisions as f64))
-        .collect();
+    let points = d.calibration_points();
     let diagonal = [(0.0, 0.0), (1.0, 1.0)];
     let datasets = vec![
         Dataset::default()

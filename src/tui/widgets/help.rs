@@ -6,8 +6,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::tui::action::Action;
+use crate::tui::keymap::{KeyMode, Keymap};
 use crate::tui::text::one_line;
 
 /// The width of the keys column.
@@ -17,6 +19,26 @@ const KEYS: usize = 19;
 pub fn row(keys: &str, what: &str) -> Line<'static> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     Line::from(vec![Span::styled(format!("{:<KEYS$} ", one_line(keys, KEYS)), bold), Span::raw(what.to_string())])
+}
+
+/// A row per action bound in `mode`: its keys and what `describe` says it does on this screen.
+pub fn keymap_rows(keymap: &Keymap, mode: KeyMode, describe: impl Fn(Action) -> &'static str) -> Vec<Line<'static>> {
+    keymap
+        .bindings(mode)
+        .into_iter()
+        .map(|(action, keys)| {
+            row(&keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), describe(action))
+        })
+        .collect()
+}
+
+/// Clears `area` and draws the help's bordered "keys" box over it; returns its inside.
+pub fn keys_box(frame: &mut Frame, area: Rect) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::default().borders(Borders::ALL).title(" keys ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }
 
 /// A section's heading.
