@@ -1,12 +1,16 @@
-//! The review on real SQLite files: every filter finds what it says, pages follow on, the review index
-//! agrees with the outcome worked out from the decisions, full-text search (FTS5) finds words and takes
+//! The review on real SQLite files: every filter finds what it says, pages follow on, the review index,
+//! person labels and running tallies agree with what is worked out afresh from the decisions, full-text search (FTS5) finds words and takes
 //! any input, a migrated database gets its index, and re-labelling 10,000 items is one transaction with
 //! one audited ruling each. Then `margin review` itself: filters, JSON, history, the re-label prompt.
 
 mod common;
 
 use common::{Sandbox, me};
-use margin::domain::review::{ReviewFilter, ReviewStatus};
+use margin::domain::agreement::{Coefficients, agreement};
+use margin::domain::audit::event::SettingsRecorded;
+use margin::domain::people;
+use margin::domain::review::{ReviewFilter, ReviewStatus, review_state};
+use margin::domain::tally::{Counts, Days, StateFacts, item_tallies};
 use margin::domain::{DecisionAction, ModelSnapshot, NewItem};
 use margin::store::{ImportEnd, NewDecision, Store, StoreError};
 
@@ -172,6 +176,20 @@ fn the_review_index_agrees_with_the_outcome_of_the_decisions() {
                 store.send_back(item, "eve", Some("look again")).unwrap();
                 continue;
             }
+            7 => {
+                store.mark_gold(item, &[label.to_string()], "eve", None).unwrap();
+                continue;
+            }
+            8 | 9 => {
+                let other = ["a", "b"][next(2) as usize];
+                let model = Some(ModelSnapshot {
+                    version: 1,
+                    predicted: vec![other.into()],
+                    confidence: next(101) as f64 / 100.0,
+                });
+                let action = if other == label { DecisionAction::Accept } else { DecisionAction::Correct };
+                NewDecision { labels: Some(vec![label.into()]), model, ..NewDecision::new(item, who, action) }
+            }
             3..=5 if !made.is_empty() => {
                 let (item, target) = made.remove(next(made.len() as u64) as usize);
                 NewDecision { undoes: Some(target), ..NewDecision::new(item, who, DecisionAction::Undo) }
@@ -205,6 +223,88 @@ fn the_review_index_agrees_with_the_outcome_of_the_decisions() {
         kinds.insert(outcome.as_str());
     }
     assert_eq!(kinds.len(), 4, "the walk reached every outcome: {kinds:?}");
+
+    // The person labels and running tallies, kept decision by decision, equal those worked out afresh.
+    check_tallies(&mut store);
+    let tallies = store.tallies().unwrap();
+    let report = people::report(&tallies, None);
+    assert!(report.agreement.items > 10 && report.people.iter().all(|p| p.gold > 0), "{report:?}");
+    // A label rename works the items out again under the new name.
+    let settings = SettingsRecorded { changed: vec!["labels".into()], settings: serde_json::Map::new() };
+    store.rename_label("a", "z", "eve", settings).unwrap();
+    check_tallies(&mut store);
+    assert!(!store.tallies().unwrap().0.keys().any(|k| [&k.a, &k.b, &k.c].iter().any(|v| *v == "a")), "no `a` left");
+    // The migration that made them fills them again from the decisions.
+    let path = dir.path().join("margin.db");
+    let before = store.tallies().unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // Back to version 14: without the tables and column of migration 15.
+    conn.execute_batch(
+        "DROP TABLE tallies; DROP TABLE person_labels; ALTER TABLE model_versions DROP COLUMN learned_by_person;
+         PRAGMA user_version = 14;",
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.tallies().unwrap(), before);
+    check_tallies(&mut store);
+}
+
+/// Checks the store's person labels against a query over every decision, and its tallies against those
+/// worked out from each item's decisions; and that agreement from the tallies equals agreement from the
+/// labels.
+fn check_tallies(store: &mut Store) {
+    let mut expected = Counts::default();
+    store
+        .for_each_item(None, |view| -> Result<(), StoreError> {
+            let open = matches!(view.outcome, margin::domain::ItemOutcome::Escalated);
+            let state = review_state(view.decisions, open).map(|s| StateFacts::of(&s));
+            let gold = view.item.reference_labels.as_deref().filter(|_| view.item.gold);
+            let people = margin::domain::person_label::person_labels_of(view.decisions, gold, margin::store::MACHINE);
+            expected.merge(&item_tallies(state.as_ref(), &people), 1);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.tallies().unwrap(), expected);
+    let labels = store.people_labels().unwrap();
+    let path = store.path().to_path_buf();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT d.item_id, d.annotator, max(d.id) FROM decisions d
+              WHERE d.action IN ('accept', 'correct', 'reject') AND d.labels IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
+              GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .unwrap();
+    let brute: Vec<(i64, String, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    let kept: Vec<(i64, String, i64)> =
+        labels.iter().map(|l| (l.item_id, l.annotator.clone(), l.decision_id)).collect();
+    assert_eq!(kept, brute);
+    let order: Vec<String> = ["a", "b", "z"].iter().map(|s| s.to_string()).collect();
+    let mut by_item: std::collections::BTreeMap<i64, Vec<Vec<String>>> = Default::default();
+    for l in &labels {
+        by_item.entry(l.item_id).or_default().push(l.label_list());
+    }
+    let items: Vec<Vec<Vec<String>>> = by_item.into_values().collect();
+    let tallies = store.tallies().unwrap();
+    for multi in [false, true] {
+        let from_labels = agreement(&items, &order, multi);
+        let from_tallies = people::agreement_of(&tallies, &order, multi, Days::ALL);
+        let close = |x: &Coefficients, y: &Coefficients| {
+            x.items == y.items
+                && [(x.alpha, y.alpha), (x.fleiss_kappa, y.fleiss_kappa)].iter().all(|(p, q)| match (p, q) {
+                    (Some(p), Some(q)) => (p - q).abs() < 1e-12,
+                    (p, q) => p == q,
+                })
+        };
+        assert!(close(&from_labels.overall, &from_tallies.overall), "{from_labels:?} {from_tallies:?}");
+        for ((_, x), (_, y)) in from_labels.per_label.iter().zip(&from_tallies.per_label) {
+            assert!(close(x, y), "{x:?} {y:?}");
+        }
+    }
 }
 
 #[test]
@@ -303,6 +403,13 @@ fn a_database_from_before_the_review_gets_its_index_filled_when_opened() {
     let rows = store.review_page(&ReviewFilter::default(), None, 10).unwrap();
     let got: Vec<(i64, &str, &str)> = rows.iter().map(|r| (r.item_id, r.status.as_str(), r.last_by.as_str())).collect();
     assert_eq!(got, vec![(2, "disputed", "bob"), (1, "decided", "ann")]);
+    // And its person labels and tallies: item 2, labelled by two people who disagree.
+    let report = people::report(&store.tallies().unwrap(), None);
+    assert_eq!((report.agreement.items, report.agreement.pairs, report.agreement.agreed_pairs), (1, 1, 0));
+    assert_eq!(
+        report.people.iter().map(|p| (p.annotator.as_str(), p.labelled)).collect::<Vec<_>>(),
+        [("ann", 2), ("bob", 1)]
+    );
 }
 
 #[test]

@@ -8,9 +8,9 @@ use anyhow::bail;
 
 use super::terminal::print_json;
 use super::{Context, open_store};
-use crate::domain::TaskKind;
+use crate::app::dashboard::{PeopleFigures, people_figures};
 use crate::domain::access::Role;
-use crate::domain::people::{BeyondChance, PersonStats, gold_over_time, report};
+use crate::domain::people::{BeyondChance, PersonStats};
 use crate::domain::text::visible;
 
 #[derive(Debug, clap::Args)]
@@ -39,13 +39,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut store = open_store(&project)?;
     let model = store.current_model()?;
-    let learned = store.model_learned()?;
-    let labels = store.people_labels()?;
-    let now = crate::store::now_ms();
-    let mut people = report(&labels, learned.as_ref());
-    let mut gold = gold_over_time(&labels, now);
-    let multi = project.config.task == TaskKind::MultiLabel;
-    let beyond_chance = BeyondChance::of(&labels, now, &project.config.label_names(), multi);
+    let PeopleFigures { report: mut people, mut gold, beyond_chance } = people_figures(&mut store, &project.config)?;
     if let Some(name) = &wanted {
         gold.retain(|g| &g.annotator == name);
         people.people.retain(|p| &p.annotator == name);

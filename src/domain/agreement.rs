@@ -7,60 +7,119 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+/// What alpha and kappa need from a set of units, kept as sums that add up unit by unit (so a store can
+/// keep them as each item's labels change): per unit size m, how many units and the sum over their values
+/// of c(c - 1) (c: how many of the unit's people gave that value); and each value's count over the units.
+/// Units with fewer than two values are not comparable and are not added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitTally<V: Ord> {
+    /// Unit size to (units, sum of c(c - 1)).
+    pub by_size: BTreeMap<u64, (u64, u64)>,
+    /// Each value's count over the comparable units.
+    pub values: BTreeMap<V, u64>,
+}
+
+impl<V: Ord> Default for UnitTally<V> {
+    fn default() -> Self {
+        UnitTally { by_size: BTreeMap::new(), values: BTreeMap::new() }
+    }
+}
+
+impl<V: Ord + Clone> UnitTally<V> {
+    /// Adds one unit: the values its people gave.
+    pub fn add_unit(&mut self, unit: &[V]) {
+        if unit.len() < 2 {
+            return;
+        }
+        let mut counts: BTreeMap<&V, u64> = BTreeMap::new();
+        for v in unit {
+            *counts.entry(v).or_default() += 1;
+        }
+        let same: u64 = counts.values().map(|c| c * (c - 1)).sum();
+        self.add_units(unit.len() as u64, 1, same);
+        for (v, c) in counts {
+            *self.values.entry(v.clone()).or_default() += c;
+        }
+    }
+
+    /// Adds `units` units of size `m` whose values together give `same` (the sum of c(c - 1)).
+    pub fn add_units(&mut self, m: u64, units: u64, same: u64) {
+        let entry = self.by_size.entry(m).or_default();
+        entry.0 += units;
+        entry.1 += same;
+    }
+
+    /// Adds another tally (pooling its units with these).
+    pub fn merge(&mut self, other: &UnitTally<V>) {
+        for (&m, &(units, same)) in &other.by_size {
+            self.add_units(m, units, same);
+        }
+        for (v, c) in &other.values {
+            *self.values.entry(v.clone()).or_default() += c;
+        }
+    }
+
+    /// Comparable units.
+    pub fn units(&self) -> u64 {
+        self.by_size.values().map(|(units, _)| units).sum()
+    }
+
+    /// Krippendorff's alpha (nominal): 1 - observed / expected disagreement, from the coincidence matrix's
+    /// sums (each ordered pair of values within a unit weighted 1 / (m - 1)). `None` when nothing is
+    /// comparable or every value is the same.
+    pub fn alpha(&self) -> Option<f64> {
+        let n: f64 = self.values.values().map(|&c| c as f64).sum();
+        if n <= 1.0 {
+            return None;
+        }
+        // Per size: all ordered pairs m(m - 1) per unit, less those of equal values, weighted 1 / (m - 1).
+        let observed: f64 =
+            self.by_size.iter().map(|(&m, &(units, same))| (units * m * (m - 1) - same) as f64 / (m - 1) as f64).sum();
+        let squares: f64 = self.values.values().map(|&c| (c as f64) * (c as f64)).sum();
+        let expected = (n * n - squares) / (n - 1.0);
+        (expected > 0.0).then(|| 1.0 - observed / expected)
+    }
+
+    /// Fleiss' kappa: the mean of the units' pairwise agreement against the agreement the values' overall
+    /// shares give by chance. `None` without units, or when chance explains all agreement.
+    pub fn fleiss_kappa(&self) -> Option<f64> {
+        let units = self.units();
+        if units == 0 {
+            return None;
+        }
+        let per_unit: f64 = self.by_size.iter().map(|(&m, &(_, same))| same as f64 / (m * (m - 1)) as f64).sum();
+        let observed = per_unit / units as f64;
+        let ratings: f64 = self.values.values().map(|&c| c as f64).sum();
+        let chance: f64 = self.values.values().map(|&c| (c as f64 / ratings).powi(2)).sum();
+        (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
+    }
+
+    /// Both coefficients and the number of units.
+    pub fn coefficients(&self) -> Coefficients {
+        Coefficients { items: self.units(), alpha: self.alpha(), fleiss_kappa: self.fleiss_kappa() }
+    }
+}
+
+fn tally<V: Ord + Clone>(units: &[Vec<V>]) -> UnitTally<V> {
+    let mut t = UnitTally::default();
+    for unit in units {
+        t.add_unit(unit);
+    }
+    t
+}
+
 /// Krippendorff's alpha for nominal data. `units` holds, per item, the values the people who labelled it
 /// gave (one each; people who did not label it are simply absent: missing data). Items with fewer than two
 /// values cannot be compared and do not count. `None` when nothing is comparable or every value is the
 /// same (expected disagreement is zero: alpha is undefined).
-pub fn krippendorff_alpha<V: Ord>(units: &[Vec<V>]) -> Option<f64> {
-    // The coincidence matrix: each ordered pair of values within an item, weighted 1 / (m - 1).
-    let mut coincidences: BTreeMap<(&V, &V), f64> = BTreeMap::new();
-    let mut totals: BTreeMap<&V, f64> = BTreeMap::new();
-    for unit in units.iter().filter(|u| u.len() > 1) {
-        let weight = 1.0 / (unit.len() - 1) as f64;
-        for (i, a) in unit.iter().enumerate() {
-            for (j, b) in unit.iter().enumerate() {
-                if i != j {
-                    *coincidences.entry((a, b)).or_default() += weight;
-                    *totals.entry(a).or_default() += weight;
-                }
-            }
-        }
-    }
-    let n: f64 = totals.values().sum();
-    if n <= 1.0 {
-        return None;
-    }
-    let observed: f64 = coincidences.iter().filter(|((a, b), _)| a != b).map(|(_, w)| w).sum();
-    let squares: f64 = totals.values().map(|c| c * c).sum();
-    let expected = (n * n - squares) / (n - 1.0);
-    (expected > 0.0).then(|| 1.0 - observed / expected)
+pub fn krippendorff_alpha<V: Ord + Clone>(units: &[Vec<V>]) -> Option<f64> {
+    tally(units).alpha()
 }
 
-/// Fleiss' kappa over the items labelled by two or more people (any number each): the mean of the items'
-/// pairwise agreement against the agreement the values' overall shares give by chance. `None` without
-/// such items, or when chance explains all agreement.
-pub fn fleiss_kappa<V: Ord>(units: &[Vec<V>]) -> Option<f64> {
-    let (mut items, mut per_item, mut ratings) = (0usize, 0.0, 0.0);
-    let mut totals: BTreeMap<&V, f64> = BTreeMap::new();
-    for unit in units.iter().filter(|u| u.len() > 1) {
-        let mut counts: BTreeMap<&V, f64> = BTreeMap::new();
-        for v in unit {
-            *counts.entry(v).or_default() += 1.0;
-        }
-        let m = unit.len() as f64;
-        per_item += counts.values().map(|c| c * (c - 1.0)).sum::<f64>() / (m * (m - 1.0));
-        for (v, c) in counts {
-            *totals.entry(v).or_default() += c;
-        }
-        ratings += m;
-        items += 1;
-    }
-    if items == 0 {
-        return None;
-    }
-    let observed = per_item / items as f64;
-    let chance: f64 = totals.values().map(|c| (c / ratings).powi(2)).sum();
-    (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
+/// Fleiss' kappa over the items labelled by two or more people (any number each). `None` without such
+/// items, or when chance explains all agreement.
+pub fn fleiss_kappa<V: Ord + Clone>(units: &[Vec<V>]) -> Option<f64> {
+    tally(units).fleiss_kappa()
 }
 
 /// Alpha and kappa for one question: all labels at once, or one label as yes/no.
@@ -73,12 +132,8 @@ pub struct Coefficients {
 }
 
 impl Coefficients {
-    fn of<V: Ord>(units: &[Vec<V>]) -> Coefficients {
-        Coefficients {
-            items: units.iter().filter(|u| u.len() > 1).count() as u64,
-            alpha: krippendorff_alpha(units),
-            fleiss_kappa: fleiss_kappa(units),
-        }
+    fn of<V: Ord + Clone>(units: &[Vec<V>]) -> Coefficients {
+        tally(units).coefficients()
     }
 }
 

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::people::PersonLabel;
+use super::person_label::PersonLabel;
+use super::tally::{Counts, TallyKind};
 
 /// One model version as the dashboard draws it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,40 +120,29 @@ impl Dashboard {
 }
 
 /// Labels per hour of the day (UTC), per person in name order.
-pub fn hourly(labels: &[PersonLabel]) -> Vec<(String, [u64; 24])> {
+pub fn hourly(counts: &Counts) -> Vec<(String, [u64; 24])> {
     let mut by_person: BTreeMap<&str, [u64; 24]> = BTreeMap::new();
-    for l in labels {
-        let hour = (l.at_ms.div_euclid(3_600_000)).rem_euclid(24) as usize;
-        by_person.entry(&l.annotator).or_insert([0; 24])[hour] += 1;
+    for (key, &n) in counts.0.iter().filter(|(k, _)| k.kind == TallyKind::Hour) {
+        if let Some(slot) = usize::try_from(key.m).ok().filter(|h| *h < 24) {
+            by_person.entry(&key.a).or_insert([0; 24])[slot] += n.unsigned_abs();
+        }
     }
     by_person.into_iter().map(|(p, h)| (p.to_string(), h)).collect()
 }
 
 /// Agreement per pair of people (each pair once, names in order), over the items both labelled.
-pub fn pairs(labels: &[PersonLabel]) -> Vec<PairAgreement> {
-    let mut by_item: BTreeMap<i64, Vec<&PersonLabel>> = BTreeMap::new();
-    for l in labels {
-        by_item.entry(l.item_id).or_default().push(l);
+pub fn pairs(counts: &Counts) -> Vec<PairAgreement> {
+    let mut by_pair: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for (key, &n) in &counts.0 {
+        let slot = match key.kind {
+            TallyKind::Pair => 0,
+            TallyKind::PairAgreed => 1,
+            _ => continue,
+        };
+        let entry = by_pair.entry((key.a.as_str(), key.b.as_str())).or_default();
+        *(if slot == 0 { &mut entry.0 } else { &mut entry.1 }) += n.unsigned_abs();
     }
-    let mut counts: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
-    for people in by_item.values() {
-        for (i, x) in people.iter().enumerate() {
-            for y in &people[i + 1..] {
-                let key = if x.annotator <= y.annotator {
-                    (x.annotator.as_str(), y.annotator.as_str())
-                } else {
-                    (y.annotator.as_str(), x.annotator.as_str())
-                };
-                if key.0 == key.1 {
-                    continue;
-                }
-                let entry = counts.entry(key).or_default();
-                entry.0 += 1;
-                entry.1 += u64::from(x.labels == y.labels);
-            }
-        }
-    }
-    counts
+    by_pair
         .into_iter()
         .map(|((a, b), (items, agreed))| PairAgreement { a: a.to_string(), b: b.to_string(), items, agreed })
         .collect()
@@ -160,27 +150,46 @@ pub fn pairs(labels: &[PersonLabel]) -> Vec<PairAgreement> {
 
 /// People's labels (rows) against the model's prediction when they decided (columns), in `order` (then
 /// any other key met, such as a multi-label combination, in sorted order).
-pub fn confusion(labels: &[PersonLabel], order: &[String]) -> (Vec<String>, Vec<Vec<u64>>) {
-    let mut keys: Vec<String> = order.to_vec();
-    let mut extra: Vec<String> = labels
+pub fn confusion(counts: &Counts, order: &[String]) -> (Vec<String>, Vec<Vec<u64>>) {
+    let cells: Vec<(&str, &str, u64)> = counts
+        .0
         .iter()
-        .flat_map(|l| std::iter::once(&l.labels).chain(l.predicted.as_ref()))
-        .filter(|k| !order.contains(k))
-        .cloned()
+        .filter(|(k, _)| k.kind == TallyKind::Confusion)
+        .map(|(k, &n)| (k.a.as_str(), k.b.as_str(), n.unsigned_abs()))
+        .collect();
+    let mut keys: Vec<String> = order.to_vec();
+    let mut extra: Vec<String> = cells
+        .iter()
+        .flat_map(|&(given, predicted, _)| [given, predicted])
+        .filter(|k| !order.iter().any(|o| o == k))
+        .map(str::to_string)
         .collect();
     extra.sort();
     extra.dedup();
     keys.extend(extra);
     let index: BTreeMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let mut matrix = vec![vec![0u64; keys.len()]; keys.len()];
-    for l in labels {
-        if let (Some(&row), Some(&col)) =
-            (index.get(l.labels.as_str()), l.predicted.as_deref().and_then(|p| index.get(p)))
-        {
-            matrix[row][col] += 1;
+    for (given, predicted, n) in cells {
+        if let (Some(&row), Some(&col)) = (index.get(given), index.get(predicted)) {
+            matrix[row][col] += n;
         }
     }
     (keys, matrix)
+}
+
+/// The calibration diagram's bins: settled items by their labelling decision's confidence in tenths.
+pub fn calibration(counts: &Counts) -> Vec<CalibrationBin> {
+    let mut bins: Vec<CalibrationBin> =
+        (0..10).map(|i| CalibrationBin { low: f64::from(i) / 10.0, decisions: 0, agreed: 0 }).collect();
+    for (key, &n) in &counts.0 {
+        let Some(bin) = usize::try_from(key.m).ok().and_then(|i| bins.get_mut(i)) else { continue };
+        match key.kind {
+            TallyKind::Calibration => bin.decisions += n.unsigned_abs(),
+            TallyKind::CalibrationAgreed => bin.agreed += n.unsigned_abs(),
+            _ => {}
+        }
+    }
+    bins
 }
 
 /// Adds people's agreement to each slice: over the items of that value (`value_of`, by item id) that two
@@ -255,15 +264,16 @@ mod tests {
             label(2, "bob", "spam", Some("spam"), 23),
             label(2, "cy", "ham", None, 23),
         ];
-        let h = hourly(&labels);
+        let counts = super::super::tally::of_labels(&labels);
+        let h = hourly(&counts);
         assert_eq!(h.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["ann", "bob", "cy"]);
         assert_eq!((h[0].1[9], h[0].1[10], h[1].1[23], h[2].1[23]), (1, 1, 1, 1));
-        let p = pairs(&labels);
+        let p = pairs(&counts);
         let find = |a: &str, b: &str| p.iter().find(|x| x.a == a && x.b == b).map(|x| (x.items, x.agreed));
         assert_eq!(find("ann", "bob"), Some((2, 1)));
         assert_eq!(find("ann", "cy"), Some((1, 1)));
         assert_eq!(find("bob", "cy"), Some((1, 0)));
-        let (keys, m) = confusion(&labels, &["spam".to_string(), "ham".to_string()]);
+        let (keys, m) = confusion(&counts, &["spam".to_string(), "ham".to_string()]);
         assert_eq!(keys, ["spam", "ham"]);
         assert_eq!(m, vec![vec![2, 1], vec![1, 0]], "rows: people's spam, ham; columns: the model's");
     }

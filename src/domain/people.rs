@@ -2,34 +2,15 @@
 //! items two or more of them labelled (and Cohen's kappa, which discounts agreement by chance), with the
 //! model, and with gold items; how many of their labels corrected the model, and how many the current
 //! model has learned from. For the project, Fleiss' kappa over the items labelled more than once.
-//! Pure: a person's labels in, statistics out.
+//! Pure: the project's tallies in, statistics out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// A person's current label for an item (their latest labelling decision that is not undone).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonLabel {
-    pub item_id: i64,
-    pub annotator: String,
-    pub decision_id: i64,
-    /// The labels, as one key (sorted and joined for multi-label items).
-    pub labels: String,
-    /// The model's prediction when they decided, as the same kind of key.
-    pub predicted: Option<String>,
-    /// The item's gold labels, when it is a gold item.
-    pub gold: Option<String>,
-    /// When they decided (milliseconds since the epoch).
-    pub at_ms: i64,
-}
-
-impl PersonLabel {
-    /// The labels one by one (the key splits back).
-    pub fn label_list(&self) -> Vec<String> {
-        if self.labels.is_empty() { Vec::new() } else { self.labels.split(", ").map(String::from).collect() }
-    }
-}
+use super::agreement::UnitTally;
+pub use super::person_label::PersonLabel;
+use super::tally::{self, Counts, Days, TallyKind};
 
 /// A person's gold checks, right and answered: over all time, the 7 days up to now, and the 7 before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,30 +21,30 @@ pub struct GoldOverTime {
     pub last_week: (u64, u64),
 }
 
-/// A week in milliseconds: "the last 7 days" and "the 7 before" of the people's figures.
-pub const WEEK_MS: i64 = 7 * 24 * 3_600_000;
-
-/// Each person's gold accuracy over time (people with no gold answer are left out), in name order.
-pub fn gold_over_time(labels: &[PersonLabel], now_ms: i64) -> Vec<GoldOverTime> {
+/// Each person's gold accuracy over time (people with no gold answer are left out), in name order: all
+/// time, the last 7 days (`today` and the 6 before, UTC) and the 7 before those.
+pub fn gold_over_time(counts: &Counts, today: i64) -> Vec<GoldOverTime> {
+    let (this_week, last_week) = (Days::ending(today, 7), Days::ending(today - 7, 7));
     let mut by_person: BTreeMap<&str, GoldOverTime> = BTreeMap::new();
-    for l in labels {
-        let Some(gold) = &l.gold else { continue };
-        let entry = by_person.entry(&l.annotator).or_insert_with(|| GoldOverTime {
-            annotator: l.annotator.clone(),
+    for (key, &n) in counts.0.iter().filter(|(k, _)| matches!(k.kind, TallyKind::Gold | TallyKind::GoldRight)) {
+        let g = by_person.entry(&key.a).or_insert_with(|| GoldOverTime {
+            annotator: key.a.clone(),
             all_time: (0, 0),
             this_week: (0, 0),
             last_week: (0, 0),
         });
-        let right = u64::from(&l.labels == gold);
-        let count = |slot: &mut (u64, u64)| {
-            slot.0 += right;
-            slot.1 += 1;
-        };
-        count(&mut entry.all_time);
-        if l.at_ms >= now_ms - WEEK_MS {
-            count(&mut entry.this_week);
-        } else if l.at_ms >= now_ms - 2 * WEEK_MS {
-            count(&mut entry.last_week);
+        let mut slots = vec![&mut g.all_time];
+        if this_week.holds(key.m) {
+            slots.push(&mut g.this_week);
+        } else if last_week.holds(key.m) {
+            slots.push(&mut g.last_week);
+        }
+        for slot in slots {
+            if key.kind == TallyKind::GoldRight {
+                slot.0 += n.unsigned_abs();
+            } else {
+                slot.1 += n.unsigned_abs();
+            }
         }
     }
     by_person.into_values().collect()
@@ -79,40 +60,47 @@ pub struct BeyondChance {
 }
 
 impl BeyondChance {
-    pub fn of(labels: &[PersonLabel], now_ms: i64, label_order: &[String], multi_label: bool) -> BeyondChance {
-        let between = |from, to| agreement_between(labels, (from, to), label_order, multi_label);
+    /// From the tallies: all time, the last 7 days (`today` and the 6 before, UTC) and the 7 before those.
+    /// An item counts on the day of its latest label, with all its labels.
+    pub fn of(counts: &Counts, today: i64, label_order: &[String], multi_label: bool) -> BeyondChance {
+        let over = |days| agreement_of(counts, label_order, multi_label, days);
         BeyondChance {
-            all_time: between(i64::MIN, i64::MAX),
-            this_week: between(now_ms - WEEK_MS, i64::MAX),
-            last_week: between(now_ms - 2 * WEEK_MS, now_ms - WEEK_MS),
+            all_time: over(Days::ALL),
+            this_week: over(Days::ending(today, 7)),
+            last_week: over(Days::ending(today - 7, 7)),
         }
     }
 }
 
-/// Agreement (Krippendorff's alpha and Fleiss' kappa, overall and per label) over the labels decided in
-/// `[from_ms, to_ms)`: per item, the people who labelled it in that time.
-pub fn agreement_between(
-    labels: &[PersonLabel],
-    (from_ms, to_ms): (i64, i64),
+/// Agreement (alpha and kappa, overall and per label of `label_order`) from the tallies, over the items
+/// whose latest label fell on `days`: each person's first label as a nominal value, or for a multi-label
+/// project every label as yes/no, pooled.
+pub fn agreement_of(
+    counts: &Counts,
     label_order: &[String],
     multi_label: bool,
+    days: Days,
 ) -> super::agreement::Agreement {
-    let mut by_item: BTreeMap<i64, Vec<Vec<String>>> = BTreeMap::new();
-    for l in labels.iter().filter(|l| (from_ms..to_ms).contains(&l.at_ms)) {
-        by_item.entry(l.item_id).or_default().push(l.label_list());
-    }
-    let items: Vec<Vec<Vec<String>>> = by_item.into_values().collect();
-    super::agreement::agreement(&items, label_order, multi_label)
+    let questions: Vec<(String, UnitTally<bool>)> =
+        label_order.iter().cloned().zip(tally::label_questions(counts, label_order, days)).collect();
+    let overall = if multi_label {
+        let mut pooled = UnitTally::default();
+        for (_, q) in &questions {
+            pooled.merge(q);
+        }
+        pooled.coefficients()
+    } else {
+        let kinds = (TallyKind::NominalUnits, TallyKind::NominalSame, TallyKind::NominalValue);
+        tally::question(counts, kinds, days).coefficients()
+    };
+    let per_label = questions.into_iter().map(|(l, q)| (l, q.coefficients())).collect();
+    super::agreement::Agreement { overall, per_label }
 }
 
-/// What the current model learned from people: the last decision it saw, and the label it took for each
-/// item (settled items only: disputed and escalated items are left out of training).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ModelLearned {
-    pub upto: i64,
-    /// Item id to the learned labels, as a `PersonLabel::labels` key.
-    pub labels: HashMap<i64, String>,
-}
+/// What the current model learned from people, per person: the labels it learned (given before it was
+/// trained, on an item settled with that label when it was), and of those, the ones that corrected the
+/// model's prediction.
+pub type ModelLearned = BTreeMap<String, (u64, u64)>;
 
 /// One person's record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -155,49 +143,58 @@ pub struct PeopleReport {
     pub agreement: ProjectAgreement,
 }
 
-/// The report for `labels` (one per person and item); `learned`: what the current model learned from
-/// people, if it learned from them at all.
-pub fn report(labels: &[PersonLabel], learned: Option<&ModelLearned>) -> PeopleReport {
-    let mut by_item: BTreeMap<i64, Vec<&PersonLabel>> = BTreeMap::new();
-    for label in labels {
-        by_item.entry(label.item_id).or_default().push(label);
-    }
+/// The report from the tallies; `learned`: what the current model learned from people, if it learned from
+/// them at all.
+pub fn report(counts: &Counts, learned: Option<&ModelLearned>) -> PeopleReport {
     let mut people: BTreeMap<&str, PersonStats> = BTreeMap::new();
-    // Per person: (own label, other's label) for every comparison, for kappa.
-    let mut comparisons: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for label in labels {
-        let stats = people.entry(&label.annotator).or_insert_with(|| empty(&label.annotator));
-        stats.labelled += 1;
-        if let Some(predicted) = &label.predicted {
-            stats.with_prediction += 1;
-            stats.agreed_with_model += u64::from(*predicted == label.labels);
-        }
-        if let Some(gold) = &label.gold {
-            stats.gold += 1;
-            stats.gold_right += u64::from(*gold == label.labels);
-        }
-        if learned.is_some_and(|m| label.decision_id <= m.upto && m.labels.get(&label.item_id) == Some(&label.labels)) {
-            stats.learned += 1;
-            stats.learned_corrections += u64::from(label.predicted.as_ref().is_some_and(|p| *p != label.labels));
-        }
-    }
-    for item_labels in by_item.values().filter(|l| l.len() > 1) {
-        for a in item_labels {
-            for b in item_labels.iter().filter(|b| b.annotator != a.annotator) {
-                comparisons.entry(&a.annotator).or_default().push((&a.labels, &b.labels));
+    // Per person: (own label, other's label) to how often, for kappa.
+    let mut comparisons: BTreeMap<&str, BTreeMap<(&str, &str), u64>> = BTreeMap::new();
+    let mut agreement = ProjectAgreement { items: 0, pairs: 0, agreed_pairs: 0, fleiss_kappa: None };
+    for (key, &n) in &counts.0 {
+        let n = n.unsigned_abs();
+        let field: fn(&mut PersonStats) -> &mut u64 = match key.kind {
+            TallyKind::Labelled => |p| &mut p.labelled,
+            TallyKind::WithPrediction => |p| &mut p.with_prediction,
+            TallyKind::ModelAgrees => |p| &mut p.agreed_with_model,
+            TallyKind::Gold => |p| &mut p.gold,
+            TallyKind::GoldRight => |p| &mut p.gold_right,
+            TallyKind::Compared => {
+                *comparisons.entry(&key.a).or_default().entry((&key.b, &key.c)).or_default() += n;
+                continue;
             }
-        }
+            TallyKind::Units => {
+                agreement.items += n;
+                continue;
+            }
+            TallyKind::Pair => {
+                agreement.pairs += n;
+                continue;
+            }
+            TallyKind::PairAgreed => {
+                agreement.agreed_pairs += n;
+                continue;
+            }
+            _ => continue,
+        };
+        *field(people.entry(&key.a).or_insert_with(|| empty(&key.a))) += n;
     }
     for (annotator, pairs) in &comparisons {
         if let Some(stats) = people.get_mut(annotator) {
-            stats.compared = pairs.len() as u64;
-            stats.agreed_with_others = pairs.iter().filter(|(a, b)| a == b).count() as u64;
+            stats.compared = pairs.values().sum();
+            stats.agreed_with_others = pairs.iter().filter(|((a, b), _)| a == b).map(|(_, n)| n).sum();
             stats.kappa = cohen_kappa(pairs);
+        }
+    }
+    for (annotator, stats) in &mut people {
+        if let Some(&(all, corrections)) = learned.and_then(|l| l.get(*annotator)) {
+            (stats.learned, stats.learned_corrections) = (all, corrections);
         }
     }
     let mut people: Vec<PersonStats> = people.into_values().collect();
     people.sort_by(|a, b| b.labelled.cmp(&a.labelled).then_with(|| a.annotator.cmp(&b.annotator)));
-    PeopleReport { people, agreement: project_agreement(&by_item) }
+    let kinds = (TallyKind::Units, TallyKind::KeySame, TallyKind::KeyValue);
+    agreement.fleiss_kappa = tally::question(counts, kinds, Days::ALL).fleiss_kappa();
+    PeopleReport { people, agreement }
 }
 
 fn empty(annotator: &str) -> PersonStats {
@@ -216,42 +213,22 @@ fn empty(annotator: &str) -> PersonStats {
     }
 }
 
-/// Cohen's kappa of (first, second) label pairs: observed agreement beyond what the two sides' label
-/// frequencies give by chance.
-fn cohen_kappa(pairs: &[(&str, &str)]) -> Option<f64> {
-    if pairs.is_empty() {
+/// Cohen's kappa of (first, second) label pairs and how often each came: observed agreement beyond what
+/// the two sides' label frequencies give by chance.
+fn cohen_kappa(pairs: &BTreeMap<(&str, &str), u64>) -> Option<f64> {
+    let n = pairs.values().sum::<u64>() as f64;
+    if n == 0.0 {
         return None;
     }
-    let n = pairs.len() as f64;
     let mut first: BTreeMap<&str, f64> = BTreeMap::new();
     let mut second: BTreeMap<&str, f64> = BTreeMap::new();
-    for (a, b) in pairs {
-        *first.entry(a).or_default() += 1.0;
-        *second.entry(b).or_default() += 1.0;
+    for (&(a, b), &c) in pairs {
+        *first.entry(a).or_default() += c as f64;
+        *second.entry(b).or_default() += c as f64;
     }
-    let observed = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+    let observed = pairs.iter().filter(|((a, b), _)| a == b).map(|(_, &c)| c as f64).sum::<f64>() / n;
     let chance: f64 = first.iter().map(|(k, c)| c / n * second.get(k).copied().unwrap_or(0.0) / n).sum();
     (chance < 1.0).then(|| (observed - chance) / (1.0 - chance))
-}
-
-/// Pairwise agreement and Fleiss' kappa over the items labelled by two or more people (any number each),
-/// each person's labels as one value.
-fn project_agreement(by_item: &BTreeMap<i64, Vec<&PersonLabel>>) -> ProjectAgreement {
-    let (mut items, mut pairs, mut agreed) = (0u64, 0u64, 0u64);
-    let mut units: Vec<Vec<&str>> = Vec::new();
-    for item_labels in by_item.values().filter(|l| l.len() > 1) {
-        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-        for l in item_labels {
-            *counts.entry(&l.labels).or_default() += 1;
-        }
-        let n = item_labels.len() as u64;
-        items += 1;
-        pairs += n * (n - 1) / 2;
-        agreed += counts.values().map(|c| c * (c - 1) / 2).sum::<u64>();
-        units.push(item_labels.iter().map(|l| l.labels.as_str()).collect());
-    }
-    let fleiss_kappa = super::agreement::fleiss_kappa(&units);
-    ProjectAgreement { items, pairs, agreed_pairs: agreed, fleiss_kappa }
 }
 
 #[cfg(test)]
@@ -284,7 +261,7 @@ mod tests {
             label(4, "bob", 8, "ham"),
             label(5, "cy", 9, "ham"),
         ];
-        let r = report(&labels, None);
+        let r = report(&tally::of_labels(&labels), None);
         let ann = r.people.iter().find(|p| p.annotator == "ann").unwrap();
         assert_eq!((ann.labelled, ann.compared, ann.agreed_with_others), (4, 4, 3));
         // Observed 0.75; chance 0.5 * 0.25 + 0.5 * 0.75 = 0.5; kappa = 0.25 / 0.5.
@@ -310,18 +287,15 @@ mod tests {
         c.predicted = Some("spam".into());
         let mut d = label(4, "ann", 15, "ham");
         d.predicted = Some("spam".into());
-        // Item 4 is disputed, so the model did not learn it; item 3's label came after the model.
-        let learned = ModelLearned {
-            upto: 20,
-            labels: [(1, "spam"), (2, "ham"), (3, "ham")].into_iter().map(|(i, l)| (i, l.to_string())).collect(),
-        };
-        let r = report(&[a, b, c, d], Some(&learned));
+        let learned: ModelLearned = [("ann".to_string(), (2, 1)), ("bob".to_string(), (5, 0))].into_iter().collect();
+        let r = report(&tally::of_labels(&[a, b, c, d]), Some(&learned));
         let ann = &r.people[0];
         assert_eq!((ann.with_prediction, ann.agreed_with_model), (4, 1));
         assert_eq!((ann.gold, ann.gold_right), (2, 1));
-        assert_eq!((ann.learned, ann.learned_corrections), (2, 1), "items 1 and 2; item 2 corrected the model");
+        assert_eq!((ann.learned, ann.learned_corrections), (2, 1), "as the model recorded it");
+        assert_eq!(r.people.len(), 1, "bob labelled nothing now");
         assert_eq!(r.agreement.fleiss_kappa, None, "no item labelled twice");
-        assert_eq!(report(&[], None).people, Vec::new());
+        assert_eq!(report(&Counts::default(), None).people, Vec::new());
     }
 
     #[test]
@@ -339,7 +313,7 @@ mod tests {
             answers.push(l);
         }
         answers.push(label(9, "dee", 9, "a"));
-        let g = gold_over_time(&answers, 100 * week);
+        let g = gold_over_time(&tally::of_labels(&answers), tally::day_of(100 * week));
         let names: Vec<&str> = g.iter().map(|p| p.annotator.as_str()).collect();
         assert_eq!(names, ["ann", "bob", "cy"], "dee answered no gold check");
         assert_eq!((g[0].all_time, g[0].this_week, g[0].last_week), ((2, 3), (1, 2), (1, 1)));
@@ -348,9 +322,38 @@ mod tests {
     }
 
     #[test]
+    fn agreement_over_a_week_counts_items_whose_latest_label_fell_in_it() {
+        let day = 86_400_000;
+        let today = 1_000;
+        let mut labels = Vec::new();
+        // Item 1: ann ten days ago, bob today (the pair completes this week). Item 2: both ten days ago.
+        // Item 3: both today, disagreeing.
+        for (item, who, days_ago, l) in
+            [(1, "ann", 10, "x"), (1, "bob", 0, "x"), (2, "ann", 10, "y"), (2, "bob", 10, "y"), (3, "ann", 0, "x")]
+                .into_iter()
+                .chain([(3, "bob", 0, "y")])
+        {
+            let mut p = label(item, who, item * 10 + days_ago, l);
+            p.at_ms = (today - days_ago) * day + 5;
+            labels.push(p);
+        }
+        let order = vec!["x".to_string(), "y".to_string()];
+        let b = BeyondChance::of(&tally::of_labels(&labels), today, &order, false);
+        assert_eq!((b.all_time.overall.items, b.this_week.overall.items, b.last_week.overall.items), (3, 2, 1));
+        assert_eq!(b.last_week.overall.alpha, None, "one item, one value: nothing varies");
+        // This week: items 1 (x, x) and 3 (x, y).
+        let expected = crate_alpha(&[vec!["x", "x"], vec!["x", "y"]]);
+        assert!((b.this_week.overall.alpha.unwrap() - expected).abs() < 1e-12);
+    }
+
+    fn crate_alpha(units: &[Vec<&str>]) -> f64 {
+        super::super::agreement::krippendorff_alpha(units).unwrap()
+    }
+
+    #[test]
     fn perfect_agreement_on_one_label_is_not_a_kappa() {
         let labels = vec![label(1, "ann", 1, "spam"), label(1, "bob", 2, "spam")];
-        let r = report(&labels, None);
+        let r = report(&tally::of_labels(&labels), None);
         assert_eq!(r.people[0].kappa, None, "chance explains everything");
         assert_eq!(r.agreement.fleiss_kappa, None);
         assert_eq!(r.agreement.agreed_pairs, 1);

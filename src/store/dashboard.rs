@@ -1,36 +1,16 @@
-//! The counts the statistics dashboard needs from the review index (`item_state`): the calibration
-//! diagram's bins and the model's accuracy per value of a metadata field, each one grouped query.
+//! The counts the statistics dashboard needs from the review index (`item_state`) per value of a metadata
+//! field: the model's accuracy, and each item's value for people's agreement (the rest of the dashboard
+//! comes from the running tallies).
 
 use rusqlite::params;
 
 use super::{Result, Store};
-use crate::domain::dashboard::{CalibrationBin, Slice};
+use crate::domain::dashboard::Slice;
 
 /// What a metadata field's slice is called when an item has no value for it.
 pub const NO_VALUE: &str = "(none)";
 
 impl Store {
-    /// Settled items whose labelling decision carried a prediction, by the prediction's confidence in tenths:
-    /// how many, and how many the people agreed with.
-    pub fn calibration_bins(&self) -> Result<Vec<CalibrationBin>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT min(9, CAST(confidence * 10 AS INTEGER)), count(*), sum(1 - disagrees) FROM item_state
-              WHERE status = 'decided' AND predicted IS NOT NULL AND confidence IS NOT NULL
-              GROUP BY 1 ORDER BY 1",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
-        let mut bins: Vec<CalibrationBin> =
-            (0..10).map(|i| CalibrationBin { low: f64::from(i) / 10.0, decisions: 0, agreed: 0 }).collect();
-        for row in rows {
-            let (bin, n, agreed) = row?;
-            if let Some(b) = usize::try_from(bin).ok().and_then(|i| bins.get_mut(i)) {
-                b.decisions = n.unsigned_abs();
-                b.agreed = agreed.unsigned_abs();
-            }
-        }
-        Ok(bins)
-    }
-
     /// The model's accuracy on settled items (its prediction when the labels were given, against them) per
     /// value of the metadata field `field` (compared as text; items without it are [`NO_VALUE`]).
     pub fn slices(&self, field: &str) -> Result<Vec<Slice>> {

@@ -1,6 +1,7 @@
 //! The review index (`item_state`): one row per item that has decisions, with its outcome and latest
 //! decision, rewritten inside every transaction that changes the item's decisions or escalations (so it
-//! cannot lag behind them), and rebuilt whole by the migration that made it.
+//! cannot lag behind them), with the item's person labels and tallies (see `tallies`), and rebuilt whole
+//! by the migration that made them.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -9,7 +10,8 @@ use super::{Result, labels_from_json, labels_to_json};
 use crate::domain::Decision;
 use crate::domain::review::{ReviewState, review_state};
 
-/// Rewrites one item's review row from its decisions (call inside the transaction that changed them).
+/// Rewrites one item's review row, person labels and share of the tallies from its decisions (call inside
+/// the transaction that changed them, or its gold labels).
 pub(super) fn refresh_item_state(conn: &Connection, item_id: i64) -> Result<()> {
     let mut stmt = conn.prepare_cached(&format!("{DECISION_COLUMNS} WHERE item_id = ?1 ORDER BY id"))?;
     let decisions: Vec<Decision> =
@@ -17,8 +19,11 @@ pub(super) fn refresh_item_state(conn: &Connection, item_id: i64) -> Result<()> 
     let open: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM escalations WHERE item_id = ?1 AND closed_at_ms IS NULL)")?
         .query_row([item_id], |r| r.get(0))?;
+    let state = review_state(&decisions, open);
+    // Before the row is rewritten: the tallies take away what the item added from it.
+    super::tallies::refresh_tallies(conn, item_id, &decisions, state.as_ref())?;
     forget_labels(conn, item_id)?;
-    match review_state(&decisions, open) {
+    match state {
         Some(state) => write_state(conn, item_id, &state),
         None => {
             conn.prepare_cached("DELETE FROM item_state WHERE item_id = ?1")?.execute([item_id])?;
@@ -65,9 +70,11 @@ fn write_state(conn: &Connection, item_id: i64, s: &ReviewState) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites every item's review row (the migration that made the index, and a label rename).
+/// Rewrites every item's review row, person labels and tallies (the migration that made them).
 pub(super) fn rebuild_item_states(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch("DELETE FROM item_state; DELETE FROM item_state_labels;")?;
+    tx.execute_batch(
+        "DELETE FROM item_state; DELETE FROM item_state_labels; DELETE FROM person_labels; DELETE FROM tallies;",
+    )?;
     let ids: Vec<i64> = {
         let mut stmt = tx.prepare("SELECT DISTINCT item_id FROM decisions ORDER BY item_id")?;
         let ids = stmt.query_map([], |r| r.get(0))?;
@@ -76,28 +83,5 @@ pub(super) fn rebuild_item_states(tx: &Transaction<'_>) -> Result<()> {
     for id in ids {
         refresh_item_state(tx, id)?;
     }
-    Ok(())
-}
-
-/// Renames label `from` to `to` in the review index (settled and predicted labels), inside a rename's
-/// transaction.
-pub(super) fn rename_label(tx: &Transaction<'_>, from: &str, to: &str) -> Result<()> {
-    let rename = |json: Option<String>| super::renamed_labels(json, from, to);
-    let rows: Vec<(i64, Option<String>, Option<String>)> = {
-        let mut stmt = tx.prepare(
-            "SELECT item_id, labels, predicted FROM item_state
-              WHERE (labels IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?1))
-                 OR (predicted IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(predicted) WHERE value = ?1))",
-        )?;
-        let rows = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (item_id, labels, predicted) in rows {
-        tx.execute(
-            "UPDATE item_state SET labels = coalesce(?1, labels), predicted = coalesce(?2, predicted) WHERE item_id = ?3",
-            params![rename(labels)?, rename(predicted)?, item_id],
-        )?;
-    }
-    tx.execute("UPDATE OR REPLACE item_state_labels SET label = ?1 WHERE label = ?2", params![to, from])?;
     Ok(())
 }

@@ -57,6 +57,17 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
         let holds = |column: &str| format!("EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?1)");
+        let touched: Vec<i64> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT item_id FROM decisions WHERE (labels IS NOT NULL AND {}) OR (predicted_labels IS NOT NULL AND {})
+                 UNION SELECT id FROM items WHERE gold = 1 AND reference_labels IS NOT NULL AND {}",
+                holds("labels"),
+                holds("predicted_labels"),
+                holds("reference_labels")
+            ))?;
+            let ids = stmt.query_map([from], |r| r.get(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        };
 
         for (id, labels, _) in rows(&format!(
             "SELECT id, reference_labels, NULL FROM items WHERE reference_labels IS NOT NULL AND {}",
@@ -112,8 +123,11 @@ impl Store {
             done.models += 1;
         }
 
-        // The review index holds the same names (its rows are read, not worked out again, by the review).
-        super::item_state::rename_label(&tx, from, to)?;
+        // The review index, person labels and tallies hold the same names: each item they came from is
+        // worked out again from its renamed decisions and gold labels.
+        for item_id in touched {
+            super::item_state::refresh_item_state(&tx, item_id)?;
+        }
 
         let at = now_ms();
         let renamed = AuditEvent::LabelsRenamed(LabelsRenamed {

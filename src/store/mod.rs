@@ -20,6 +20,7 @@ mod queue;
 mod report;
 mod review;
 mod schema;
+mod tallies;
 mod training;
 mod triage;
 mod visibility;

@@ -8,10 +8,11 @@ use super::decision_rows::{DECISION_COLUMNS, RawDecision, row_to_raw};
 use super::items::{HIDDEN_FROM, visible_item_count};
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::predictions::floats;
-use super::{MACHINE, Result, Store, StoreError, labels_from_json};
-use crate::domain::people::{ModelLearned, PersonLabel};
+use super::{Result, Store, StoreError, labels_from_json};
+use crate::domain::review::ReviewStatus;
+use crate::domain::tally::TallyKind;
 use crate::domain::uncertainty::Uncertainty;
-use crate::domain::{Decision, ItemOutcome, ItemView, Prediction, StoredItem, outcome};
+use crate::domain::{Decision, ItemView, Prediction, StoredItem, outcome};
 
 /// How many items carry a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,45 +82,11 @@ impl Store {
                 .unsigned_abs(),
             None => 0,
         };
-        let open = open_escalations(&tx)?;
-        let mut decided = 0;
-        let mut disputed = 0;
-        let mut escalated = 0;
-        let mut per_label: BTreeMap<String, u64> = BTreeMap::new();
-        let mut stmt = tx.prepare(&format!("{DECISION_COLUMNS} ORDER BY item_id, id"))?;
-        let mut runs = DecisionRuns::new(stmt.query_map([], row_to_raw)?);
-        let mut group = Vec::new();
-        while let Some(item_id) = runs.next_run(&mut group)? {
-            match outcome(&group, open.contains(&item_id)) {
-                ItemOutcome::Decided { labels } => {
-                    decided += 1;
-                    for label in labels {
-                        *per_label.entry(label).or_default() += 1;
-                    }
-                }
-                ItemOutcome::Disputed => disputed += 1,
-                ItemOutcome::Escalated => escalated += 1,
-                ItemOutcome::Pending => {}
-            }
-        }
-        drop(runs);
-        drop(stmt);
-
-        let mut reference: BTreeMap<String, u64> = BTreeMap::new();
-        let mut stmt = tx.prepare(&format!(
-            "SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL AND id < {HIDDEN_FROM}
-                 GROUP BY 1"
-        ))?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?;
-        for row in rows {
-            let (labels, n) = row?;
-            for label in labels_from_json(Some(labels))?.unwrap_or_default() {
-                *reference.entry(label).or_default() += n;
-            }
-        }
-        drop(stmt);
+        let (outcomes, per_label) = outcome_counts(&tx)?;
+        let reference = reference_counts(&tx)?;
         tx.finish()?;
 
+        let [decided, disputed, escalated] = outcomes;
         Ok(StatusReport {
             items,
             pending: items - decided - disputed - escalated,
@@ -139,59 +106,14 @@ impl Store {
         })
     }
 
-    /// Each person's current label for each item they labelled: their latest accept, correction or reject
-    /// that is not undone (the machine's accepts and experts' rulings are not a person's labelling), with
-    /// the model's prediction they saw and the item's gold labels.
-    pub fn people_labels(&self) -> Result<Vec<PersonLabel>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT d.id, d.item_id, d.annotator, d.labels, d.predicted_labels,
-                    CASE WHEN i.gold = 1 THEN i.reference_labels END, d.at_ms
-             FROM decisions d JOIN items i ON i.id = d.item_id
-             WHERE d.action IN ('accept', 'correct', 'reject') AND d.annotator <> '{MACHINE}'
-               AND d.labels IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)
-             ORDER BY d.item_id, d.annotator, d.id"
-        ))?;
-        let key = |labels: Option<String>| -> Result<Option<String>> {
-            Ok(labels_from_json(labels)?.map(|mut l| {
-                l.sort();
-                l.join(", ")
-            }))
-        };
-        let mut out: Vec<PersonLabel> = Vec::new();
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let label = PersonLabel {
-                decision_id: row.get(0)?,
-                item_id: row.get(1)?,
-                annotator: row.get(2)?,
-                labels: key(row.get(3)?)?.unwrap_or_default(),
-                predicted: key(row.get(4)?)?,
-                gold: key(row.get(5)?)?,
-                at_ms: row.get(6)?,
-            };
-            // Rows come by item, person and decision: a later label of the same person replaces the earlier.
-            match out.last_mut() {
-                Some(last) if last.item_id == label.item_id && last.annotator == label.annotator => *last = label,
-                _ => out.push(label),
-            }
-        }
-        Ok(out)
-    }
-
-    /// What the current model learned from people's decisions (`None`: no model, or one that learned from
-    /// reference labels only). The labels are today's settled outcomes of the items decided by then.
-    pub fn model_learned(&mut self) -> Result<Option<ModelLearned>> {
-        let Some(upto) = self.current_model()?.and_then(|m| m.decisions_upto) else { return Ok(None) };
-        let labels = self
-            .decided_labels()?
-            .into_iter()
-            .map(|(item_id, mut labels)| {
-                labels.sort();
-                (item_id, labels.join(", "))
-            })
-            .collect();
-        Ok(Some(ModelLearned { upto, labels }))
+    /// Decided items per label and items per reference label, in the project's label order (see
+    /// [`StatusReport`]): the part of the status the dashboard draws.
+    pub fn label_counts(&mut self, label_order: &[String]) -> Result<(Vec<LabelCount>, Vec<LabelCount>)> {
+        let tx = self.conn.transaction()?;
+        let (_, decided) = outcome_counts(&tx)?;
+        let reference = reference_counts(&tx)?;
+        tx.finish()?;
+        Ok((in_label_order(label_order, decided, true), in_label_order(label_order, reference, false)))
     }
 
     /// Calls `visit` for every item (oldest first) with its decisions, outcome and, if `model` is given,
@@ -243,6 +165,48 @@ fn read_item_row(row: &rusqlite::Row<'_>) -> Result<(StoredItem, Option<Predicti
         None => None,
     };
     Ok((item, prediction))
+}
+
+/// Items decided, disputed and escalated, and decided items per label, from the running tallies (kept
+/// with every decision).
+fn outcome_counts(conn: &rusqlite::Connection) -> Result<([u64; 3], BTreeMap<String, u64>)> {
+    let mut outcomes = [0u64; 3];
+    let mut per_label: BTreeMap<String, u64> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT kind, a, n FROM tallies WHERE kind IN (?1, ?2)")?;
+    let rows = stmt.query_map([TallyKind::Status.as_str(), TallyKind::DecidedLabel.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?.unsigned_abs()))
+    })?;
+    for row in rows {
+        let (kind, a, n) = row?;
+        if kind == TallyKind::DecidedLabel.as_str() {
+            *per_label.entry(a).or_default() += n;
+            continue;
+        }
+        match ReviewStatus::parse(&a) {
+            Some(ReviewStatus::Decided) => outcomes[0] += n,
+            Some(ReviewStatus::Disputed) => outcomes[1] += n,
+            Some(ReviewStatus::Escalated) => outcomes[2] += n,
+            Some(ReviewStatus::Pending) | None => {}
+        }
+    }
+    Ok((outcomes, per_label))
+}
+
+/// Items per imported reference label (items an unfinished import holds left out).
+fn reference_counts(conn: &rusqlite::Connection) -> Result<BTreeMap<String, u64>> {
+    let mut reference: BTreeMap<String, u64> = BTreeMap::new();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT reference_labels, count(*) FROM items WHERE reference_labels IS NOT NULL AND id < {HIDDEN_FROM}
+             GROUP BY 1"
+    ))?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?;
+    for row in rows {
+        let (labels, n) = row?;
+        for label in labels_from_json(Some(labels))?.unwrap_or_default() {
+            *reference.entry(label).or_default() += n;
+        }
+    }
+    Ok(reference)
 }
 
 fn open_escalations(tx: &rusqlite::Transaction<'_>) -> Result<HashSet<i64>> {

@@ -22,10 +22,13 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0012_embeddings.sql"),
     include_str!("migrations/0013_gold_index.sql"),
     include_str!("migrations/0014_review.sql"),
+    include_str!("migrations/0015_tallies.sql"),
 ];
 
-/// The migration that made the review index, which fills it from the decisions already made.
-const REVIEW_INDEX: usize = 13;
+/// The migration after which the tables derived from the decisions (the review index of 0014, the person
+/// labels and tallies of 0015) are filled from the decisions already made, all at once: filling the
+/// review index alone at 0014 would write to tallies that do not exist yet.
+const FILLED_FROM_DECISIONS: usize = 14;
 
 /// The version a fully migrated database reports in `PRAGMA user_version`.
 pub const LATEST: u32 = STEPS.len() as u32;
@@ -36,9 +39,10 @@ pub fn migrations() -> Migrations<'static> {
             .iter()
             .enumerate()
             .map(|(i, sql)| {
-                if i == REVIEW_INDEX {
+                if i == FILLED_FROM_DECISIONS {
                     M::up_with_hook(sql, |tx: &rusqlite::Transaction<'_>| {
                         super::item_state::rebuild_item_states(tx)
+                            .and_then(|()| super::tallies::record_learned_for_all(tx))
                             .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))
                     })
                 } else {

@@ -247,6 +247,8 @@ impl Store {
         let rationale = rationale.map(str::to_string);
         let event = AuditEvent::Gold(Gold { labels: labels.to_vec(), reference_before: before, rationale });
         events::append(&tx, now_ms(), by, Some(item_id), &event)?;
+        // The people's labels on it are now gold answers.
+        super::item_state::refresh_item_state(&tx, item_id)?;
         tx.commit()?;
         Ok(())
     }

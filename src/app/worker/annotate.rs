@@ -19,7 +19,7 @@ use crate::app::serve::next_batch;
 use crate::config::ProjectConfig;
 use crate::domain::DecisionAction;
 use crate::domain::ModelSnapshot;
-use crate::domain::people::{self, PersonStats};
+use crate::domain::people::PersonStats;
 use crate::domain::pii::Masker;
 use crate::store::{ModelVersion, NewDecision, ServedItem, Store, StoreError};
 use crate::tui::annotate::msg::{
@@ -341,18 +341,14 @@ impl StoreWorker {
         crate::app::reveal::reveal(&mut self.store, &self.setup.user, Some(&self.setup.annotator), item_id, on)
     }
 
-    /// This person's record over the whole project (`None` before their first label).
-    /// This person's record, and the project's agreement beyond chance over all labels.
+    /// This person's record over the whole project (`None` before their first label), and the project's
+    /// agreement beyond chance and their gold checks over time.
     fn all_time(&mut self) -> Result<(Option<Box<PersonStats>>, Box<Quality>), StoreError> {
-        let learned = self.store.model_learned()?;
-        let labels = self.store.people_labels()?;
-        let config = &self.setup.config;
-        let multi = config.task == crate::domain::TaskKind::MultiLabel;
-        let now = crate::store::now_ms();
-        let agreement = people::BeyondChance::of(&labels, now, &config.label_names(), multi);
-        let gold = people::gold_over_time(&labels, now).into_iter().find(|g| g.annotator == self.setup.annotator);
-        let report = people::report(&labels, learned.as_ref());
-        let record = report.people.into_iter().find(|p| p.annotator == self.setup.annotator).map(Box::new);
+        let figures = crate::app::dashboard::people_figures(&mut self.store, &self.setup.config)?;
+        let me = &self.setup.annotator;
+        let gold = figures.gold.into_iter().find(|g| &g.annotator == me);
+        let record = figures.report.people.into_iter().find(|p| &p.annotator == me).map(Box::new);
+        let agreement = figures.beyond_chance;
         Ok((record, Box::new(Quality { agreement, gold })))
     }
 
