@@ -346,6 +346,49 @@ mod tests {
         assert!((b.this_week.overall.alpha.unwrap() - expected).abs() < 1e-12);
     }
 
+    #[test]
+    fn agreement_from_the_tallies_equals_agreement_from_the_labels_for_multi_label_items() {
+        use super::super::agreement::agreement;
+        let order: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        // 80 items, 1 to 4 people each, each giving any subset of a, b, c (the empty one too).
+        let mut labels = Vec::new();
+        let mut items: Vec<Vec<Vec<String>>> = Vec::new();
+        for item in 0..80 {
+            let mut given_on_item = Vec::new();
+            for who in 0..=next(4) {
+                let given: Vec<String> = order.iter().filter(|_| next(2) == 0).cloned().collect();
+                let mut l = label(item, &format!("p{who}"), item * 10 + who as i64, &given.join(", "));
+                l.at_ms = 86_400_000 * (item % 9);
+                labels.push(l);
+                given_on_item.push(given);
+            }
+            items.push(given_on_item);
+        }
+        let counts = tally::of_labels(&labels);
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() < 1e-12,
+            (x, y) => x == y,
+        };
+        for multi in [false, true] {
+            let expected = agreement(&items, &order, multi);
+            let got = agreement_of(&counts, &order, multi, Days::ALL);
+            let pairs = std::iter::once((&expected.overall, &got.overall))
+                .chain(expected.per_label.iter().map(|(_, c)| c).zip(got.per_label.iter().map(|(_, c)| c)));
+            for (e, g) in pairs {
+                assert_eq!(e.items, g.items, "multi {multi}");
+                assert!(close(e.alpha, g.alpha) && close(e.fleiss_kappa, g.fleiss_kappa), "{e:?} {g:?}");
+            }
+            assert!(expected.overall.alpha.is_some(), "the data varies");
+        }
+    }
+
     fn crate_alpha(units: &[Vec<&str>]) -> f64 {
         super::super::agreement::krippendorff_alpha(units).unwrap()
     }
