@@ -23,6 +23,7 @@ pub mod report;
 pub mod review;
 pub mod rng;
 pub mod routing;
+pub mod spans;
 pub mod strategy;
 pub mod tally;
 pub mod text;

@@ -1,4 +1,5 @@
-//! File formats: reading items from JSONL, CSV/TSV and plain text, and writing exports.
+//! File formats: reading items from JSONL, CSV/TSV and plain text, writing exports, and span files
+//! (Prodigy's and spaCy's JSONL, CoNLL / IOB2) in [`spans`].
 //!
 //! Readers check every record and report problems with the line they are on, so the caller can print
 //! `FILE:LINE: what is wrong` and decide whether to go on. Imports only `domain`.
@@ -7,6 +8,7 @@ mod delimited;
 pub mod export;
 mod jsonl;
 mod plain;
+pub mod spans;
 
 use std::io::BufRead;
 
