@@ -98,7 +98,7 @@ pub fn train_new_version(
         label_names: &label_names,
         task: config.task,
         bits: settings.hash_bits,
-        settings: TrainSettings { c: settings.c, epochs: settings.epochs, seed: settings.seed },
+        settings: TrainSettings { c: settings.c, epochs: settings.epochs, seed: settings.seed, balanced: true },
         folds: settings.folds as usize,
         committee,
         source: options.source.as_str(),

@@ -18,6 +18,7 @@ pub mod linear;
 pub mod onnx;
 pub mod runtime;
 pub mod scorer;
+pub mod spans;
 pub mod train;
 
 pub use runtime::{LibrarySource, Runtime};

