@@ -145,3 +145,46 @@ mod refusing {
         assert!(err.contains("cannot load the model") || err.contains("input `idx` must be Int64[N,K]"), "{err}");
     }
 }
+
+#[test]
+fn a_span_model_scores_through_onnx_runtime_as_it_does_in_rust() {
+    use margin::domain::spans::Span;
+    use margin::model::spans::{SpanScorer, span_settings, train_spans};
+    let runtime = Runtime::start(&SearchPlaces::from_environment(None)).expect("ONNX Runtime (run scripts/setup)");
+    let labels = vec!["PER".to_string(), "LOC".to_string()];
+    let mut examples = Vec::new();
+    for (who, place) in [("Anna", "Paris"), ("Boris", "Berlin"), ("Clara", "Madrid"), ("David", "Rome")] {
+        for pattern in ["{p} flew to {l} today .", "Yesterday {p} visited {l} .", "{p} lives in {l} ."] {
+            let text = pattern.replace("{p}", who).replace("{l}", place);
+            let at = |w: &str| text.find(w).unwrap();
+            let spans = vec![
+                Span { start: at(who), end: at(who) + who.len(), label: "PER".into() },
+                Span { start: at(place), end: at(place) + place.len(), label: "LOC".into() },
+            ];
+            examples.push((text, spans));
+        }
+    }
+    let settings = span_settings();
+    let model = train_spans(&examples, &labels, &settings);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spans.onnx");
+    std::fs::write(&path, onnx::encode(&model.to_onnx(&settings, "2026-12-03T00:00:00Z"))).unwrap();
+    let mut scorer = SpanScorer::load(runtime, &path, &labels, 1).expect("span model");
+    for text in ["Yesterday Elena visited Lisbon .", "Boris lives in Rome .", "nothing here", "Ünal flew to Zürich"] {
+        let in_rust = model.predict(text);
+        let in_ort = scorer.predict(text).expect("scored");
+        assert_eq!(
+            in_ort.iter().map(|p| &p.span).collect::<Vec<_>>(),
+            in_rust.iter().map(|p| &p.span).collect::<Vec<_>>(),
+            "{text}"
+        );
+        for (a, b) in in_ort.iter().zip(&in_rust) {
+            assert!((a.confidence - b.confidence).abs() < 1e-4, "{text}: {} against {}", a.confidence, b.confidence);
+        }
+    }
+    assert!(!scorer.predict("Yesterday Elena visited Lisbon .").unwrap().is_empty(), "it finds spans through ORT");
+    // The other way round: a span model is refused for a project with other labels.
+    let other = vec!["ORG".to_string()];
+    let refused = SpanScorer::load(runtime, &path, &other, 1).unwrap_err().to_string();
+    assert!(refused.contains("train a new model"), "{refused}");
+}

@@ -2,12 +2,20 @@
 //! [`super::linear`] trained with [`super::train`] on hashed features of each token and its neighbours
 //! (the word, its shape, prefixes and suffixes, case, and the words around it), decoded with constrained
 //! Viterbi so that every span it proposes is well formed. A span's confidence is the lowest probability
-//! of its tokens' tags.
+//! of its tokens' tags. Exported as the text classifier's linear ONNX graph whose outputs are the tags
+//! (their names are the card's labels), and scored through ONNX Runtime by [`SpanScorer`].
 
-use super::features::SparseVector;
+use super::ModelError;
+use super::card::{LINEAR_FORMAT, ModelCard, Training};
+use super::export::linear_to_onnx;
+use super::features::{FeaturizerSpec, SparseVector};
 use super::linear::LinearModel;
+use super::onnx::proto::ModelProto;
+use super::runtime::Runtime;
+use super::scorer::Scorer;
 use super::train::{Targets, TrainSettings, train};
-use crate::domain::spans::bio::{spans_of, tag_count, tags_of, viterbi};
+use crate::domain::TaskKind;
+use crate::domain::spans::bio::{spans_of, tag_count, tag_names, tags_of, viterbi};
 use crate::domain::spans::{Span, Token, slice, tokens};
 
 /// Feature buckets: 2^18, plenty for the few hundred thousand token features of a labelling project.
@@ -85,6 +93,69 @@ pub fn decode(toks: &[Token], probabilities: &[Vec<f32>], labels: &[String]) -> 
             ProposedSpan { span, confidence }
         })
         .collect()
+}
+
+/// What a span model's card names as its training source.
+pub const SPAN_SOURCE: &str = "spans";
+
+impl SpanModel {
+    /// The model as an ONNX file's contents: the linear graph, one output per tag.
+    pub fn to_onnx(&self, settings: &TrainSettings, trained_at: &str) -> ModelProto {
+        let card = ModelCard {
+            format: LINEAR_FORMAT.to_string(),
+            labels: tag_names(&self.labels),
+            task: TaskKind::SingleLabel,
+            featurizer: FeaturizerSpec::new(self.bits),
+            training: Training {
+                source: SPAN_SOURCE.to_string(),
+                examples: 0,
+                c: settings.c,
+                epochs: settings.epochs,
+                seed: settings.seed,
+                committee_member: None,
+            },
+            metrics: None,
+            temperature: 1.0,
+            margin_version: env!("CARGO_PKG_VERSION").to_string(),
+            trained_at: trained_at.to_string(),
+            encoder: None,
+        };
+        linear_to_onnx(&self.linear, &card)
+    }
+}
+
+/// A span model loaded into ONNX Runtime.
+#[derive(Debug)]
+pub struct SpanScorer {
+    scorer: Scorer,
+    labels: Vec<String>,
+    bits: u32,
+}
+
+impl SpanScorer {
+    /// Loads the span model at `path` for the project's `labels` (its outputs must be their tags).
+    pub fn load(
+        runtime: &Runtime,
+        path: &std::path::Path,
+        labels: &[String],
+        threads: usize,
+    ) -> Result<Self, ModelError> {
+        let scorer = Scorer::load(runtime, path, &tag_names(labels), threads, None)?;
+        if scorer.card().training.source != SPAN_SOURCE {
+            return Err(ModelError::Invalid(format!("{}: a text classifier, not a span model", path.display())));
+        }
+        let bits = scorer.card().featurizer.bits;
+        Ok(SpanScorer { scorer, labels: labels.to_vec(), bits })
+    }
+
+    /// Each token's tag probabilities, then the spans, as [`SpanModel::predict`] finds them.
+    pub fn predict(&mut self, text: &str) -> Result<Vec<ProposedSpan>, ModelError> {
+        let toks = tokens(text);
+        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        let rows: Vec<SparseVector> = (0..toks.len()).map(|i| token_vector(&words, i, self.bits)).collect();
+        let probabilities = self.scorer.score(&rows, None)?;
+        Ok(decode(&toks, &probabilities, &self.labels))
+    }
 }
 
 /// The hashed features of token `i` among `words`, each weighted 1 / sqrt(count) so the vector has unit

@@ -68,6 +68,11 @@ pub fn tag_count(labels: usize) -> usize {
     1 + 2 * labels
 }
 
+/// The names of a classifier's outputs over `labels`, in [`Tag::index`] order.
+pub fn tag_names(labels: &[String]) -> Vec<String> {
+    (0..tag_count(labels.len())).map(|i| Tag::from_index(i).name(labels)).collect()
+}
+
 /// The tags of `tokens` for `spans` (on token edges, not overlapping; a span's label must be among
 /// `labels`, others are left out).
 pub fn tags_of(tokens: &[Token], spans: &[Span], labels: &[String]) -> Vec<Tag> {
