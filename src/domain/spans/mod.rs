@@ -3,8 +3,10 @@
 //! unless the project allows it). Offsets count characters (Unicode scalar values), as Prodigy's and
 //! spaCy's files do, end exclusive. Pure.
 //! - [`bio`]: spans as BIO tags per token and back, and the constrained Viterbi decoding of tag scores.
+//! - [`patterns`]: Prodigy's and spaCy's entity-ruler patterns, which pre-highlight spans before a model.
 
 pub mod bio;
+pub mod patterns;
 
 use serde::{Deserialize, Serialize};
 
