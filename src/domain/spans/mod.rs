@@ -4,7 +4,9 @@
 //! spaCy's files do, end exclusive. Pure.
 //! - [`bio`]: spans as BIO tags per token and back, and the constrained Viterbi decoding of tag scores.
 //! - [`patterns`]: Prodigy's and spaCy's entity-ruler patterns, which pre-highlight spans before a model.
+//! - [`agreement`]: span F1 between two people, exact and overlapping, per label.
 
+pub mod agreement;
 pub mod bio;
 pub mod patterns;
 
