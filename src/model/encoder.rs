@@ -233,6 +233,61 @@ impl Encoder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let (hidden, mask, tokens, width) = self.run(texts)?;
+        let dims = self.manifest.dimensions;
+        let pooling = self.manifest.pooling;
+        Ok((0..texts.len())
+            .map(|r| {
+                let row = &hidden[r * tokens * dims..(r + 1) * tokens * dims];
+                let kept = &mask[r * width..r * width + tokens.min(width)];
+                normalised(pool(row, kept, dims, pooling))
+            })
+            .collect())
+    }
+
+    /// The encoder's vector for each of `words` (character ranges of `text`, as the span model's tokens):
+    /// the mean of the vectors of the sub-word tokens that overlap it, of length 1; zeros for a word past
+    /// the encoder's `max_length`.
+    pub fn word_vectors(&mut self, text: &str, words: &[(usize, usize)]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let dims = self.manifest.dimensions;
+        let tokenized = self.tokenize(&[text])?;
+        let (hidden, _, tokens, _) = self.run(&tokenized)?;
+        // The tokenizer's offsets are in bytes; the words' in characters.
+        let char_of: Vec<usize> = {
+            let mut at = vec![0usize; text.len() + 1];
+            let mut chars = 0;
+            for (b, c) in text.char_indices() {
+                at[b..b + c.len_utf8()].iter_mut().for_each(|x| *x = chars);
+                chars += 1;
+            }
+            at[text.len()] = chars;
+            at
+        };
+        let offsets: Vec<(usize, usize)> = tokenized[0]
+            .0
+            .get_offsets()
+            .iter()
+            .map(|&(s, e)| (char_of[s.min(text.len())], char_of[e.min(text.len())]))
+            .collect();
+        Ok(words
+            .iter()
+            .map(|&(start, end)| {
+                let mut sum = vec![0.0f32; dims];
+                for (k, &(s, e)) in offsets.iter().enumerate().take(tokens) {
+                    if s < end && start < e {
+                        for (x, h) in sum.iter_mut().zip(&hidden[k * dims..(k + 1) * dims]) {
+                            *x += h;
+                        }
+                    }
+                }
+                normalised(sum)
+            })
+            .collect())
+    }
+
+    /// Runs tokenized texts through the model as one padded batch: the hidden states (rows x tokens x
+    /// dims), the attention mask (rows x width), the tokens per row of the output, and the width.
+    fn run(&mut self, texts: &[Tokens]) -> Result<(Vec<f32>, Vec<i64>, usize, usize), ModelError> {
         let width = texts.iter().map(Tokens::len).max().unwrap_or(1).max(1);
         let rows = texts.len();
         let (mut ids, mut mask, mut types) =
@@ -255,7 +310,6 @@ impl Encoder {
             inputs.push(("token_type_ids".into(), Tensor::from_array((shape, types))?.into()));
         }
         let dims = self.manifest.dimensions;
-        let pooling = self.manifest.pooling;
         let output = self.manifest.output.clone();
         let outputs = self.session.run(inputs)?;
         let (out_shape, hidden) = outputs[output.as_str()].try_extract_tensor::<f32>()?;
@@ -272,14 +326,7 @@ impl Encoder {
                 self.manifest.name
             )));
         }
-        let tokens = out_shape[1] as usize;
-        Ok((0..rows)
-            .map(|r| {
-                let row = &hidden[r * tokens * dims..(r + 1) * tokens * dims];
-                let kept = &mask[r * width..r * width + tokens.min(width)];
-                normalised(pool(row, kept, dims, pooling))
-            })
-            .collect())
+        Ok((hidden.to_vec(), mask, out_shape[1] as usize, width))
     }
 }
 

@@ -26,6 +26,9 @@ pub const SPAN_BITS: u32 = 18;
 pub struct SpanModel {
     pub labels: Vec<String>,
     pub bits: u32,
+    /// The dimensions of the sentence encoder's word vectors it takes beside the hashed features (0: none);
+    /// they sit in the buckets after the hashed ones.
+    pub dims: usize,
     pub linear: LinearModel,
 }
 
@@ -44,13 +47,26 @@ pub fn span_settings() -> TrainSettings {
 
 /// Trains on `(text, spans)` examples (spans on token edges, not overlapping) for `labels`.
 pub fn train_spans(examples: &[(String, Vec<Span>)], labels: &[String], settings: &TrainSettings) -> SpanModel {
+    train_spans_with(examples, None, labels, settings)
+}
+
+/// As [`train_spans`], with each example's word vectors (one per token, from the sentence encoder) beside
+/// the hashed features.
+pub fn train_spans_with(
+    examples: &[(String, Vec<Span>)],
+    vectors: Option<&[Vec<Vec<f32>>]>,
+    labels: &[String],
+    settings: &TrainSettings,
+) -> SpanModel {
+    let dims = vectors.and_then(|v| v.iter().flatten().next()).map_or(0, Vec::len);
     let mut rows: Vec<SparseVector> = Vec::new();
     let mut targets: Vec<usize> = Vec::new();
-    for (text, spans) in examples {
+    for (e, (text, spans)) in examples.iter().enumerate() {
         let toks = tokens(text);
         let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
         for (i, tag) in tags_of(&toks, spans, labels).into_iter().enumerate() {
-            rows.push(token_vector(&words, i, SPAN_BITS));
+            let dense = vectors.and_then(|v| v.get(e)).and_then(|v| v.get(i));
+            rows.push(with_dense(token_vector(&words, i, SPAN_BITS), dense, SPAN_BITS));
             targets.push(tag.index());
         }
     }
@@ -58,17 +74,36 @@ pub fn train_spans(examples: &[(String, Vec<Span>)], labels: &[String], settings
     let classes = tag_count(labels.len());
     // Unbalanced: the tags' probabilities keep their shares (O is most tokens), which Viterbi needs.
     let settings = TrainSettings { balanced: false, ..*settings };
-    let linear = train(&rows, &Targets::Single(targets), &subset, classes, 1 << SPAN_BITS, &settings);
-    SpanModel { labels: labels.to_vec(), bits: SPAN_BITS, linear }
+    let buckets = (1 << SPAN_BITS) + dims;
+    let linear = train(&rows, &Targets::Single(targets), &subset, classes, buckets, &settings);
+    SpanModel { labels: labels.to_vec(), bits: SPAN_BITS, dims, linear }
+}
+
+/// A token's hashed features with its word vector (if any) in the buckets after the hashed ones.
+fn with_dense(mut row: SparseVector, dense: Option<&Vec<f32>>, bits: u32) -> SparseVector {
+    for (d, &x) in dense.into_iter().flatten().enumerate() {
+        row.idx.push((1u32 << bits) + d as u32);
+        row.val.push(x);
+    }
+    row
 }
 
 impl SpanModel {
     /// The spans the model finds in `text`, in order.
     pub fn predict(&self, text: &str) -> Vec<ProposedSpan> {
+        self.predict_with(text, None)
+    }
+
+    /// As [`SpanModel::predict`], with the text's word vectors (one per token) for a model that takes them.
+    pub fn predict_with(&self, text: &str, vectors: Option<&[Vec<f32>]>) -> Vec<ProposedSpan> {
         let toks = tokens(text);
         let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
-        let probabilities: Vec<Vec<f32>> =
-            (0..toks.len()).map(|i| self.linear.probabilities(&token_vector(&words, i, self.bits))).collect();
+        let probabilities: Vec<Vec<f32>> = (0..toks.len())
+            .map(|i| {
+                let row = with_dense(token_vector(&words, i, self.bits), vectors.and_then(|v| v.get(i)), self.bits);
+                self.linear.probabilities(&row)
+            })
+            .collect();
         decode(&toks, &probabilities, &self.labels)
     }
 }
@@ -285,5 +320,35 @@ mod tests {
         assert_eq!(got, [("Elena", "PER"), ("Lisbon", "LOC")]);
         assert!(found.iter().all(|p| p.confidence > 0.0 && p.confidence <= 1.0));
         assert_eq!(model.predict("nothing here at all"), [], "no capitalised word, no span");
+    }
+
+    #[test]
+    fn word_vectors_beside_the_features_carry_what_the_words_alone_cannot() {
+        let labels = vec!["PER".to_string(), "LOC".to_string()];
+        // Same context for people and places: only the word vector tells them apart.
+        let vector = |label: Option<&str>| match label {
+            Some("PER") => vec![1.0, 0.0],
+            Some(_) => vec![0.0, 1.0],
+            None => vec![0.0, 0.0],
+        };
+        let (mut examples, mut vectors) = (Vec::new(), Vec::new());
+        for (word, label) in
+            [("Ann", "PER"), ("Bob", "PER"), ("Cy", "PER"), ("Rome", "LOC"), ("Oslo", "LOC"), ("Lima", "LOC")]
+        {
+            for _ in 0..3 {
+                let text = format!("we saw {word} there .");
+                vectors.push(tokens(&text).iter().map(|t| vector((t.start == 7).then_some(label))).collect::<Vec<_>>());
+                examples.push((text, vec![Span { start: 7, end: 7 + word.len(), label: label.into() }]));
+            }
+        }
+        let model = train_spans_with(&examples, Some(&vectors), &labels, &span_settings());
+        assert_eq!(model.dims, 2);
+        let text = "we saw Zed there .";
+        let with = |label| -> Vec<String> {
+            let v: Vec<Vec<f32>> = tokens(text).iter().map(|t| vector((t.start == 7).then_some(label))).collect();
+            model.predict_with(text, Some(&v)).into_iter().map(|p| p.span.label).collect()
+        };
+        assert_eq!(with("PER"), ["PER"]);
+        assert_eq!(with("LOC"), ["LOC"]);
     }
 }
