@@ -4,7 +4,8 @@
 //! most likely labels, and entropy `-sum p ln p` in nats. Multi-label (one independent probability per
 //! label): each label is a yes/no question and the item counts as unsure as its least sure label:
 //! least-confident `max_k min(p_k, 1 - p_k)`, margin `min_k |2 p_k - 1|`, and the summed binary entropies.
-//! A committee adds vote entropy (how split the members' top picks are) and the mean KL divergence of each
+//! A span item (one distribution over tags per token) counts as unsure as its least sure token, with the
+//! mean of its tokens' entropies. A committee adds vote entropy (how split the members' top picks are) and the mean KL divergence of each
 //! member from their consensus.
 
 /// The three measures of one prediction.
@@ -33,6 +34,20 @@ pub fn multi_label(p: &[f32]) -> Uncertainty {
     let margin = p.iter().map(|&q| (2.0 * q - 1.0).abs()).fold(1.0, f32::min);
     let entropy = p.iter().map(|&q| entropy(&[q, 1.0 - q])).sum();
     Uncertainty { least_confident, margin, entropy }
+}
+
+/// A span item, from each token's tag probabilities: as unsure as its least sure token for least-confident
+/// and margin, and the mean of its tokens' entropies. A text without tokens leaves nothing to be unsure of.
+pub fn spans(tokens: &[Vec<f32>]) -> Uncertainty {
+    if tokens.is_empty() {
+        return Uncertainty { least_confident: 0.0, margin: 1.0, entropy: 0.0 };
+    }
+    let each: Vec<Uncertainty> = tokens.iter().map(|p| single_label(p)).collect();
+    Uncertainty {
+        least_confident: each.iter().map(|u| u.least_confident).fold(0.0, f32::max),
+        margin: each.iter().map(|u| u.margin).fold(1.0, f32::min),
+        entropy: each.iter().map(|u| u.entropy).sum::<f32>() / each.len() as f32,
+    }
 }
 
 /// `-sum p ln p`, with `0 ln 0 = 0`.
@@ -102,5 +117,17 @@ mod tests {
         let split = vec![vec![0.9, 0.1], vec![0.1, 0.9]];
         assert!(close(vote_entropy(&split, 2), 2f32.ln()));
         assert!(mean_kl_to_consensus(&split) > 0.3);
+    }
+
+    #[test]
+    fn a_span_item_is_as_unsure_as_its_least_sure_token() {
+        let sure = vec![0.98, 0.01, 0.01];
+        let torn = vec![0.5, 0.45, 0.05];
+        let u = spans(&[sure.clone(), torn.clone(), sure.clone()]);
+        assert!((u.least_confident - 0.5).abs() < 1e-6 && (u.margin - 0.05).abs() < 1e-6);
+        let mean = (2.0 * entropy(&sure) + entropy(&torn)) / 3.0;
+        assert!((u.entropy - mean).abs() < 1e-6);
+        assert!(spans(&[torn]).least_confident > spans(&[sure]).least_confident);
+        assert_eq!(spans(&[]), Uncertainty { least_confident: 0.0, margin: 1.0, entropy: 0.0 });
     }
 }
