@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::spans::bio::{Tag, spans_of, tags_of};
-use crate::domain::spans::{Span, Token, slice, tokens};
+use crate::domain::spans::{Span, Token, tokens, words};
 
 /// A text and its spans, as a span file holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +84,9 @@ pub fn write_jsonl_line(record: &SpanRecord, shape: SpanJsonl) -> String {
             let toks = tokens(&record.text);
             let token_list: Vec<Value> = toks
                 .iter()
+                .zip(words(&record.text, &toks))
                 .enumerate()
-                .map(|(id, t)| json!({"text": slice(&record.text, t.start, t.end), "start": t.start, "end": t.end, "id": id}))
+                .map(|(id, (t, text))| json!({"text": text, "start": t.start, "end": t.end, "id": id}))
                 .collect();
             let spans: Vec<Value> = record
                 .spans
@@ -162,8 +163,8 @@ pub fn write_conll(record: &SpanRecord, labels: &[String]) -> String {
     let toks = if on_edges(&by_space) { by_space } else { tokens(&record.text) };
     let tags = tags_of(&toks, &record.spans, labels);
     let mut out = String::new();
-    for (t, tag) in toks.iter().zip(tags) {
-        out.push_str(slice(&record.text, t.start, t.end));
+    for (word, tag) in words(&record.text, &toks).into_iter().zip(tags) {
+        out.push_str(word);
         out.push(' ');
         out.push_str(&tag.name(labels));
         out.push('\n');
@@ -197,6 +198,7 @@ fn whitespace_tokens(text: &str) -> Vec<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::spans::slice;
 
     fn labels() -> Vec<String> {
         ["PER", "ORG", "LOC", "MISC"].iter().map(|s| s.to_string()).collect()

@@ -16,7 +16,7 @@ use super::scorer::Scorer;
 use super::train::{Targets, TrainSettings, train};
 use crate::domain::TaskKind;
 use crate::domain::spans::bio::{spans_of, tag_count, tag_names, tags_of, viterbi};
-use crate::domain::spans::{Span, Token, slice, tokens};
+use crate::domain::spans::{Span, Token, tokens, words};
 
 /// Feature buckets: 2^18, plenty for the few hundred thousand token features of a labelling project.
 pub const SPAN_BITS: u32 = 18;
@@ -63,7 +63,7 @@ pub fn train_spans_with(
     let mut targets: Vec<usize> = Vec::new();
     for (e, (text, spans)) in examples.iter().enumerate() {
         let toks = tokens(text);
-        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        let words = words(text, &toks);
         for (i, tag) in tags_of(&toks, spans, labels).into_iter().enumerate() {
             let dense = vectors.and_then(|v| v.get(e)).and_then(|v| v.get(i));
             rows.push(with_dense(token_vector(&words, i, SPAN_BITS), dense, SPAN_BITS));
@@ -97,7 +97,7 @@ impl SpanModel {
     /// As [`SpanModel::predict`], with the text's word vectors (one per token) for a model that takes them.
     pub fn predict_with(&self, text: &str, vectors: Option<&[Vec<f32>]>) -> Vec<ProposedSpan> {
         let toks = tokens(text);
-        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        let words = words(text, &toks);
         let probabilities: Vec<Vec<f32>> = (0..toks.len())
             .map(|i| {
                 let row = with_dense(token_vector(&words, i, self.bits), vectors.and_then(|v| v.get(i)), self.bits);
@@ -186,7 +186,7 @@ impl SpanScorer {
     /// Each token's tag probabilities, then the spans, as [`SpanModel::predict`] finds them.
     pub fn predict(&mut self, text: &str) -> Result<Vec<ProposedSpan>, ModelError> {
         let toks = tokens(text);
-        let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+        let words = words(text, &toks);
         let rows: Vec<SparseVector> = (0..toks.len()).map(|i| token_vector(&words, i, self.bits)).collect();
         let probabilities = self.scorer.score(&rows, None)?;
         Ok(decode(&toks, &probabilities, &self.labels))

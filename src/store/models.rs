@@ -287,9 +287,7 @@ fn insert_model(tx: &Transaction<'_>, model: &NewModelVersion, members: &[NewMod
     }
     // What it learned from each person, recorded now: the labels it learned are those of today's outcomes.
     if let Some(upto) = model.decisions_upto {
-        let learned = super::tallies::learned_by_person(tx, upto)?;
-        let json = serde_json::to_string(&learned).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        tx.execute("UPDATE model_versions SET learned_by_person = ?1 WHERE id = ?2", params![json, id])?;
+        super::tallies::record_learned(tx, id, upto)?;
     }
     let metrics: serde_json::Value = serde_json::from_str(&model.metrics).unwrap_or(serde_json::Value::Null);
     let event = AuditEvent::ModelVersion(ModelRegistered {

@@ -131,10 +131,16 @@ pub(super) fn record_learned_for_all(conn: &Connection) -> Result<()> {
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (id, upto) in models {
-        let json =
-            serde_json::to_string(&learned_by_person(conn, upto)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        conn.execute("UPDATE model_versions SET learned_by_person = ?1 WHERE id = ?2", params![json, id])?;
+        record_learned(conn, id, upto)?;
     }
+    Ok(())
+}
+
+/// Records on model `id`, which learned from decisions up to `upto`, what it learned from each person.
+pub(super) fn record_learned(conn: &Connection, id: i64, upto: i64) -> Result<()> {
+    let json =
+        serde_json::to_string(&learned_by_person(conn, upto)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.execute("UPDATE model_versions SET learned_by_person = ?1 WHERE id = ?2", params![json, id])?;
     Ok(())
 }
 

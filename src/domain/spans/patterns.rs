@@ -10,7 +10,7 @@
 use regex::Regex;
 use serde_json::Value;
 
-use super::{Span, Token, slice};
+use super::{Span, Token};
 
 /// A loaded pattern.
 #[derive(Debug, Clone)]
@@ -66,9 +66,9 @@ pub fn read_patterns(text: &str, labels: &[String]) -> Result<Vec<Pattern>, Patt
             return Err(fail(format!("label `{label}` is not one of the project's labels ({})", labels.join(", "))));
         }
         let steps = match value.get("pattern") {
-            Some(Value::String(phrase)) => super::tokens(phrase)
-                .iter()
-                .map(|t| Step { tests: vec![Test::Exact(slice(phrase, t.start, t.end).to_string())], op: Op::One })
+            Some(Value::String(phrase)) => super::words(phrase, &super::tokens(phrase))
+                .into_iter()
+                .map(|w| Step { tests: vec![Test::Exact(w.to_string())], op: Op::One })
                 .collect(),
             Some(Value::Array(list)) => list.iter().map(step).collect::<Result<Vec<_>, _>>().map_err(fail)?,
             _ => return Err(fail("\"pattern\" must be a phrase (a string) or a list of token descriptions".into())),
@@ -206,7 +206,7 @@ impl Pattern {
 /// The spans the patterns find in `text` (tokens `toks`), in order and never overlapping: at each token
 /// the longest match wins (then the earliest pattern), and the search goes on after it.
 pub fn find(patterns: &[Pattern], text: &str, toks: &[Token]) -> Vec<Span> {
-    let words: Vec<&str> = toks.iter().map(|t| slice(text, t.start, t.end)).collect();
+    let words = super::words(text, toks);
     let mut spans = Vec::new();
     let mut at = 0;
     while at < words.len() {
@@ -228,6 +228,7 @@ pub fn find(patterns: &[Pattern], text: &str, toks: &[Token]) -> Vec<Span> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::slice;
     use super::super::tokens;
     use super::*;
 
