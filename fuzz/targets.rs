@@ -70,8 +70,12 @@ fn check_located(message: &str, file: &str) -> Result<(), String> {
 }
 
 fn importer(format: InputFormat, data: &[u8]) -> Result<(), String> {
-    let kind = if data.len() % 2 == 0 { TaskKind::SingleLabel } else { TaskKind::MultiLabel };
-    let max_text_bytes = if data.len() % 3 == 0 { 16 } else { 1_000_000 };
+    let kind = match data.len() % 3 {
+        0 => TaskKind::SingleLabel,
+        1 => TaskKind::MultiLabel,
+        _ => TaskKind::Spans,
+    };
+    let max_text_bytes = if data.len() % 5 == 0 { 16 } else { 1_000_000 };
     let options = ReadOptions {
         text_key: "text".into(),
         id_key: "id".into(),
@@ -79,6 +83,7 @@ fn importer(format: InputFormat, data: &[u8]) -> Result<(), String> {
         meta_key: "meta".into(),
         max_text_bytes,
         labels: LabelSet::new(vec!["pos".into(), "neg".into(), "other".into()], kind),
+        span_overlap: data.len() % 4 == 0,
     };
     let lines = data.iter().filter(|b| **b == b'\n').count() as u64 + 1;
     let mut last_line = 0;

@@ -82,6 +82,7 @@ pub fn project_read_options(project: &Project) -> ReadOptions {
         meta_key: settings.meta_key.clone(),
         max_text_bytes: settings.max_text_bytes,
         labels: project.config.label_set(),
+        span_overlap: project.config.spans.overlap,
     }
 }
 

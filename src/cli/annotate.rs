@@ -38,6 +38,9 @@ pub(super) fn open_screen(
     annotator: &str,
     role: Role,
 ) -> anyhow::Result<ExitCode> {
+    if project.config.task == crate::domain::TaskKind::Spans {
+        return super::annotate_spans::open_span_screen(project, annotator);
+    }
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
     let explain_store = open_store(project)?;

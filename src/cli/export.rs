@@ -26,8 +26,12 @@ pub enum FormatArg {
     Jsonl,
     /// One row per item: id, text, status, labels, annotators, meta as JSON.
     Csv,
-    /// Prodigy-style JSONL: text, label or accept, answer, meta.
+    /// Prodigy-style JSONL: text, label or accept, answer, meta (span projects: text, tokens, spans).
     Prodigy,
+    /// Span projects: spaCy's JSONL (text, entities as [start, end, label]).
+    Spacy,
+    /// Span projects: CoNLL / IOB2, a token and its tag per line.
+    Conll,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,7 +48,8 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// jsonl (every field and decision), csv (one row per item) or prodigy (Prodigy-style JSONL).
+    /// jsonl (every field and decision), csv (one row per item) or prodigy (Prodigy-style JSONL); span
+    /// projects also spacy and conll. The span formats write only items whose spans are settled.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: FormatArg,
 
@@ -80,10 +85,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     context.authorize(&project, needed, if args.mask { "export --mask" } else { "export" })?;
     let masker = if args.mask { Some(project.config.pii.masker()?) } else { None };
     let mut store = open_store(&project)?;
-    let format = match args.format {
-        FormatArg::Jsonl => ExportFormat::Jsonl,
-        FormatArg::Csv => ExportFormat::Csv,
-        FormatArg::Prodigy => ExportFormat::Prodigy,
+    let spans = project.config.task == TaskKind::Spans;
+    let format = match (args.format, spans) {
+        (FormatArg::Jsonl, _) => ExportFormat::Jsonl,
+        (FormatArg::Csv, _) => ExportFormat::Csv,
+        (FormatArg::Prodigy, false) => ExportFormat::Prodigy,
+        (FormatArg::Prodigy, true) => ExportFormat::ProdigySpans,
+        (FormatArg::Spacy, true) => ExportFormat::Spacy,
+        (FormatArg::Conll, true) => ExportFormat::Conll,
+        (FormatArg::Spacy | FormatArg::Conll, false) => anyhow::bail!(
+            "--format spacy and conll write spans, and this project labels whole texts; use jsonl, csv or prodigy"
+        ),
     };
     let labels = project.config.labels.iter().map(|l| (l.name.clone(), l.display_name().to_string())).collect();
     let multi_label = project.config.task == TaskKind::MultiLabel;
@@ -118,13 +130,20 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut writer = ExportWriter::new(format, out, multi_label, labels, model)?;
     let mut written = 0u64;
     let walked = store.for_each_item(model, |view| -> Result<(), WalkError> {
-        if args.only == Only::Decided && !matches!(view.outcome, ItemOutcome::Decided { .. }) {
+        let settled_only = args.only == Only::Decided || format.is_spans();
+        if settled_only && !matches!(view.outcome, ItemOutcome::Decided { .. }) {
             return Ok(());
         }
         match &masker {
             Some(masker) => {
+                // A span's offsets must still point at its words: masked data keeps its length there.
+                let text = if spans {
+                    crate::app::spans::mask_keeping_offsets(masker, &view.item.text).0
+                } else {
+                    masker.mask(&view.item.text)
+                };
                 let item = StoredItem {
-                    text: masker.mask(&view.item.text),
+                    text,
                     meta: view.item.meta.as_deref().map(|m| mask_json_strings(masker, m)),
                     ..view.item.clone()
                 };

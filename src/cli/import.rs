@@ -29,6 +29,8 @@ pub enum FormatArg {
     Csv,
     Tsv,
     Text,
+    /// CoNLL / IOB2: a token and its tag per line (span projects).
+    Conll,
 }
 
 impl From<FormatArg> for InputFormat {
@@ -38,6 +40,7 @@ impl From<FormatArg> for InputFormat {
             FormatArg::Csv => InputFormat::Csv,
             FormatArg::Tsv => InputFormat::Tsv,
             FormatArg::Text => InputFormat::Text,
+            FormatArg::Conll => InputFormat::Conll,
         }
     }
 }
@@ -47,8 +50,9 @@ pub struct Args {
     /// The file to import, or - for standard input.
     pub file: String,
 
-    /// The file's format. Default: from the extension (.jsonl/.ndjson, .csv, .tsv, .txt); for standard
-    /// input, JSONL if it starts with `{`.
+    /// The file's format. Default: from the extension (.jsonl/.ndjson, .csv, .tsv, .txt, .conll/.iob); for
+    /// standard input, JSONL if it starts with `{`. In a span project JSONL may be Prodigy's (`spans`),
+    /// spaCy's (`entities`) or doccano's (`label`) shape.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -196,7 +200,7 @@ fn format_from_name(name: &str) -> anyhow::Result<InputFormat> {
              (for an array: jq -c '.[]' {name} > items.jsonl), or pass --format jsonl if it already is"
         );
     }
-    bail!("{name}: cannot tell the format from the file name; pass --format jsonl, csv, tsv or text")
+    bail!("{name}: cannot tell the format from the file name; pass --format jsonl, csv, tsv, text or conll")
 }
 
 fn sniff_stdin(stdin: &mut impl BufRead) -> anyhow::Result<InputFormat> {
@@ -205,7 +209,7 @@ fn sniff_stdin(stdin: &mut impl BufRead) -> anyhow::Result<InputFormat> {
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
     match first {
         Some(b'{') => Ok(InputFormat::Jsonl),
-        _ => bail!("<stdin>: cannot tell the format; pass --format jsonl, csv, tsv or text"),
+        _ => bail!("<stdin>: cannot tell the format; pass --format jsonl, csv, tsv, text or conll"),
     }
 }
 

@@ -25,16 +25,28 @@ pub struct Args {
 
     /// Write a lost margin.toml back from the settings an admin last confirmed, as the project's database
     /// records them (the directory must hold margin.db and no margin.toml).
-    #[arg(long, conflicts_with_all = ["labels", "name", "multi_label"])]
+    #[arg(long, conflicts_with_all = ["labels", "name", "multi_label", "task"])]
     pub restore_settings: bool,
 
     /// The project's name. Default: the directory's name.
     #[arg(long)]
     pub name: Option<String>,
 
-    /// Items may take any number of the labels (default: exactly one).
-    #[arg(long)]
+    /// Items may take any number of the labels (default: exactly one); the same as `--task multi-label`.
+    #[arg(long, conflicts_with = "task")]
     pub multi_label: bool,
+
+    /// What people label: `single-label` (one label per item), `multi-label` (any subset) or `spans`
+    /// (labelled spans of the text: names, places, phrases).
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TaskArg {
+    SingleLabel,
+    MultiLabel,
+    Spans,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -45,7 +57,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if args.restore_settings {
         return restore_settings(&dir, &context.user);
     }
-    let project = create(&dir, args.name.as_deref(), &args.labels, args.multi_label, &context.user)?;
+    let task = match (args.task, args.multi_label) {
+        (Some(TaskArg::Spans), _) => TaskKind::Spans,
+        (Some(TaskArg::MultiLabel), _) | (None, true) => TaskKind::MultiLabel,
+        (Some(TaskArg::SingleLabel), _) | (None, false) => TaskKind::SingleLabel,
+    };
+    let project = create(&dir, args.name.as_deref(), &args.labels, task, &context.user)?;
     say!(
         "Created project {:?} in {} with labels {}.",
         project.config.name,
@@ -63,7 +80,7 @@ pub(super) fn create(
     dir: &std::path::Path,
     name: Option<&str>,
     labels: &[String],
-    multi_label: bool,
+    task: TaskKind,
     user: &str,
 ) -> anyhow::Result<Project> {
     let labels: Vec<String> = labels.iter().map(|l| l.trim().to_string()).collect();
@@ -73,7 +90,7 @@ pub(super) fn create(
             bail!("--labels: `{label}` is listed twice");
         }
     }
-    if !multi_label && labels.len() < 2 {
+    if task == TaskKind::SingleLabel && labels.len() < 2 {
         bail!("--labels: a single-label project needs at least 2 labels; list two or more, or pass --multi-label");
     }
     let config_path = dir.join(config::FILE_NAME);
@@ -96,7 +113,6 @@ pub(super) fn create(
         Some(n) => n.to_string(),
         None => dir_name(dir),
     };
-    let task = if multi_label { TaskKind::MultiLabel } else { TaskKind::SingleLabel };
     let text = ProjectConfig::render_new(&name, task, &labels);
     // Check the settings before anything is written, so a bad label leaves no half-made project.
     let config = ProjectConfig::parse(&text, &config_path)?;

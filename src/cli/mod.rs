@@ -6,6 +6,7 @@ mod terminal;
 
 mod access;
 mod annotate;
+mod annotate_spans;
 mod audit;
 mod backup;
 mod decide;

@@ -18,7 +18,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project_as(Role::Annotator, "status")?.project;
     let mut store = open_store(&project)?;
     let label_names: Vec<String> = project.config.label_names();
-    let report = store.status(&label_names)?;
+    let mut report = store.status(&label_names)?;
+    if project.config.task == crate::domain::TaskKind::Spans {
+        // A span item's labels are its spans' keys: count spans per label instead.
+        report.labels = spans_per_label(&report.labels, &label_names, true);
+        report.reference_labels = spans_per_label(&report.reference_labels, &label_names, false);
+    }
     let vectors = store.embedding_counts()?;
     let person = context.person(&project, None)?;
     let left = crate::app::serve::left_now(&mut store, &project.config, &person)?;
@@ -52,7 +57,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         say!("  (the rest: {yours}for experts, reserved by others{trained})");
     }
     let width = label_names.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
-    say!("{:width$}  {:>8}  {:>9}", "label", "decided", "reference");
+    let decided = if config.task == crate::domain::TaskKind::Spans { "spans" } else { "decided" };
+    say!("{:width$}  {:>8}  {:>9}", "label", decided, "reference");
     for count in &report.labels {
         let reference = report.reference_labels.iter().find(|r| r.label == count.label).map_or(0, |r| r.count);
         say!("{:width$}  {:>8}  {:>9}", visible(&count.label), count.count, reference);
@@ -87,4 +93,23 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         say!("vectors: none yet (margin embed)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts of span keys (`start:end:label`, per item) as counts of spans per label, in the project's label
+/// order (every label listed when `all`, else only those found).
+fn spans_per_label(keys: &[crate::store::LabelCount], labels: &[String], all: bool) -> Vec<crate::store::LabelCount> {
+    let mut per_label: Vec<u64> = vec![0; labels.len()];
+    for k in keys {
+        if let Some(i) =
+            crate::domain::spans::Span::from_key(&k.label).and_then(|s| labels.iter().position(|l| *l == s.label))
+        {
+            per_label[i] += k.count;
+        }
+    }
+    labels
+        .iter()
+        .zip(per_label)
+        .filter(|(_, n)| all || *n > 0)
+        .map(|(label, count)| crate::store::LabelCount { label: label.clone(), count })
+        .collect()
 }

@@ -73,6 +73,8 @@ pub struct ProjectConfig {
     pub model: ModelSettings,
     #[serde(default)]
     pub screen: ScreenSettings,
+    #[serde(default)]
+    pub spans: SpanSettings,
     /// Key overrides, `[keys.MODE] action = ["key", ...]`; checked when the screen builds its keymap.
     #[serde(default, skip_serializing_if = "KeyOverrides::is_empty")]
     pub keys: KeyOverrides,
@@ -122,6 +124,18 @@ impl Default for ScreenSettings {
     fn default() -> Self {
         ScreenSettings { break_after_minutes: 50 }
     }
+}
+
+/// Span projects (`task = "spans"`): whether spans may overlap, and the patterns that pre-highlight spans
+/// before there is a model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpanSettings {
+    /// Allow a span to overlap another (nested entities); false refuses overlapping spans.
+    pub overlap: bool,
+    /// A patterns file (Prodigy's and spaCy's entity-ruler JSONL), relative to the project folder; empty:
+    /// none.
+    pub patterns: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

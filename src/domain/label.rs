@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whether an item takes exactly one label or any subset of them.
+/// Whether an item takes exactly one label, any subset of them, or labelled spans of its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TaskKind {
     #[default]
     SingleLabel,
     MultiLabel,
+    /// Labelled spans of the text (entities, phrases): a decision's labels are its spans' keys
+    /// (see [`crate::domain::spans::Span::key`]).
+    Spans,
 }
 
 impl TaskKind {
@@ -16,6 +19,7 @@ impl TaskKind {
         match self {
             TaskKind::SingleLabel => "single-label",
             TaskKind::MultiLabel => "multi-label",
+            TaskKind::Spans => "spans",
         }
     }
 }

@@ -20,6 +20,12 @@ pub enum ExportFormat {
     Jsonl,
     Csv,
     Prodigy,
+    /// Span projects: Prodigy's span JSONL (`text`, `tokens`, `spans`), settled items only.
+    ProdigySpans,
+    /// Span projects: spaCy's JSONL (`text`, `entities`), settled items only.
+    Spacy,
+    /// Span projects: CoNLL / IOB2, settled items only.
+    Conll,
 }
 
 impl ExportFormat {
@@ -28,7 +34,15 @@ impl ExportFormat {
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Csv => "csv",
             ExportFormat::Prodigy => "prodigy",
+            ExportFormat::ProdigySpans => "prodigy-spans",
+            ExportFormat::Spacy => "spacy",
+            ExportFormat::Conll => "conll",
         }
+    }
+
+    /// Whether this format writes spans (and only items whose spans are settled).
+    pub fn is_spans(self) -> bool {
+        matches!(self, ExportFormat::ProdigySpans | ExportFormat::Spacy | ExportFormat::Conll)
     }
 }
 
@@ -83,7 +97,11 @@ impl<W: Write> ExportWriter<W> {
         model: Option<i64>,
     ) -> Result<Self, ExportError> {
         let sink = match format {
-            ExportFormat::Jsonl | ExportFormat::Prodigy => Sink::Lines(out),
+            ExportFormat::Jsonl
+            | ExportFormat::Prodigy
+            | ExportFormat::ProdigySpans
+            | ExportFormat::Spacy
+            | ExportFormat::Conll => Sink::Lines(out),
             ExportFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(CSV_HEADER)?;
@@ -104,6 +122,10 @@ impl<W: Write> ExportWriter<W> {
         let meta: &RawValue =
             serde_json::from_str(meta_text).map_err(|source| ExportError::Meta { id: item.ext_id.clone(), source })?;
         match (&mut self.sink, self.format) {
+            (Sink::Lines(out), format) if format.is_spans() => {
+                let names: Vec<String> = self.options.iter().map(|(name, _)| name.clone()).collect();
+                super::span_export::write_span_record(out, format, item, meta, outcome, &names)?;
+            }
             (Sink::Csv(writer), _) => {
                 let mut annotators: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();
                 annotators.sort_unstable();

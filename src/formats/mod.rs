@@ -8,6 +8,8 @@ mod delimited;
 pub mod export;
 mod jsonl;
 mod plain;
+mod span_export;
+mod span_items;
 pub mod spans;
 
 use std::io::BufRead;
@@ -23,6 +25,8 @@ pub enum InputFormat {
     Csv,
     Tsv,
     Text,
+    /// CoNLL / IOB2 (span projects only).
+    Conll,
 }
 
 impl InputFormat {
@@ -32,6 +36,7 @@ impl InputFormat {
             InputFormat::Csv => "csv",
             InputFormat::Tsv => "tsv",
             InputFormat::Text => "text",
+            InputFormat::Conll => "conll",
         }
     }
 
@@ -43,6 +48,7 @@ impl InputFormat {
             "csv" => Some(InputFormat::Csv),
             "tsv" | "tab" => Some(InputFormat::Tsv),
             "txt" | "text" => Some(InputFormat::Text),
+            "conll" | "iob" | "iob2" | "bio" => Some(InputFormat::Conll),
             _ => None,
         }
     }
@@ -56,8 +62,10 @@ pub struct ReadOptions {
     pub label_key: String,
     pub meta_key: String,
     pub max_text_bytes: usize,
-    /// Reference labels must be among these.
+    /// Reference labels must be among these. In a span project, JSONL and CoNLL are read as span files.
     pub labels: LabelSet,
+    /// Span projects: whether spans may overlap (`spans.overlap`).
+    pub span_overlap: bool,
 }
 
 /// A record that cannot be imported, and why.
@@ -100,7 +108,17 @@ pub fn reader<'a, R: BufRead + Send + 'a>(
     input: R,
     options: ReadOptions,
 ) -> Result<Box<dyn ItemReader + Send + 'a>, ReadProblem> {
+    let spans = options.labels.kind() == crate::domain::TaskKind::Spans;
     Ok(match format {
+        InputFormat::Jsonl if spans => Box::new(span_items::SpanJsonlReader::new(input, options)),
+        InputFormat::Conll if spans => Box::new(span_items::ConllReader::new(input, &options)?),
+        InputFormat::Conll => {
+            return Err(ReadProblem::Fatal(BadRecord::new(
+                1,
+                "a CoNLL file holds labelled spans, and this project labels whole texts; import it into a project \
+                 made with `margin init --task spans`",
+            )));
+        }
         InputFormat::Jsonl => Box::new(jsonl::JsonlReader::new(input, options)),
         InputFormat::Text => Box::new(plain::TextReader::new(input, options)),
         InputFormat::Csv => Box::new(delimited::DelimitedReader::new(input, b',', options)?),

@@ -33,8 +33,25 @@ pub enum SpanJsonl {
 
 /// Reads one JSONL line in any of the shapes (Prodigy's `spans`, spaCy's `entities`, doccano's `label`).
 pub fn read_jsonl_line(line: &str, number: u64) -> Result<SpanRecord, SpanFileError> {
+    read_jsonl_value(line, number).map(|(record, _)| record)
+}
+
+/// One JSONL line as [`read_jsonl_line`] reads it, with the whole object (for its id and metadata). The
+/// spans are `None` when the line has none of the span fields (a text still to be labelled).
+pub fn read_jsonl_value(line: &str, number: u64) -> Result<(SpanRecord, Value), SpanFileError> {
     let fail = |message: String| SpanFileError { line: number, message };
     let value: Value = serde_json::from_str(line).map_err(|e| fail(format!("not JSON: {e}")))?;
+    let record = record_of(&value, number)?;
+    Ok((record, value))
+}
+
+/// Whether a JSONL object carries spans (any of `spans`, `entities` or doccano's `label`).
+pub fn has_spans(value: &Value) -> bool {
+    ["spans", "entities", "label"].iter().any(|k| value.get(k).is_some())
+}
+
+fn record_of(value: &Value, number: u64) -> Result<SpanRecord, SpanFileError> {
+    let fail = |message: String| SpanFileError { line: number, message };
     let text = value
         .get("text")
         .and_then(Value::as_str)
@@ -79,6 +96,11 @@ pub fn read_jsonl_line(line: &str, number: u64) -> Result<SpanRecord, SpanFileEr
 
 /// One record as a JSONL line in `shape` (Prodigy's with its tokens, or spaCy's).
 pub fn write_jsonl_line(record: &SpanRecord, shape: SpanJsonl) -> String {
+    jsonl_value(record, shape).to_string()
+}
+
+/// One record as the JSON object [`write_jsonl_line`] writes (so a caller may add fields, such as `meta`).
+pub fn jsonl_value(record: &SpanRecord, shape: SpanJsonl) -> Value {
     match shape {
         SpanJsonl::Prodigy => {
             let toks = tokens(&record.text);
@@ -100,11 +122,11 @@ pub fn write_jsonl_line(record: &SpanRecord, shape: SpanJsonl) -> String {
                     span
                 })
                 .collect();
-            json!({"text": record.text, "tokens": token_list, "spans": spans}).to_string()
+            json!({"text": record.text, "tokens": token_list, "spans": spans})
         }
         SpanJsonl::Spacy => {
             let entities: Vec<Value> = record.spans.iter().map(|s| json!([s.start, s.end, s.label])).collect();
-            json!({"text": record.text, "entities": entities}).to_string()
+            json!({"text": record.text, "entities": entities})
         }
     }
 }
@@ -112,16 +134,22 @@ pub fn write_jsonl_line(record: &SpanRecord, shape: SpanJsonl) -> String {
 /// Reads CoNLL / IOB2 text: each text's tokens joined by single spaces, its spans from the tags (IOB1 reads
 /// too). Tags must name `labels`.
 pub fn read_conll(input: &str, labels: &[String]) -> Result<Vec<SpanRecord>, SpanFileError> {
+    Ok(read_conll_numbered(input, labels)?.into_iter().map(|(_, record)| record).collect())
+}
+
+/// [`read_conll`], each record with the line its first token is on.
+pub fn read_conll_numbered(input: &str, labels: &[String]) -> Result<Vec<(u64, SpanRecord)>, SpanFileError> {
     let mut records = Vec::new();
     let mut words: Vec<&str> = Vec::new();
     let mut tags: Vec<Tag> = Vec::new();
-    let flush = |words: &mut Vec<&str>, tags: &mut Vec<Tag>, records: &mut Vec<SpanRecord>| {
+    let mut first_line = 0;
+    let flush = |words: &mut Vec<&str>, tags: &mut Vec<Tag>, records: &mut Vec<(u64, SpanRecord)>, line: u64| {
         if words.is_empty() {
             return;
         }
         let text = words.join(" ");
         let toks = whitespace_tokens(&text);
-        records.push(SpanRecord { spans: spans_of(&toks, tags, labels), text });
+        records.push((line, SpanRecord { spans: spans_of(&toks, tags, labels), text }));
         words.clear();
         tags.clear();
     };
@@ -129,8 +157,8 @@ pub fn read_conll(input: &str, labels: &[String]) -> Result<Vec<SpanRecord>, Spa
         let number = i as u64 + 1;
         let columns: Vec<&str> = line.split_whitespace().collect();
         match columns.as_slice() {
-            [] => flush(&mut words, &mut tags, &mut records),
-            [word, ..] if word.starts_with("-DOCSTART-") => flush(&mut words, &mut tags, &mut records),
+            [] => flush(&mut words, &mut tags, &mut records, first_line),
+            [word, ..] if word.starts_with("-DOCSTART-") => flush(&mut words, &mut tags, &mut records, first_line),
             [_] => {
                 return Err(SpanFileError {
                     line: number,
@@ -145,12 +173,15 @@ pub fn read_conll(input: &str, labels: &[String]) -> Result<Vec<SpanRecord>, Spa
                         labels.join(", ")
                     ),
                 })?;
+                if words.is_empty() {
+                    first_line = number;
+                }
                 words.push(word);
                 tags.push(parsed);
             }
         }
     }
-    flush(&mut words, &mut tags, &mut records);
+    flush(&mut words, &mut tags, &mut records, first_line);
     Ok(records)
 }
 

@@ -11,6 +11,7 @@ fn options(kind: TaskKind) -> ReadOptions {
         meta_key: "meta".into(),
         max_text_bytes: 50,
         labels: LabelSet::new(vec!["ham".into(), "spam".into()], kind),
+        span_overlap: false,
     }
 }
 

@@ -71,6 +71,7 @@ impl ModelCard {
         let task = match text(props, "margin.task")?.as_str() {
             "single-label" => TaskKind::SingleLabel,
             "multi-label" => TaskKind::MultiLabel,
+            "spans" => TaskKind::Spans,
             other => return Err(format!("metadata `margin.task`: unknown task {other:?}")),
         };
         Ok(ModelCard {

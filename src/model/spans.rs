@@ -139,7 +139,7 @@ impl SpanModel {
         let card = ModelCard {
             format: LINEAR_FORMAT.to_string(),
             labels: tag_names(&self.labels),
-            task: TaskKind::SingleLabel,
+            task: TaskKind::Spans,
             featurizer: FeaturizerSpec::new(self.bits),
             training: Training {
                 source: SPAN_SOURCE.to_string(),

@@ -42,11 +42,21 @@ pub enum Action {
     RelabelAll,
     NextPage,
     PreviousPage,
+    TokenNext,
+    TokenPrevious,
+    WordNext,
+    WordPrevious,
+    ExtendNext,
+    ExtendPrevious,
+    Select,
+    DeleteSpan,
+    NextSpan,
+    PreviousSpan,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 46] = [
         Action::Accept,
         Action::Reject,
         Action::Skip,
@@ -82,6 +92,16 @@ impl Action {
         Action::RelabelAll,
         Action::NextPage,
         Action::PreviousPage,
+        Action::TokenNext,
+        Action::TokenPrevious,
+        Action::WordNext,
+        Action::WordPrevious,
+        Action::ExtendNext,
+        Action::ExtendPrevious,
+        Action::Select,
+        Action::DeleteSpan,
+        Action::NextSpan,
+        Action::PreviousSpan,
         Action::Quit,
     ];
 
@@ -123,6 +143,16 @@ impl Action {
             Action::RelabelAll => "relabel_all",
             Action::NextPage => "next_page",
             Action::PreviousPage => "previous_page",
+            Action::TokenNext => "token_next",
+            Action::TokenPrevious => "token_previous",
+            Action::WordNext => "word_next",
+            Action::WordPrevious => "word_previous",
+            Action::ExtendNext => "extend_next",
+            Action::ExtendPrevious => "extend_previous",
+            Action::Select => "select",
+            Action::DeleteSpan => "delete_span",
+            Action::NextSpan => "next_span",
+            Action::PreviousSpan => "previous_span",
             Action::Quit => "quit",
         }
     }
@@ -167,6 +197,16 @@ impl Action {
             Action::RelabelAll => "re-label every item the filter finds, after a count (experts)",
             Action::NextPage => "next page of charts",
             Action::PreviousPage => "previous page of charts",
+            Action::TokenNext => "move the cursor to the next token",
+            Action::TokenPrevious => "move the cursor to the previous token",
+            Action::WordNext => "move the cursor to the next word (past punctuation)",
+            Action::WordPrevious => "move the cursor to the previous word",
+            Action::ExtendNext => "extend the selection to the next token (starts one at the cursor)",
+            Action::ExtendPrevious => "extend the selection to the previous token",
+            Action::Select => "start or drop a selection at the cursor (then move to extend it)",
+            Action::DeleteSpan => "delete the span under the cursor",
+            Action::NextSpan => "select the next span (to relabel, resize or delete it)",
+            Action::PreviousSpan => "select the previous span",
             Action::Quit => "quit (your decisions are already saved)",
         }
     }
@@ -209,6 +249,16 @@ impl Action {
             Action::RelabelAll => "relabel all",
             Action::NextPage => "next",
             Action::PreviousPage => "previous",
+            Action::TokenNext => "next",
+            Action::TokenPrevious => "previous",
+            Action::WordNext => "word",
+            Action::WordPrevious => "back",
+            Action::ExtendNext => "extend",
+            Action::ExtendPrevious => "extend back",
+            Action::Select => "select",
+            Action::DeleteSpan => "delete",
+            Action::NextSpan => "next span",
+            Action::PreviousSpan => "previous span",
             Action::Quit => "quit",
         }
     }

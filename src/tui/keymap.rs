@@ -27,6 +27,8 @@ pub enum Key {
     Down,
     Left,
     Right,
+    ShiftLeft,
+    ShiftRight,
     PageUp,
     PageDown,
     Home,
@@ -61,6 +63,8 @@ impl Key {
             "down" => Key::Down,
             "left" => Key::Left,
             "right" => Key::Right,
+            "shift-left" => Key::ShiftLeft,
+            "shift-right" => Key::ShiftRight,
             "pageup" => Key::PageUp,
             "pagedown" => Key::PageDown,
             "home" => Key::Home,
@@ -90,6 +94,8 @@ impl fmt::Display for Key {
             Key::Down => write!(f, "Down"),
             Key::Left => write!(f, "Left"),
             Key::Right => write!(f, "Right"),
+            Key::ShiftLeft => write!(f, "Shift-Left"),
+            Key::ShiftRight => write!(f, "Shift-Right"),
             Key::PageUp => write!(f, "PageUp"),
             Key::PageDown => write!(f, "PageDown"),
             Key::Home => write!(f, "Home"),
@@ -114,10 +120,12 @@ pub enum KeyMode {
     Review,
     /// `margin stats`: the statistics dashboard's pages of charts.
     Dashboard,
+    /// The span screen (`margin annotate` in a span project).
+    Spans,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 9] = [
+    pub const ALL: [KeyMode; 10] = [
         KeyMode::Item,
         KeyMode::Guidelines,
         KeyMode::Help,
@@ -127,6 +135,7 @@ impl KeyMode {
         KeyMode::Triage,
         KeyMode::Review,
         KeyMode::Dashboard,
+        KeyMode::Spans,
     ];
 
     pub fn name(self) -> &'static str {
@@ -140,6 +149,7 @@ impl KeyMode {
             KeyMode::Triage => "triage",
             KeyMode::Review => "review",
             KeyMode::Dashboard => "dashboard",
+            KeyMode::Spans => "spans",
         }
     }
 
@@ -268,7 +278,7 @@ impl Keymap {
                     Ok(())
                 }
             };
-            if *mode == KeyMode::Item {
+            if matches!(mode, KeyMode::Item | KeyMode::Spans) {
                 for (i, keys) in self.labels.iter().enumerate() {
                     for (j, k) in keys.iter().enumerate() {
                         // A label's digit is built in; a key after it is the label's own, from margin.toml.
@@ -327,6 +337,9 @@ impl Keymap {
                     "| item | `1`-`9`, a label's own key | label | choose that label (multi-label: toggle it, then accept) |\n",
                 );
             }
+            if mode == KeyMode::Spans {
+                out.push_str("| spans | `1`-`9`, a label's own key | label | label the selection, the span under the cursor, or the token |\n");
+            }
             for (action, keys) in self.bindings(mode) {
                 let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
                 out.push_str(&format!(
@@ -334,11 +347,21 @@ impl Keymap {
                     mode.name(),
                     keys.join(", ").replace('|', "\\|"),
                     action.name(),
-                    action.description()
+                    describe(mode, action)
                 ));
             }
         }
         out
+    }
+}
+
+/// What `action` does in `mode`: its own description, unless the mode gives it a meaning of its own.
+pub fn describe(mode: KeyMode, action: Action) -> &'static str {
+    match (mode, action) {
+        (KeyMode::Spans, Action::Accept) => "keep the item's spans as they stand (the proposed ones, if unchanged)",
+        (KeyMode::Spans, Action::Undo) => "take back the last change to the spans; with none left, the last item",
+        (KeyMode::Spans, Action::Cancel) => "drop the selection",
+        _ => action.description(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod keymap;
 pub mod markdown;
 pub mod review;
+pub mod spans;
 pub mod stats;
 pub mod text;
 pub mod triage;
@@ -241,7 +242,10 @@ fn to_key(event: KeyEvent) -> Option<Key> {
         return None;
     }
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    let shift = event.modifiers.contains(KeyModifiers::SHIFT);
     Some(match event.code {
+        KeyCode::Left if shift => Key::ShiftLeft,
+        KeyCode::Right if shift => Key::ShiftRight,
         KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
         KeyCode::Char(c) => Key::Char(c),
         KeyCode::Enter => Key::Enter,

@@ -3,6 +3,7 @@
 //! - [`annotate`]: the annotation screen's worker (serving batches, saving decisions, retraining).
 //! - [`triage`]: the triage screen's worker (loading cases, carrying out rulings).
 //! - [`review`]: the review screen's worker (pages, counts, histories, re-labelling).
+//! - [`spans`]: the span screen's worker (span cards, checked span decisions, undo).
 //! - [`embed`]: the annotation screen's embedding thread (sentence vectors in the background).
 //! - [`explain`]: the model thread both screens share: ONNX Runtime started once, explanations off the
 //!   worker so a save never waits behind one.
@@ -11,6 +12,7 @@ pub mod annotate;
 pub mod embed;
 pub mod explain;
 pub mod review;
+pub mod spans;
 pub mod triage;
 
 use std::path::PathBuf;

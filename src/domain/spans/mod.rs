@@ -28,6 +28,47 @@ pub struct Span {
     pub label: String,
 }
 
+/// A span proposed before a person labels the text: by the model, with its confidence (its tokens' lowest
+/// tag probability), or by a pattern (no confidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposed {
+    pub span: Span,
+    pub confidence: Option<f32>,
+}
+
+impl Span {
+    /// The span as one string, `start:end:label`. A span item's decisions and reference labels hold its
+    /// spans as these keys, so the rules that settle an item (one vote per person, a strict majority
+    /// decides, an expert's ruling wins) compare whole sets of spans.
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", self.start, self.end, self.label)
+    }
+
+    /// A span back from its [`Span::key`]; `None` for anything else.
+    pub fn from_key(key: &str) -> Option<Span> {
+        let mut parts = key.splitn(3, ':');
+        let start = parts.next()?.parse().ok()?;
+        let end = parts.next()?.parse().ok()?;
+        let label = parts.next()?.to_string();
+        Some(Span { start, end, label })
+    }
+}
+
+/// The keys of `spans`, in span order: what a decision records.
+pub fn keys(spans: &[Span]) -> Vec<String> {
+    let mut sorted = spans.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted.iter().map(Span::key).collect()
+}
+
+/// The spans a decision's labels hold, in order; anything that is not a span key is passed over.
+pub fn from_keys(keys: &[String]) -> Vec<Span> {
+    let mut spans: Vec<Span> = keys.iter().filter_map(|k| Span::from_key(k)).collect();
+    spans.sort();
+    spans
+}
+
 /// Why spans do not fit a text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpanError {
@@ -153,6 +194,18 @@ mod tests {
         assert_eq!(t.iter().map(|t| (t.start, t.end)).collect::<Vec<_>>(), [(0, 4), (5, 7), (8, 10)]);
         assert_eq!(slice(text, 5, 7), "東京");
         assert!(tokens("").is_empty() && tokens(" \t\n").is_empty());
+    }
+
+    #[test]
+    fn keys_round_trip_in_span_order_and_labels_may_hold_colons() {
+        let span = |start, end, label: &str| Span { start, end, label: label.into() };
+        let spans = [span(22, 27, "LOC"), span(0, 13, "a:b"), span(0, 13, "a:b")];
+        let k = keys(&spans);
+        assert_eq!(k, ["0:13:a:b", "22:27:LOC"]);
+        assert_eq!(from_keys(&k), [span(0, 13, "a:b"), span(22, 27, "LOC")]);
+        assert_eq!(Span::from_key("x:1:PER"), None);
+        assert_eq!(Span::from_key("1:2"), None);
+        assert!(from_keys(&["PER".to_string()]).is_empty());
     }
 
     #[test]

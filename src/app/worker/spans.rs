@@ -1,0 +1,167 @@
+//! The span screen's worker: one thread that owns the store, serves batches as span cards (tokens, the
+//! patterns' proposals, the text masked with its offsets kept), records decisions after checking the
+//! spans, and takes them back. Answers with `Msg`s; the screen never waits on it.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use crate::app::serve::next_batch;
+use crate::app::spans::{
+    SpanDecisionRequest, load_patterns, mask_keeping_offsets, propose_from_patterns, record_spans,
+};
+use crate::config::ProjectConfig;
+use crate::domain::DecisionAction;
+use crate::domain::pii::Masker;
+use crate::domain::spans::patterns::Pattern;
+use crate::domain::spans::tokens;
+use crate::store::{NewDecision, ServedItem, Store};
+use crate::tui::inbox::Outbox;
+use crate::tui::spans::msg::{Effect, Msg, Proposer, SpanCard, SpanDecision};
+
+/// What the worker needs.
+pub struct SpanSetup {
+    pub dir: PathBuf,
+    pub config: ProjectConfig,
+    pub annotator: String,
+    /// Masks personal data before a text reaches the screen; `None`: texts as they are.
+    pub masker: Option<Masker>,
+}
+
+/// The running worker.
+pub struct SpanWorker {
+    jobs: Sender<Effect>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SpanWorker {
+    pub fn start(setup: SpanSetup, store: Store, replies: Outbox<Msg>) -> SpanWorker {
+        let (jobs, rx) = channel();
+        let thread = std::thread::Builder::new()
+            .name("margin-spans".into())
+            .spawn(move || Thread::new(setup, store, replies).run(rx))
+            .ok();
+        SpanWorker { jobs, thread }
+    }
+
+    pub fn send(&self, effect: Effect) {
+        let _ = self.jobs.send(effect);
+    }
+
+    /// Stops the worker once it has written what it was asked to and given back the reserved items.
+    pub fn finish(self) {
+        let _ = self.jobs.send(Effect::Quit);
+        if let Some(thread) = self.thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Thread {
+    setup: SpanSetup,
+    store: Store,
+    replies: Outbox<Msg>,
+    patterns: Vec<Pattern>,
+}
+
+impl Thread {
+    fn new(setup: SpanSetup, store: Store, replies: Outbox<Msg>) -> Thread {
+        let patterns = match load_patterns(&setup.dir, &setup.config) {
+            Ok(patterns) => patterns,
+            Err(e) => {
+                replies.send(Msg::Notice(format!("no patterns: {e}")));
+                Vec::new()
+            }
+        };
+        Thread { setup, store, replies, patterns }
+    }
+
+    fn run(mut self, jobs: Receiver<Effect>) {
+        while let Ok(effect) = jobs.recv() {
+            match effect {
+                Effect::Quit => break,
+                Effect::Serve => self.serve(),
+                Effect::Record(decision) => self.record(decision),
+                Effect::Undo { item_id, decision_id, served_id } => self.undo(item_id, decision_id, served_id),
+            }
+        }
+        if let Err(e) = self.store.release_leases(&self.setup.annotator) {
+            tracing::warn!("cannot give back the reserved items: {e}");
+        }
+    }
+
+    fn serve(&mut self) {
+        let msg = match next_batch(&mut self.store, &self.setup.config, &self.setup.annotator) {
+            Ok(batch) => Msg::Batch { cards: batch.items.iter().map(|s| self.card(s)).collect(), left: batch.left },
+            Err(e) => Msg::Failed(format!("cannot serve the next items: {e}")),
+        };
+        self.replies.send(msg);
+    }
+
+    fn card(&self, served: &ServedItem) -> SpanCard {
+        let original = &served.item.text;
+        let toks = tokens(original);
+        let proposed = propose_from_patterns(&self.patterns, original, &toks);
+        let proposer = if proposed.is_empty() { Proposer::Nobody } else { Proposer::Patterns };
+        let (text, masked) = match &self.setup.masker {
+            Some(masker) => mask_keeping_offsets(masker, original),
+            None => (original.clone(), 0),
+        };
+        SpanCard {
+            item_id: served.item.id,
+            served_id: served.served_id,
+            ext_id: served.item.ext_id.clone(),
+            text,
+            tokens: toks,
+            proposed,
+            proposer,
+            why: served.why.shown().as_str().to_string(),
+            masked,
+        }
+    }
+
+    fn record(&mut self, d: SpanDecision) {
+        let model = match d.proposer {
+            Proposer::Model { version } => Some((version, d.proposed.clone())),
+            Proposer::Nobody | Proposer::Patterns => None,
+        };
+        let request = SpanDecisionRequest {
+            item_id: d.item_id,
+            annotator: self.setup.annotator.clone(),
+            action: d.action,
+            spans: d.spans,
+            model,
+            reason: d.reason,
+            time_spent_ms: Some(d.time_spent_ms),
+        };
+        let msg = match record_spans(&mut self.store, &self.setup.config, &request) {
+            Ok(decision_id) => Msg::Recorded { item_id: d.item_id, decision_id, left: self.left() },
+            Err(e) => Msg::Failed(format!("not saved: {e}")),
+        };
+        self.replies.send(msg);
+    }
+
+    /// What is left for the person, if it can be counted (a failure is only logged).
+    fn left(&mut self) -> Option<u64> {
+        crate::app::serve::left_for(&mut self.store, &self.setup.config, &self.setup.annotator, 0)
+            .map_err(|e| tracing::warn!("cannot count what is left: {e}"))
+            .ok()
+    }
+
+    fn undo(&mut self, item_id: i64, decision_id: i64, served_id: i64) {
+        let undo = NewDecision {
+            undoes: Some(decision_id),
+            ..NewDecision::new(item_id, &self.setup.annotator, DecisionAction::Undo)
+        };
+        let lease_ms = i64::from(self.setup.config.sampling.lease_minutes) * 60_000;
+        let result = self
+            .store
+            .record_decision(&undo)
+            .and_then(|_| self.store.relet(served_id, item_id, &self.setup.annotator, lease_ms));
+        let msg = match result {
+            Ok(()) => Msg::Undone { item_id, left: self.left() },
+            Err(e) => Msg::Failed(format!("cannot undo: {e}")),
+        };
+        self.replies.send(msg);
+    }
+}

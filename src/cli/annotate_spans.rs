@@ -1,0 +1,46 @@
+//! `margin annotate` in a span project: opens the span screen with its worker, and prints a one-line
+//! account when it closes.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::annotate::{colour_wanted, label_views, load_keymap};
+use super::open_store;
+use crate::app::project::Project;
+use crate::app::worker::spans::{SpanSetup, SpanWorker};
+use crate::domain::text::{count, visible};
+use crate::tui::spans::state::{SpanApp, SpanScreenConfig};
+
+/// Runs the span screen on `project` for `annotator`.
+pub(super) fn open_span_screen(project: &Project, annotator: &str) -> anyhow::Result<ExitCode> {
+    let keymap = load_keymap(Some(project))?;
+    let store = open_store(project)?;
+    let c = &project.config;
+    let config = SpanScreenConfig {
+        project: c.name.clone(),
+        annotator: annotator.to_string(),
+        labels: label_views(c),
+        overlap: c.spans.overlap,
+        escalate_reasons: c.reasons.escalate.clone(),
+        color: colour_wanted(),
+    };
+    let masker = if c.pii.mask { Some(c.pii.masker()?) } else { None };
+    let app = SpanApp::new(config, keymap, (80, 24), 0);
+    let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
+    let setup = SpanSetup { dir: project.dir.clone(), config: c.clone(), annotator: annotator.to_string(), masker };
+    let worker = SpanWorker::start(setup, store, replies_tx);
+    let result = crate::tui::run(app, &mut |effect| worker.send(effect), &replies);
+    worker.finish();
+    let app = result?;
+    // The terminal may be gone (a dropped connection): a failed write here is no error.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{} by {} this session, all saved in {}.",
+        count(app.decided, "decision", "decisions"),
+        visible(annotator),
+        visible(&project.db_path().display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}

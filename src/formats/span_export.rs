@@ -1,0 +1,46 @@
+//! Writing a span project's settled items as span files: Prodigy's JSONL (with tokens, `meta` and
+//! `"answer": "accept"`), spaCy's JSONL (with `meta`) or CoNLL / IOB2. Items whose spans are not settled
+//! (pending, disputed, escalated) are left out: these formats have no way to say "not decided".
+
+use std::io::Write;
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::export::{ExportError, ExportFormat};
+use super::spans::{SpanJsonl, SpanRecord, jsonl_value, write_conll};
+use crate::domain::spans::from_keys;
+use crate::domain::{ItemOutcome, StoredItem};
+
+/// Writes one item as `format` if its spans are settled; `labels` are the project's, in order.
+pub(super) fn write_span_record(
+    out: &mut impl Write,
+    format: ExportFormat,
+    item: &StoredItem,
+    meta: &RawValue,
+    outcome: &ItemOutcome,
+    labels: &[String],
+) -> Result<(), ExportError> {
+    let ItemOutcome::Decided { labels: keys } = outcome else { return Ok(()) };
+    let record = SpanRecord { text: item.text.clone(), spans: from_keys(keys) };
+    let shape = match format {
+        ExportFormat::Conll => {
+            out.write_all(write_conll(&record, labels).as_bytes())?;
+            return Ok(());
+        }
+        ExportFormat::Spacy => SpanJsonl::Spacy,
+        _ => SpanJsonl::Prodigy,
+    };
+    let mut value = jsonl_value(&record, shape);
+    let meta: Value = serde_json::from_str(meta.get()).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("id".into(), Value::String(item.ext_id.clone()));
+        map.insert("meta".into(), meta);
+        if shape == SpanJsonl::Prodigy {
+            map.insert("answer".into(), Value::String("accept".into()));
+        }
+    }
+    serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
