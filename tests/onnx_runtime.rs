@@ -168,8 +168,8 @@ fn a_span_model_scores_through_onnx_runtime_as_it_does_in_rust() {
     let model = train_spans(&examples, &labels, &settings);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.onnx");
-    std::fs::write(&path, onnx::encode(&model.to_onnx(&settings, "2026-12-03T00:00:00Z"))).unwrap();
-    let mut scorer = SpanScorer::load(runtime, &path, &labels, 1).expect("span model");
+    std::fs::write(&path, onnx::encode(&model.to_onnx(&settings, "2026-12-03T00:00:00Z", None))).unwrap();
+    let mut scorer = SpanScorer::load(runtime, &path, &labels, 1, None).expect("span model");
     for text in ["Yesterday Elena visited Lisbon .", "Boris lives in Rome .", "nothing here", "Ünal flew to Zürich"] {
         let in_rust = model.predict(text);
         let in_ort = scorer.predict(text).expect("scored");
@@ -185,6 +185,6 @@ fn a_span_model_scores_through_onnx_runtime_as_it_does_in_rust() {
     assert!(!scorer.predict("Yesterday Elena visited Lisbon .").unwrap().is_empty(), "it finds spans through ORT");
     // The other way round: a span model is refused for a project with other labels.
     let other = vec!["ORG".to_string()];
-    let refused = SpanScorer::load(runtime, &path, &other, 1).unwrap_err().to_string();
+    let refused = SpanScorer::load(runtime, &path, &other, 1, None).unwrap_err().to_string();
     assert!(refused.contains("train a new model"), "{refused}");
 }

@@ -25,6 +25,7 @@ pub mod review;
 pub mod score;
 pub mod serve;
 pub mod simulate;
+pub mod span_train;
 pub mod spans;
 pub mod train;
 pub mod triage;

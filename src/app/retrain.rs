@@ -109,9 +109,18 @@ pub fn retrain(
     let _lock = RetrainLock::acquire(&dir.join(MODELS_DIR))?;
     let options =
         TrainOptions { source: LabelSource::Combined, committee: None, user: user.to_string(), make_current: false };
-    let trained = train_new_version(dir, config, store, runtime, encoder, &options)?;
+    let spans = config.task == crate::domain::TaskKind::Spans;
+    let trained = if spans {
+        super::span_train::train_span_version(dir, config, store, runtime, encoder, &options)?
+    } else {
+        train_new_version(dir, config, store, runtime, encoder, &options)?
+    };
     let model = store.model_version(trained.version)?;
-    let scored = score_with(dir, config, store, runtime, encoder, &model, |_| {})?;
+    let scored = if spans {
+        super::span_train::score_spans(dir, config, store, runtime, encoder, &model, |_| {})?
+    } else {
+        score_with(dir, config, store, runtime, encoder, &model, |_| {})?
+    };
     store.make_current(model.id, user)?;
     tracing::info!(
         version = model.id,

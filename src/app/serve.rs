@@ -172,9 +172,12 @@ fn with_gold_checks(
 /// labels a model can learn from too).
 fn too_few_examples(config: &ProjectConfig, labels: &[String], examples: &[TrainingExample]) -> bool {
     let mut per_label: HashMap<&str, u32> = HashMap::new();
+    let spans = config.task == TaskKind::Spans;
     for e in examples {
         for l in &e.labels {
-            *per_label.entry(l.as_str()).or_default() += 1;
+            // A span item's labels are its spans' keys: count the spans of each label.
+            let label = if spans { l.splitn(3, ':').nth(2).unwrap_or(l) } else { l.as_str() };
+            *per_label.entry(label).or_default() += 1;
         }
     }
     labels.iter().any(|l| per_label.get(l.as_str()).copied().unwrap_or(0) < config.sampling.cold_start_per_label)
@@ -321,12 +324,19 @@ fn pick(
 /// The project's routing thresholds, with labels as indices.
 pub fn routing_rules(config: &ProjectConfig, labels: &[String]) -> RoutingRules {
     let t = &config.thresholds;
+    // A span item's prediction is a set of spans, not one label with a confidence: nothing routes on it
+    // (the machine never accepts spans, no confidence sends one to the experts).
+    let spans = config.task == TaskKind::Spans;
     RoutingRules {
         auto_accept: t.auto_accept as f32,
-        auto_accept_enabled: t.auto_accept_enabled,
+        auto_accept_enabled: t.auto_accept_enabled && !spans,
         audit_share: t.audit_share,
-        expert: t.expert as f32,
-        high_stakes: t.high_stakes.iter().filter_map(|h| labels.iter().position(|l| l == h)).collect(),
+        expert: if spans { 0.0 } else { t.expert as f32 },
+        high_stakes: if spans {
+            Vec::new()
+        } else {
+            t.high_stakes.iter().filter_map(|h| labels.iter().position(|l| l == h)).collect()
+        },
         seed: config.sampling.seed,
     }
 }

@@ -15,7 +15,7 @@ use crate::config::{self, KeyOverrides};
 use crate::domain::access::Role;
 use crate::model::runtime::SearchPlaces;
 use crate::tui::annotate::state::{App, Guidelines, LabelView, ScreenConfig, Tally};
-use crate::tui::keymap::{KeySource, Keymap, KeymapError};
+use crate::tui::keymap::{KeyMode, KeySource, Keymap, KeymapError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,7 +39,13 @@ pub(super) fn open_screen(
     role: Role,
 ) -> anyhow::Result<ExitCode> {
     if project.config.task == crate::domain::TaskKind::Spans {
-        return super::annotate_spans::open_span_screen(project, annotator);
+        let with = super::annotate_spans::SpanScreenSetup {
+            keymap: load_keymap_with(Some(project), Some(KeyMode::Spans))?,
+            labels: label_views(&project.config),
+            color: colour_wanted(),
+            retrain: retrain_command(context, project),
+        };
+        return super::annotate_spans::open_span_screen(project, annotator, with);
     }
     let keymap = load_keymap(Some(project))?;
     let store = open_store(project)?;
@@ -160,6 +166,11 @@ fn retrain_command(context: &Context, project: &Project) -> Option<RetrainComman
 /// The keymap: built in, then the user's keys.toml, then the project's `[keys]`. A mistake names the file
 /// and line.
 pub(super) fn load_keymap(project: Option<&Project>) -> anyhow::Result<Keymap> {
+    load_keymap_with(project, None)
+}
+
+/// [`load_keymap`], also checking that no label key does something else in `labels_also_in`.
+fn load_keymap_with(project: Option<&Project>, labels_also_in: Option<KeyMode>) -> anyhow::Result<Keymap> {
     let user_path = project::config_dir().ok().map(|d| d.join(config::KEYS_FILE_NAME));
     let user_text = user_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
     let user: KeyOverrides = match (&user_path, &user_text) {
@@ -170,7 +181,14 @@ pub(super) fn load_keymap(project: Option<&Project>) -> anyhow::Result<Keymap> {
     let project_keys = project.map_or(&empty, |p| &p.config.keys);
     let label_keys: Vec<Option<String>> =
         project.map(|p| p.config.labels.iter().map(|l| l.key.clone()).collect()).unwrap_or_default();
-    Keymap::build(&[(&user, &[]), (project_keys, &["keys"])], &label_keys).map_err(|e: KeymapError| {
+    let built =
+        Keymap::build(&[(&user, &[]), (project_keys, &["keys"])], &label_keys).and_then(
+            |keymap| match labels_also_in {
+                Some(mode) => keymap.check_labels_in(mode).map(|()| keymap),
+                None => Ok(keymap),
+            },
+        );
+    built.map_err(|e: KeymapError| {
         // The user's keys.toml is override 0; the project's [keys] (override 1) and labels are margin.toml.
         let (path, text) = match (e.origin, project) {
             (KeySource::Override(1) | KeySource::Label(_), Some(p)) => {

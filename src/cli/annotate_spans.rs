@@ -6,30 +6,41 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::annotate::{colour_wanted, label_views, load_keymap};
 use super::open_store;
 use crate::app::project::Project;
+use crate::app::worker::annotate::RetrainCommand;
 use crate::app::worker::spans::{SpanSetup, SpanWorker};
 use crate::domain::text::{count, visible};
+use crate::tui::keymap::Keymap;
 use crate::tui::spans::state::{SpanApp, SpanScreenConfig};
+use crate::tui::widgets::LabelView;
+
+/// What the span screen is set up with, from the annotation screen's setup.
+pub(super) struct SpanScreenSetup {
+    pub keymap: Keymap,
+    pub labels: Vec<LabelView>,
+    pub color: bool,
+    pub retrain: Option<RetrainCommand>,
+}
 
 /// Runs the span screen on `project` for `annotator`.
-pub(super) fn open_span_screen(project: &Project, annotator: &str) -> anyhow::Result<ExitCode> {
-    let keymap = load_keymap(Some(project))?;
+pub(super) fn open_span_screen(project: &Project, annotator: &str, with: SpanScreenSetup) -> anyhow::Result<ExitCode> {
+    let SpanScreenSetup { keymap, labels, color, retrain } = with;
     let store = open_store(project)?;
     let c = &project.config;
     let config = SpanScreenConfig {
         project: c.name.clone(),
         annotator: annotator.to_string(),
-        labels: label_views(c),
+        labels,
         overlap: c.spans.overlap,
         escalate_reasons: c.reasons.escalate.clone(),
-        color: colour_wanted(),
+        color,
     };
     let masker = if c.pii.mask { Some(c.pii.masker()?) } else { None };
     let app = SpanApp::new(config, keymap, (80, 24), 0);
     let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
-    let setup = SpanSetup { dir: project.dir.clone(), config: c.clone(), annotator: annotator.to_string(), masker };
+    let setup =
+        SpanSetup { dir: project.dir.clone(), config: c.clone(), annotator: annotator.to_string(), masker, retrain };
     let worker = SpanWorker::start(setup, store, replies_tx);
     let result = crate::tui::run(app, &mut |effect| worker.send(effect), &replies);
     worker.finish();

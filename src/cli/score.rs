@@ -32,6 +32,9 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = context.open_project_as(Role::Annotator, "score")?.project;
     let mut store = open_store(&project)?;
+    if project.config.task == crate::domain::TaskKind::Spans {
+        return score_spans(context, &project, &mut store, &args);
+    }
     let (model, engine, members) = load_current(context, &project, &store)?;
     let total = store.count_items_to_score(model.id, args.all)?;
 
@@ -83,6 +86,41 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         if accepted > 0 {
             say!("The machine accepted {accepted} items at or above the auto-accept threshold.");
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `margin score` in a span project: the current span model's spans and uncertainty for every pool item
+/// it has not scored.
+fn score_spans(
+    context: &Context,
+    project: &crate::app::project::Project,
+    store: &mut crate::store::Store,
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
+    let runtime = crate::model::Runtime::start(&crate::model::runtime::SearchPlaces::from_environment(
+        context.ort_lib.as_deref(),
+    ))?;
+    let encoder = super::model::project_encoder(context, project, runtime)?;
+    let Some(model) = store.current_model()? else {
+        anyhow::bail!("no span model yet: label some items (or import labelled ones) and run margin train");
+    };
+    let report = crate::app::span_train::score_spans(
+        &project.dir,
+        &project.config,
+        store,
+        runtime,
+        encoder.as_ref(),
+        &model,
+        |_| {},
+    )?;
+    if !args.quiet {
+        say!(
+            "Scored {} with span model version {} in {:.1} s.",
+            crate::domain::text::count(report.scored, "item", "items"),
+            model.id,
+            report.elapsed.as_secs_f64()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -51,7 +51,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         make_current: true,
     };
     let encoder = super::model::project_encoder(context, &project, runtime)?;
-    let trained = train_new_version(&project.dir, &project.config, &mut store, runtime, encoder.as_ref(), &options)?;
+    let trained = if project.config.task == crate::domain::TaskKind::Spans {
+        crate::app::span_train::train_span_version(
+            &project.dir,
+            &project.config,
+            &mut store,
+            runtime,
+            encoder.as_ref(),
+            &options,
+        )?
+    } else {
+        train_new_version(&project.dir, &project.config, &mut store, runtime, encoder.as_ref(), &options)?
+    };
     let version = trained.version;
     let seconds = trained.seconds;
     let metrics = &trained.metrics;

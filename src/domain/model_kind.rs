@@ -14,15 +14,18 @@ pub enum ModelKind {
     CommitteeMember,
     /// A bring-your-own ONNX classifier, described by a manifest.
     External,
+    /// margin's span model (a token classifier over BIO tags), for span projects.
+    Spans,
 }
 
 /// A stored model kind this margin does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model kind {0:?} (this margin knows linear, committee-member and external)")]
+#[error("unknown model kind {0:?} (this margin knows linear, committee-member, external and spans)")]
 pub struct UnknownModelKind(pub String);
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [ModelKind::Linear, ModelKind::CommitteeMember, ModelKind::External];
+    pub const ALL: [ModelKind; 4] =
+        [ModelKind::Linear, ModelKind::CommitteeMember, ModelKind::External, ModelKind::Spans];
 
     /// The name the kind is stored and shown under.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +33,7 @@ impl ModelKind {
             ModelKind::Linear => "linear",
             ModelKind::CommitteeMember => "committee-member",
             ModelKind::External => "external",
+            ModelKind::Spans => "spans",
         }
     }
 
@@ -61,7 +65,7 @@ mod tests {
     #[test]
     fn each_kind_keeps_its_stored_name() {
         let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, ["linear", "committee-member", "external"]);
+        assert_eq!(names, ["linear", "committee-member", "external", "spans"]);
         for kind in ModelKind::ALL {
             assert_eq!(ModelKind::parse(kind.as_str()), Ok(kind));
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));

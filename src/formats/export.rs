@@ -124,7 +124,12 @@ impl<W: Write> ExportWriter<W> {
         match (&mut self.sink, self.format) {
             (Sink::Lines(out), format) if format.is_spans() => {
                 let names: Vec<String> = self.options.iter().map(|(name, _)| name.clone()).collect();
-                super::span_export::write_span_record(out, format, item, meta, outcome, &names)?;
+                let shape = match format {
+                    ExportFormat::Conll => None,
+                    ExportFormat::Spacy => Some(super::spans::SpanJsonl::Spacy),
+                    _ => Some(super::spans::SpanJsonl::Prodigy),
+                };
+                super::span_export::write_span_record(out, shape, item, meta, outcome, &names)?;
             }
             (Sink::Csv(writer), _) => {
                 let mut annotators: Vec<&str> = decisions.iter().map(|d| d.annotator.as_str()).collect();

@@ -7,29 +7,24 @@ use std::io::Write;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::export::{ExportError, ExportFormat};
 use super::spans::{SpanJsonl, SpanRecord, jsonl_value, write_conll};
 use crate::domain::spans::from_keys;
 use crate::domain::{ItemOutcome, StoredItem};
 
-/// Writes one item as `format` if its spans are settled; `labels` are the project's, in order.
+/// Writes one item if its spans are settled: as JSONL of `shape`, or as CoNLL when `shape` is `None`;
+/// `labels` are the project's, in order.
 pub(super) fn write_span_record(
     out: &mut impl Write,
-    format: ExportFormat,
+    shape: Option<SpanJsonl>,
     item: &StoredItem,
     meta: &RawValue,
     outcome: &ItemOutcome,
     labels: &[String],
-) -> Result<(), ExportError> {
+) -> std::io::Result<()> {
     let ItemOutcome::Decided { labels: keys } = outcome else { return Ok(()) };
     let record = SpanRecord { text: item.text.clone(), spans: from_keys(keys) };
-    let shape = match format {
-        ExportFormat::Conll => {
-            out.write_all(write_conll(&record, labels).as_bytes())?;
-            return Ok(());
-        }
-        ExportFormat::Spacy => SpanJsonl::Spacy,
-        _ => SpanJsonl::Prodigy,
+    let Some(shape) = shape else {
+        return out.write_all(write_conll(&record, labels).as_bytes());
     };
     let mut value = jsonl_value(&record, shape);
     let meta: Value = serde_json::from_str(meta.get()).unwrap_or(Value::Null);
@@ -41,6 +36,5 @@ pub(super) fn write_span_record(
         }
     }
     serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")?;
-    Ok(())
+    out.write_all(b"\n")
 }

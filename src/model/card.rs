@@ -10,6 +10,9 @@ use super::evaluate::Metrics;
 use super::features::FeaturizerSpec;
 use crate::domain::TaskKind;
 
+/// What a span model's card names as its training source.
+pub const SPAN_SOURCE: &str = "spans";
+
 /// The format of margin's own models: sparse `idx`/`val` in, `probabilities` (and `logits`) out.
 pub const LINEAR_FORMAT: &str = "margin-linear-sparse/1";
 

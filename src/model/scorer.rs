@@ -65,7 +65,10 @@ impl Scorer {
         let encoder = match &card.encoder {
             None => None,
             Some(wanted) => {
-                check_input(&session, "embedding", TensorElementType::Float32).map_err(refuse)?;
+                // A span model takes its word vectors among the sparse features, not as an input of their own.
+                if card.training.source != super::card::SPAN_SOURCE {
+                    check_input(&session, "embedding", TensorElementType::Float32).map_err(refuse)?;
+                }
                 let loaded = encoder.map(|e| e.lock().unwrap_or_else(|p| p.into_inner()).identity().to_string());
                 if loaded.as_deref() != Some(wanted.identity.as_str()) {
                     return Err(refuse(format!(
@@ -87,9 +90,18 @@ impl Scorer {
         self.card.training.source == super::combined::ZERO_SHOT_SOURCE
     }
 
-    /// The dimensions of the vectors a combined model takes (`None` for an n-gram model).
+    /// The dimensions of the vectors a combined model takes as its `embedding` input (`None` for an
+    /// n-gram model, and for a span model, which takes its word vectors among the sparse features).
     pub fn embedding_dimensions(&self) -> Option<usize> {
+        if self.card.training.source == super::card::SPAN_SOURCE {
+            return None;
+        }
         self.card.encoder.as_ref().map(|e| e.dimensions)
+    }
+
+    /// The sentence encoder the model's card names, loaded.
+    pub fn encoder(&self) -> Option<&SharedEncoder> {
+        self.encoder.as_ref()
     }
 
     pub fn card(&self) -> &ModelCard {

@@ -7,6 +7,8 @@
 
 use super::ModelError;
 use super::card::{LINEAR_FORMAT, ModelCard, Training};
+use super::combined::EncoderRef;
+use super::encoder::SharedEncoder;
 use super::export::linear_to_onnx;
 use super::features::{FeaturizerSpec, SparseVector};
 use super::linear::LinearModel;
@@ -130,12 +132,13 @@ pub fn decode(toks: &[Token], probabilities: &[Vec<f32>], labels: &[String]) -> 
         .collect()
 }
 
-/// What a span model's card names as its training source.
-pub const SPAN_SOURCE: &str = "spans";
+pub use super::card::SPAN_SOURCE;
 
 impl SpanModel {
     /// The model as an ONNX file's contents: the linear graph, one output per tag.
-    pub fn to_onnx(&self, settings: &TrainSettings, trained_at: &str) -> ModelProto {
+    /// A model trained with word vectors names their `encoder` on its card (`margin.encoder`), so it is
+    /// scored only with that encoder.
+    pub fn to_onnx(&self, settings: &TrainSettings, trained_at: &str, encoder: Option<EncoderRef>) -> ModelProto {
         let card = ModelCard {
             format: LINEAR_FORMAT.to_string(),
             labels: tag_names(&self.labels),
@@ -153,13 +156,14 @@ impl SpanModel {
             temperature: 1.0,
             margin_version: env!("CARGO_PKG_VERSION").to_string(),
             trained_at: trained_at.to_string(),
-            encoder: None,
+            encoder,
         };
         linear_to_onnx(&self.linear, &card)
     }
 }
 
-/// A span model loaded into ONNX Runtime.
+/// A span model loaded into ONNX Runtime, with the sentence encoder its card names (if any) for the
+/// word vectors.
 #[derive(Debug)]
 pub struct SpanScorer {
     scorer: Scorer,
@@ -168,14 +172,16 @@ pub struct SpanScorer {
 }
 
 impl SpanScorer {
-    /// Loads the span model at `path` for the project's `labels` (its outputs must be their tags).
+    /// Loads the span model at `path` for the project's `labels` (its outputs must be their tags). A model
+    /// trained with word vectors needs the same `encoder`.
     pub fn load(
         runtime: &Runtime,
         path: &std::path::Path,
         labels: &[String],
         threads: usize,
+        encoder: Option<&SharedEncoder>,
     ) -> Result<Self, ModelError> {
-        let scorer = Scorer::load(runtime, path, &tag_names(labels), threads, None)?;
+        let scorer = Scorer::load(runtime, path, &tag_names(labels), threads, encoder)?;
         if scorer.card().training.source != SPAN_SOURCE {
             return Err(ModelError::Invalid(format!("{}: a text classifier, not a span model", path.display())));
         }
@@ -183,13 +189,38 @@ impl SpanScorer {
         Ok(SpanScorer { scorer, labels: labels.to_vec(), bits })
     }
 
-    /// Each token's tag probabilities, then the spans, as [`SpanModel::predict`] finds them.
-    pub fn predict(&mut self, text: &str) -> Result<Vec<ProposedSpan>, ModelError> {
+    /// Each token's tag probabilities (in [`Tag::index`](crate::domain::spans::bio::Tag::index) order).
+    pub fn token_probabilities(&mut self, text: &str) -> Result<(Vec<Token>, Vec<Vec<f32>>), ModelError> {
         let toks = tokens(text);
+        if toks.is_empty() {
+            return Ok((toks, Vec::new()));
+        }
         let words = words(text, &toks);
-        let rows: Vec<SparseVector> = (0..toks.len()).map(|i| token_vector(&words, i, self.bits)).collect();
+        let vectors = match self.scorer.encoder() {
+            Some(encoder) => {
+                let ranges: Vec<(usize, usize)> = toks.iter().map(|t| (t.start, t.end)).collect();
+                Some(encoder.lock().unwrap_or_else(|p| p.into_inner()).word_vectors(text, &ranges)?)
+            }
+            None => None,
+        };
+        let rows: Vec<SparseVector> = (0..toks.len())
+            .map(|i| {
+                let dense = vectors.as_ref().and_then(|v| v.get(i));
+                with_dense(token_vector(&words, i, self.bits), dense, self.bits)
+            })
+            .collect();
         let probabilities = self.scorer.score(&rows, None)?;
+        Ok((toks, probabilities))
+    }
+
+    /// The spans, as [`SpanModel::predict`] finds them.
+    pub fn predict(&mut self, text: &str) -> Result<Vec<ProposedSpan>, ModelError> {
+        let (toks, probabilities) = self.token_probabilities(text)?;
         Ok(decode(&toks, &probabilities, &self.labels))
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
     }
 }
 

@@ -20,6 +20,7 @@ mod queue;
 mod report;
 mod review;
 mod schema;
+mod span_predictions;
 mod tallies;
 mod training;
 mod triage;

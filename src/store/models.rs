@@ -244,6 +244,7 @@ impl Store {
             }
             tx.execute("UPDATE model_versions SET pruned_at_ms = ?1 WHERE id = ?2", params![now_ms(), version.id])?;
             tx.execute("DELETE FROM predictions WHERE model_version_id = ?1", [version.id])?;
+            tx.execute("DELETE FROM span_predictions WHERE model_version_id = ?1", [version.id])?;
             tx.execute("DELETE FROM out_of_fold WHERE model_version_id = ?1", [version.id])?;
             pruned.push(version);
         }

@@ -23,6 +23,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0013_gold_index.sql"),
     include_str!("migrations/0014_review.sql"),
     include_str!("migrations/0015_tallies.sql"),
+    include_str!("migrations/0016_span_predictions.sql"),
 ];
 
 /// The migration after which the tables derived from the decisions (the review index of 0014, the person

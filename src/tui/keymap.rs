@@ -278,7 +278,7 @@ impl Keymap {
                     Ok(())
                 }
             };
-            if matches!(mode, KeyMode::Item | KeyMode::Spans) {
+            if *mode == KeyMode::Item {
                 for (i, keys) in self.labels.iter().enumerate() {
                     for (j, k) in keys.iter().enumerate() {
                         // A label's digit is built in; a key after it is the label's own, from margin.toml.
@@ -295,6 +295,20 @@ impl Keymap {
                 let from = sources.get(&(*mode, *action)).cloned().unwrap_or_else(|| built_in.clone());
                 for k in keys {
                     bind(*k, action.name().to_string(), from.clone())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that no label key does something else in `mode` too (the span screen's, whose labels are
+    /// chosen with the same keys): the label's own key is blamed, at `labels.N.key` in margin.toml.
+    pub fn check_labels_in(&self, mode: KeyMode) -> Result<(), KeymapError> {
+        for (i, keys) in self.labels.iter().enumerate() {
+            for key in keys {
+                if let Some(action) = self.action(mode, *key) {
+                    let at = (KeySource::Label(i), vec!["labels".into(), i.to_string(), "key".into()]);
+                    return Err(clash(mode, &format!("label {}", i + 1), action.name(), *key, at));
                 }
             }
         }

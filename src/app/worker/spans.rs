@@ -2,19 +2,23 @@
 //! patterns' proposals, the text masked with its offsets kept), records decisions after checking the
 //! spans, and takes them back. Answers with `Msg`s; the screen never waits on it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
+use super::annotate::RetrainCommand;
 use crate::app::serve::next_batch;
 use crate::app::spans::{
     SpanDecisionRequest, load_patterns, mask_keeping_offsets, propose_from_patterns, record_spans,
 };
 use crate::config::ProjectConfig;
-use crate::domain::DecisionAction;
 use crate::domain::pii::Masker;
+use crate::domain::spans::Proposed;
 use crate::domain::spans::patterns::Pattern;
 use crate::domain::spans::tokens;
+use crate::domain::{DecisionAction, ModelKind};
 use crate::store::{NewDecision, ServedItem, Store};
 use crate::tui::inbox::Outbox;
 use crate::tui::spans::msg::{Effect, Msg, Proposer, SpanCard, SpanDecision};
@@ -26,6 +30,8 @@ pub struct SpanSetup {
     pub annotator: String,
     /// Masks personal data before a text reaches the screen; `None`: texts as they are.
     pub masker: Option<Masker>,
+    /// Starts a background retrain after a batch when one is due; `None`: never from the screen.
+    pub retrain: Option<RetrainCommand>,
 }
 
 /// The running worker.
@@ -62,6 +68,8 @@ struct Thread {
     store: Store,
     replies: Outbox<Msg>,
     patterns: Vec<Pattern>,
+    /// The background retrain started from here, until it ends.
+    retraining: Option<Child>,
 }
 
 impl Thread {
@@ -73,7 +81,7 @@ impl Thread {
                 Vec::new()
             }
         };
-        Thread { setup, store, replies, patterns }
+        Thread { setup, store, replies, patterns, retraining: None }
     }
 
     fn run(mut self, jobs: Receiver<Effect>) {
@@ -88,21 +96,76 @@ impl Thread {
         if let Err(e) = self.store.release_leases(&self.setup.annotator) {
             tracing::warn!("cannot give back the reserved items: {e}");
         }
+        // A retrain goes on after the screen closes; it is only looked at once more, so it is no zombie
+        // while this process lives.
+        if let Some(mut child) = self.retraining.take() {
+            let _ = child.try_wait();
+        }
+    }
+
+    /// Starts `margin retrain --if-due` in the background when a batch is done and none is running.
+    fn retrain_if_due(&mut self) {
+        if let Some(child) = &mut self.retraining {
+            if matches!(child.try_wait(), Ok(None)) {
+                return;
+            }
+            self.retraining = None;
+        }
+        let Some(command) = &self.setup.retrain else { return };
+        match crate::app::retrain::due(&self.store, &self.setup.config) {
+            Ok(due) if due.is_due() && !crate::app::retrain::is_running(&self.setup.dir) => {}
+            _ => return,
+        }
+        let mut cmd = Command::new(&command.exe);
+        cmd.args(&command.args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        match cmd.spawn() {
+            Ok(child) => {
+                self.retraining = Some(child);
+                self.replies.send(Msg::Notice("retraining the span model in the background".into()));
+            }
+            Err(e) => tracing::warn!("cannot start a background retrain: {e}"),
+        }
     }
 
     fn serve(&mut self) {
+        self.retrain_if_due();
         let msg = match next_batch(&mut self.store, &self.setup.config, &self.setup.annotator) {
-            Ok(batch) => Msg::Batch { cards: batch.items.iter().map(|s| self.card(s)).collect(), left: batch.left },
+            Ok(batch) => {
+                let from_model = self.model_spans(&batch.items);
+                let cards = batch.items.iter().map(|s| self.card(s, &from_model)).collect();
+                Msg::Batch { cards, left: batch.left }
+            }
             Err(e) => Msg::Failed(format!("cannot serve the next items: {e}")),
         };
         self.replies.send(msg);
     }
 
-    fn card(&self, served: &ServedItem) -> SpanCard {
+    /// The current span model's proposals for the served items it has scored, and its version.
+    fn model_spans(&self, served: &[ServedItem]) -> Option<(i64, HashMap<i64, Vec<Proposed>>)> {
+        let model = self.store.current_model().ok().flatten().filter(|m| m.kind == ModelKind::Spans)?;
+        let ids: Vec<i64> = served.iter().map(|s| s.item.id).collect();
+        match self.store.span_predictions(model.id, &ids) {
+            Ok(found) => Some((model.id, found)),
+            Err(e) => {
+                tracing::warn!("cannot read the span model's proposals: {e}");
+                None
+            }
+        }
+    }
+
+    /// A served item as a card: the model's spans where it has scored the item, else the patterns'.
+    fn card(&self, served: &ServedItem, from_model: &Option<(i64, HashMap<i64, Vec<Proposed>>)>) -> SpanCard {
         let original = &served.item.text;
         let toks = tokens(original);
-        let proposed = propose_from_patterns(&self.patterns, original, &toks);
-        let proposer = if proposed.is_empty() { Proposer::Nobody } else { Proposer::Patterns };
+        let (proposed, proposer) = match from_model.as_ref().and_then(|(v, m)| Some((*v, m.get(&served.item.id)?))) {
+            Some((version, spans)) => (spans.clone(), Proposer::Model { version }),
+            None => {
+                let found = propose_from_patterns(&self.patterns, original, &toks);
+                let proposer = if found.is_empty() { Proposer::Nobody } else { Proposer::Patterns };
+                (found, proposer)
+            }
+        };
         let (text, masked) = match &self.setup.masker {
             Some(masker) => mask_keeping_offsets(masker, original),
             None => (original.clone(), 0),

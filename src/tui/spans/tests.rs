@@ -210,3 +210,12 @@ fn after_the_last_item_undo_brings_it_back_and_goes_on_span_by_span() {
     assert!(keys(&mut a, "u").is_empty(), "the span change is taken back, not another item");
     assert_eq!(a.editing.as_ref().unwrap().draft.spans, [span(0, 5, "LOC")]);
 }
+
+#[test]
+fn a_label_key_that_moves_the_cursor_on_the_span_screen_is_refused_there() {
+    let keymap = Keymap::build(&[], &[Some("b".into()), None]).expect("no clash on the item screen");
+    let err = keymap.check_labels_in(crate::tui::keymap::KeyMode::Spans).unwrap_err();
+    assert!(err.message.contains("label 1") && err.message.contains("word_previous"), "{}", err.message);
+    assert_eq!(err.path, ["labels", "0", "key"]);
+    assert!(Keymap::build(&[], &[None, None]).unwrap().check_labels_in(crate::tui::keymap::KeyMode::Spans).is_ok());
+}
