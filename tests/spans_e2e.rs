@@ -153,3 +153,75 @@ fn spans_are_labelled_corrected_undone_and_stored_with_their_audit_trail() {
     assert!((per("a3") - 8.0 / 3.0).abs() < 1e-9, "from nothing: 8 keys for 3 entities");
     eprintln!("keys per entity: {keys_per_entity:?}");
 }
+
+#[test]
+fn two_people_s_spans_are_compared_exactly_and_by_overlap_and_bad_spans_are_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init", "p", "--task", "spans", "--labels", "PER,LOC"]);
+    let project = sandbox.join("p").display().to_string();
+    sandbox.share_account(&project);
+    let file = sandbox.write(
+        "items.jsonl",
+        "{\"id\": \"t1\", \"text\": \"Angela Merkel visited Paris.\"}\n{\"id\": \"t2\", \"text\": \"Bo met Cy.\"}\n",
+    );
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let decide = |who: &str, item: &str, spans: &str| {
+        sandbox.ok(&["--project", &project, "decide", item, "--spans", spans, "--annotator", who])
+    };
+    // Ann and Bob agree on Paris; on Merkel Bob's span is one word short (overlapping, not exact).
+    decide(common::ALICE, "t1", "0:13:PER,22:27:LOC");
+    decide(common::BOB, "t1", "7:13:PER,22:27:LOC");
+    decide(common::ALICE, "t2", "0:2:PER,7:9:PER");
+    decide(common::BOB, "t2", "7:9:PER,0:2:PER");
+    let people = sandbox.ok(&["--project", &project, "people", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&people).unwrap();
+    let a = &json["span_agreement"];
+    assert_eq!(a["texts"], 2);
+    // Exact: Paris, Bo and Cy match (3 of 4 spans each): F1 = 2 x 3 / 8.
+    assert_eq!(a["exact"]["overall"]["matched"], 3);
+    assert_eq!(a["overlap"]["overall"]["matched"], 4, "Merkel's spans share characters");
+    assert_eq!(a["exact"]["per_label"]["LOC"]["matched"], 1);
+    let text = sandbox.ok(&["--project", &project, "people"]);
+    assert!(text.contains("Span agreement between people on 2 texts"), "{text}");
+    assert!(text.contains("0.75") && text.contains("1.00"), "exact 0.75, overlap 1.00:\n{text}");
+    // t1 is disputed (their spans differ), t2 is settled (the same spans, given in another order).
+    let items = sandbox.ok(&["--project", &project, "items", "--status", "disputed"]);
+    assert!(items.contains("t1") && !items.contains("t2"), "{items}");
+    // Bad spans are refused with what is wrong, and nothing is written.
+    for (spans, says) in [
+        ("0:5:PER", "cuts a word"),
+        ("0:13:ORG", "not one of the project's labels"),
+        ("0:13:PER,7:13:PER", "spans.overlap = true"),
+        ("13:0:PER", "empty or backwards"),
+        ("PER", "is not START:END:LABEL"),
+    ] {
+        let err = sandbox.fails(&["--project", &project, "decide", "t1", "--spans", spans]);
+        assert!(err.contains(says), "{spans}: {err}");
+    }
+    let label = sandbox.fails(&["--project", &project, "decide", "t1", "--label", "PER"]);
+    assert!(label.contains("--spans"), "{label}");
+    // Re-labelling from the review would give the item a label name for its spans: refused.
+    let relabel =
+        sandbox.fails(&["--project", &project, "review", "--item", "t2", "--relabel", "PER", "--reason", "x", "--yes"]);
+    assert!(relabel.contains("labels spans"), "{relabel}");
+    // The expert sees the disagreement and rules with the item's spans; a label name is no ruling here.
+    let cases = sandbox.ok(&["--project", &project, "triage", "list"]);
+    assert!(cases.contains("t1"), "{cases}");
+    let refused = sandbox.fails(&["--project", &project, "triage", "resolve", "t1", "--label", "PER"]);
+    assert!(refused.contains("START:END:LABEL"), "{refused}");
+    sandbox.ok(&[
+        "--project",
+        &project,
+        "triage",
+        "resolve",
+        "t1",
+        "--label",
+        "0:13:PER",
+        "--label",
+        "22:27:LOC",
+        "--rationale",
+        "the whole name",
+    ]);
+    let exported = sandbox.ok(&["--project", &project, "export", "--format", "spacy"]);
+    assert!(exported.contains(r#""entities":[[0,13,"PER"],[22,27,"LOC"]]"#), "{exported}");
+}

@@ -60,8 +60,20 @@ pub enum QueueError {
 /// model's short list when it holds enough, else the whole pool, routed by confidence as it is read), the
 /// strategy's picks from it, and the leases on them.
 pub fn next_batch(store: &mut Store, config: &ProjectConfig, annotator: &str) -> Result<Batch, QueueError> {
+    next_batch_beyond(store, config, annotator, &[])
+}
+
+/// [`next_batch`] for a screen that still holds the items `in_hand` (reserved, not yet decided): they
+/// are not served again, so the screen can ask for its next batch before it has finished this one.
+pub fn next_batch_beyond(
+    store: &mut Store,
+    config: &ProjectConfig,
+    annotator: &str,
+    in_hand: &[i64],
+) -> Result<Batch, QueueError> {
     let lease_ms = i64::from(config.sampling.lease_minutes) * 60_000;
-    let open = store.leased_to(annotator)?;
+    let mut open = store.leased_to(annotator)?;
+    open.retain(|s| !in_hand.contains(&s.item.id));
     let labels: Vec<String> = config.label_names();
     let current = store.current_model()?.filter(|m| m.labels == labels);
     let model_id = current.as_ref().map(|m| m.id);

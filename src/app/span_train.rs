@@ -140,6 +140,9 @@ pub fn score_spans(
         report.scored += chunk.len() as u64;
         progress(report.scored);
     }
+    // The short list batches are served from, as for any scored pool (routing is off for spans).
+    report.machine_accepted =
+        crate::app::serve::build_shortlist(store, config, model.id, crate::app::serve::SHORTLIST_FROM)?;
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ProjectConfig;
 use crate::domain::pii::Masker;
+use crate::domain::spans::agreement::{SpanAgreement, between_people};
 use crate::domain::spans::patterns::{Pattern, find, read_patterns};
-use crate::domain::spans::{Proposed, Span, SpanError, Token, check_spans, keys, tokens};
+use crate::domain::spans::{Proposed, Span, SpanError, Token, check_spans, from_keys, keys, tokens};
 use crate::domain::{DecisionAction, ModelSnapshot};
 use crate::store::{NewDecision, Store, StoreError};
 
@@ -109,4 +110,27 @@ pub fn record_spans(
         ..NewDecision::new(request.item_id, &request.annotator, request.action)
     };
     Ok(store.record_decision(&decision)?)
+}
+
+/// How people's spans agree on the texts two or more of them labelled: span F1, exact and overlapping.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpanAgreementReport {
+    /// Texts labelled by two or more people.
+    pub texts: u64,
+    pub exact: SpanAgreement,
+    pub overlap: SpanAgreement,
+}
+
+/// Span F1 between every pair of people, from each person's current spans on each text.
+pub fn span_agreement(store: &Store) -> Result<SpanAgreementReport, StoreError> {
+    let mut by_item: std::collections::BTreeMap<i64, Vec<Vec<Span>>> = std::collections::BTreeMap::new();
+    for label in store.people_labels()? {
+        by_item.entry(label.item_id).or_default().push(from_keys(&label.label_list()));
+    }
+    let texts: Vec<Vec<Vec<Span>>> = by_item.into_values().filter(|people| people.len() >= 2).collect();
+    Ok(SpanAgreementReport {
+        texts: texts.len() as u64,
+        exact: between_people(&texts, false),
+        overlap: between_people(&texts, true),
+    })
 }

@@ -22,6 +22,11 @@ pub enum TriageError {
     UnknownLabel { unknown: String, known: String },
     #[error("a single-label project takes one --label")]
     OneLabel,
+    #[error(
+        "a span project's ruling is the item's spans: `margin triage resolve ITEM --label START:END:LABEL \
+         --label ...` (or `--label ''` for none); {0}"
+    )]
+    SpanRuling(String),
     #[error("{} has no open escalation to send back", visible(.0))]
     NoEscalation(String),
     #[error("{}: cannot read: {source}", .path.display())]
@@ -49,6 +54,26 @@ pub fn check_labels(config: &ProjectConfig, labels: &[String]) -> Result<()> {
         return Err(TriageError::OneLabel);
     }
     Ok(())
+}
+
+/// Checks a ruling's labels (`resolve`, `gold`) for `item`: the project's labels, or in a span project the
+/// item's spans as `START:END:LABEL` keys on its text (returned in span order; empty keys are none).
+pub fn check_ruling(config: &ProjectConfig, item: &StoredItem, labels: &[String]) -> Result<Vec<String>> {
+    if config.task != TaskKind::Spans {
+        check_labels(config, labels)?;
+        return Ok(labels.to_vec());
+    }
+    use crate::domain::spans::{Span, check_spans, keys, tokens};
+    let spans = labels
+        .iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| {
+            Span::from_key(k.trim()).ok_or_else(|| TriageError::SpanRuling(format!("{:?} is not one", visible(k))))
+        })
+        .collect::<Result<Vec<Span>>>()?;
+    let checked = check_spans(&item.text, &tokens(&item.text), &spans, &config.label_names(), config.spans.overlap)
+        .map_err(|e| TriageError::SpanRuling(e.to_string()))?;
+    Ok(keys(&checked))
 }
 
 /// The expert's ruling on an item: its labels, with the rationale as the decision's note.

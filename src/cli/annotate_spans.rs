@@ -41,7 +41,7 @@ pub(super) fn open_span_screen(project: &Project, annotator: &str, with: SpanScr
     let (replies_tx, replies) = crate::tui::inbox::inbox().context("cannot set up the screen's inbox")?;
     let setup =
         SpanSetup { dir: project.dir.clone(), config: c.clone(), annotator: annotator.to_string(), masker, retrain };
-    let worker = SpanWorker::start(setup, store, replies_tx);
+    let worker = SpanWorker::start(setup, store, open_store(project)?, replies_tx);
     let result = crate::tui::run(app, &mut |effect| worker.send(effect), &replies);
     worker.finish();
     let app = result?;

@@ -12,13 +12,17 @@ use crate::domain::{DecisionAction, ModelSnapshot};
 use crate::store::{NewDecision, StoreError};
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["label", "accept", "reject", "skip", "escalate"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["label", "spans", "accept", "reject", "skip", "escalate"])))]
 pub struct Args {
     /// The item's id.
     pub item: String,
     /// The label(s) the item gets (repeat for multi-label projects).
     #[arg(long)]
     pub label: Vec<String>,
+    /// Span projects: the item's spans, as START:END:LABEL keys separated by commas (offsets in characters,
+    /// end exclusive; "" for none).
+    #[arg(long, value_name = "KEYS")]
+    pub spans: Option<String>,
     /// Take the current model's prediction.
     #[arg(long)]
     pub accept: bool,
@@ -53,7 +57,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let item = store.find_item(&args.item)?.ok_or_else(|| anyhow!("no item with id {:?}", args.item))?;
     let labels = project.config.label_set();
     let names = labels.names().to_vec();
+    let spans = project.config.task == crate::domain::TaskKind::Spans;
     let snapshot = match store.current_model()? {
+        Some(model) if spans => span_snapshot(&store, &model, item.id)?,
         Some(model) if model.labels == names => store.prediction(model.id, item.id)?.and_then(|p| {
             let multi = project.config.task == crate::domain::TaskKind::MultiLabel;
             let p = crate::domain::predicted(&p.probabilities, multi)?;
@@ -62,14 +68,25 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }),
         _ => None,
     };
-    let (action, chosen) = if !args.label.is_empty() {
+    if spans && !args.label.is_empty() {
+        bail!("--label: this project labels spans; give them with --spans START:END:LABEL,...");
+    }
+    let (action, chosen) = if let Some(given) = &args.spans {
+        if !spans {
+            bail!("--spans: this project labels whole texts; give the label with --label");
+        }
+        let chosen = checked_spans(given, &item.text, &project.config)?;
+        let agrees = snapshot.as_ref().is_some_and(|s| s.predicted == chosen);
+        (if agrees { DecisionAction::Accept } else { DecisionAction::Correct }, Some(chosen))
+    } else if !args.label.is_empty() {
         let chosen = labels.validate(&args.label).map_err(|e| anyhow!("--label: {e}"))?;
         let agrees = snapshot.as_ref().is_some_and(|s| s.predicted == chosen);
         (if agrees { DecisionAction::Accept } else { DecisionAction::Correct }, Some(chosen))
     } else if args.accept {
         let s =
             snapshot.as_ref().ok_or_else(|| anyhow!("--accept: the current model has no prediction for this item"))?;
-        if s.predicted.is_empty() {
+        // A span model that finds no span says the text has none; a text classifier must name a label.
+        if s.predicted.is_empty() && !spans {
             bail!("--accept: the model predicts no label for this item; choose the labels with --label");
         }
         (DecisionAction::Accept, Some(s.predicted.clone()))
@@ -145,4 +162,36 @@ fn said_back(
         DecisionAction::Escalate => format!("escalated {item} to an expert"),
         other => format!("recorded {} on {item}", other.as_str()),
     }
+}
+
+/// The current span model's spans for the item, as the snapshot a decision records.
+fn span_snapshot(
+    store: &crate::store::Store,
+    model: &crate::store::ModelVersion,
+    item_id: i64,
+) -> anyhow::Result<Option<ModelSnapshot>> {
+    let Some(proposed) = store.span_predictions(model.id, &[item_id])?.remove(&item_id) else { return Ok(None) };
+    let spans: Vec<crate::domain::spans::Span> = proposed.iter().map(|p| p.span.clone()).collect();
+    let confidence = proposed.iter().filter_map(|p| p.confidence).fold(1.0f32, f32::min);
+    Ok(Some(ModelSnapshot {
+        version: model.id,
+        predicted: crate::domain::spans::keys(&spans),
+        confidence: f64::from(confidence),
+    }))
+}
+
+/// `--spans` read and checked against the item's text and the project: their keys, in span order.
+fn checked_spans(given: &str, text: &str, config: &crate::config::ProjectConfig) -> anyhow::Result<Vec<String>> {
+    use crate::domain::spans::{Span, check_spans, keys, tokens};
+    let spans = given
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            Span::from_key(k).ok_or_else(|| anyhow!("--spans: {:?} is not START:END:LABEL (e.g. 0:5:PER)", visible(k)))
+        })
+        .collect::<anyhow::Result<Vec<Span>>>()?;
+    let checked = check_spans(text, &tokens(text), &spans, &config.label_names(), config.spans.overlap)
+        .map_err(|e| anyhow!("--spans: {e}"))?;
+    Ok(keys(&checked))
 }

@@ -44,6 +44,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         gold.retain(|g| &g.annotator == name);
         people.people.retain(|p| &p.annotator == name);
     }
+    let spans = project.config.task == crate::domain::TaskKind::Spans;
+    let span_agreement = if spans { Some(crate::app::spans::span_agreement(&store)?) } else { None };
     if args.json {
         let json = serde_json::json!({
             "project": project.config.name,
@@ -52,6 +54,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "agreement": people.agreement,
             "beyond_chance": beyond_chance,
             "gold_over_time": gold,
+            "span_agreement": span_agreement,
         });
         print_json(&json);
         return Ok(ExitCode::SUCCESS);
@@ -109,9 +112,35 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             share(a.agreed_pairs, a.pairs),
             a.fleiss_kappa.map_or("-".to_string(), |k| format!("{k:.2}"))
         );
-        print_beyond_chance(&beyond_chance);
+        match &span_agreement {
+            // A span item's labels are whole sets of spans: agreement per span says more.
+            Some(report) => print_span_agreement(report, &project.config.label_names()),
+            None => print_beyond_chance(&beyond_chance),
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Span F1 between people, per label and over all labels, exact and overlapping.
+fn print_span_agreement(report: &crate::app::spans::SpanAgreementReport, labels: &[String]) {
+    let f1 = |c: Option<&crate::domain::spans::agreement::SpanCounts>| {
+        c.and_then(|c| c.f1()).map_or("-".to_string(), |v| format!("{v:.2}"))
+    };
+    let width = labels.iter().map(|l| visible(l).chars().count()).max().unwrap_or(0).max(10);
+    say!("Span agreement between people on {} texts (F1 over every pair):", report.texts);
+    say!("  {:width$}  {:>8}  {:>10}  {:>7}", "", "exact", "overlap", "spans");
+    let spans_of = |c: Option<&crate::domain::spans::agreement::SpanCounts>| c.map_or(0, |c| c.first + c.second);
+    say!(
+        "  {:width$}  {:>8}  {:>10}  {:>7}",
+        "all labels",
+        f1(Some(&report.exact.overall)),
+        f1(Some(&report.overlap.overall)),
+        spans_of(Some(&report.exact.overall))
+    );
+    for label in labels {
+        let (exact, overlap) = (report.exact.per_label.get(label), report.overlap.per_label.get(label));
+        say!("  {:width$}  {:>8}  {:>10}  {:>7}", visible(label), f1(exact), f1(overlap), spans_of(exact));
+    }
 }
 
 /// The table of agreement beyond chance: all time, the last 7 days and the 7 before.

@@ -117,7 +117,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 if json {
                     print_json(&case_json(case, &shown(&case.item.text), prediction));
                 } else {
-                    print_case(case, &shown(&case.item.text), prediction);
+                    print_case(
+                        case,
+                        &shown(&case.item.text),
+                        prediction,
+                        config.task == crate::domain::TaskKind::Spans,
+                    );
                 }
             }
             if !json {
@@ -131,7 +136,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         TriageCommand::Resolve { item, label, rationale } => {
             let item = triage::find(&store, &item)?;
-            triage::check_labels(config, &label)?;
+            let label = triage::check_ruling(config, &item, &label)?;
             triage::resolve(&mut store, &context.user, item.id, label.clone(), rationale)?;
             say!("{} resolved as {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
@@ -148,7 +153,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         TriageCommand::Gold { item, label, rationale } => {
             let item = triage::find(&store, &item)?;
-            triage::check_labels(config, &label)?;
+            let label = triage::check_ruling(config, &item, &label)?;
             triage::mark_gold(&mut store, &context.user, item.id, &label, rationale.as_deref())?;
             say!("{} is a gold item: {}.", visible(&item.ext_id), visible(&label.join(", ")));
         }
@@ -183,7 +188,7 @@ fn case_json(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) -
     })
 }
 
-fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) {
+fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>, span_project: bool) {
     let why: Vec<&str> = case.kinds.iter().map(|k| k.as_str()).collect();
     say!("{}  [{}]", visible(&case.item.ext_id), why.join(", "));
     say!("  {}", visible(text));
@@ -191,8 +196,11 @@ fn print_case(case: &TriageCase, text: &str, prediction: Option<(String, f32)>) 
         let note = note.as_deref().map(|n| format!(" - {}", visible(n))).unwrap_or_default();
         say!("  escalated by {}: {}{note}", visible(by), visible(reason));
     }
+    // A span item's labels read as their words where the text is shown with its lengths (not masked).
+    let spans = span_project && case.item.text.chars().count() == text.chars().count();
     for d in &case.decisions {
-        let labels = d.labels.as_ref().map(|l| format!(" {}", l.join(", "))).unwrap_or_default();
+        let described = |l: &[String]| if spans { crate::domain::spans::describe(text, l) } else { l.join(", ") };
+        let labels = d.labels.as_ref().map(|l| format!(" {}", described(l))).unwrap_or_default();
         let reason = d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
         say!("  {} {}{}{}", visible(&d.annotator), d.action.as_str(), visible(&labels), visible(&reason));
     }

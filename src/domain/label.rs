@@ -40,6 +40,8 @@ pub enum LabelError {
     TooMany { count: usize },
     #[error("no label given")]
     Empty,
+    #[error("this project labels spans of the text (START:END:LABEL), not whole texts")]
+    Spans,
 }
 
 impl LabelSet {
@@ -75,6 +77,9 @@ impl LabelSet {
     /// Checks labels given for one item: known names, and one label only in a single-label project.
     /// Duplicates are dropped; the result keeps the project's label order.
     pub fn validate(&self, given: &[String]) -> Result<Vec<String>, LabelError> {
+        if self.kind == TaskKind::Spans {
+            return Err(LabelError::Spans);
+        }
         if given.is_empty() {
             return Err(LabelError::Empty);
         }
@@ -116,6 +121,12 @@ mod tests {
         let labels = set(TaskKind::MultiLabel);
         let got = labels.validate(&["spam".into(), "ham".into(), "spam".into()]).unwrap();
         assert_eq!(got, vec!["ham".to_string(), "spam".to_string()]);
+    }
+
+    #[test]
+    fn a_span_project_takes_no_whole_text_labels() {
+        let spans = LabelSet::new(vec!["PER".into()], TaskKind::Spans);
+        assert_eq!(spans.validate(&["PER".into()]), Err(LabelError::Spans));
     }
 
     #[test]

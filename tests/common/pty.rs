@@ -61,6 +61,11 @@ impl Pty {
         self.screen.lock().expect("screen").screen().contents()
     }
 
+    /// The screen with its colours and attributes (a moved cursor shows here, not in [`Pty::contents`]).
+    pub fn contents_formatted(&self) -> Vec<u8> {
+        self.screen.lock().expect("screen").screen().contents_formatted()
+    }
+
     /// Whether the terminal was given back: the main screen, the cursor shown.
     pub fn restored(&self) -> bool {
         let parser = self.screen.lock().expect("screen");

@@ -138,6 +138,14 @@ impl ReviewWorker {
     }
 
     fn relabel(&mut self, scope: &Scope, label: &str, reason: &str) -> ReviewMsg {
+        if self.project.config.task == crate::domain::TaskKind::Spans {
+            // A span item's labels are its spans: one label name would replace them with nonsense.
+            return ReviewMsg::Failed(
+                "Not re-labelled: a span item's labels are its spans; rule on it with `margin triage resolve ITEM \
+                 --label START:END:LABEL ...`"
+                    .into(),
+            );
+        }
         let ids = match scope {
             Scope::One { item_id, .. } => Ok(vec![*item_id]),
             Scope::Filtered { filter, .. } => self.store.review_ids(filter),

@@ -1,4 +1,4 @@
-//! The span screen's worker: one thread that owns the store, serves batches as span cards (tokens, the
+//! The span screen's worker: threads that own the store, serve batches as span cards (tokens, the
 //! patterns' proposals, the text masked with its offsets kept), records decisions after checking the
 //! spans, and takes them back. Answers with `Msg`s; the screen never waits on it.
 
@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
 use super::annotate::RetrainCommand;
-use crate::app::serve::next_batch;
+use crate::app::serve::next_batch_beyond;
 use crate::app::spans::{
     SpanDecisionRequest, load_patterns, mask_keeping_offsets, propose_from_patterns, record_spans,
 };
@@ -24,6 +24,7 @@ use crate::tui::inbox::Outbox;
 use crate::tui::spans::msg::{Effect, Msg, Proposer, SpanCard, SpanDecision};
 
 /// What the worker needs.
+#[derive(Clone)]
 pub struct SpanSetup {
     pub dir: PathBuf,
     pub config: ProjectConfig,
@@ -34,30 +35,45 @@ pub struct SpanSetup {
     pub retrain: Option<RetrainCommand>,
 }
 
-/// The running worker.
+/// The running worker: a thread that saves (decisions, undos) and one that serves batches, each with its
+/// own connection, so a save never waits behind the next batch being chosen.
 pub struct SpanWorker {
-    jobs: Sender<Effect>,
-    thread: Option<JoinHandle<()>>,
+    saves: Sender<Effect>,
+    serves: Sender<Effect>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl SpanWorker {
-    pub fn start(setup: SpanSetup, store: Store, replies: Outbox<Msg>) -> SpanWorker {
-        let (jobs, rx) = channel();
-        let thread = std::thread::Builder::new()
-            .name("margin-spans".into())
-            .spawn(move || Thread::new(setup, store, replies).run(rx))
-            .ok();
-        SpanWorker { jobs, thread }
+    /// Starts the threads: `store` for saving, `serve_store` for serving.
+    pub fn start(setup: SpanSetup, store: Store, serve_store: Store, replies: Outbox<Msg>) -> SpanWorker {
+        let (saves, save_rx) = channel();
+        let (serves, serve_rx) = channel();
+        let mut threads = Vec::new();
+        let server = Thread::new(setup.clone(), serve_store, replies.clone(), true);
+        threads
+            .extend(std::thread::Builder::new().name("margin-serve".into()).spawn(move || server.run(serve_rx)).ok());
+        let saver = Thread::new(setup, store, replies, false);
+        threads.extend(std::thread::Builder::new().name("margin-spans".into()).spawn(move || saver.run(save_rx)).ok());
+        SpanWorker { saves, serves, threads }
     }
 
     pub fn send(&self, effect: Effect) {
-        let _ = self.jobs.send(effect);
+        let _ = match effect {
+            Effect::Serve { .. } => self.serves.send(effect),
+            other => self.saves.send(other),
+        };
     }
 
-    /// Stops the worker once it has written what it was asked to and given back the reserved items.
+    /// Stops the worker once it has written what it was asked to and given back the reserved items: the
+    /// serving thread first, so that nothing is reserved after the saving thread gives everything back.
     pub fn finish(self) {
-        let _ = self.jobs.send(Effect::Quit);
-        if let Some(thread) = self.thread {
+        let _ = self.serves.send(Effect::Quit);
+        let _ = self.saves.send(Effect::Quit);
+        let mut threads = self.threads;
+        if let Some(server) = (!threads.is_empty()).then(|| threads.remove(0)) {
+            let _ = server.join();
+        }
+        for thread in threads {
             let _ = thread.join();
         }
     }
@@ -73,13 +89,15 @@ struct Thread {
 }
 
 impl Thread {
-    fn new(setup: SpanSetup, store: Store, replies: Outbox<Msg>) -> Thread {
-        let patterns = match load_patterns(&setup.dir, &setup.config) {
-            Ok(patterns) => patterns,
-            Err(e) => {
+    /// A thread's state; the serving one reads the patterns (and says so if they are bad).
+    fn new(setup: SpanSetup, store: Store, replies: Outbox<Msg>, serving: bool) -> Thread {
+        let patterns = match serving.then(|| load_patterns(&setup.dir, &setup.config)) {
+            Some(Ok(patterns)) => patterns,
+            Some(Err(e)) => {
                 replies.send(Msg::Notice(format!("no patterns: {e}")));
                 Vec::new()
             }
+            None => Vec::new(),
         };
         Thread { setup, store, replies, patterns, retraining: None }
     }
@@ -88,7 +106,7 @@ impl Thread {
         while let Ok(effect) = jobs.recv() {
             match effect {
                 Effect::Quit => break,
-                Effect::Serve => self.serve(),
+                Effect::Serve { in_hand } => self.serve(&in_hand),
                 Effect::Record(decision) => self.record(decision),
                 Effect::Undo { item_id, decision_id, served_id } => self.undo(item_id, decision_id, served_id),
             }
@@ -128,15 +146,15 @@ impl Thread {
         }
     }
 
-    fn serve(&mut self) {
+    fn serve(&mut self, in_hand: &[i64]) {
         self.retrain_if_due();
-        let msg = match next_batch(&mut self.store, &self.setup.config, &self.setup.annotator) {
+        let msg = match next_batch_beyond(&mut self.store, &self.setup.config, &self.setup.annotator, in_hand) {
             Ok(batch) => {
                 let from_model = self.model_spans(&batch.items);
                 let cards = batch.items.iter().map(|s| self.card(s, &from_model)).collect();
                 Msg::Batch { cards, left: batch.left }
             }
-            Err(e) => Msg::Failed(format!("cannot serve the next items: {e}")),
+            Err(e) => Msg::ServeFailed(format!("cannot serve the next items: {e}")),
         };
         self.replies.send(msg);
     }

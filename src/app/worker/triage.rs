@@ -139,7 +139,16 @@ impl TriageWorker {
     fn card(&self, case: TriageCase, prediction: Option<(String, f32)>, guidelines: &[String]) -> TriageCard {
         let masked = self.masker.as_ref().map_or(0, |m| m.find(&case.item.text).len());
         // The escalation is among the decisions, with its reason and note.
-        let history = decision_lines(&case.decisions, &|n| self.shown(n));
+        // A span item's labels read as their words, from the text masked with its lengths kept.
+        let spans_text = (self.project.config.task == crate::domain::TaskKind::Spans).then(|| match &self.masker {
+            Some(m) => crate::app::spans::mask_keeping_offsets(m, &case.item.text).0,
+            None => case.item.text.clone(),
+        });
+        let labels_of = |labels: &[String]| match &spans_text {
+            Some(text) => crate::domain::spans::describe(text, labels),
+            None => labels.join(", "),
+        };
+        let history = decision_lines(&case.decisions, &|n| self.shown(n), &labels_of);
         // The guideline section in question: the suggested label's, else the model's, else a person's.
         let mut wanted: Vec<String> = Vec::new();
         if let Some((label, _, _)) = &case.suggestion {
@@ -229,6 +238,10 @@ impl TriageWorker {
         let item = |store: &Store, item_id| store.item(item_id)?.ok_or(WorkerError::ItemGone);
         Ok(match effect {
             TriageEffect::Resolve { item_id, label, rationale } => {
+                // On the screen a ruling is one label; a span item's is its spans (the command line's).
+                let stored = item(&self.store, item_id)?;
+                let label =
+                    triage::check_ruling(&self.project.config, &stored, std::slice::from_ref(&label))?.join(", ");
                 triage::resolve(&mut self.store, &self.user, item_id, vec![label.clone()], Some(rationale))?;
                 (format!("{} resolved as {label}.", visible(&item(&self.store, item_id)?.ext_id)), true)
             }
@@ -255,7 +268,9 @@ impl TriageWorker {
             }
             TriageEffect::MarkGold { item_id, label, rationale } => {
                 let rationale = Some(rationale.as_str()).filter(|r| !r.is_empty());
-                triage::mark_gold(&mut self.store, &self.user, item_id, std::slice::from_ref(&label), rationale)?;
+                let stored = item(&self.store, item_id)?;
+                let labels = triage::check_ruling(&self.project.config, &stored, std::slice::from_ref(&label))?;
+                triage::mark_gold(&mut self.store, &self.user, item_id, &labels, rationale)?;
                 (format!("{} is a gold item: {label}.", visible(&item(&self.store, item_id)?.ext_id)), false)
             }
             TriageEffect::Load
@@ -279,19 +294,23 @@ fn item_of(effect: &TriageEffect) -> i64 {
 }
 
 /// One line per decision: who, what, which labels, why; undone ones marked.
-fn decision_lines(decisions: &[Decision], shown: &dyn Fn(&str) -> String) -> Vec<String> {
+fn decision_lines(
+    decisions: &[Decision],
+    shown: &dyn Fn(&str) -> String,
+    labels_of: &dyn Fn(&[String]) -> String,
+) -> Vec<String> {
     let undone: Vec<i64> = decisions.iter().filter_map(|d| d.undoes).collect();
     decisions
         .iter()
         .filter(|d| d.action != DecisionAction::Undo)
         .map(|d| {
-            let labels = d.labels.as_ref().map(|l| format!(" {}", l.join(", "))).unwrap_or_default();
+            let labels = d.labels.as_ref().map(|l| format!(" {}", labels_of(l))).unwrap_or_default();
             let reason = d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
             let note = d.note.as_deref().map(|n| format!(" - {}", shown(n))).unwrap_or_default();
             let model = d
                 .model
                 .as_ref()
-                .map(|m| format!(" [model said {} {:.0}%]", m.predicted.join(", "), m.confidence * 100.0))
+                .map(|m| format!(" [model said {} {:.0}%]", labels_of(&m.predicted), m.confidence * 100.0))
                 .unwrap_or_default();
             let undone = if undone.contains(&d.id) { " (undone)" } else { "" };
             format!("{}: {}{labels}{reason}{note}{model}{undone}", d.annotator, d.action.as_str())

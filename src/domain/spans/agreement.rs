@@ -55,6 +55,19 @@ impl SpanAgreement {
     }
 }
 
+/// Span agreement over every pair of people on each text: `texts` holds, per text, each person's spans.
+pub fn between_people(texts: &[Vec<Vec<Span>>], overlap: bool) -> SpanAgreement {
+    let mut agreement = SpanAgreement::default();
+    for people in texts {
+        for (i, first) in people.iter().enumerate() {
+            for second in &people[i + 1..] {
+                agreement.add(first, second, overlap);
+            }
+        }
+    }
+    agreement
+}
+
 /// How many of `a` pair with one of `b`, each used once: exactly, or (with `overlap`) by sharing characters,
 /// the pairs taken in order of start so nested or chained spans pair up as far as they can.
 fn matched(a: &[&Span], b: &[&Span], overlap: bool) -> u64 {

@@ -69,6 +69,20 @@ pub fn from_keys(keys: &[String]) -> Vec<Span> {
     spans
 }
 
+/// A decision's labels as people read them: each span key as its label and words (`PER «Angela Merkel»`),
+/// the words from `text` (which must have the stored text's offsets: masked, if at all, keeping lengths);
+/// anything that is not a span key as it is.
+pub fn describe(text: &str, labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|k| match Span::from_key(k) {
+            Some(s) => format!("{} «{}»", s.label, slice(text, s.start, s.end)),
+            None => k.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why spans do not fit a text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpanError {
@@ -194,6 +208,12 @@ mod tests {
         assert_eq!(t.iter().map(|t| (t.start, t.end)).collect::<Vec<_>>(), [(0, 4), (5, 7), (8, 10)]);
         assert_eq!(slice(text, 5, 7), "東京");
         assert!(tokens("").is_empty() && tokens(" \t\n").is_empty());
+    }
+
+    #[test]
+    fn a_decision_s_spans_read_as_labels_and_words() {
+        let labels = vec!["0:13:PER".to_string(), "22:27:LOC".to_string(), "other".to_string()];
+        assert_eq!(describe("Angela Merkel visited Paris.", &labels), "PER «Angela Merkel», LOC «Paris», other");
     }
 
     #[test]

@@ -22,7 +22,7 @@ impl crate::tui::Screen for SpanApp {
         self.size = size;
         self.now_ms = now_ms;
         self.waiting = true;
-        vec![Effect::Serve]
+        vec![Effect::Serve { in_hand: Vec::new() }]
     }
 
     fn update(&mut self, msg: Msg) -> Vec<Effect> {

@@ -75,14 +75,19 @@ pub enum Msg {
     },
     /// Something the worker could not do, in words for the person.
     Failed(String),
+    /// The next batch could not be served (in words for the person); asking again is allowed.
+    ServeFailed(String),
     /// Something the person should know (the patterns file is bad, ...).
     Notice(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Serve the next batch.
-    Serve,
+    /// Serve the next batch, leaving out the items the screen still holds (`in_hand`): asked for while
+    /// the last few cards of a batch are still to do, so the next one is there when they are.
+    Serve {
+        in_hand: Vec<i64>,
+    },
     Record(SpanDecision),
     /// Take back the decision `decision_id` about `item_id` and reserve the item again.
     Undo {

@@ -61,6 +61,9 @@ pub struct Done {
     pub decision_id: i64,
 }
 
+/// Cards left in hand at which the next batch is asked for.
+pub const PREFETCH_AT: usize = 5;
+
 /// The span screen's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanApp {
@@ -77,6 +80,8 @@ pub struct SpanApp {
     pub done: Vec<Done>,
     /// A batch was asked for and has not come.
     pub waiting: bool,
+    /// The last batch asked for was empty: nothing is left beyond the cards in hand.
+    pub exhausted: bool,
     /// An undo was asked for and has not been answered.
     pub undoing: bool,
     /// Nothing is left to label.
@@ -102,6 +107,7 @@ impl SpanApp {
             saving: None,
             done: Vec::new(),
             waiting: false,
+            exhausted: false,
             undoing: false,
             finished: false,
             left: 0,
@@ -111,8 +117,9 @@ impl SpanApp {
         }
     }
 
-    /// The label names, in order (the digit keys').
-    pub fn label_names(&self) -> Vec<String> {
-        self.config.labels.iter().map(|l| l.name.clone()).collect()
+    /// The items the screen holds: queued, on screen, being saved.
+    pub fn in_hand(&self) -> Vec<i64> {
+        let shown = self.editing.iter().chain(&self.saving).map(|e| e.card.item_id);
+        self.queue.iter().map(|c| c.item_id).chain(shown).collect()
     }
 }

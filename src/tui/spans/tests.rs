@@ -49,7 +49,9 @@ pub(crate) fn app(color: bool) -> SpanApp {
         Proposed { span: span(22, 27, "PER"), confidence: Some(0.41) },
     ];
     let cards = vec![card(1, "Tim Cook flew in from Paris.", proposed), card(2, "Apple hired Ann.", vec![])];
-    assert!(a.update(Msg::Batch { cards, left: 5 }).is_empty());
+    // Two cards in hand are fewer than PREFETCH_AT: the next batch is asked for at once, without them.
+    assert_eq!(a.update(Msg::Batch { cards, left: 5 }), [Effect::Serve { in_hand: vec![2, 1] }]);
+    assert!(a.update(Msg::Batch { cards: vec![], left: 5 }).is_empty(), "nothing beyond them");
     a
 }
 
@@ -152,10 +154,10 @@ fn an_empty_batch_with_nothing_in_hand_is_the_end_and_quitting_stops_the_worker(
     let mut a = app(true);
     keys(&mut a, "\n");
     a.update(Msg::Recorded { item_id: 1, decision_id: 11, left: None });
+    assert!(!a.finished, "a card is still to do");
     let effects = keys(&mut a, "\n");
     assert_eq!(effects.len(), 1);
-    assert_eq!(a.update(Msg::Recorded { item_id: 2, decision_id: 12, left: None }), [Effect::Serve]);
-    a.update(Msg::Batch { cards: vec![], left: 0 });
+    assert!(a.update(Msg::Recorded { item_id: 2, decision_id: 12, left: None }).is_empty());
     assert!(a.finished);
     assert!(drawn(80, 24, |f| super::view::render(&a, f)).contains("Nothing left to label"));
     assert_eq!(keys(&mut a, "q"), [Effect::Quit]);
@@ -203,8 +205,8 @@ fn after_the_last_item_undo_brings_it_back_and_goes_on_span_by_span() {
     keys(&mut a, "\n");
     a.update(Msg::Recorded { item_id: 1, decision_id: 11, left: None });
     keys(&mut a, "3ww1\n");
-    assert_eq!(a.update(Msg::Recorded { item_id: 2, decision_id: 12, left: None }), [Effect::Serve]);
-    a.update(Msg::Batch { cards: vec![], left: 0 });
+    assert!(a.update(Msg::Recorded { item_id: 2, decision_id: 12, left: None }).is_empty());
+    assert!(a.finished);
     assert_eq!(keys(&mut a, "u"), [Effect::Undo { item_id: 2, decision_id: 12, served_id: 20 }]);
     a.update(Msg::Undone { item_id: 2, left: Some(1) });
     assert!(keys(&mut a, "u").is_empty(), "the span change is taken back, not another item");
@@ -218,4 +220,25 @@ fn a_label_key_that_moves_the_cursor_on_the_span_screen_is_refused_there() {
     assert!(err.message.contains("label 1") && err.message.contains("word_previous"), "{}", err.message);
     assert_eq!(err.path, ["labels", "0", "key"]);
     assert!(Keymap::build(&[], &[None, None]).unwrap().check_labels_in(crate::tui::keymap::KeyMode::Spans).is_ok());
+}
+
+#[test]
+fn the_next_batch_is_asked_for_while_a_few_cards_are_left_and_arrives_before_they_are_done() {
+    let mut a = app(true);
+    a.queue.clear();
+    a.editing = None;
+    a.exhausted = false;
+    let cards: Vec<SpanCard> = (10..17).map(|i| card(i, "Ann met Bo.", vec![])).collect();
+    assert!(a.update(Msg::Batch { cards, left: 50 }).is_empty(), "six cards in hand: not yet");
+    keys(&mut a, "\n");
+    assert!(a.update(Msg::Recorded { item_id: 10, decision_id: 1, left: None }).is_empty(), "five queued");
+    keys(&mut a, "\n");
+    let effects = a.update(Msg::Recorded { item_id: 11, decision_id: 2, left: None });
+    assert_eq!(effects, [Effect::Serve { in_hand: vec![13, 14, 15, 16, 12] }], "four queued");
+    keys(&mut a, "\n");
+    assert!(a.update(Msg::Recorded { item_id: 12, decision_id: 3, left: None }).is_empty(), "asked once");
+    a.update(Msg::Batch { cards: vec![card(20, "Cy left.", vec![])], left: 49 });
+    assert_eq!(a.queue.back().map(|c| c.item_id), Some(20), "queued behind the cards in hand");
+    a.update(Msg::ServeFailed("cannot serve the next items: locked".into()));
+    assert!(!a.waiting, "a failed serve may be asked for again");
 }

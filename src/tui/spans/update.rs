@@ -4,7 +4,7 @@
 //! last decided card.
 
 use super::msg::{Effect, Msg, Proposer, SpanDecision};
-use super::state::{Done, Editing, Mode, SpanApp};
+use super::state::{Done, Editing, Mode, PREFETCH_AT, SpanApp};
 use crate::domain::DecisionAction;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Key, KeyMode};
@@ -26,11 +26,14 @@ impl SpanApp {
             Msg::Batch { cards, left } => {
                 self.waiting = false;
                 self.left = left;
-                if cards.is_empty() && self.editing.is_none() && self.queue.is_empty() {
-                    self.finished = true;
-                }
+                self.exhausted = cards.is_empty();
                 self.queue.extend(cards);
                 self.advance()
+            }
+            Msg::ServeFailed(why) => {
+                self.waiting = false;
+                self.message = Some(why);
+                Vec::new()
             }
             Msg::Recorded { item_id, decision_id, left } => {
                 self.left = left.unwrap_or(self.left);
@@ -236,23 +239,23 @@ impl SpanApp {
         Vec::new()
     }
 
-    /// Shows the next card when none is on screen, asking for a batch when none is in hand.
+    /// Shows the next card when none is on screen, and asks for the next batch while a few cards are
+    /// still in hand (so it is there when they are done); with nothing left anywhere, the end.
     fn advance(&mut self) -> Vec<Effect> {
-        if self.editing.is_some() || self.saving.is_some() {
-            return Vec::new();
-        }
-        match self.queue.pop_front() {
-            Some(card) => {
+        let idle = self.editing.is_none() && self.saving.is_none();
+        if idle {
+            if let Some(card) = self.queue.pop_front() {
                 let spans = card.proposed.iter().map(|p| p.span.clone()).collect();
                 self.editing = Some(Editing::new(card, spans, self.config.overlap, self.now_ms));
-                Vec::new()
             }
-            None if !self.waiting && !self.finished => {
-                self.waiting = true;
-                vec![Effect::Serve]
-            }
-            None => Vec::new(),
         }
+        let mut effects = Vec::new();
+        if !self.waiting && !self.exhausted && self.queue.len() < PREFETCH_AT {
+            self.waiting = true;
+            effects.push(Effect::Serve { in_hand: self.in_hand() });
+        }
+        self.finished = self.exhausted && self.queue.is_empty() && self.editing.is_none() && self.saving.is_none();
+        effects
     }
 
     /// Whether the model proposed what is on screen (else patterns, or nobody).
