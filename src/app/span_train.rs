@@ -2,7 +2,8 @@
 //! item with settled or reference spans (with the sentence encoder's word vectors when the project has
 //! one), write it as ONNX, load it back through ONNX Runtime, and register it; scoring runs every pool item
 //! through it, keeping the spans it proposes (for the screen) and the item's uncertainty from its tokens
-//! (for the queue). Wires `store` and `model`.
+//! (for the queue). A bring-your-own token classifier (`margin model use`) scores the same way. Wires
+//! `store` and `model`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,15 +11,32 @@ use std::time::Instant;
 use super::score::{ScoreError, ScoreReport};
 use super::train::{MODELS_DIR, TrainError, TrainOptions, Trained};
 use crate::config::ProjectConfig;
-use crate::domain::spans::{Proposed, Span, from_keys, tokens};
+use crate::domain::spans::{Proposed, Span, Token, from_keys, tokens};
 use crate::domain::{ModelKind, Prediction, uncertainty};
+use crate::model::ModelError;
 use crate::model::Runtime;
 use crate::model::combined::EncoderRef;
 use crate::model::encoder::SharedEncoder;
 use crate::model::files::write_model;
 use crate::model::onnx::encode;
 use crate::model::spans::{SpanScorer, decode, span_settings, train_spans_with};
+use crate::model::token_classifier::TokenClassifier;
 use crate::store::{ModelVersion, NewModelVersion, Store};
+
+/// What scores a span project's items: margin's span model, or one brought with its tokenizer.
+enum Engine {
+    Own(Box<SpanScorer>),
+    Byo(Box<TokenClassifier>),
+}
+
+impl Engine {
+    fn token_probabilities(&mut self, text: &str) -> Result<(Vec<Token>, Vec<Vec<f32>>), ModelError> {
+        match self {
+            Engine::Own(scorer) => scorer.token_probabilities(text),
+            Engine::Byo(classifier) => classifier.token_probabilities(text),
+        }
+    }
+}
 
 /// Items scored and written at a time.
 const CHUNK: usize = 1000;
@@ -103,8 +121,14 @@ pub fn score_spans(
 ) -> Result<ScoreReport, ScoreError> {
     let started = Instant::now();
     let labels = config.label_names();
-    let mut scorer = SpanScorer::load(runtime, &dir.join(&model.path), &labels, 1, encoder)
-        .map_err(|source| ScoreError::Load { version: model.id, source })?;
+    let loaded = match model.kind {
+        // A bring-your-own token classifier: its path is its manifest's.
+        ModelKind::External => {
+            TokenClassifier::load(runtime, &dir.join(&model.path), &labels).map(|c| Engine::Byo(Box::new(c)))
+        }
+        _ => SpanScorer::load(runtime, &dir.join(&model.path), &labels, 1, encoder).map(|s| Engine::Own(Box::new(s))),
+    };
+    let mut scorer = loaded.map_err(|source| ScoreError::Load { version: model.id, source })?;
     let mut pending: Vec<(i64, String)> = Vec::new();
     store.items_to_score(model.id, false, None, |id, text, _| -> Result<(), ScoreError> {
         pending.push((id, text.to_string()));

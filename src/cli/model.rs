@@ -94,8 +94,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             let manifest = std::path::absolute(&manifest).unwrap_or(manifest);
             let labels = label_names(&project);
             let multi = project.config.task == TaskKind::MultiLabel;
-            let model = ExternalModel::load(runtime, &manifest, &labels, multi)?;
-            let model_file = manifest.parent().unwrap_or(Path::new(".")).join(model.model_file());
+            // A span project takes a token classifier with its tokenizer; the others a text classifier.
+            let model_file = if project.config.task == TaskKind::Spans {
+                let model = crate::model::token_classifier::TokenClassifier::load(runtime, &manifest, &labels)?;
+                model.model_file().to_path_buf()
+            } else {
+                ExternalModel::load(runtime, &manifest, &labels, multi)?.model_file().to_path_buf()
+            };
+            let model_file = manifest.parent().unwrap_or(Path::new(".")).join(model_file);
             let path = manifest.strip_prefix(&project.dir).map(Path::to_path_buf).unwrap_or(manifest.clone());
             let version = store.add_model(
                 &NewModelVersion {

@@ -19,6 +19,7 @@ pub mod onnx;
 pub mod runtime;
 pub mod scorer;
 pub mod spans;
+pub mod token_classifier;
 pub mod train;
 
 pub use runtime::{LibrarySource, Runtime};

@@ -161,7 +161,12 @@ impl Thread {
 
     /// The current span model's proposals for the served items it has scored, and its version.
     fn model_spans(&self, served: &[ServedItem]) -> Option<(i64, HashMap<i64, Vec<Proposed>>)> {
-        let model = self.store.current_model().ok().flatten().filter(|m| m.kind == ModelKind::Spans)?;
+        let model = self
+            .store
+            .current_model()
+            .ok()
+            .flatten()
+            .filter(|m| matches!(m.kind, ModelKind::Spans | ModelKind::External))?;
         let ids: Vec<i64> = served.iter().map(|s| s.item.id).collect();
         match self.store.span_predictions(model.id, &ids) {
             Ok(found) => Some((model.id, found)),
