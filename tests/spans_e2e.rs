@@ -225,3 +225,30 @@ fn two_people_s_spans_are_compared_exactly_and_by_overlap_and_bad_spans_are_refu
     let exported = sandbox.ok(&["--project", &project, "export", "--format", "spacy"]);
     assert!(exported.contains(r#""entities":[[0,13,"PER"],[22,27,"LOC"]]"#), "{exported}");
 }
+
+#[test]
+fn imported_spans_are_shown_to_be_corrected() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init", "p", "--task", "spans", "--labels", "PER,LOC"]);
+    let project = sandbox.join("p").display().to_string();
+    let file = sandbox.write(
+        "items.jsonl",
+        "{\"id\": \"pre\", \"text\": \"Angela Merkel visited Paris.\", \"spans\": [{\"start\": 0, \"end\": 13, \"label\": \"PER\"}]}\n",
+    );
+    sandbox.ok(&["import", &file, "--project", &project]);
+    let mut command = sandbox.command(&["--project", &project, "annotate"]);
+    command.env("NO_COLOR", "1");
+    let mut pty = Pty::spawn(command, 80, 24);
+    pty.wait_for("the imported spans", |s| {
+        s.contains("[Angela Merkel]PER visited Paris.") && s.contains("as imported")
+    });
+    // Paris was missed: w w 2 (LOC is the second label), Enter.
+    for key in ["\t", "w", "w", "2", "\r"] {
+        pty.send(key);
+    }
+    pty.wait_for("the end", |s| s.contains("Nothing left to label"));
+    pty.send("q");
+    assert!(pty.wait_exit().success());
+    let conn = Connection::open(sandbox.join("p/margin.db")).unwrap();
+    assert_eq!(labels_of(&conn, "pre"), [vec!["0:13:PER".to_string(), "22:27:LOC".to_string()]]);
+}

@@ -15,9 +15,9 @@ use crate::app::spans::{
 };
 use crate::config::ProjectConfig;
 use crate::domain::pii::Masker;
-use crate::domain::spans::Proposed;
 use crate::domain::spans::patterns::Pattern;
 use crate::domain::spans::tokens;
+use crate::domain::spans::{Proposed, from_keys};
 use crate::domain::{DecisionAction, ModelKind};
 use crate::store::{NewDecision, ServedItem, Store};
 use crate::tui::inbox::Outbox;
@@ -177,13 +177,20 @@ impl Thread {
         }
     }
 
-    /// A served item as a card: the model's spans where it has scored the item, else the patterns'.
+    /// A served item as a card: the spans it was imported with, else the model's where it has scored the
+    /// item, else the patterns'.
     fn card(&self, served: &ServedItem, from_model: &Option<(i64, HashMap<i64, Vec<Proposed>>)>) -> SpanCard {
         let original = &served.item.text;
         let toks = tokens(original);
-        let (proposed, proposer) = match from_model.as_ref().and_then(|(v, m)| Some((*v, m.get(&served.item.id)?))) {
-            Some((version, spans)) => (spans.clone(), Proposer::Model { version }),
-            None => {
+        // The spans the item came with, if any (a gold item's are the answer, never shown).
+        let imported = served.item.reference_labels.as_deref().filter(|_| !served.item.gold).map(from_keys);
+        let from_model = from_model.as_ref().and_then(|(v, m)| Some((*v, m.get(&served.item.id)?)));
+        let (proposed, proposer) = match (imported, from_model) {
+            (Some(spans), _) => {
+                (spans.into_iter().map(|span| Proposed { span, confidence: None }).collect(), Proposer::Imported)
+            }
+            (None, Some((version, spans))) => (spans.clone(), Proposer::Model { version }),
+            (None, None) => {
                 let found = propose_from_patterns(&self.patterns, original, &toks);
                 let proposer = if found.is_empty() { Proposer::Nobody } else { Proposer::Patterns };
                 (found, proposer)
@@ -209,7 +216,7 @@ impl Thread {
     fn record(&mut self, d: SpanDecision) {
         let model = match d.proposer {
             Proposer::Model { version } => Some((version, d.proposed.clone())),
-            Proposer::Nobody | Proposer::Patterns => None,
+            Proposer::Nobody | Proposer::Patterns | Proposer::Imported => None,
         };
         let request = SpanDecisionRequest {
             item_id: d.item_id,

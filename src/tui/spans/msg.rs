@@ -12,6 +12,8 @@ pub enum Proposer {
     Nobody,
     /// The project's patterns file.
     Patterns,
+    /// The spans the item was imported with (pre-annotations to correct; never a gold item's).
+    Imported,
     /// The span model of this version.
     Model { version: i64 },
 }

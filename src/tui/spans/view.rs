@@ -92,6 +92,7 @@ fn legend_line(app: &SpanApp) -> Line<'static> {
         let who = match proposer {
             Proposer::Nobody => "nothing proposed".to_string(),
             Proposer::Patterns => "proposed by the patterns".to_string(),
+            Proposer::Imported => "as imported".to_string(),
             Proposer::Model { version } => format!("proposed by model v{version}"),
         };
         parts.push(Styled::styled(who, Style::default().add_modifier(Modifier::DIM)));
