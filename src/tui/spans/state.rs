@@ -72,6 +72,8 @@ pub struct SpanApp {
     pub size: (u16, u16),
     pub now_ms: i64,
     pub mode: Mode,
+    /// How far the help is scrolled.
+    pub help_scroll: usize,
     pub queue: VecDeque<SpanCard>,
     pub editing: Option<Editing>,
     /// The card whose decision is being written, with the spans it was given; the next card shows once
@@ -102,6 +104,7 @@ impl SpanApp {
             size,
             now_ms,
             mode: Mode::Labelling,
+            help_scroll: 0,
             queue: VecDeque::new(),
             editing: None,
             saving: None,

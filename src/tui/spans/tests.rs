@@ -242,3 +242,22 @@ fn the_next_batch_is_asked_for_while_a_few_cards_are_left_and_arrives_before_the
     a.update(Msg::ServeFailed("cannot serve the next items: locked".into()));
     assert!(!a.waiting, "a failed serve may be asked for again");
 }
+
+#[test]
+fn the_help_lists_every_key_and_scrolls_at_80x24() {
+    let mut a = app(true);
+    keys(&mut a, "?");
+    let mut seen = String::new();
+    for _ in 0..30 {
+        seen.push_str(&drawn(80, 24, |f| super::view::render(&a, f)));
+        keys(&mut a, "j");
+    }
+    for (action, _) in a.keymap.bindings(crate::tui::keymap::KeyMode::Spans) {
+        let what = crate::tui::keymap::describe(crate::tui::keymap::KeyMode::Spans, action);
+        let start: String = what.chars().take(20).collect();
+        assert!(seen.contains(&start), "{} missing from the help", action.name());
+    }
+    keys(&mut a, "q");
+    assert_eq!(a.mode, super::state::Mode::Labelling, "q closes the help, and does not quit");
+    assert!(!a.quitting);
+}

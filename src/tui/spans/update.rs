@@ -64,8 +64,11 @@ impl SpanApp {
     fn key(&mut self, key: Key) -> Vec<Effect> {
         match self.mode {
             Mode::Help => {
-                if self.keymap.action(KeyMode::Help, key) == Some(Action::Close) {
-                    self.mode = Mode::Labelling;
+                match self.keymap.action(KeyMode::Help, key) {
+                    Some(Action::Close) => self.mode = Mode::Labelling,
+                    Some(Action::ScrollDown) => self.help_scroll += 1,
+                    Some(Action::ScrollUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    _ => {}
                 }
                 Vec::new()
             }
@@ -80,6 +83,7 @@ impl SpanApp {
             Some(Action::Quit) => return quit_once(&mut self.quitting, Effect::Quit),
             Some(Action::Help) => {
                 self.mode = Mode::Help;
+                self.help_scroll = 0;
                 return Vec::new();
             }
             Some(Action::Undo) => return self.undo(),

@@ -249,7 +249,7 @@ fn footer_line(app: &SpanApp, width: u16) -> Line<'static> {
             hints.key("1-9", "choose a reason").key("Esc", "cancel");
         }
         Mode::Help => {
-            hints.key("Esc", "close");
+            hints.key("j/k", "scroll").key("Esc", "close");
         }
         Mode::Labelling => {
             hints
@@ -274,7 +274,7 @@ fn render_help(app: &SpanApp, frame: &mut Frame, area: Rect) {
     lines.push(help::row("1-9, a label's key", "label the selection, the span under the cursor, or the token"));
     lines.extend(help::keymap_rows(&app.keymap, KeyMode::Spans, |a| describe(KeyMode::Spans, a)));
     lines.push(help::row("", "Enter keeps the spans as they stand: the model's, if you changed nothing."));
-    help::render(frame, inner, lines, 0);
+    help::render(frame, inner, lines, app.help_scroll);
 }
 
 fn render_reasons(app: &SpanApp, frame: &mut Frame, area: Rect) {
