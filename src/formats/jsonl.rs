@@ -8,7 +8,7 @@ use std::io::BufRead;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{BadRecord, ItemReader, ReadOptions, ReadProblem, check_labels, read_line, strip_bom, utf8_or_message};
+use super::{BadRecord, ItemReader, Lines, ReadOptions, ReadProblem, check_labels, utf8_or_message};
 use crate::domain::NewItem;
 use crate::domain::item::check_text;
 
@@ -16,43 +16,28 @@ use crate::domain::item::check_text;
 const MAX_ID_BYTES: usize = 512;
 
 pub struct JsonlReader<R> {
-    input: R,
+    lines: Lines<R>,
     options: ReadOptions,
-    line: u64,
-    buf: Vec<u8>,
-    blank: u64,
 }
 
 impl<R: BufRead> JsonlReader<R> {
     pub fn new(input: R, options: ReadOptions) -> Self {
-        JsonlReader { input, options, line: 0, buf: Vec::new(), blank: 0 }
+        JsonlReader { lines: Lines::new(input), options }
     }
 }
 
 impl<R: BufRead> ItemReader for JsonlReader<R> {
     fn next_item(&mut self) -> Option<Result<NewItem, ReadProblem>> {
-        loop {
-            match read_line(&mut self.input, &mut self.buf) {
-                Ok(false) => return None,
-                Ok(true) => {}
-                Err(e) => return Some(Err(ReadProblem::Io(e))),
-            }
-            self.line += 1;
-            if self.line == 1 {
-                strip_bom(&mut self.buf);
-            }
-            if self.buf.iter().all(u8::is_ascii_whitespace) {
-                self.blank += 1;
-                continue;
-            }
-            let line = self.line;
-            let parsed = utf8_or_message(&self.buf).and_then(|text| parse_object(text, line, &self.options));
-            return Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))));
-        }
+        let line = match self.lines.next_line()? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(ReadProblem::Io(e))),
+        };
+        let parsed = utf8_or_message(&self.lines.buf).and_then(|text| parse_object(text, line, &self.options));
+        Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))))
     }
 
     fn blank_lines(&self) -> u64 {
-        self.blank
+        self.lines.blank
     }
 }
 

@@ -126,6 +126,42 @@ pub fn reader<'a, R: BufRead + Send + 'a>(
     })
 }
 
+/// The non-blank lines of an input, one at a time, numbered from 1: blank lines are counted and passed
+/// over, and a UTF-8 byte order mark is dropped from the first line. What the line-per-record readers share.
+struct Lines<R> {
+    input: R,
+    /// The current line's bytes, without its line ending.
+    buf: Vec<u8>,
+    line: u64,
+    blank: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(input: R) -> Self {
+        Lines { input, buf: Vec::new(), line: 0, blank: 0 }
+    }
+
+    /// The next non-blank line's number (its bytes are in `buf`), or `None` at the end of input.
+    fn next_line(&mut self) -> Option<std::io::Result<u64>> {
+        loop {
+            match read_line(&mut self.input, &mut self.buf) {
+                Ok(false) => return None,
+                Ok(true) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            self.line += 1;
+            if self.line == 1 {
+                strip_bom(&mut self.buf);
+            }
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                self.blank += 1;
+                continue;
+            }
+            return Some(Ok(self.line));
+        }
+    }
+}
+
 /// Reads one line into `buf` without its line ending; false at the end of input.
 fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     buf.clear();

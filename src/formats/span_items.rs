@@ -9,57 +9,42 @@ use std::io::{BufRead, Read};
 use serde_json::Value;
 
 use super::spans::{SpanRecord, has_spans, read_conll_numbered, read_jsonl_value};
-use super::{BadRecord, ItemReader, ReadOptions, ReadProblem, read_line, strip_bom, utf8_or_message};
+use super::{BadRecord, ItemReader, Lines, ReadOptions, ReadProblem, strip_bom, utf8_or_message};
 use crate::domain::NewItem;
 use crate::domain::item::check_text;
 use crate::domain::spans::{check_spans, keys, tokens};
 
 /// Span JSONL, one item per line.
 pub struct SpanJsonlReader<R> {
-    input: R,
+    lines: Lines<R>,
     options: ReadOptions,
-    line: u64,
-    buf: Vec<u8>,
-    blank: u64,
 }
 
 impl<R: BufRead> SpanJsonlReader<R> {
     pub fn new(input: R, options: ReadOptions) -> Self {
-        SpanJsonlReader { input, options, line: 0, buf: Vec::new(), blank: 0 }
+        SpanJsonlReader { lines: Lines::new(input), options }
     }
 }
 
 impl<R: BufRead> ItemReader for SpanJsonlReader<R> {
     fn next_item(&mut self) -> Option<Result<NewItem, ReadProblem>> {
-        loop {
-            match read_line(&mut self.input, &mut self.buf) {
-                Ok(false) => return None,
-                Ok(true) => {}
-                Err(e) => return Some(Err(ReadProblem::Io(e))),
-            }
-            self.line += 1;
-            if self.line == 1 {
-                strip_bom(&mut self.buf);
-            }
-            if self.buf.iter().all(u8::is_ascii_whitespace) {
-                self.blank += 1;
-                continue;
-            }
-            let line = self.line;
-            let parsed = utf8_or_message(&self.buf).and_then(|text| {
-                let (record, value) = read_jsonl_value(text, line).map_err(|e| e.message)?;
-                let labelled = has_spans(&value);
-                let mut item = item_of(record, labelled, line, &self.options)?;
-                item.ext_id = id_of(&value, &self.options.id_key)?;
-                item.meta = value.get(&self.options.meta_key).filter(|m| m.is_object()).map(Value::to_string);
-                Ok(item)
-            });
-            return Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))));
-        }
+        let line = match self.lines.next_line()? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(ReadProblem::Io(e))),
+        };
+        let parsed = utf8_or_message(&self.lines.buf).and_then(|text| {
+            let (record, value) = read_jsonl_value(text, line).map_err(|e| e.message)?;
+            let labelled = has_spans(&value);
+            let mut item = item_of(record, labelled, line, &self.options)?;
+            item.ext_id = id_of(&value, &self.options.id_key)?;
+            item.meta = value.get(&self.options.meta_key).filter(|m| m.is_object()).map(Value::to_string);
+            Ok(item)
+        });
+        Some(parsed.map_err(|message| ReadProblem::Bad(BadRecord::new(line, &message))))
     }
 
     fn blank_lines(&self) -> u64 {
-        self.blank
+        self.lines.blank
     }
 }
 
